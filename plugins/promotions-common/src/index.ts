@@ -1,0 +1,8 @@
+/**
+ * Types, annotation names and API contract shared by the GitOps Promotions plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './types';
+export * from './paths';

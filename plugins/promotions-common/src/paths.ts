@@ -1,0 +1,42 @@
+import { ENV_PLACEHOLDER } from './annotations';
+
+/**
+ * Checks a path template from the `gitops-promotions/path` annotation and returns the reason it
+ * is unusable, or undefined when it is fine. Paths are relative to the repository root and may
+ * not leave it.
+ */
+export function pathTemplateProblem(template: string): string | undefined {
+  if (!template.trim()) return 'the path is empty';
+  if (!template.includes(ENV_PLACEHOLDER)) {
+    return `the path "${template}" has no ${ENV_PLACEHOLDER} placeholder`;
+  }
+  if (template.includes('\\') || template.includes('\0')) {
+    return `the path "${template}" contains a backslash or NUL character`;
+  }
+  if (template.startsWith('/')) {
+    return `the path "${template}" is absolute; it must be relative to the repository root`;
+  }
+  const segments = template.split('/');
+  if (segments.some(segment => segment === '..')) {
+    return `the path "${template}" escapes the repository with ".."`;
+  }
+  return undefined;
+}
+
+/** Environment names are Kubernetes DNS-1123 labels, so they are safe in paths and branch names. */
+export function environmentNameProblem(name: string): string | undefined {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+    return `"${name}" is not a valid environment name (lower-case letters, digits and "-", at most 63)`;
+  }
+  return undefined;
+}
+
+/** The path of one environment: the template with `{env}` replaced, `./` segments removed. */
+export function environmentPath(template: string, environment: string): string {
+  return template
+    .split(ENV_PLACEHOLDER)
+    .join(environment)
+    .split('/')
+    .filter(segment => segment !== '' && segment !== '.')
+    .join('/');
+}
