@@ -1,0 +1,41 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RepositorySnapshot, TreeFile } from './types';
+
+/** The Git blob id of some content, so files on disk compare with files in a repository. */
+export function gitBlobId(content: Buffer): string {
+  return crypto
+    .createHash('sha1')
+    .update(`blob ${content.length}\0`)
+    .update(content)
+    .digest('hex');
+}
+
+/**
+ * A snapshot of a directory on disk (a scaffolder workspace, for example), read like a
+ * repository tree. `.git` is skipped; symbolic links are not followed.
+ */
+export async function directorySnapshot(root: string): Promise<RepositorySnapshot> {
+  const files = new Map<string, TreeFile>();
+  const contents = new Map<string, Buffer>();
+  const walk = async (dir: string) => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (entry.name === '.git') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const content = await fs.readFile(full);
+        const relative = path.relative(root, full).split(path.sep).join('/');
+        files.set(relative, { path: relative, oid: gitBlobId(content), size: content.length });
+        contents.set(relative, content);
+      }
+    }
+  };
+  await walk(root);
+  return {
+    commit: 'workspace',
+    files,
+    readFile: async filePath => contents.get(filePath),
+  };
+}
