@@ -1,7 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { readPromotionsConfig } from './config';
 
-const read = (promotions: unknown) => readPromotionsConfig(new ConfigReader({ promotions }));
+const read = (promotions: any) => readPromotionsConfig(new ConfigReader({ promotions }));
 
 describe('readPromotionsConfig', () => {
   it('reads repositories, pipelines in promotion order, refresh and expected keys', () => {
