@@ -152,6 +152,22 @@ describe('configDrift', () => {
     expect(drift?.differences).toEqual([{ key: 'Deployment/checkout spec.replicas', value: '6', upstreamValue: '2' }]);
   });
 
+  it('treats an expected key as its whole subtree', () => {
+    const withSelector = (region: string) => {
+      const object = deployment('512kb', '1Gi', 2);
+      (object.body.spec.template.spec as any).nodeSelector = { 'topology.kubernetes.io/region': region };
+      return object;
+    };
+    const input = {
+      environment: 'staging-eu',
+      comparable: [withSelector('eu-west-1')],
+      upstream: 'qa',
+      upstreamComparable: [withSelector('us-east-1')],
+    };
+    expect(configDrift({ ...input, expectedKeys: ['nodeSelector'] })).toBeUndefined();
+    expect(configDrift({ ...input, expectedKeys: [] })?.differences).toHaveLength(1);
+  });
+
   it('reports an object present on one side only once', () => {
     const drift = configDrift({
       environment: 'prod',

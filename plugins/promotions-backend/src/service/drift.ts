@@ -144,7 +144,14 @@ export function displayKey(key: string): string {
 
 function isExpected(key: string, expectedKeys: string[]): boolean {
   const path = key.includes(' ') ? key.slice(key.indexOf(' ') + 1) : key;
-  return expectedKeys.some(expected => path === expected || path.endsWith(`.${expected}`));
+  // An expected key covers its whole subtree, wherever it sits in the object.
+  return expectedKeys.some(
+    expected =>
+      path === expected ||
+      path.endsWith(`.${expected}`) ||
+      path.startsWith(`${expected}.`) ||
+      path.includes(`.${expected}.`),
+  );
 }
 
 /**
