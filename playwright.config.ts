@@ -20,6 +20,7 @@ export default defineConfig({
   },
   use: {
     baseURL: 'http://localhost:3000',
+    viewport: { width: 1440, height: 1000 },
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -8,7 +8,7 @@ import { DriftBadge } from './DriftBadge';
 import { absoluteTime, relativeTime } from './time';
 
 const useStyles = makeStyles(theme => ({
-  card: { width: 340, marginBottom: theme.spacing(2) },
+  card: { width: 300, marginBottom: theme.spacing(2) },
   header: { display: 'flex', justifyContent: 'space-between', alignItems: 'baseline' },
   version: { fontFamily: 'monospace', fontSize: '1.6rem', fontWeight: 700 },
   mono: { fontFamily: 'monospace', fontSize: '0.8rem', wordBreak: 'break-all' },

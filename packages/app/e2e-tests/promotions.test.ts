@@ -1,0 +1,55 @@
+import { test, expect, Page } from '@playwright/test';
+
+async function signInAsGuest(page: Page) {
+  await page.goto('/');
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await expect(enter).toBeVisible();
+  await enter.click();
+  await expect(page.getByRole('link', { name: 'Catalog' }).first()).toBeVisible();
+}
+
+test('the Promotions tab shows a fan-out pipeline with versions and drift', async ({ page }) => {
+  await signInAsGuest(page);
+  await page.goto('/catalog/default/component/checkout');
+  await page.getByRole('link', { name: 'Promotions', exact: true }).click();
+
+  // The example repository is read in the background; the tab shows it as soon as it is stored.
+  const prodEu = page.getByRole('region', { name: 'Environment prod-eu' });
+  await expect(prodEu).toBeVisible();
+  for (const env of ['qa', 'staging-us', 'staging-eu', 'prod-us', 'prod-eu']) {
+    await expect(page.getByRole('region', { name: `Environment ${env}` })).toBeVisible();
+  }
+  await expect(page.getByRole('region', { name: 'Environment qa' })).toContainText('2.8.0');
+  await expect(prodEu).toContainText('2.7.1');
+  await expect(prodEu).toContainText('CACHE_SIZE');
+  await expect(prodEu).toContainText('1024kb');
+  await expect(page.getByRole('region', { name: 'Environment staging-eu' })).toContainText(/behind/i);
+
+  // Columns run left to right in promotion order.
+  const x = async (env: string) =>
+    (await page.getByRole('region', { name: `Environment ${env}` }).boundingBox())!.x;
+  expect(await x('qa')).toBeLessThan(await x('staging-eu'));
+  expect(await x('staging-eu')).toBeLessThan(await x('prod-eu'));
+  expect(await x('staging-us')).toBe(await x('staging-eu'));
+
+  await page.screenshot({ path: 'test-results/promotions-checkout.png', fullPage: true });
+});
+
+test('an environment behind its upstream and config drift are explained on the orders service', async ({ page }) => {
+  await signInAsGuest(page);
+  await page.goto('/catalog/default/component/orders/promotions');
+  const prod = page.getByRole('region', { name: 'Environment prod' });
+  await expect(prod).toBeVisible();
+  await expect(prod).toContainText('3.9.0');
+  await expect(prod).toContainText(/Behind staging by 3 versions/);
+  const staging = page.getByRole('region', { name: 'Environment staging' });
+  await expect(staging).toContainText(/Config differs from dev/);
+  await page.screenshot({ path: 'test-results/promotions-orders.png', fullPage: true });
+});
+
+test('an entity without the annotations has no Promotions tab', async ({ page }) => {
+  await signInAsGuest(page);
+  await page.goto('/catalog/default/component/docs-site');
+  await expect(page.getByRole('link', { name: 'Overview', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Promotions', exact: true })).toHaveCount(0);
+});
