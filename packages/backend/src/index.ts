@@ -21,5 +21,7 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(import('@backstage/plugin-events-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
+backend.add(import('@gitops-promotions/plugin-scaffolder-backend-module-promotions'));
+backend.add(import('@gitops-promotions/plugin-catalog-backend-module-promotions'));
 
 backend.start();

@@ -5,4 +5,10 @@
  * @packageDocumentation
  */
 export { promotionsPlugin as default } from './plugin';
+export { readPromotionsConfig } from './config';
+export type { PromotionsConfig, RepositoryConfig, PipelineEnvironment } from './config';
+export { resolveEnvironment, ResolutionError } from './resolve';
+export type { ResolvedEnvironment, ResolveOptions } from './resolve';
+export { directorySnapshot } from './repository/directory';
+export { runGit, GitRepository } from './repository/git';
 export type { GitOpsRepository, RepositorySnapshot, TreeFile, CommitInfo } from './repository/types';

@@ -1,0 +1,7 @@
+/**
+ * Catalog module of GitOps Promotions: reads entities from promotions `git` repositories.
+ *
+ * @packageDocumentation
+ */
+export { catalogModulePromotions as default } from './module';
+export { GitOpsLocationProcessor, GITOPS_LOCATION_TYPE, gitopsLocationTarget } from './GitOpsLocationProcessor';

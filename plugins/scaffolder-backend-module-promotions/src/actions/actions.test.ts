@@ -1,0 +1,214 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigReader } from '@backstage/config';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import { createPlanEnvironmentsAction } from './planEnvironments';
+import { createPublishGitAction } from './publishGit';
+import { createValidateLayoutAction } from './validateLayout';
+
+function gitRepository() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-gitops-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
+  git('init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
+  git('add', '-A');
+  git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'init');
+  return { dir, git };
+}
+
+const config = (url = '/srv/gitops') =>
+  readPromotionsConfig(
+    new ConfigReader({
+      promotions: {
+        repositories: [
+          { id: 'gitops', provider: 'git', url },
+          { id: 'hub', provider: 'github', url: 'https://github.com/acme/gitops' },
+        ],
+        pipelines: {
+          regional: [
+            { name: 'qa' },
+            { name: 'staging-eu', requires: ['qa'] },
+            { name: 'prod-eu', requires: ['staging-eu'] },
+          ],
+        },
+      },
+    }),
+  );
+
+const planInput = {
+  service: 'payment',
+  imageRepository: 'ghcr.io/acme/payment',
+  initialTag: '1.0.0',
+  layout: 'kustomize' as const,
+  repository: 'gitops',
+  pipeline: 'default',
+  namespacePattern: '{service}-{env}',
+  defaultCluster: 'https://kubernetes.default.svc',
+  defaults: { replicas: 1, cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' },
+  overrides: [] as any[],
+};
+
+describe('promotions:plan-environments', () => {
+  it('expands the configured pipeline, with overrides, namespaces and manual sync for production', async () => {
+    const ctx = createMockActionContext({
+      input: {
+        ...planInput,
+        pipeline: 'regional',
+        overrides: [{ name: 'prod-eu', replicas: 4, cluster: 'https://prod-eu.k8s.acme.example' }],
+      },
+    });
+    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
+    const environments = (ctx.output as jest.Mock).mock.calls.find(([name]) => name === 'environments')[1];
+    expect(environments).toEqual([
+      expect.objectContaining({ name: 'qa', requires: [], namespace: 'payment-qa', autoSync: true, replicas: 1, path: 'payment/overlays/qa' }),
+      expect.objectContaining({ name: 'staging-eu', requires: ['qa'], autoSync: true }),
+      expect.objectContaining({
+        name: 'prod-eu',
+        autoSync: false,
+        replicas: 4,
+        cluster: 'https://prod-eu.k8s.acme.example',
+        cpuLimit: '500m',
+      }),
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith('pathTemplate', 'payment/overlays/{env}');
+    expect(ctx.output).toHaveBeenCalledWith('provider', 'git');
+  });
+
+  it('lays out Helm values files under charts/<service>', async () => {
+    const ctx = createMockActionContext({ input: { ...planInput, layout: 'helm' } });
+    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
+    expect(ctx.output).toHaveBeenCalledWith('pathTemplate', 'charts/payment/values-{env}.yaml');
+    expect(ctx.output).toHaveBeenCalledWith('environmentNames', ['dev', 'staging', 'prod']);
+  });
+
+  it.each([
+    [{ service: 'Payment_Service' }, 'service name "Payment_Service" must be a Kubernetes DNS-1123 label'],
+    [{ imageRepository: 'ghcr.io/acme/payment:1.0' }, 'image repository "ghcr.io/acme/payment:1.0" is not a valid image name'],
+    [{ initialTag: '-bad' }, 'image tag "-bad" is not valid'],
+    [{ repository: 'nope' }, 'repository "nope" is not in promotions.repositories'],
+    [{ pipeline: 'nope' }, 'pipeline "nope" is not in promotions.pipelines'],
+    [{ overrides: [{ name: 'qa' }] }, 'environment "qa" is not in pipeline "default"'],
+    [{ overrides: [{ name: 'prod', memoryLimit: 'lots' }] }, 'memory limit of prod "lots" is not a memory quantity'],
+    [{ namespacePattern: '{service}_{env}' }, 'namespace of dev "payment_dev" must be a Kubernetes DNS-1123 label'],
+    [{ defaultCluster: 'http://cluster' }, 'default cluster "http://cluster" must be an https URL'],
+  ])('refuses %j before anything is written', async (change, message) => {
+    const ctx = createMockActionContext({ input: { ...planInput, ...change } });
+    await expect(createPlanEnvironmentsAction({ config: config() }).handler(ctx as any)).rejects.toThrow(message);
+    expect(ctx.output).not.toHaveBeenCalled();
+  });
+});
+
+describe('promotions:validate-layout', () => {
+  function workspace(files: Record<string, string>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    for (const [file, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), content);
+    }
+    return dir;
+  }
+  const base = {
+    'svc/base/kustomization.yaml': 'resources: [deployment.yaml]\n',
+    'svc/base/deployment.yaml':
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: svc }\nspec:\n  template:\n    spec:\n      containers: [{ name: svc, image: "ghcr.io/acme/svc:0.0.1" }]\n',
+    'svc/overlays/dev/kustomization.yaml': 'resources: [../../base]\nimages: [{ name: ghcr.io/acme/svc, newTag: "1.0.0" }]\n',
+  };
+
+  it('resolves every environment to the expected version', async () => {
+    const ctx = createMockActionContext({
+      workspacePath: workspace(base),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], expectedVersion: '1.0.0' },
+    });
+    await createValidateLayoutAction().handler(ctx as any);
+    expect(ctx.output).toHaveBeenCalledWith('versions', { dev: '1.0.0' });
+  });
+
+  it('names the environment and the file that cannot be resolved', async () => {
+    const ctx = createMockActionContext({
+      workspacePath: workspace({ ...base, 'svc/overlays/prod/kustomization.yaml': 'resources: [../../bse]\n' }),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev', 'prod'] },
+    });
+    await expect(createValidateLayoutAction().handler(ctx as any)).rejects.toThrow(
+      'Environment "prod" cannot be resolved: svc/overlays/prod/kustomization.yaml: resource "../../bse" not found',
+    );
+  });
+
+  it('fails when an environment does not deploy the expected version', async () => {
+    const ctx = createMockActionContext({
+      workspacePath: workspace(base),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], expectedVersion: '2.0.0' },
+    });
+    await expect(createValidateLayoutAction().handler(ctx as any)).rejects.toThrow(
+      'Environment "dev" resolves to version 1.0.0 in svc/overlays/dev, not 2.0.0',
+    );
+  });
+
+  it('checks the ApplicationSet generates one Application per environment at its path', async () => {
+    const appSet = (paths: string[]) =>
+      `apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: { name: svc }\nspec:\n  generators:\n    - list:\n        elements:\n${paths
+        .map(p => `          - { env: dev, path: ${p} }\n`)
+        .join('')}`;
+    const good = createMockActionContext({
+      workspacePath: workspace({ ...base, 'argocd/svc.yaml': appSet(['svc/overlays/dev']) }),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], applicationSet: 'argocd/svc.yaml' },
+    });
+    await createValidateLayoutAction().handler(good as any);
+    const bad = createMockActionContext({
+      workspacePath: workspace({ ...base, 'argocd/svc.yaml': appSet(['svc/overlays/qa', 'svc/overlays/dev']) }),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], applicationSet: 'argocd/svc.yaml' },
+    });
+    await expect(createValidateLayoutAction().handler(bad as any)).rejects.toThrow(
+      'The ApplicationSet is not valid: the ApplicationSet generates 2 Applications for 1 environments',
+    );
+  });
+});
+
+describe('promotions:publish-git', () => {
+  it('commits the workspace on a new branch of the repository and pushes it', async () => {
+    const { dir, git } = gitRepository();
+    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    fs.mkdirSync(path.join(workspacePath, 'payment/base'), { recursive: true });
+    fs.writeFileSync(path.join(workspacePath, 'payment/base/kustomization.yaml'), 'resources: []\n');
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: { repository: 'gitops', branch: 'scaffold/payment', message: 'Add payment' },
+    });
+    await createPublishGitAction({ config: config(dir) }).handler(ctx as any);
+    expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe('Add payment');
+    expect(git('show', 'scaffold/payment:payment/base/kustomization.yaml')).toBe('resources: []');
+    expect(git('show', 'scaffold/payment:README.md')).toBe('# GitOps');
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
+
+    const again = createMockActionContext({
+      workspacePath,
+      input: { repository: 'gitops', branch: 'scaffold/payment', message: 'Add payment' },
+    });
+    await expect(createPublishGitAction({ config: config(dir) }).handler(again as any)).rejects.toThrow(
+      'branch "scaffold/payment" already exists in repository gitops',
+    );
+  });
+
+  it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
+    const { dir, git } = gitRepository();
+    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    fs.writeFileSync(path.join(workspacePath, 'a.txt'), 'a\n');
+    const action = createPublishGitAction({ config: config(dir) });
+    await action.handler(
+      // The mock context does not carry isDryRun over, so it is set on the context it returns.
+      {
+        ...createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: 'scaffold/a', message: 'm' } }),
+        isDryRun: true,
+      } as any,
+    );
+    expect(git('branch', '--list', 'scaffold/a')).toBe('');
+    await expect(
+      action.handler(createMockActionContext({ workspacePath, input: { repository: 'hub', branch: 'b', message: 'm' } }) as any),
+    ).rejects.toThrow('uses provider github');
+    await expect(
+      action.handler(createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: '--force', message: 'm' } }) as any),
+    ).rejects.toThrow('"--force" is not a valid branch name');
+  });
+});

@@ -1,0 +1,11 @@
+/**
+ * Scaffolder actions of GitOps Promotions: plan a new service's environments, check the
+ * generated layout with the promotions resolver, publish it to a git-provider repository.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModulePromotions as default } from './module';
+export { createPlanEnvironmentsAction } from './actions/planEnvironments';
+export { createValidateLayoutAction } from './actions/validateLayout';
+export { createPublishGitAction } from './actions/publishGit';
+export { createRegisterEntityAction } from './actions/registerEntity';

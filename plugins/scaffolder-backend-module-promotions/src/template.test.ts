@@ -1,0 +1,290 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { ServiceFactory } from '@backstage/backend-plugin-api';
+import { ConfigReader } from '@backstage/config';
+import {
+  GitRepository,
+  readPromotionsConfig,
+  resolveEnvironment,
+} from '@gitops-promotions/plugin-promotions-backend';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { parseEntityYaml } from '@backstage/plugin-catalog-node';
+import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import { GitOpsLocationProcessor } from '@gitops-promotions/plugin-catalog-backend-module-promotions';
+import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
+import request from 'supertest';
+import scaffolderModulePromotions from '.';
+import { parse, parseAllDocuments } from 'yaml';
+
+jest.setTimeout(120_000);
+
+const templateDir = path.resolve(__dirname, '../../../templates/gitops-service');
+const templateFile = path.join(templateDir, 'template.yaml');
+
+function gitopsRepository() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'template-gitops-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
+  git('init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
+  git('add', '-A');
+  git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'init');
+  return { dir, git };
+}
+
+function config(repositoryDir: string) {
+  return {
+    backend: { baseUrl: 'http://localhost:7007' },
+    catalog: {
+      rules: [{ allow: ['Component', 'Template', 'Location', 'System', 'Group', 'User'] }],
+      locations: [{ type: 'file', target: templateFile, rules: [{ allow: ['Template'] }] }],
+    },
+    promotions: {
+      repositories: [{ id: 'gitops', provider: 'git', url: repositoryDir }],
+      pipelines: {
+        regional: [
+          { name: 'qa' },
+          { name: 'staging-us', requires: ['qa'] },
+          { name: 'staging-eu', requires: ['qa'] },
+          { name: 'prod-us', requires: ['staging-us'] },
+          { name: 'prod-eu', requires: ['staging-eu'] },
+        ],
+      },
+    },
+  };
+}
+
+const values = (layout: 'kustomize' | 'helm') => ({
+  name: `cart-${layout}`,
+  description: 'Shopping carts',
+  owner: 'group:default/guests',
+  imageRepository: 'ghcr.io/acme/cart',
+  initialTag: '0.3.0',
+  port: 8080,
+  pipeline: 'regional',
+  layout,
+  defaults: { replicas: 1, cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' },
+  overrides: [
+    { name: 'prod-us', replicas: 4, cluster: 'https://prod-us.k8s.acme.example' },
+    { name: 'prod-eu', replicas: 4, cluster: 'https://prod-eu.k8s.acme.example' },
+  ],
+  repository: 'gitops',
+  argoProject: 'shop',
+  defaultCluster: 'https://kubernetes.default.svc',
+  namespacePattern: '{service}-{env}',
+});
+
+/**
+ * The catalog as the scaffolder and the promotions backend see it: the template, and whatever
+ * registered locations yield when the promotions catalog module's processor reads them.
+ */
+function catalogWithLocations(repositoryDir: string) {
+  const template = parse(fs.readFileSync(templateFile, 'utf8')) as Entity;
+  template.metadata.namespace = 'default';
+  template.metadata.annotations = {
+    'backstage.io/managed-by-location': `file:${templateFile}`,
+    'backstage.io/managed-by-origin-location': `file:${templateFile}`,
+  };
+  const entities: Entity[] = [template];
+  const processor = new GitOpsLocationProcessor({
+    config: readPromotionsConfig(new ConfigReader(config(repositoryDir))),
+    cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-cache-')),
+    logger: mockServices.logger.mock(),
+  });
+  const catalog = catalogServiceMock.mock({
+    getEntityByRef: async ref =>
+      entities.find(e => stringifyEntityRef(e) === (typeof ref === 'string' ? ref : stringifyEntityRef(ref))),
+    getEntities: async () => ({ items: entities.filter(e => e.metadata.annotations?.['gitops-promotions/repository']) }),
+    addLocation: async location => {
+      const results: any[] = [];
+      const handled = await processor.readLocation(
+        { type: location.type ?? 'url', target: location.target },
+        false,
+        result => results.push(result),
+        async function* parser({ data, location: at }) {
+          yield* parseEntityYaml(data, at);
+        },
+      );
+      const errors = results.filter(r => r.type === 'error');
+      if (!handled || errors.length > 0) {
+        throw new Error(`location not readable: ${errors.map(e => e.error.message).join(', ')}`);
+      }
+      const added = results.filter(r => r.type === 'entity').map(r => r.entity as Entity);
+      entities.push(...added);
+      return { location: { id: 'l1', type: location.type ?? 'url', target: location.target }, entities: added };
+    },
+  });
+  return { catalog };
+}
+
+async function startBackend(repositoryDir: string) {
+  const scheduler = mockServices.scheduler() as ReturnType<typeof mockServices.scheduler> & {
+    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+  };
+  const { catalog } = catalogWithLocations(repositoryDir);
+  const { server } = await startTestBackend({
+    features: [
+      scaffolderPlugin,
+      scaffolderModulePromotions,
+      promotionsPlugin,
+      catalog.factory,
+      scheduler.factory({ skipTaskRunOnStartup: true }),
+      mockServices.rootConfig.factory({ data: config(repositoryDir) }),
+    ],
+  });
+  return { server, catalog, refreshPromotions: () => scheduler.triggerTask('promotions-refresh') };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
+
+function checkApplicationSet(text: string, service: string, layout: 'kustomize' | 'helm') {
+  const appSet = parseAllDocuments(text)
+    .map(d => d.toJS())
+    .find(d => d.kind === 'ApplicationSet');
+  const elements = appSet.spec.generators[0].list.elements;
+  expect(elements.map((e: any) => [e.env, e.namespace, e.cluster, e.autoSync])).toEqual([
+    ['qa', `${service}-qa`, 'https://kubernetes.default.svc', 'true'],
+    ['staging-us', `${service}-staging-us`, 'https://kubernetes.default.svc', 'true'],
+    ['staging-eu', `${service}-staging-eu`, 'https://kubernetes.default.svc', 'true'],
+    ['prod-us', `${service}-prod-us`, 'https://prod-us.k8s.acme.example', 'false'],
+    ['prod-eu', `${service}-prod-eu`, 'https://prod-eu.k8s.acme.example', 'false'],
+  ]);
+  for (const element of elements) {
+    expect(element.path).toBe(
+      layout === 'kustomize' ? `${service}/overlays/${element.env}` : `charts/${service}/values-${element.env}.yaml`,
+    );
+  }
+  expect(appSet.spec.template.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+  expect(appSet.spec.template.metadata.labels['app.kubernetes.io/name']).toBe(service);
+  expect(appSet.spec.template.spec.project).toBe('shop');
+  expect(appSet.spec.templatePatch).toContain('selfHeal: true');
+}
+
+describe('the GitOps service template', () => {
+  it('dry-runs through the scaffolder backend without writing to the repository', async () => {
+    const { dir, git } = gitopsRepository();
+    const { server } = await startBackend(dir);
+    const files: Array<{ path: string; base64Content: string }> = [];
+    const walk = (d: string) => {
+      for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else files.push({ path: path.relative(templateDir, full), base64Content: fs.readFileSync(full).toString('base64') });
+      }
+    };
+    walk(templateDir);
+    const res = await request(server)
+      .post('/api/scaffolder/v2/dry-run')
+      .send({ template: parse(fs.readFileSync(templateFile, 'utf8')), values: values('kustomize'), secrets: {}, directoryContents: files });
+    expect(res.status).toBe(200);
+    const output = new Map<string, string>(
+      res.body.directoryContents.map((f: any) => [f.path, Buffer.from(f.base64Content, 'base64').toString()]),
+    );
+    expect([...output.keys()]).toEqual(
+      expect.arrayContaining([
+        'cart-kustomize/base/deployment.yaml',
+        'cart-kustomize/overlays/prod-eu/kustomization.yaml',
+        'cart-kustomize/overlays/prod-eu/resources.yaml',
+        'cart-kustomize/catalog-info.yaml',
+        'argocd/cart-kustomize-applicationset.yaml',
+      ]),
+    );
+    checkApplicationSet(output.get('argocd/cart-kustomize-applicationset.yaml')!, 'cart-kustomize', 'kustomize');
+    expect(res.body.steps.map((s: any) => s.id)).toContain('validate');
+    expect(git('branch', '--list')).toBe('* main');
+  });
+
+  it.each(['kustomize', 'helm'] as const)(
+    'creates a %s service on a branch of the git repository, registers it, and every environment resolves',
+    async layout => {
+      const { dir, git } = gitopsRepository();
+      const { server, catalog, refreshPromotions } = await startBackend(dir);
+      const service = `cart-${layout}`;
+
+      const created = await request(server)
+        .post('/api/scaffolder/v2/tasks')
+        .send({ templateRef: 'template:default/gitops-service', values: values(layout) });
+      expect(created.status).toBe(201);
+      const task = await until('the task to finish', async () => {
+        const r = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}`);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      });
+      if (task.status !== 'completed') {
+        const events = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}/events`);
+        throw new Error(events.body.map((e: any) => e.body.message).join('\n'));
+      }
+
+      // The branch holds the layout, and each environment deploys the initial tag.
+      const branch = `scaffold/${service}`;
+      expect(git('log', '-1', '--format=%s', branch)).toBe(`Add ${service} with its environments`);
+      const repository = new GitRepository({
+        id: 'gitops',
+        url: dir,
+        branch,
+        cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'cache-')),
+        logger: mockServices.logger.mock(),
+      });
+      const snapshot = await repository.snapshot();
+      const pathTemplate = layout === 'kustomize' ? `${service}/overlays/{env}` : `charts/${service}/values-{env}.yaml`;
+      for (const env of ['qa', 'staging-us', 'staging-eu', 'prod-us', 'prod-eu']) {
+        const resolved = await resolveEnvironment(snapshot, pathTemplate.replace('{env}', env), {
+          image: 'ghcr.io/acme/cart',
+        });
+        expect(resolved.version).toBe('0.3.0');
+        expect(resolved.images).toEqual([{ name: 'ghcr.io/acme/cart', tag: '0.3.0', digest: null }]);
+      }
+      checkApplicationSet(
+        (await snapshot.readFile(`argocd/${service}-applicationset.yaml`))!.toString(),
+        service,
+        layout,
+      );
+
+      // The entity is registered from the branch, read by the promotions catalog module.
+      expect(catalog.addLocation).toHaveBeenCalledWith(
+        { type: 'gitops-promotions', target: `gitops:${branch}:${layout === 'kustomize' ? service : `charts/${service}`}/catalog-info.yaml` },
+        expect.anything(),
+      );
+      const entity = (await catalog.getEntityByRef(`component:default/${service}`, {} as any))!;
+      expect(entity.metadata.annotations).toMatchObject({
+        'gitops-promotions/repository': 'gitops',
+        'gitops-promotions/path': pathTemplate,
+        'gitops-promotions/pipeline': 'regional',
+        'argocd/app-selector': `app.kubernetes.io/name=${service}`,
+      });
+      const events = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}/events`);
+      const completion = events.body.find((e: any) => e.type === 'completion');
+      expect(completion.body.output.links).toEqual(
+        expect.arrayContaining([expect.objectContaining({ entityRef: `component:default/${service}` })]),
+      );
+
+      // Once the pull request's branch is merged, the Promotions tab shows every environment.
+      git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'merge', '-q', '--no-ff', '-m', 'Merge', branch);
+      await refreshPromotions();
+      const promotions = await until('the promotions state', async () => {
+        await refreshPromotions();
+        const r = await request(server).get(`/api/promotions/v1/entities/component/default/${service}`);
+        return r.status === 200 && r.body.asOf ? r.body : undefined;
+      });
+      expect(promotions.environments.map((e: any) => [e.name, e.desired.version, e.drift.length])).toEqual([
+        ['qa', '0.3.0', 0],
+        ['staging-us', '0.3.0', 0],
+        ['staging-eu', '0.3.0', 0],
+        ['prod-us', '0.3.0', 1],
+        ['prod-eu', '0.3.0', 1],
+      ]);
+      // prod runs four replicas where staging runs one: config drift unless declared expected.
+      expect(promotions.environments[3].drift[0]).toMatchObject({ kind: 'config', upstream: 'staging-us' });
+    },
+  );
+});

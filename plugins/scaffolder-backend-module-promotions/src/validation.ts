@@ -1,0 +1,48 @@
+/** Checks on what people type into the template, each returning a reason or undefined. */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IMAGE_REPOSITORY =
+  /^(([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?\/)?[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(\/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const CPU = /^(\d+(\.\d+)?|\d+m)$/;
+const MEMORY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
+
+export function dnsLabelProblem(what: string, value: string): string | undefined {
+  if (value.length > 63 || !DNS_LABEL.test(value)) {
+    return `${what} "${value}" must be a Kubernetes DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters`;
+  }
+  return undefined;
+}
+
+export function imageRepositoryProblem(value: string): string | undefined {
+  if (value.length > 255 || !IMAGE_REPOSITORY.test(value)) {
+    return `image repository "${value}" is not a valid image name such as ghcr.io/acme/payment (no tag or digest)`;
+  }
+  return undefined;
+}
+
+export function imageTagProblem(value: string): string | undefined {
+  if (!IMAGE_TAG.test(value)) {
+    return `image tag "${value}" is not valid: letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"`;
+  }
+  return undefined;
+}
+
+export function quantityProblem(what: string, value: string, kind: 'cpu' | 'memory'): string | undefined {
+  if (!(kind === 'cpu' ? CPU : MEMORY).test(value)) {
+    return kind === 'cpu'
+      ? `${what} "${value}" is not a CPU quantity such as 250m or 1`
+      : `${what} "${value}" is not a memory quantity such as 256Mi or 1Gi`;
+  }
+  return undefined;
+}
+
+export function clusterUrlProblem(what: string, value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:') return `${what} "${value}" must be an https URL`;
+    return undefined;
+  } catch {
+    return `${what} "${value}" is not a URL`;
+  }
+}
