@@ -114,7 +114,11 @@ function catalogWithLocations(repositoryDir: string) {
       }
       const added = results.filter(r => r.type === 'entity').map(r => r.entity as Entity);
       entities.push(...added);
-      return { location: { id: 'l1', type: location.type ?? 'url', target: location.target }, entities: added };
+      return {
+        location: { id: 'l1', type: location.type ?? 'url', target: location.target, entityRef: 'location:default/l1' },
+        entities: added,
+        exists: false,
+      };
     },
   });
   return { catalog };
