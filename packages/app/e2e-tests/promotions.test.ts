@@ -32,6 +32,9 @@ test('the Promotions tab shows a fan-out pipeline with versions and drift', asyn
   expect(await x('staging-eu')).toBeLessThan(await x('prod-eu'));
   expect(await x('staging-us')).toBe(await x('staging-eu'));
 
+  // Away from the sidebar, which opens over the page while the pointer rests on it.
+  await page.mouse.move(1000, 900);
+  await page.waitForTimeout(500);
   await page.screenshot({ path: 'test-results/promotions-checkout.png', fullPage: true });
 });
 
@@ -44,6 +47,8 @@ test('an environment behind its upstream and config drift are explained on the o
   await expect(prod).toContainText(/Behind staging by 3 versions/);
   const staging = page.getByRole('region', { name: 'Environment staging' });
   await expect(staging).toContainText(/Config differs from dev/);
+  await page.mouse.move(1000, 900);
+  await page.waitForTimeout(500);
   await page.screenshot({ path: 'test-results/promotions-orders.png', fullPage: true });
 });
 

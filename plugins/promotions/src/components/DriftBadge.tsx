@@ -20,7 +20,13 @@ const useStyles = makeStyles(theme => ({
     fontWeight: 600,
     marginRight: theme.spacing(1),
   }),
-  differences: { margin: theme.spacing(0.5, 0, 0, 2), padding: 0, fontFamily: 'monospace', fontSize: '0.8rem' },
+  differences: {
+    margin: theme.spacing(0.5, 0, 0, 2),
+    padding: 0,
+    fontFamily: 'monospace',
+    fontSize: '0.8rem',
+    overflowWrap: 'anywhere',
+  },
 }));
 
 /** One drift: a named chip and the one line that explains it, and the differing keys of config drift. */
