@@ -8,6 +8,8 @@ import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backe
 import { createPlanEnvironmentsAction } from './planEnvironments';
 import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
+import { createRegisterEntityAction } from './registerEntity';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 
 function gitRepository() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-gitops-'));
@@ -210,5 +212,42 @@ describe('promotions:publish-git', () => {
     await expect(
       action.handler(createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: '--force', message: 'm' } }) as any),
     ).rejects.toThrow('"--force" is not a valid branch name');
+  });
+});
+
+describe('promotions:register-entity', () => {
+  function generated() {
+    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    fs.mkdirSync(path.join(workspacePath, 'cart'));
+    fs.writeFileSync(
+      path.join(workspacePath, 'cart/catalog-info.yaml'),
+      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: cart\nspec: {}\n',
+    );
+    return workspacePath;
+  }
+
+  it.each([
+    ['hub', { type: 'url', target: 'https://github.com/acme/gitops/blob/scaffold/cart/cart/catalog-info.yaml' }],
+    ['gitops', { type: 'gitops-promotions', target: 'gitops:scaffold/cart:cart/catalog-info.yaml' }],
+  ])('registers the catalog file of a %s repository from its branch', async (repository, location) => {
+    const catalog = catalogServiceMock.mock({ addLocation: jest.fn().mockResolvedValue({}) });
+    const ctx = createMockActionContext({
+      workspacePath: generated(),
+      input: { repository, branch: 'scaffold/cart', path: 'cart/catalog-info.yaml' },
+    });
+    await createRegisterEntityAction({ config: config(), catalog }).handler(ctx as any);
+    expect(catalog.addLocation).toHaveBeenCalledWith(location, expect.anything());
+    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'component:default/cart');
+  });
+
+  it('registers nothing on a dry run and refuses paths outside the repository', async () => {
+    const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });
+    const action = createRegisterEntityAction({ config: config(), catalog });
+    const input = { repository: 'gitops', branch: 'scaffold/cart', path: 'cart/catalog-info.yaml' };
+    await action.handler({ ...createMockActionContext({ workspacePath: generated(), input }), isDryRun: true } as any);
+    expect(catalog.addLocation).not.toHaveBeenCalled();
+    await expect(
+      action.handler(createMockActionContext({ workspacePath: generated(), input: { ...input, path: '../x.yaml' } }) as any),
+    ).rejects.toThrow('path "../x.yaml" is outside the repository');
   });
 });
