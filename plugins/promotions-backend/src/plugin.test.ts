@@ -5,80 +5,8 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
-import { appendCommit, createGitFixture, FixtureCommit } from './testing/gitFixture';
-
-const deployment = (cacheSize: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-spec:
-  replicas: 1
-  template:
-    spec:
-      containers:
-        - name: shop
-          image: ghcr.io/acme/shop:0.0.1
-          env:
-            - name: CACHE_SIZE
-              value: "${cacheSize}"
-`;
-
-const overlay = (env: string, tag: string) => `resources:
-  - ../../base
-namePrefix: ${env}-
-namespace: shop-${env}
-images:
-  - name: ghcr.io/acme/shop
-    newTag: "${tag}"
-`;
-
-const cachePatch = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-spec:
-  template:
-    spec:
-      containers:
-        - name: shop
-          env:
-            - name: CACHE_SIZE
-              value: "1024kb"
-`;
-
-const history: FixtureCommit[] = [
-  {
-    author: 'Ana Lima',
-    date: '2026-10-01T09:00:00Z',
-    message: 'Lay out shop',
-    files: {
-      'shop/base/deployment.yaml': deployment('512kb'),
-      'shop/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
-      'shop/overlays/dev/kustomization.yaml': overlay('dev', '1.0.0'),
-      'shop/overlays/staging/kustomization.yaml': overlay('staging', '1.0.0'),
-      'shop/overlays/prod/kustomization.yaml': `${overlay('prod', '1.0.0')}patches:\n  - path: cache.yaml\n`,
-      'shop/overlays/prod/cache.yaml': cachePatch,
-    },
-  },
-  {
-    author: 'Ben Okafor',
-    date: '2026-10-10T09:00:00Z',
-    message: 'Promote shop 1.1.0 to dev (#3)',
-    files: { 'shop/overlays/dev/kustomization.yaml': overlay('dev', '1.1.0') },
-  },
-  {
-    author: 'Chen Wei',
-    date: '2026-10-12T09:00:00Z',
-    message: 'Merge pull request #5 from acme/promote-shop-staging',
-    files: { 'shop/overlays/staging/kustomization.yaml': overlay('staging', '1.1.0') },
-  },
-  {
-    author: 'Ben Okafor',
-    date: '2026-10-20T09:00:00Z',
-    message: 'Promote shop 1.2.0 to dev (#7)',
-    files: { 'shop/overlays/dev/kustomization.yaml': overlay('dev', '1.2.0') },
-  },
-];
+import { appendCommit, createGitFixture } from './testing/gitFixture';
+import { shopHistory as history, shopOverlay as overlay } from './testing/shopFixture';
 
 const component = (name: string, annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',

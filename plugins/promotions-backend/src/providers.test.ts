@@ -1,0 +1,235 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ServiceFactory } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
+import { ScmIntegrations } from '@backstage/integration';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import request from 'supertest';
+import { GithubSimulator } from '../../../test/github/simulator';
+import { readPromotionsConfig } from './config';
+import { promotionsPlugin } from './plugin';
+import { GitRepository } from './repository/git';
+import { GithubRepository } from './repository/github';
+import { computeEntityPromotions } from './service/refresh';
+import { readEntityTarget } from './service/target';
+import { appendCommit, createGitFixture } from './testing/gitFixture';
+import { shopDeployment, shopHistory, shopOverlay } from './testing/shopFixture';
+
+const logger = mockServices.logger.mock();
+// Every request runs git behind a local HTTP server, and rate-limit tests wait for real.
+jest.setTimeout(30_000);
+const TOKEN = 'ghs_simulated';
+
+const shop: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'shop',
+    namespace: 'default',
+    annotations: { 'gitops-promotions/repository': 'gitops', 'gitops-promotions/path': 'shop/overlays/{env}' },
+  },
+  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
+};
+
+/** Merges a pull request the way GitHub does: a branch with one commit, merged with --no-ff. */
+function mergePullRequest(dir: string, number: number, files: Record<string, string>) {
+  const git = (args: string[], date: string) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      stdio: 'pipe',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Dana Ruiz',
+        GIT_AUTHOR_EMAIL: 'dana.ruiz@example.com',
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: 'GitHub',
+        GIT_COMMITTER_EMAIL: 'noreply@github.com',
+        GIT_COMMITTER_DATE: date,
+      },
+    });
+  git(['checkout', '-q', '-b', `pr-${number}`], '2026-11-01T09:00:00Z');
+  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), content);
+  git(['commit', '-q', '-am', 'Promote shop 1.2.0 to prod'], '2026-11-01T09:00:00Z');
+  git(['checkout', '-q', 'main'], '2026-11-01T10:00:00Z');
+  git(['merge', '-q', '--no-ff', '-m', `Merge pull request #${number} from acme/pr-${number}`, `pr-${number}`], '2026-11-01T10:00:00Z');
+}
+
+const simulators: GithubSimulator[] = [];
+
+afterEach(async () => {
+  const problems = simulators.flatMap(simulator => simulator.problems);
+  await Promise.all(simulators.splice(0).map(simulator => simulator.stop()));
+  expect(problems).toEqual([]);
+});
+
+async function startSimulator(dir: string) {
+  const simulator = await GithubSimulator.start({ repoDir: dir, owner: 'acme', repo: 'gitops', token: TOKEN });
+  simulators.push(simulator);
+  return simulator;
+}
+
+describe('the git and github providers', () => {
+  it('give identical answers for the same repository, through new commits, a base change and a merged pull request', async () => {
+    const dir = createGitFixture(shopHistory);
+    const simulator = await startSimulator(dir);
+    const integrations = ScmIntegrations.fromConfig(
+      new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] } }),
+    );
+    const git = new GitRepository({
+      id: 'gitops',
+      url: dir,
+      branch: 'main',
+      cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-cache-')),
+      logger,
+    });
+    const github = new GithubRepository({ id: 'gitops', url: 'https://github.com/acme/gitops', branch: 'main', integrations, logger });
+    const config = readPromotionsConfig(
+      new ConfigReader({ promotions: { repositories: [{ id: 'gitops', provider: 'github', url: 'https://github.com/acme/gitops' }] } }),
+    );
+    const target = readEntityTarget(shop, config);
+
+    const answers = async () => {
+      const [gitSnapshot, githubSnapshot] = [await git.snapshot(), await github.snapshot()];
+      expect(githubSnapshot.commit).toBe(gitSnapshot.commit);
+      const expected = await computeEntityPromotions({ target, repository: git, snapshot: gitSnapshot, expectedKeys: [] });
+      const actual = await computeEntityPromotions({ target, repository: github, snapshot: githubSnapshot, expectedKeys: [] });
+      expect(actual).toEqual(expected);
+      return actual;
+    };
+
+    const first = await answers();
+    const [dev, staging, prod] = first.environments;
+    expect(dev.desired).toMatchObject({
+      version: '1.2.0',
+      images: [{ name: 'ghcr.io/acme/shop', tag: '1.2.0', digest: null }],
+      lastChange: { author: 'Ben Okafor', at: '2026-10-20T09:00:00.000Z', pullRequest: 7 },
+    });
+    expect(staging.desired.lastChange).toMatchObject({ author: 'Chen Wei', pullRequest: 5 });
+    expect(staging.drift).toEqual([expect.objectContaining({ kind: 'behind', upstream: 'dev', versions: 1 })]);
+    expect(prod.drift.map(d => d.kind)).toEqual(['behind', 'config']);
+
+    appendCommit(dir, {
+      author: 'Chen Wei',
+      date: '2026-10-22T09:00:00Z',
+      message: 'Promote shop 1.2.0 to staging (#9)',
+      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+    });
+    const second = await answers();
+    expect(second.environments[1].desired.lastChange).toMatchObject({ pullRequest: 9 });
+    expect(second.environments[2].drift[0]).toMatchObject({ kind: 'behind', upstream: 'staging', versions: 2 });
+
+    appendCommit(dir, {
+      author: 'Ana Lima',
+      date: '2026-10-25T09:00:00Z',
+      message: 'Grow the cache everywhere (#10)',
+      files: { 'shop/base/deployment.yaml': shopDeployment('1024kb') },
+    });
+    const third = await answers();
+    expect(third.environments.map(e => e.desired.lastChange?.pullRequest)).toEqual([10, 10, 10]);
+
+    mergePullRequest(dir, 11, { 'shop/overlays/prod/kustomization.yaml': `${shopOverlay('prod', '1.2.0')}patches:\n  - path: cache.yaml\n` });
+    const fourth = await answers();
+    expect(fourth.environments[2].desired.version).toBe('1.2.0');
+  });
+});
+
+describe('a refresh through the github provider', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+  async function start(repositories: JsonObject[], integrations: JsonObject = {}) {
+    // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
+    const scheduler = mockServices.scheduler() as ReturnType<typeof mockServices.scheduler> & {
+      factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+    };
+    const { server } = await startTestBackend({
+      features: [
+        promotionsPlugin,
+        scheduler.factory({ skipTaskRunOnStartup: true }),
+        mockServices.database.factory({ knex: await databases.init('SQLITE_3') }),
+        catalogServiceMock.factory({ entities: [shop] }),
+        mockServices.rootConfig.factory({ data: { integrations, promotions: { repositories } } }),
+      ],
+    });
+    return {
+      refresh: () => scheduler.triggerTask('promotions-refresh'),
+      get: async () => (await request(server).get('/api/promotions/v1/entities/component/default/shop')).body,
+    };
+  }
+
+  it('costs a few requests cold, one when nothing changed, and four after a one-file change, with the answers of the git provider', async () => {
+    const dir = createGitFixture(shopHistory);
+    const simulator = await startSimulator(dir);
+    const viaGithub = await start(
+      [{ id: 'gitops', provider: 'github', url: 'https://github.example.com/acme/gitops' }],
+      { github: [{ host: 'github.example.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] },
+    );
+    const viaGit = await start([{ id: 'gitops', provider: 'git', url: dir }]);
+    const sameAnswers = async () => {
+      const [expected, actual] = [await viaGit.get(), await viaGithub.get()];
+      expect(actual.asOf).not.toBeNull();
+      expect({ ...actual, asOf: null }).toEqual({ ...expected, asOf: null });
+    };
+    const measure = async (label: string) => {
+      simulator.resetCounts();
+      await Promise.all([viaGithub.refresh(), viaGit.refresh()]);
+      const counts = simulator.countsByOperation();
+      // eslint-disable-next-line no-console
+      console.log(`github provider, ${label}: ${simulator.count()} requests ${JSON.stringify(counts)}`);
+      return counts;
+    };
+
+    const cold = await measure('cold refresh');
+    // The head and its commit once; then one tree per commit read (older ones for the version
+    // timelines, whose commit details come with the histories), and never anything twice.
+    expect(cold['git/get-ref']).toBe(1);
+    expect(cold['git/get-commit']).toBe(1);
+    expect(cold['git/get-tree']).toBeLessThanOrEqual(shopHistory.length);
+    const paths = simulator.requests.map(r => r.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    await sameAnswers();
+
+    const unchanged = await measure('unchanged refresh');
+    expect(unchanged).toEqual({ 'git/get-ref': 1 });
+    expect(simulator.requests[0].status).toBe(304);
+    await sameAnswers();
+
+    appendCommit(dir, {
+      author: 'Chen Wei',
+      date: '2026-10-22T09:00:00Z',
+      message: 'Promote shop 1.2.0 to staging (#9)',
+      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+    });
+    // The new head, its commit, its tree and the one changed blob; every history follows from
+    // the previous refresh's, since the new commit's only parent is the previous head.
+    const changed = await measure('one environment file changed');
+    expect(changed).toEqual({ 'git/get-ref': 1, 'git/get-commit': 1, 'git/get-tree': 1, 'git/get-blob': 1 });
+    await sameAnswers();
+  });
+
+  it('keeps serving the last known state, with its age and the reason, while GitHub fails', async () => {
+    const dir = createGitFixture(shopHistory);
+    const simulator = await startSimulator(dir);
+    const backend = await start(
+      [{ id: 'gitops', provider: 'github', url: 'https://github.example.com/acme/gitops' }],
+      { github: [{ host: 'github.example.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] },
+    );
+    await backend.refresh();
+    const known = await backend.get();
+    expect(known.environments).toHaveLength(3);
+
+    // The default policy retries three times with backoff; the limit makes failing quick instead.
+    simulator.limitRate('primary', 3600);
+    await backend.refresh();
+    const stale = await backend.get();
+    expect(stale.environments).toEqual(known.environments);
+    expect(stale.asOf).toBe(known.asOf);
+    expect(stale.error.message).toMatch(
+      /^Could not read repository gitops: GitHub at github\.example\.com is rate limited until \d{4}-/,
+    );
+  });
+});
