@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { testGitRepository } from './testRepository';
 import os from 'node:os';
 import path from 'node:path';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
@@ -24,16 +24,6 @@ jest.setTimeout(120_000);
 
 const templateDir = path.resolve(__dirname, '../../../templates/gitops-service');
 const templateFile = path.join(templateDir, 'template.yaml');
-
-function gitopsRepository() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'template-gitops-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
-  git('init', '-q', '-b', 'main');
-  fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
-  git('add', '-A');
-  git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'init');
-  return { dir, git };
-}
 
 function config(repositoryDir: string) {
   return {
@@ -177,7 +167,7 @@ function checkApplicationSet(text: string, service: string, layout: 'kustomize' 
 
 describe('the GitOps service template', () => {
   it('dry-runs through the scaffolder backend without writing to the repository', async () => {
-    const { dir, git } = gitopsRepository();
+    const { dir, git } = testGitRepository();
     const { server } = await startBackend(dir);
     const files: Array<{ path: string; base64Content: string }> = [];
     const walk = (d: string) => {
@@ -212,7 +202,7 @@ describe('the GitOps service template', () => {
   it.each(['kustomize', 'helm'] as const)(
     'creates a %s service on a branch of the git repository, registers it, and every environment resolves',
     async layout => {
-      const { dir, git } = gitopsRepository();
+      const { dir, git } = testGitRepository();
       const { server, catalog, refreshPromotions } = await startBackend(dir);
       const service = `cart-${layout}`;
 

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { testGitRepository } from '../testRepository';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigReader } from '@backstage/config';
@@ -10,16 +10,6 @@ import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-
-function gitRepository() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-gitops-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
-  git('init', '-q', '-b', 'main');
-  fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
-  git('add', '-A');
-  git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'init');
-  return { dir, git };
-}
 
 const config = (url = '/srv/gitops') =>
   readPromotionsConfig(
@@ -170,7 +160,7 @@ describe('promotions:validate-layout', () => {
 
 describe('promotions:publish-git', () => {
   it('commits the workspace on a new branch of the repository and pushes it', async () => {
-    const { dir, git } = gitRepository();
+    const { dir, git } = testGitRepository();
     const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
     fs.mkdirSync(path.join(workspacePath, 'payment/base'), { recursive: true });
     fs.writeFileSync(path.join(workspacePath, 'payment/base/kustomization.yaml'), 'resources: []\n');
@@ -194,7 +184,7 @@ describe('promotions:publish-git', () => {
   });
 
   it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
-    const { dir, git } = gitRepository();
+    const { dir, git } = testGitRepository();
     const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
     fs.writeFileSync(path.join(workspacePath, 'a.txt'), 'a\n');
     const action = createPublishGitAction({ config: config(dir) });
