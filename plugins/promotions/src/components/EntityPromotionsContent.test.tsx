@@ -2,7 +2,7 @@ import { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import { PromotionsApi, promotionsApiRef } from '../api';
 import { EntityPromotionsContent } from './EntityPromotionsContent';
 import { checkoutPromotions } from './fixtures';
@@ -74,7 +74,9 @@ describe('EntityPromotionsContent', () => {
     };
     await render(api);
     expect(await screen.findByRole('status')).toHaveTextContent('Reading the GitOps repository example-gitops');
-    jest.advanceTimersByTime(5000);
+    act(() => {
+      jest.advanceTimersByTime(5000);
+    });
     await waitFor(() => expect(screen.getByRole('region', { name: 'Environment qa' })).toBeInTheDocument());
     expect(api.getEntityPromotions).toHaveBeenCalledTimes(2);
     jest.useRealTimers();
