@@ -14,6 +14,7 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { parseEntityYaml } from '@backstage/plugin-catalog-node';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import scaffolderGithubModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { GitOpsLocationProcessor } from '@gitops-promotions/plugin-catalog-backend-module-promotions';
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
 import request from 'supertest';
@@ -28,12 +29,16 @@ const templateFile = path.join(templateDir, 'template.yaml');
 function config(repositoryDir: string) {
   return {
     backend: { baseUrl: 'http://localhost:7007' },
+    integrations: { github: [{ host: 'github.com', token: 'test-token' }] },
     catalog: {
       rules: [{ allow: ['Component', 'Template', 'Location', 'System', 'Group', 'User'] }],
       locations: [{ type: 'file', target: templateFile, rules: [{ allow: ['Template'] }] }],
     },
     promotions: {
-      repositories: [{ id: 'gitops', provider: 'git', url: repositoryDir }],
+      repositories: [
+        { id: 'gitops', provider: 'git', url: repositoryDir },
+        { id: 'hub', provider: 'github', url: 'https://github.com/acme/gitops' },
+      ],
       pipelines: {
         regional: [
           { name: 'qa' },
@@ -122,6 +127,7 @@ async function startBackend(repositoryDir: string) {
   const { server } = await startTestBackend({
     features: [
       scaffolderPlugin,
+      scaffolderGithubModule,
       scaffolderModulePromotions,
       promotionsPlugin,
       catalog.factory,
@@ -166,9 +172,7 @@ function checkApplicationSet(text: string, service: string, layout: 'kustomize' 
 }
 
 describe('the GitOps service template', () => {
-  it('dry-runs through the scaffolder backend without writing to the repository', async () => {
-    const { dir, git } = testGitRepository();
-    const { server } = await startBackend(dir);
+  async function dryRun(server: any, input: ReturnType<typeof values>) {
     const files: Array<{ path: string; base64Content: string }> = [];
     const walk = (d: string) => {
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
@@ -180,10 +184,17 @@ describe('the GitOps service template', () => {
     walk(templateDir);
     const res = await request(server)
       .post('/api/scaffolder/v2/dry-run')
-      .send({ template: parse(fs.readFileSync(templateFile, 'utf8')), values: values('kustomize'), secrets: {}, directoryContents: files });
-    expect(res.status).toBe(200);
+      .send({ template: parse(fs.readFileSync(templateFile, 'utf8')), values: input, secrets: {}, directoryContents: files });
+    expect({ status: res.status, error: res.body.error?.message }).toEqual({ status: 200, error: undefined });
+    return res.body;
+  }
+
+  it('dry-runs through the scaffolder backend without writing to the repository', async () => {
+    const { dir, git } = testGitRepository();
+    const { server } = await startBackend(dir);
+    const result = await dryRun(server, values('kustomize'));
     const output = new Map<string, string>(
-      res.body.directoryContents.map((f: any) => [f.path, Buffer.from(f.base64Content, 'base64').toString()]),
+      result.directoryContents.map((f: any) => [f.path, Buffer.from(f.base64Content, 'base64').toString()]),
     );
     expect([...output.keys()]).toEqual(
       expect.arrayContaining([
@@ -195,8 +206,19 @@ describe('the GitOps service template', () => {
       ]),
     );
     checkApplicationSet(output.get('argocd/cart-kustomize-applicationset.yaml')!, 'cart-kustomize', 'kustomize');
-    expect(res.body.steps.map((s: any) => s.id)).toContain('validate');
+    expect(result.steps.map((s: any) => s.id)).toContain('validate');
     expect(git('branch', '--list')).toBe('* main');
+  });
+
+  it('opens a pull request for a github repository, in a dry run', async () => {
+    const { dir } = testGitRepository();
+    const { server } = await startBackend(dir);
+    const result = await dryRun(server, { ...values('helm'), repository: 'hub' });
+    const log = result.log.map((l: any) => l.body.message).join('\n');
+    expect(log).toMatch(/dry run of creating pull request/);
+    expect(log).not.toMatch(/Skipping step publish-github/);
+    expect(log).toMatch(/Skipping step publish-git because its if condition was false/);
+    expect(log).toMatch(/would register url https:\/\/github.com\/acme\/gitops\/blob\/scaffold\/cart-helm\/charts\/cart-helm\/catalog-info.yaml/);
   });
 
   it.each(['kustomize', 'helm'] as const)(

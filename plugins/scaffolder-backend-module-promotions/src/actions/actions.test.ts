@@ -67,6 +67,14 @@ describe('promotions:plan-environments', () => {
     ]);
     expect(ctx.output).toHaveBeenCalledWith('pathTemplate', 'payment/overlays/{env}');
     expect(ctx.output).toHaveBeenCalledWith('provider', 'git');
+    expect(ctx.output).toHaveBeenCalledWith('repoUrl', '');
+  });
+
+  it("gives a github repository in the form the scaffolder's GitHub actions take", async () => {
+    const ctx = createMockActionContext({ input: { ...planInput, repository: 'hub' } });
+    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
+    expect(ctx.output).toHaveBeenCalledWith('provider', 'github');
+    expect(ctx.output).toHaveBeenCalledWith('repoUrl', 'github.com?owner=acme&repo=gitops');
   });
 
   it('lays out Helm values files under charts/<service>', async () => {

@@ -24,6 +24,14 @@ export interface PlannedEnvironment {
   path: string;
 }
 
+/** `https://host/owner/repo` as the scaffolder's GitHub actions take it: `host?owner=owner&repo=repo`. */
+function scaffolderRepoUrl(provider: string, url: string): string {
+  if (provider !== 'github') return '';
+  const { host, pathname } = new URL(url);
+  const [owner, repo] = pathname.replace(/^\/|\.git$|\/$/g, '').split('/');
+  return `${host}?owner=${encodeURIComponent(owner)}&repo=${encodeURIComponent(repo)}`;
+}
+
 /**
  * `promotions:plan-environments`: expands the pipeline from app-config into the new service's
  * environments (with the form's per-environment settings), checks every name, and says where
@@ -98,6 +106,8 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
         environmentNames: z => z.array(z.string()),
         provider: z => z.string().describe('git or github'),
         repositoryUrl: z => z.string().describe('URL of the GitOps repository'),
+        repoUrl: z =>
+          z.string().describe('The repository in the scaffolder\'s repoUrl form (host?owner=&repo=), for github repositories'),
         branch: z => z.string().describe('Branch environments are read from'),
         pathTemplate: z => z.string().describe('Value of the gitops-promotions/path annotation'),
         serviceDirectory: z => z.string().describe('Directory of the service in the GitOps repository'),
@@ -180,6 +190,7 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
       ctx.output('environmentNames', environments.map(e => e.name));
       ctx.output('provider', repository.provider);
       ctx.output('repositoryUrl', repository.url);
+      ctx.output('repoUrl', scaffolderRepoUrl(repository.provider, repository.url));
       ctx.output('branch', repository.branch);
       ctx.output('pathTemplate', pathTemplate);
       ctx.output('serviceDirectory', serviceDirectory);
