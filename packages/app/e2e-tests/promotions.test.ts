@@ -58,3 +58,19 @@ test('an entity without the annotations has no Promotions tab', async ({ page })
   await expect(page.getByRole('link', { name: 'Overview', exact: true })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Promotions', exact: true })).toHaveCount(0);
 });
+
+test('the service template explains a bad name in the form before anything is written', async ({ page }) => {
+  await signInAsGuest(page);
+  await page.goto('/create/templates/default/gitops-service');
+  await expect(page.getByText('GitOps service with environment promotion').first()).toBeVisible();
+  await page.getByLabel('Service name').fill('Payment_Service');
+  await page.getByLabel('Owner').fill('guests');
+  await page.getByRole('option', { name: /guests/ }).first().click();
+  await page.getByLabel('Container image repository').fill('ghcr.io/acme/payment:1.0');
+  await page.getByLabel('Initial tag').fill('1.0.0');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('Use lower-case letters, digits and "-"', { exact: false }).first()).toBeVisible();
+  await expect(page.getByText('An image name such as ghcr.io/acme/payment', { exact: false }).first()).toBeVisible();
+  await page.mouse.move(1000, 900);
+  await page.screenshot({ path: 'test-results/template-form.png', fullPage: true });
+});
