@@ -1,67 +1,93 @@
 import path from 'node:path';
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import { RepositorySnapshot } from '../repository/types';
-import { clone } from './patch';
-import { ResolutionError } from './types';
+import { inside } from './paths';
+import { ComparableObject, ResolutionError } from './types';
 import { parseYaml, readText } from './yaml';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+type Values = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Values =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Helm's merge of values files: maps merge, the later file wins, lists are replaced. */
-export function mergeValues(base: unknown, override: unknown): unknown {
-  if (!isObject(base) || !isObject(override)) return override === undefined ? base : override;
-  const result: Record<string, unknown> = { ...base };
+/** Helm's coalescing of values: maps merge, the override wins, lists are replaced, `null` removes a key. */
+export function mergeValues(base: Values, override: Values): Values {
+  const result: Values = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    result[key] = value === null ? null : mergeValues(result[key], value);
+    const current = result[key];
+    if (value === null) delete result[key];
+    else if (isObject(value) && isObject(current))
+      result[key] = mergeValues(current, value);
+    else result[key] = value;
   }
   return result;
 }
 
-async function readValues(snapshot: RepositorySnapshot, file: string): Promise<Record<string, unknown>> {
+async function readValues(
+  snapshot: RepositorySnapshot,
+  file: string,
+): Promise<Values> {
   const values = parseYaml(await readText(snapshot, file), file);
-  if (values === null || values === undefined) return {};
-  if (!isObject(values)) throw new ResolutionError(file, 'a values file must be a YAML mapping');
+  if (values === null) return {};
+  if (!isObject(values))
+    throw new ResolutionError(file, 'a values file must be a YAML mapping');
   return values;
 }
 
-/** Reads an environment's Helm values: `values.yaml` beside the file, overridden by the file. */
-export async function resolveHelmValues(snapshot: RepositorySnapshot, file: string, versionKey: string) {
-  if (!snapshot.files.has(file)) throw new ResolutionError(file, 'values file not found');
-  const base = path.posix.join(path.posix.dirname(file), 'values.yaml');
-  const inputs = [file];
-  let values: unknown = await readValues(snapshot, file);
-  if (base !== file && snapshot.files.has(base)) {
+const text = (value: unknown) =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+
+/** The map holding the version key (`image` for `image.tag`), when there is one. */
+function parentOf(values: Values, keys: string[]): Values | undefined {
+  let node: unknown = values;
+  for (const key of keys.slice(0, -1))
+    node = isObject(node) ? node[key] : undefined;
+  return isObject(node) ? node : undefined;
+}
+
+/**
+ * Reads an environment's Helm values: the `values.yaml` beside the file, overridden by the file.
+ * The image is the version key's value with its siblings `repository` (after `registry`, when
+ * given) and `digest`.
+ */
+export async function resolveHelmValues(
+  snapshot: RepositorySnapshot,
+  file: string,
+  versionKey: string,
+) {
+  const valuesFile = inside('', file, file);
+  if (!snapshot.files.has(valuesFile))
+    throw new ResolutionError(valuesFile, 'values file not found');
+  const base = path.posix.join(path.posix.dirname(valuesFile), 'values.yaml');
+  const inputs = [valuesFile];
+  let values = await readValues(snapshot, valuesFile);
+  if (base !== valuesFile && snapshot.files.has(base)) {
     inputs.unshift(base);
     values = mergeValues(await readValues(snapshot, base), values);
   }
 
   const keys = versionKey.split('.');
-  const parentKeys = keys.slice(0, -1);
-  let parent: unknown = values;
-  for (const key of parentKeys) parent = isObject(parent) ? parent[key] : undefined;
   const leaf = keys[keys.length - 1];
-  const tagValue = isObject(parent) ? parent[leaf] : undefined;
-
+  const parent = parentOf(values, keys);
   const images: ImageRef[] = [];
-  if (tagValue !== undefined && tagValue !== null && isObject(parent)) {
-    const repository = typeof parent.repository === 'string' ? parent.repository : undefined;
-    const registry = typeof parent.registry === 'string' ? parent.registry : undefined;
-    const name = repository ? (registry ? `${registry}/${repository}` : repository) : versionKey;
-    images.push({
-      name,
-      tag: String(tagValue),
-      digest: typeof parent.digest === 'string' && parent.digest ? parent.digest : null,
-    });
+  const tag = text(parent?.[leaf]) || null;
+  const digest = text(parent?.digest) || null;
+  if (parent && (tag || digest)) {
+    const repository = text(parent.repository);
+    const registry = text(parent.registry);
+    const name = repository
+      ? [registry, repository].filter(Boolean).join('/')
+      : versionKey;
+    images.push({ name, tag, digest });
   }
 
   // The version key and its digest are expected to differ between environments.
-  const comparable = clone(values) as Record<string, unknown>;
-  let node: unknown = comparable;
-  for (const key of parentKeys) node = isObject(node) ? node[key] : undefined;
-  if (isObject(node)) {
-    delete node[leaf];
-    delete node.digest;
+  const body = structuredClone(values);
+  const bodyParent = parentOf(body, keys);
+  if (bodyParent) {
+    delete bodyParent[leaf];
+    delete bodyParent.digest;
   }
-  return { images, inputs, comparable: [{ id: 'HelmValues/values', body: comparable }] };
+  const comparable: ComparableObject[] = [{ id: 'HelmValues/values', body }];
+  return { images, inputs, comparable };
 }

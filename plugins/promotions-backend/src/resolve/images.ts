@@ -24,12 +24,16 @@ export function parseImage(reference: string): ImageRef {
 }
 
 export function formatImage(image: ImageRef): string {
-  return `${image.name}${image.tag ? `:${image.tag}` : ''}${image.digest ? `@${image.digest}` : ''}`;
+  return `${image.name}${image.tag ? `:${image.tag}` : ''}${
+    image.digest ? `@${image.digest}` : ''
+  }`;
 }
 
 /** A digest shortened for people: `sha256:` and the first 12 hex digits. */
 export function shortDigest(digest: string): string {
-  const [algorithm, hex] = digest.includes(':') ? digest.split(':', 2) : ['sha256', digest];
+  const [algorithm, hex] = digest.includes(':')
+    ? digest.split(':', 2)
+    : ['sha256', digest];
   return `${algorithm}:${hex.slice(0, 12)}`;
 }
 

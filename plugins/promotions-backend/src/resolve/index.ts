@@ -1,11 +1,23 @@
 import crypto from 'node:crypto';
-import { DEFAULT_VERSION_KEY, ImageRef } from '@gitops-promotions/plugin-promotions-common';
+import {
+  DEFAULT_VERSION_KEY,
+  ImageRef,
+} from '@gitops-promotions/plugin-promotions-common';
 import { RepositorySnapshot } from '../repository/types';
 import { resolveHelmValues } from './helm';
-import { displayVersion, formatImage, imageMatches, parseImage } from './images';
+import {
+  displayVersion,
+  formatImage,
+  imageMatches,
+  parseImage,
+} from './images';
 import { buildKustomization, Resource } from './kustomize';
-import { clone } from './patch';
-import { ComparableObject, ResolvedEnvironment, ResolveOptions, ResolutionError } from './types';
+import {
+  ComparableObject,
+  ResolvedEnvironment,
+  ResolveOptions,
+  ResolutionError,
+} from './types';
 import { containersOf } from './workloads';
 
 export * from './types';
@@ -21,42 +33,55 @@ function uniqueImages(images: ImageRef[]): ImageRef[] {
   });
 }
 
-function chooseVersion(images: ImageRef[], wanted: string | undefined, path: string): string | null {
+/** The version shown for an environment: that of the image the entity names, else of the first. */
+function versionOf(
+  images: ImageRef[],
+  wanted: string | undefined,
+  path: string,
+): string | null {
   if (images.length === 0) return null;
   if (!wanted) return displayVersion(images[0]);
   const match = images.find(image => imageMatches(image, wanted));
   if (!match) {
+    const found = images.map(image => image.name).join(', ');
     throw new ResolutionError(
       path,
-      `no container runs the image "${wanted}" (found: ${images.map(i => i.name).join(', ')})`,
+      `no container runs the image "${wanted}" (found: ${found})`,
     );
   }
   return displayVersion(match);
 }
 
 const secretDigest = (value: unknown) =>
-  `sha256:${crypto.createHash('sha256').update(String(value)).digest('hex').slice(0, 12)}`;
+  `sha256:${crypto
+    .createHash('sha256')
+    .update(String(value))
+    .digest('hex')
+    .slice(0, 12)}`;
 
-/** An object as compared between environments: namespace, name prefix and images taken out. */
-function comparable(resource: Resource): ComparableObject {
-  const body = clone(resource.object);
+/** An object as compared between environments: namespace, name prefix and suffix, and images taken out. */
+function comparable({ object, originalName }: Resource): ComparableObject {
+  const body = structuredClone(object);
   delete body.metadata.namespace;
-  body.metadata.name = resource.originalName;
+  body.metadata.name = originalName;
   for (const container of containersOf(body)) delete container.image;
   if (body.kind === 'Secret') {
     // Secret values are compared by digest so that drift never shows them.
     for (const field of ['data', 'stringData']) {
       const data = body[field] as Record<string, unknown> | undefined;
-      if (data) for (const key of Object.keys(data)) data[key] = secretDigest(data[key]);
+      if (data && typeof data === 'object') {
+        for (const key of Object.keys(data))
+          data[key] = secretDigest(data[key]);
+      }
     }
   }
-  return { id: `${resource.object.kind}/${resource.originalName}`, body };
+  return { id: `${object.kind}/${originalName}`, body };
 }
 
 /**
- * Resolves what an environment would deploy: a Kustomize directory is built by kustomize's rules
- * (resources, components, patches, then the images transformer); a values file is merged over
- * the `values.yaml` beside it.
+ * Resolves what an environment would deploy. A path ending in `.yaml` or `.yml` is a Helm values
+ * file, merged over the `values.yaml` beside it; any other path is a Kustomize directory, built
+ * by kustomize's rules (resources, components, patches, then the images transformer).
  */
 export async function resolveEnvironment(
   snapshot: RepositorySnapshot,
@@ -64,12 +89,16 @@ export async function resolveEnvironment(
   options: ResolveOptions = {},
 ): Promise<ResolvedEnvironment> {
   if (/\.ya?ml$/.test(path)) {
-    const helm = await resolveHelmValues(snapshot, path, options.versionKey ?? DEFAULT_VERSION_KEY);
+    const helm = await resolveHelmValues(
+      snapshot,
+      path,
+      options.versionKey || DEFAULT_VERSION_KEY,
+    );
     return {
       layout: 'helm',
       path,
       images: helm.images,
-      version: chooseVersion(helm.images, options.image, path),
+      version: versionOf(helm.images, options.image, path),
       comparable: helm.comparable,
       inputs: helm.inputs,
       warnings: [],
@@ -77,17 +106,19 @@ export async function resolveEnvironment(
   }
   const built = await buildKustomization(snapshot, path);
   const images = uniqueImages(
-    built.resources.flatMap(resource =>
-      containersOf(resource.object)
-        .filter(container => typeof container.image === 'string')
-        .map(container => parseImage(container.image as string)),
+    built.resources.flatMap(({ object }) =>
+      containersOf(object).flatMap(container =>
+        typeof container.image === 'string'
+          ? [parseImage(container.image)]
+          : [],
+      ),
     ),
   );
   return {
     layout: 'kustomize',
     path,
     images,
-    version: chooseVersion(images, options.image, path),
+    version: versionOf(images, options.image, path),
     comparable: built.resources.map(comparable),
     inputs: built.inputs,
     warnings: built.warnings,

@@ -2,7 +2,10 @@ import { gitBlobId } from '../repository/directory';
 import { RepositorySnapshot, TreeFile } from '../repository/types';
 
 /** An in-memory repository snapshot from `{ path: content }`, for tests. */
-export function memorySnapshot(files: Record<string, string>, commit = 'test'): RepositorySnapshot {
+export function memorySnapshot(
+  files: Record<string, string>,
+  commit = 'test',
+): RepositorySnapshot {
   const entries = new Map<string, TreeFile>();
   const contents = new Map<string, Buffer>();
   for (const [path, text] of Object.entries(files)) {

@@ -1,35 +1,38 @@
 import { KubernetesObject } from './types';
 
-type Container = { name?: string; image?: unknown; [key: string]: unknown };
+export type Container = {
+  name?: string;
+  image?: unknown;
+  [key: string]: unknown;
+};
 type PodSpec = Record<string, unknown>;
 
-const CONTAINER_LISTS = ['initContainers', 'containers'];
+// Containers before init containers, so that the first image is the workload's own.
+const CONTAINER_LISTS = ['containers', 'initContainers'];
 
-/** The pod specs of a workload: Pod, CronJob, and every kind with spec.template.spec. */
+const isObject = (value: unknown): value is Record<string, any> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The pod specs of a workload, found by shape as kustomize's images transformer finds them:
+ * `spec` (Pod), `spec.template.spec` (Deployment, StatefulSet, DaemonSet, ReplicaSet,
+ * ReplicationController, Job, Argo Rollout) and `spec.jobTemplate.spec.template.spec` (CronJob).
+ */
 export function podSpecs(object: KubernetesObject): PodSpec[] {
-  const spec = object.spec as Record<string, any> | undefined;
-  if (!spec || typeof spec !== 'object') return [];
-  if (object.kind === 'Pod') return [spec];
-  const found: PodSpec[] = [];
-  const template = spec.template?.spec;
-  if (template && typeof template === 'object') found.push(template);
-  const jobTemplate = spec.jobTemplate?.spec?.template?.spec;
-  if (jobTemplate && typeof jobTemplate === 'object') found.push(jobTemplate);
-  return found;
+  const spec = object.spec;
+  if (!isObject(spec)) return [];
+  return [
+    spec,
+    spec.template?.spec,
+    spec.jobTemplate?.spec?.template?.spec,
+  ].filter(isObject);
 }
 
-/** Every container and init container of a workload, init containers first. */
+/** Every container and init container of a workload, in the order they are written. */
 export function containersOf(object: KubernetesObject): Container[] {
-  const result: Container[] = [];
-  for (const spec of podSpecs(object)) {
-    for (const list of CONTAINER_LISTS) {
-      const containers = spec[list];
-      if (Array.isArray(containers)) {
-        for (const container of containers) {
-          if (container && typeof container === 'object') result.push(container as Container);
-        }
-      }
-    }
-  }
-  return result;
+  return podSpecs(object).flatMap(spec =>
+    CONTAINER_LISTS.flatMap(list =>
+      Array.isArray(spec[list]) ? (spec[list] as unknown[]) : [],
+    ).filter(isObject),
+  );
 }

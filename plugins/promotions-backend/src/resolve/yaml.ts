@@ -1,4 +1,4 @@
-import { parseAllDocuments, parseDocument } from 'yaml';
+import { Document, parseAllDocuments, visit } from 'yaml';
 import { RepositorySnapshot } from '../repository/types';
 import { ResolutionError } from './types';
 
@@ -8,38 +8,89 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_ALIASES = 100;
 
 /** Reads a repository file as text, with the size limit; a missing file is an error. */
-export async function readText(snapshot: RepositorySnapshot, path: string): Promise<string> {
+export async function readText(
+  snapshot: RepositorySnapshot,
+  path: string,
+): Promise<string> {
   const entry = snapshot.files.get(path);
   if (!entry) throw new ResolutionError(path, 'file not found');
   if (entry.size > MAX_FILE_BYTES) {
-    throw new ResolutionError(path, `file is ${entry.size} bytes, more than the ${MAX_FILE_BYTES} allowed`);
+    throw new ResolutionError(
+      path,
+      `file is ${entry.size} bytes, more than the ${MAX_FILE_BYTES} allowed`,
+    );
   }
   const content = await snapshot.readFile(path);
   if (!content) throw new ResolutionError(path, 'file not found');
   return content.toString('utf8');
 }
 
-function toJs(doc: ReturnType<typeof parseDocument>, path: string): unknown {
+export interface ParseOptions {
+  /**
+   * Keep numbers as written (`newTag: 1.20` stays "1.20"), as kustomize does for its string
+   * fields.
+   */
+  numbersAsWritten?: boolean;
+}
+
+function toJs(doc: Document, path: string, options: ParseOptions): unknown {
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
     const line = error.linePos?.[0]?.line;
-    throw new ResolutionError(path, `invalid YAML${line ? ` at line ${line}` : ''}: ${error.message.split('\n')[0]}`);
+    throw new ResolutionError(
+      path,
+      `invalid YAML${line ? ` at line ${line}` : ''}: ${
+        error.message.split('\n')[0]
+      }`,
+    );
+  }
+  if (options.numbersAsWritten) {
+    visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'number' && node.source) {
+          node.value = node.source;
+        }
+      },
+    });
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (error) {
-    throw new ResolutionError(path, `YAML rejected: ${(error as Error).message.split('\n')[0]}`);
+    throw new ResolutionError(
+      path,
+      `YAML rejected: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
-/** Parses one YAML document. */
-export function parseYaml(text: string, path: string): unknown {
-  return toJs(parseDocument(text, { prettyErrors: true }), path);
+/** Parses every document of a YAML text, skipping empty ones. */
+export function parseYamlDocuments(
+  text: string,
+  path: string,
+  options: ParseOptions = {},
+): unknown[] {
+  // Merge keys (`<<: *defaults`) are read as Kubernetes' YAML reader does.
+  const documents = parseAllDocuments(text, {
+    prettyErrors: true,
+    merge: true,
+  });
+  return documents
+    .map(doc => toJs(doc as Document, path, options))
+    .filter(value => value !== null && value !== undefined);
 }
 
-/** Parses every document of a multi-document YAML file, skipping empty ones. */
-export function parseYamlDocuments(text: string, path: string): unknown[] {
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  return list.map(doc => toJs(doc as ReturnType<typeof parseDocument>, path)).filter(d => d !== null && d !== undefined);
+/** Parses a YAML text that holds one document; an empty text is null. */
+export function parseYaml(
+  text: string,
+  path: string,
+  options: ParseOptions = {},
+): unknown {
+  const documents = parseYamlDocuments(text, path, options);
+  if (documents.length > 1) {
+    throw new ResolutionError(
+      path,
+      'expected one YAML document, found several',
+    );
+  }
+  return documents[0] ?? null;
 }

@@ -1,0 +1,140 @@
+import { isDeepStrictEqual } from 'node:util';
+
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  op: string;
+  path: string;
+  value?: unknown;
+  from?: string;
+}
+
+/** A JSON object or array: what a pointer can step into. */
+type Branch = Record<string, unknown> | unknown[];
+
+const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
+
+const isBranch = (value: unknown): value is Branch =>
+  typeof value === 'object' && value !== null;
+
+function pointer(path: unknown): string[] {
+  if (typeof path !== 'string')
+    throw new Error(`"${String(path)}" is not a JSON pointer`);
+  if (path === '') return [];
+  if (!path.startsWith('/')) throw new Error(`"${path}" is not a JSON pointer`);
+  return path
+    .slice(1)
+    .split('/')
+    .map(token => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function child(node: unknown, token: string, path: string): unknown {
+  if (Array.isArray(node)) {
+    if (ARRAY_INDEX.test(token) && Number(token) < node.length) {
+      return node[Number(token)];
+    }
+  } else if (isBranch(node) && Object.hasOwn(node, token)) {
+    return (node as Record<string, unknown>)[token];
+  }
+  throw new Error(`path "${path}" does not exist`);
+}
+
+function parentOf(document: unknown, tokens: string[], path: string) {
+  const node = tokens
+    .slice(0, -1)
+    .reduce((current, token) => child(current, token, path), document);
+  if (!isBranch(node)) throw new Error(`path "${path}" does not exist`);
+  return { node, last: tokens[tokens.length - 1] };
+}
+
+function arrayIndex(
+  array: unknown[],
+  token: string,
+  path: string,
+  forAdd: boolean,
+): number {
+  if (forAdd && token === '-') return array.length;
+  if (!ARRAY_INDEX.test(token))
+    throw new Error(`"${token}" in "${path}" is not an array index`);
+  const index = Number(token);
+  if (index > array.length || (!forAdd && index === array.length)) {
+    throw new Error(`index ${index} in "${path}" is out of range`);
+  }
+  return index;
+}
+
+const get = (document: unknown, path: string) =>
+  pointer(path).reduce((node, token) => child(node, token, path), document);
+
+function remove(document: unknown, path: string): unknown {
+  const tokens = pointer(path);
+  if (tokens.length === 0)
+    throw new Error('the whole document cannot be removed');
+  const { node, last } = parentOf(document, tokens, path);
+  if (Array.isArray(node))
+    return node.splice(arrayIndex(node, last, path, false), 1)[0];
+  if (!Object.hasOwn(node, last))
+    throw new Error(`path "${path}" does not exist`);
+  const value = node[last];
+  delete node[last];
+  return value;
+}
+
+function put(
+  document: unknown,
+  path: string,
+  value: unknown,
+  replace: boolean,
+): unknown {
+  const tokens = pointer(path);
+  if (tokens.length === 0) return structuredClone(value);
+  const { node, last } = parentOf(document, tokens, path);
+  if (Array.isArray(node)) {
+    node.splice(
+      arrayIndex(node, last, path, !replace),
+      replace ? 1 : 0,
+      structuredClone(value),
+    );
+  } else {
+    if (replace && !Object.hasOwn(node, last))
+      throw new Error(`path "${path}" does not exist`);
+    node[last] = structuredClone(value);
+  }
+  return document;
+}
+
+/** Applies RFC 6902 operations to a copy of the document; a failing operation throws. */
+export function applyJsonPatch(
+  document: unknown,
+  operations: JsonPatchOperation[],
+): unknown {
+  let result = structuredClone(document);
+  for (const operation of operations) {
+    if (!isBranch(operation) || Array.isArray(operation))
+      throw new Error('every JSON patch operation must be a mapping');
+    const { op, path, from, value } = operation;
+    switch (op) {
+      case 'add':
+        result = put(result, path, value, false);
+        break;
+      case 'replace':
+        result = put(result, path, value, true);
+        break;
+      case 'remove':
+        remove(result, path);
+        break;
+      case 'move':
+        result = put(result, path, remove(result, from as string), false);
+        break;
+      case 'copy':
+        result = put(result, path, get(result, from as string), false);
+        break;
+      case 'test':
+        if (!isDeepStrictEqual(get(result, path), value))
+          throw new Error(`test failed at "${path}"`);
+        break;
+      default:
+        throw new Error(`unknown JSON patch operation "${op}"`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,134 @@
+import { strategicMerge } from './strategicMerge';
+
+const pod = () => ({
+  spec: {
+    containers: [
+      {
+        name: 'app',
+        image: 'app:1',
+        args: ['--a', '--b'],
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '2' },
+        ],
+        ports: [{ containerPort: 8080, name: 'http' }],
+        volumeMounts: [{ mountPath: '/data', name: 'data' }],
+      },
+      { name: 'sidecar', image: 'sidecar:1' },
+    ],
+    volumes: [{ name: 'data', emptyDir: {} }],
+    imagePullSecrets: [{ name: 'registry' }],
+    nodeSelector: { zone: 'a', disk: 'ssd' },
+  },
+});
+
+describe('strategicMerge', () => {
+  it('merges maps recursively and deletes keys set to null', () => {
+    const merged = strategicMerge(pod(), {
+      spec: { nodeSelector: { zone: 'b', disk: null } },
+    }) as any;
+    expect(merged.spec.nodeSelector).toEqual({ zone: 'b' });
+    expect(merged.spec.containers).toHaveLength(2);
+  });
+
+  it('merges containers by name and keeps what the patch does not mention', () => {
+    const merged = strategicMerge(pod(), {
+      spec: {
+        containers: [
+          { name: 'app', image: 'app:2' },
+          { name: 'agent', image: 'agent:1' },
+        ],
+      },
+    }) as any;
+    expect(
+      merged.spec.containers.map((c: any) => `${c.name}=${c.image}`),
+    ).toEqual(['app=app:2', 'sidecar=sidecar:1', 'agent=agent:1']);
+    expect(merged.spec.containers[0].env).toHaveLength(2);
+  });
+
+  it('merges env by name, volumeMounts by mountPath, ports by containerPort, volumes and pull secrets by name', () => {
+    const merged = strategicMerge(pod(), {
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            env: [
+              { name: 'B', value: 'two' },
+              { name: 'C', value: '3' },
+            ],
+            ports: [{ containerPort: 8080, name: 'web' }],
+            volumeMounts: [{ mountPath: '/data', readOnly: true }],
+          },
+        ],
+        volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }],
+        imagePullSecrets: [{ name: 'registry' }, { name: 'mirror' }],
+      },
+    }) as any;
+    const app = merged.spec.containers[0];
+    expect(app.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: 'two' },
+      { name: 'C', value: '3' },
+    ]);
+    expect(app.ports).toEqual([{ containerPort: 8080, name: 'web' }]);
+    expect(app.volumeMounts).toEqual([
+      { mountPath: '/data', name: 'data', readOnly: true },
+    ]);
+    expect(merged.spec.volumes).toEqual([
+      { name: 'data', emptyDir: { medium: 'Memory' } },
+    ]);
+    expect(merged.spec.imagePullSecrets).toEqual([
+      { name: 'registry' },
+      { name: 'mirror' },
+    ]);
+  });
+
+  it('merges service ports by port', () => {
+    const service = { spec: { ports: [{ port: 80, targetPort: 8080 }] } };
+    expect(
+      strategicMerge(service, {
+        spec: { ports: [{ port: 80, targetPort: 9090 }] },
+      }),
+    ).toEqual({
+      spec: { ports: [{ port: 80, targetPort: 9090 }] },
+    });
+  });
+
+  it('replaces lists that have no merge key', () => {
+    const merged = strategicMerge(pod(), {
+      spec: { containers: [{ name: 'app', args: ['--c'] }] },
+    }) as any;
+    expect(merged.spec.containers[0].args).toEqual(['--c']);
+  });
+
+  it('honours $patch: delete on list items and on the whole object', () => {
+    const merged = strategicMerge(pod(), {
+      spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] },
+    }) as any;
+    expect(merged.spec.containers.map((c: any) => c.name)).toEqual(['app']);
+    expect(strategicMerge(pod(), { $patch: 'delete' })).toBeUndefined();
+  });
+
+  it('honours $patch: replace on maps and on lists', () => {
+    const map = strategicMerge(pod(), {
+      spec: { nodeSelector: { $patch: 'replace', zone: 'c' } },
+    }) as any;
+    expect(map.spec.nodeSelector).toEqual({ zone: 'c' });
+    const list = strategicMerge(pod(), {
+      spec: {
+        containers: [{ $patch: 'replace' }, { name: 'only', image: 'only:1' }],
+      },
+    }) as any;
+    expect(list.spec.containers).toEqual([{ name: 'only', image: 'only:1' }]);
+  });
+
+  it('changes neither the target nor the patch', () => {
+    const target = pod();
+    const patch = { spec: { containers: [{ name: 'app', image: 'app:2' }] } };
+    strategicMerge(target, patch);
+    expect(target).toEqual(pod());
+    expect(patch).toEqual({
+      spec: { containers: [{ name: 'app', image: 'app:2' }] },
+    });
+  });
+});
