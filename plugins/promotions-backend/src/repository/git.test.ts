@@ -57,6 +57,19 @@ describe('GitRepository', () => {
     expect(await repo.history(commit, ['--all'], 10)).toHaveLength(0);
   });
 
+  it('reads commit messages holding any byte git allows', async () => {
+    const dir = fixture();
+    appendCommit(dir, {
+      author: 'Chen Wei',
+      date: '2026-11-03T10:00:00Z',
+      message: 'Odd\x1e message\n\nwith a body',
+      files: { 'payment/overlays/dev/kustomization.yaml': 'resources: []\n' },
+    });
+    const repo = new GitRepository({ id: 'local', url: dir, branch: 'main', cacheDir, logger });
+    const [latest] = await repo.history((await repo.snapshot()).commit, ['payment'], 1);
+    expect(latest).toMatchObject({ authorName: 'Chen Wei', message: 'Odd\x1e message\n\nwith a body' });
+  });
+
   it('reads an older commit as it was', async () => {
     const dir = fixture();
     const repo = new GitRepository({ id: 'local', url: dir, branch: 'main', cacheDir, logger });

@@ -130,7 +130,9 @@ export class GitRepository implements GitOpsRepository {
       [
         'log',
         `--max-count=${Math.max(1, Math.floor(limit))}`,
-        '--format=%H%x00%an%x00%ae%x00%aI%x00%B%x1e',
+        // Records end in NUL (-z), which no commit message can hold; fields are lines.
+        '-z',
+        '--format=%H%n%an%n%ae%n%aI%n%B',
         commit,
         '--',
         ...paths.map(p => `:(literal)${p}`),
@@ -139,17 +141,20 @@ export class GitRepository implements GitOpsRepository {
     );
     return out
       .toString('utf8')
-      .split('\x1e')
+      .split('\0')
       .map(record => record.replace(/^\n/, ''))
       .filter(record => record.length > 0)
       .map(record => {
-        const [sha, authorName, authorEmail, authoredAt, message] = record.split('\0');
+        const [sha, authorName, authorEmail, authoredAt, ...message] = record.split('\n');
+        if (!COMMIT_ID.test(sha) || Number.isNaN(Date.parse(authoredAt))) {
+          throw new Error(`git log gave an unreadable record for ${paths.join(', ')}`);
+        }
         return {
           sha,
           authorName,
           authorEmail,
           authoredAt: new Date(authoredAt).toISOString(),
-          message: message.trim(),
+          message: message.join('\n').trim(),
         };
       });
   }

@@ -34,14 +34,17 @@ async function readValues(
   return values;
 }
 
+const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
 const text = (value: unknown) =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 
 /** The map holding the version key (`image` for `image.tag`), when there is one. */
 function parentOf(values: Values, keys: string[]): Values | undefined {
   let node: unknown = values;
+  // Own keys only: a key path never reaches Object.prototype, whatever it names.
   for (const key of keys.slice(0, -1))
-    node = isObject(node) ? node[key] : undefined;
+    node = isObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
   return isObject(node) ? node : undefined;
 }
 
@@ -67,10 +70,13 @@ export async function resolveHelmValues(
   }
 
   const keys = versionKey.split('.');
+  if (keys.some(key => UNSAFE_KEYS.has(key) || key === '')) {
+    throw new ResolutionError(file, `"${versionKey}" is not a usable values key path`);
+  }
   const leaf = keys[keys.length - 1];
   const parent = parentOf(values, keys);
   const images: ImageRef[] = [];
-  const tag = text(parent?.[leaf]) || null;
+  const tag = text(parent && Object.hasOwn(parent, leaf) ? parent[leaf] : undefined) || null;
   const digest = text(parent?.digest) || null;
   if (parent && (tag || digest)) {
     const repository = text(parent.repository);

@@ -168,14 +168,15 @@ export function configDrift(input: {
   const mine = flattenAll(input.comparable);
   const theirs = flattenAll(input.upstreamComparable);
   const keys = [...new Set([...mine.keys(), ...theirs.keys()])].sort();
+  // A whole object present on one side only is one difference, not one per key inside it.
+  const oneSided = new Set(keys.filter(k => !k.includes(' ') && mine.has(k) !== theirs.has(k)));
   const differences: ConfigDifference[] = [];
   for (const key of keys) {
     const value = mine.get(key) ?? null;
     const upstreamValue = theirs.get(key) ?? null;
     if (value === upstreamValue || isExpected(key, input.expectedKeys)) continue;
-    // A whole object present on one side only is one difference, not one per key inside it.
-    const parent = keys.find(k => k !== key && key.startsWith(`${k} `) && !(mine.has(k) && theirs.has(k)));
-    if (parent) continue;
+    const space = key.indexOf(' ');
+    if (space > 0 && oneSided.has(key.slice(0, space))) continue;
     differences.push({ key: displayKey(key), value, upstreamValue });
   }
   if (differences.length === 0) return undefined;

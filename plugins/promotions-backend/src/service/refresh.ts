@@ -81,10 +81,11 @@ export class PromotionsRefresher {
       } catch (error) {
         summary.failed++;
         const repositoryId = entity.metadata.annotations?.[ANNOTATION_REPOSITORY] ?? '';
-        await store.saveError(stringifyEntityRef(entity), repositoryId, errorMessage(error), now);
+        await this.recordError(stringifyEntityRef(entity), repositoryId, errorMessage(error), now);
       }
     }
-    await store.deleteExcept(entities.map(e => stringifyEntityRef(e)));
+    // An empty answer is more likely a catalog still starting than every entity gone.
+    if (entities.length > 0) await store.deleteExcept(entities.map(e => stringifyEntityRef(e)));
 
     for (const [repositoryId, targets] of byRepository) {
       const repository = this.deps.repositories.get(repositoryId)!;
@@ -94,7 +95,7 @@ export class PromotionsRefresher {
       } catch (error) {
         const message = `Could not read repository ${repositoryId}: ${errorMessage(error)}`;
         logger.warn(message);
-        for (const target of targets) await store.saveError(target.entityRef, repositoryId, message, now);
+        for (const target of targets) await this.recordError(target.entityRef, repositoryId, message, now);
         summary.failed += targets.length;
         continue;
       }
@@ -106,11 +107,20 @@ export class PromotionsRefresher {
         } catch (error) {
           summary.failed++;
           logger.warn(`Could not refresh ${target.entityRef}: ${errorMessage(error)}`);
-          await store.saveError(target.entityRef, repositoryId, errorMessage(error), now);
+          await this.recordError(target.entityRef, repositoryId, errorMessage(error), now);
         }
       }
     }
     return summary;
+  }
+
+  /** Stores why an entity could not be refreshed; a failure to store it stops no other entity. */
+  private async recordError(entityRef: string, repositoryId: string, message: string, at: Date) {
+    try {
+      await this.deps.store.saveError(entityRef, repositoryId, message, at);
+    } catch (error) {
+      this.deps.logger.error(`Could not store the refresh error of ${entityRef}: ${errorMessage(error)}`);
+    }
   }
 
   /** Computes and stores one entity's state; false when nothing it depends on changed. */

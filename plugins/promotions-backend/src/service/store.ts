@@ -85,7 +85,8 @@ export class PromotionsStore {
     await this.db<Row>(TABLE)
       .insert({
         entity_ref: entityRef,
-        repository_id: repositoryId,
+        // The id may come straight from a bad annotation: keep it within the column.
+        repository_id: repositoryId.slice(0, 255),
         revision: null,
         fingerprint: null,
         body: null,

@@ -53,7 +53,11 @@ export function readEntityTarget(entity: Entity, config: PromotionsConfig): Enti
     );
   }
   const versionKey = annotations[ANNOTATION_VERSION_KEY]?.trim() || undefined;
-  if (versionKey && !/^[\w-]+(\.[\w-]+)*$/.test(versionKey)) {
+  const unsafe = ['__proto__', 'prototype', 'constructor'];
+  if (
+    versionKey &&
+    (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || versionKey.split('.').some(key => unsafe.includes(key)))
+  ) {
     throw new InputError(
       `${entityRef}: ${ANNOTATION_VERSION_KEY} "${versionKey}" is not a dotted key path such as image.tag`,
     );

@@ -191,6 +191,22 @@ describe('promotions:publish-git', () => {
     );
   });
 
+  it('writes nothing through a symbolic link the repository holds', async () => {
+    const { dir, git } = testGitRepository();
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    fs.symlinkSync(outside, path.join(dir, 'payment'));
+    git('add', '-A');
+    git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'link');
+    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    fs.mkdirSync(path.join(workspacePath, 'payment'));
+    fs.writeFileSync(path.join(workspacePath, 'payment/evil.yaml'), 'x\n');
+    const ctx = createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: 'scaffold/p', message: 'm' } });
+    await expect(createPublishGitAction({ config: config(dir) }).handler(ctx as any)).rejects.toThrow(
+      'the repository has a symbolic link at payment',
+    );
+    expect(fs.readdirSync(outside)).toEqual([]);
+  });
+
   it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
     const { dir, git } = testGitRepository();
     const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));

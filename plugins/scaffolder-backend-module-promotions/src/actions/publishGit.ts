@@ -12,11 +12,16 @@ function cloneSource(url: string): string {
   return remote ? url : path.resolve(process.cwd(), url);
 }
 
+/** Copies the workspace into the clone, refusing to follow a link the repository holds. */
 async function copyInto(source: string, target: string) {
   for (const entry of await fs.readdir(source, { withFileTypes: true })) {
     if (entry.name === '.git') continue;
     const from = path.join(source, entry.name);
     const to = path.join(target, entry.name);
+    const existing = await fs.lstat(to).catch(() => undefined);
+    if (existing?.isSymbolicLink()) {
+      throw new InputError(`the repository has a symbolic link at ${entry.name}; nothing is written through it`);
+    }
     if (entry.isDirectory()) {
       await fs.mkdir(to, { recursive: true });
       await copyInto(from, to);
