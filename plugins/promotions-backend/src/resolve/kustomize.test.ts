@@ -61,29 +61,25 @@ images:
     ]);
   });
 
-  it('keeps the original tag when only a digest is set, and shows a digest-only image by its short digest', async () => {
+  it('pins by digest alone when only a digest is set, as kustomize does, and shows the short digest', async () => {
     const overlay = `resources: [../../base]\nimages:\n  - name: ghcr.io/acme/payment\n    digest: ${digest}\n`;
-    const tagged = await resolve(
+    // The base's tag no longer says what runs: kustomize renders name@digest.
+    const pinned = await resolve(
       { ...base, 'payment/overlays/dev/kustomization.yaml': overlay },
       'payment/overlays/dev',
     );
-    expect(tagged.images).toEqual([
-      { name: 'ghcr.io/acme/payment', tag: '1.0.0', digest },
-    ]);
-    expect(tagged.version).toBe('1.0.0');
+    expect(pinned.images).toEqual([{ name: 'ghcr.io/acme/payment', tag: null, digest }]);
+    expect(pinned.version).toBe('sha256:0123456789ab');
 
-    const untagged = await resolve(
+    const withTag = await resolve(
       {
         ...base,
-        'payment/base/deployment.yaml': deployment('ghcr.io/acme/payment'),
-        'payment/overlays/dev/kustomization.yaml': overlay,
+        'payment/overlays/dev/kustomization.yaml': `${overlay}    newTag: "1.4.2"\n`,
       },
       'payment/overlays/dev',
     );
-    expect(untagged.images).toEqual([
-      { name: 'ghcr.io/acme/payment', tag: null, digest },
-    ]);
-    expect(untagged.version).toBe('sha256:0123456789ab');
+    expect(withTag.images).toEqual([{ name: 'ghcr.io/acme/payment', tag: '1.4.2', digest }]);
+    expect(withTag.version).toBe('1.4.2');
   });
 
   it('replaces a pinned digest when a new tag is set, and reads an unquoted tag as written', async () => {

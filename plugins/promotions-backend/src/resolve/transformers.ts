@@ -170,8 +170,11 @@ export function setImages(
           image.tag = String(entry.newTag);
           image.digest = null;
         }
-        if (typeof entry.digest === 'string' && entry.digest)
+        // As kustomize: a digest without newTag replaces the whole reference (name@digest).
+        if (typeof entry.digest === 'string' && entry.digest) {
           image.digest = entry.digest;
+          if (entry.newTag === undefined || entry.newTag === null || entry.newTag === '') image.tag = null;
+        }
         container.image = formatImage(image);
       }
     }
