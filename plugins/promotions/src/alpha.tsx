@@ -1,8 +1,12 @@
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
-import { ApiBlueprint, createFrontendPlugin } from '@backstage/frontend-plugin-api';
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { promotionsApiRef, PromotionsClient } from './api';
-import { isPromotionsAvailable } from './plugin';
+import { isPromotionsAvailable } from './conditions';
 
 const promotionsApi = ApiBlueprint.make({
   params: defineParams =>
@@ -13,6 +17,7 @@ const promotionsApi = ApiBlueprint.make({
     }),
 });
 
+/** The Promotions tab of entities that name a GitOps repository. */
 const promotionsEntityContent = EntityContentBlueprint.make({
   name: 'promotions',
   params: {
@@ -20,11 +25,13 @@ const promotionsEntityContent = EntityContentBlueprint.make({
     title: 'Promotions',
     filter: isPromotionsAvailable,
     loader: () =>
-      import('./components/EntityPromotionsContent').then(m => <m.EntityPromotionsContent />),
+      import('./components/EntityPromotionsContent').then(m => (
+        <m.EntityPromotionsContent />
+      )),
   },
 });
 
-/** The Promotions plugin for the new frontend system: an API and the entity tab. */
+/** The Promotions plugin for the new frontend system: its API and the entity tab. */
 export default createFrontendPlugin({
   pluginId: 'promotions',
   extensions: [promotionsApi, promotionsEntityContent],

@@ -1,5 +1,9 @@
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import { createApiRef, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import {
+  createApiRef,
+  DiscoveryApi,
+  FetchApi,
+} from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 
@@ -8,16 +12,26 @@ export interface PromotionsApi {
   getEntityPromotions(entity: CompoundEntityRef): Promise<EntityPromotions>;
 }
 
-export const promotionsApiRef = createApiRef<PromotionsApi>({ id: 'plugin.promotions.service' });
+export const promotionsApiRef = createApiRef<PromotionsApi>({
+  id: 'plugin.promotions.service',
+});
 
 /** The PromotionsApi over the backend's REST API. */
 export class PromotionsClient implements PromotionsApi {
-  constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+  constructor(
+    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
+  ) {}
 
-  async getEntityPromotions(entity: CompoundEntityRef): Promise<EntityPromotions> {
+  async getEntityPromotions(
+    entity: CompoundEntityRef,
+  ): Promise<EntityPromotions> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('promotions');
-    const path = [entity.kind, entity.namespace, entity.name].map(encodeURIComponent).join('/');
-    const response = await this.deps.fetchApi.fetch(`${baseUrl}/v1/entities/${path}`);
+    const path = [entity.kind, entity.namespace, entity.name]
+      .map(encodeURIComponent)
+      .join('/');
+    const response = await this.deps.fetchApi.fetch(
+      `${baseUrl}/v1/entities/${path}`,
+    );
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return (await response.json()) as EntityPromotions;
   }

@@ -3,9 +3,19 @@
  *
  * @packageDocumentation
  */
-export { promotionsPlugin, EntityPromotionsContent, isPromotionsAvailable } from './plugin';
+export {
+  promotionsPlugin,
+  EntityPromotionsContent,
+  isPromotionsAvailable,
+} from './plugin';
+export { rootRouteRef } from './routes';
 export { promotionsApiRef, PromotionsClient } from './api';
 export type { PromotionsApi } from './api';
-export { EnvironmentPipeline, pipelineColumns } from './components/EnvironmentPipeline';
-export { EnvironmentCard } from './components/EnvironmentCard';
+export {
+  EnvironmentPipeline,
+  pipelineColumns,
+  pipelineEdges,
+} from './components/EnvironmentPipeline';
+export type { PipelineEdge } from './components/EnvironmentPipeline';
+export { EnvironmentCard, formatImageRef } from './components/EnvironmentCard';
 export { DriftBadge } from './components/DriftBadge';

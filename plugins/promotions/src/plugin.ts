@@ -5,10 +5,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { Entity } from '@backstage/catalog-model';
-import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
 import { promotionsApiRef, PromotionsClient } from './api';
 import { rootRouteRef } from './routes';
+
+export { isPromotionsAvailable } from './conditions';
 
 /** The Promotions plugin, for apps on the legacy frontend system. */
 export const promotionsPlugin = createPlugin({
@@ -23,15 +23,17 @@ export const promotionsPlugin = createPlugin({
   routes: { root: rootRouteRef },
 });
 
-/** The Promotions tab content, for an `EntityLayout.Route`. */
+/**
+ * The Promotions tab, for an `EntityLayout.Route` of the entity page, shown where
+ * `isPromotionsAvailable` holds.
+ */
 export const EntityPromotionsContent = promotionsPlugin.provide(
   createRoutableExtension({
     name: 'EntityPromotionsContent',
-    component: () => import('./components/EntityPromotionsContent').then(m => m.EntityPromotionsContent),
+    component: () =>
+      import('./components/EntityPromotionsContent').then(
+        m => m.EntityPromotionsContent,
+      ),
     mountPoint: rootRouteRef,
   }),
 );
-
-/** Whether an entity has promotions: it names a GitOps repository. */
-export const isPromotionsAvailable = (entity: Entity) =>
-  Boolean(entity.metadata.annotations?.[ANNOTATION_REPOSITORY]);

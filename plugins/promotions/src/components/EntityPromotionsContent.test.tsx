@@ -2,16 +2,31 @@ import { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
+import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsApi, promotionsApiRef } from '../api';
-import { EntityPromotionsContent } from './EntityPromotionsContent';
-import { checkoutPromotions } from './fixtures';
+import {
+  EntityPromotionsContent,
+  PENDING_POLL_MS,
+} from './EntityPromotionsContent';
+import { checkoutPromotions, hoursAgo } from './fixtures';
+import { absoluteTime } from './time';
 
-const entity = (annotations: Record<string, string> = { 'gitops-promotions/repository': 'example-gitops' }): Entity => ({
+const annotated = {
+  'gitops-promotions/repository': 'example-gitops',
+  'gitops-promotions/path': 'checkout/envs/{env}',
+  'gitops-promotions/pipeline': 'regional',
+};
+
+const entity = (annotations: Record<string, string> = annotated): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
   metadata: { name: 'checkout', namespace: 'default', annotations },
   spec: {},
+});
+
+const answering = (promotions: EntityPromotions) => ({
+  getEntityPromotions: jest.fn().mockResolvedValue(promotions),
 });
 
 async function render(api: PromotionsApi, forEntity = entity()) {
@@ -24,61 +39,165 @@ async function render(api: PromotionsApi, forEntity = entity()) {
   );
 }
 
+async function serviceUnavailable(message: string) {
+  const response = new Response(
+    JSON.stringify({
+      error: { name: 'ServiceUnavailableError', message },
+      response: { statusCode: 503 },
+    }),
+    {
+      status: 503,
+      statusText: 'Service Unavailable',
+      headers: { 'Content-Type': 'application/json' },
+    },
+  );
+  return ResponseError.fromResponse(response);
+}
+
 describe('EntityPromotionsContent', () => {
-  it('shows the pipeline of the entity with the age of the data', async () => {
-    const api = { getEntityPromotions: jest.fn().mockResolvedValue(checkoutPromotions) };
+  afterEach(() => jest.useRealTimers());
+
+  it('reads the promotions of the entity and shows its pipeline', async () => {
+    const api = answering(checkoutPromotions);
     await render(api);
-    expect(await screen.findByRole('region', { name: 'Environment prod-eu' })).toBeInTheDocument();
-    expect(api.getEntityPromotions).toHaveBeenCalledWith({ kind: 'Component', namespace: 'default', name: 'checkout' });
-    expect(screen.getByLabelText('Data age')).toHaveTextContent(/Read from example-gitops at fedcba9.*pipeline regional/);
+    expect(
+      await screen.findByRole('region', { name: 'Environment prod-eu' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getAllByRole('region', { name: /^Environment / }),
+    ).toHaveLength(5);
+    expect(api.getEntityPromotions).toHaveBeenCalledWith({
+      kind: 'Component',
+      namespace: 'default',
+      name: 'checkout',
+    });
   });
 
-  it('shows the missing-annotation state for an entity without the repository annotation', async () => {
+  it('says where and when the data was read, with the exact time on hover', async () => {
+    await render(answering(checkoutPromotions));
+    const age = await screen.findByLabelText('Data age');
+    expect(age).toHaveTextContent(
+      'Read from example-gitops at fedcba9, 3 hours ago · pipeline regional',
+    );
+    expect(within(age).getByText('3 hours ago')).toHaveAttribute(
+      'title',
+      absoluteTime(checkoutPromotions.asOf!),
+    );
+  });
+
+  it('asks for the missing annotations instead of reading anything', async () => {
     const api = { getEntityPromotions: jest.fn() };
     await render(api, entity({}));
     expect(await screen.findByText(/Missing Annotation/i)).toBeInTheDocument();
-    expect(screen.getAllByText(/gitops-promotions\/repository/).length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText(/gitops-promotions\/repository/).length,
+    ).toBeGreaterThan(0);
     expect(api.getEntityPromotions).not.toHaveBeenCalled();
   });
 
-  it('shows the error panel when the repository cannot be read', async () => {
-    const response = new Response(
-      JSON.stringify({
-        error: { name: 'ServiceUnavailableError', message: 'Could not read repository example-gitops: gone' },
-        response: { statusCode: 503 },
-      }),
-      { status: 503, statusText: 'Service Unavailable', headers: { 'Content-Type': 'application/json' } },
+  it('explains an unusable path annotation instead of reading anything', async () => {
+    const api = { getEntityPromotions: jest.fn() };
+    await render(
+      api,
+      entity({ ...annotated, 'gitops-promotions/path': '../other/{env}' }),
     );
-    const error = await ResponseError.fromResponse(response as any);
-    await render({ getEntityPromotions: jest.fn().mockRejectedValue(error) });
-    expect((await screen.findAllByText(/Could not read repository example-gitops: gone/)).length).toBeGreaterThan(0);
-    expect(screen.queryByRole('region')).not.toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'The gitops-promotions/path annotation cannot be used',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/escapes the repository with "\.\."/),
+    ).toBeInTheDocument();
+    expect(api.getEntityPromotions).not.toHaveBeenCalled();
   });
 
-  it('warns that the state is the last known one when the last refresh failed', async () => {
-    await render({
-      getEntityPromotions: jest.fn().mockResolvedValue({
+  it('shows the error panel when the backend cannot serve the entity', async () => {
+    const error = await serviceUnavailable(
+      'Could not read repository example-gitops: gone',
+    );
+    await render({ getEntityPromotions: jest.fn().mockRejectedValue(error) });
+    expect(
+      (
+        await screen.findAllByText(
+          /Could not read repository example-gitops: gone/,
+        )
+      ).length,
+    ).toBeGreaterThan(0);
+    expect(
+      screen.getByText(/Request failed with 503 Service Unavailable/),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('region', { name: /^Environment / }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('warns that the state shown is the last known one, and how old it is, when a refresh failed', async () => {
+    await render(
+      answering({
         ...checkoutPromotions,
-        error: { message: 'Could not read repository example-gitops: timeout', at: '2026-11-25T08:05:00.000Z' },
+        error: {
+          message: 'Could not read repository example-gitops: timeout',
+          at: hoursAgo(1),
+        },
       }),
-    });
-    expect(await screen.findByText(/the last refresh failed/)).toBeInTheDocument();
-    expect(screen.getByRole('region', { name: 'Environment qa' })).toBeInTheDocument();
+    );
+    const warning = await screen.findByRole('alert');
+    expect(warning).toHaveTextContent(
+      'Showing the last known state, read 3 hours ago',
+    );
+    expect(warning).toHaveTextContent(
+      'The refresh 1 hour ago failed: Could not read repository example-gitops: timeout',
+    );
+    expect(
+      screen.getByRole('region', { name: 'Environment qa' }),
+    ).toBeInTheDocument();
   });
 
   it('says the repository is being read, and asks again until it has been', async () => {
     jest.useFakeTimers({ advanceTimers: true });
-    const pending = { ...checkoutPromotions, asOf: null, environments: [] };
+    const notRead = { ...checkoutPromotions, asOf: null, environments: [] };
     const api = {
-      getEntityPromotions: jest.fn().mockResolvedValueOnce(pending).mockResolvedValue(checkoutPromotions),
+      getEntityPromotions: jest
+        .fn()
+        .mockResolvedValueOnce(notRead)
+        .mockResolvedValueOnce(notRead)
+        .mockResolvedValue(checkoutPromotions),
     };
     await render(api);
-    expect(await screen.findByRole('status')).toHaveTextContent('Reading the GitOps repository example-gitops');
-    act(() => {
-      jest.advanceTimersByTime(5000);
-    });
-    await waitFor(() => expect(screen.getByRole('region', { name: 'Environment qa' })).toBeInTheDocument());
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Reading the GitOps repository example-gitops…',
+    );
+    await act(() => jest.advanceTimersByTimeAsync(PENDING_POLL_MS));
     expect(api.getEntityPromotions).toHaveBeenCalledTimes(2);
-    jest.useRealTimers();
+    expect(screen.getByRole('status')).toBeInTheDocument();
+
+    await act(() => jest.advanceTimersByTimeAsync(PENDING_POLL_MS));
+    expect(
+      await screen.findByRole('region', { name: 'Environment qa' }),
+    ).toBeInTheDocument();
+    expect(api.getEntityPromotions).toHaveBeenCalledTimes(3);
+    expect(screen.queryByRole('status')).not.toBeInTheDocument();
+  });
+
+  it('keeps waiting for the first read while telling why the last attempt failed', async () => {
+    await render(
+      answering({
+        ...checkoutPromotions,
+        asOf: null,
+        environments: [],
+        error: {
+          message: 'Repository example-gitops: connection refused',
+          at: hoursAgo(0.01),
+        },
+      }),
+    );
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Reading the GitOps repository',
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'The GitOps repository could not be read yet',
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent('connection refused');
   });
 });

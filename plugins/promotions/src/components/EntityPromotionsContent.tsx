@@ -3,14 +3,26 @@ import { getCompoundEntityRef } from '@backstage/catalog-model';
 import {
   Content,
   ContentHeader,
+  EmptyState,
   Progress,
   ResponseErrorPanel,
-  WarningPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { MissingAnnotationEmptyState, useEntity } from '@backstage/plugin-catalog-react';
+import {
+  MissingAnnotationEmptyState,
+  useEntity,
+} from '@backstage/plugin-catalog-react';
 import Typography from '@material-ui/core/Typography';
-import { ANNOTATION_REPOSITORY, EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
+import { makeStyles } from '@material-ui/core/styles';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
+import {
+  ANNOTATION_PATH,
+  ANNOTATION_REPOSITORY,
+  ENV_PLACEHOLDER,
+  EntityPromotions,
+  pathTemplateProblem,
+} from '@gitops-promotions/plugin-promotions-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
 import { EnvironmentPipeline } from './EnvironmentPipeline';
@@ -19,60 +31,155 @@ import { absoluteTime, relativeTime } from './time';
 /** How often the tab asks again while the repository has not been read yet. */
 export const PENDING_POLL_MS = 5000;
 
+const useStyles = makeStyles(theme => ({
+  banner: { marginBottom: theme.spacing(2) },
+  reading: { padding: theme.spacing(4, 2), textAlign: 'center' },
+  readingProgress: { maxWidth: 360, margin: theme.spacing(2, 'auto') },
+}));
+
+/** Whether the backend has not read the entity's repository yet. */
+const notReadYet = (promotions: EntityPromotions) =>
+  promotions.asOf === null && promotions.environments.length === 0;
+
+/** "Read from example-gitops at fedcba9, 3 hours ago · pipeline regional" */
 function DataAge({ promotions }: { promotions: EntityPromotions }) {
-  const revision = promotions.repository.revision?.slice(0, 7);
+  const { repository, asOf, pipeline } = promotions;
+  const revision = repository.revision?.slice(0, 7);
   return (
     <Typography variant="body2" color="textSecondary" aria-label="Data age">
-      Read from {promotions.repository.id}
-      {revision ? ` at ${revision}` : ''},{' '}
-      {promotions.asOf && <span title={absoluteTime(promotions.asOf)}>{relativeTime(promotions.asOf)}</span>} ·
-      pipeline {promotions.pipeline}
+      Read from {repository.id}
+      {revision && (
+        <>
+          {' at '}
+          <span
+            title={repository.revision ?? undefined}
+            style={{ fontFamily: 'monospace' }}
+          >
+            {revision}
+          </span>
+        </>
+      )}
+      {asOf && (
+        <>
+          {', '}
+          <span title={absoluteTime(asOf)}>{relativeTime(asOf)}</span>
+        </>
+      )}
+      {` · pipeline ${pipeline}`}
     </Typography>
   );
 }
 
-/** The Promotions tab of an entity. */
+/** The last refresh failed: what is shown is the last known state, of the age it says. */
+function StaleStateBanner({ promotions }: { promotions: EntityPromotions }) {
+  const classes = useStyles();
+  const { error, asOf } = promotions;
+  if (!error) return null;
+  return (
+    <Alert severity="warning" className={classes.banner}>
+      <AlertTitle>
+        {asOf ? (
+          <>
+            Showing the last known state, read{' '}
+            <span title={absoluteTime(asOf)}>{relativeTime(asOf)}</span>
+          </>
+        ) : (
+          'The GitOps repository could not be read yet'
+        )}
+      </AlertTitle>
+      The refresh{' '}
+      <span title={absoluteTime(error.at)}>{relativeTime(error.at)}</span>{' '}
+      failed: {error.message}
+    </Alert>
+  );
+}
+
+function ReadingRepository({ promotions }: { promotions: EntityPromotions }) {
+  const classes = useStyles();
+  return (
+    <Content>
+      <StaleStateBanner promotions={promotions} />
+      <div className={classes.reading}>
+        <Typography variant="h6" role="status">
+          Reading the GitOps repository {promotions.repository.id}…
+        </Typography>
+        <div className={classes.readingProgress}>
+          <Progress />
+        </div>
+        <Typography variant="body2" color="textSecondary">
+          The environments of this entity appear here as soon as the repository
+          has been read.
+        </Typography>
+      </div>
+    </Content>
+  );
+}
+
+function UnusablePathAnnotation(props: { problem: string; service: string }) {
+  const problem = props.problem[0].toUpperCase() + props.problem.slice(1);
+  const example = `${props.service}/overlays/${ENV_PLACEHOLDER}`;
+  return (
+    <EmptyState
+      missing="field"
+      title={`The ${ANNOTATION_PATH} annotation cannot be used`}
+      description={`${problem}. Use a path relative to the repository root, with ${ENV_PLACEHOLDER} where the environment's name goes, such as ${example}.`}
+    />
+  );
+}
+
+/** The annotations an entity needs before its promotions can be read. */
+const REQUIRED_ANNOTATIONS = [ANNOTATION_REPOSITORY, ANNOTATION_PATH];
+
+/** The Promotions tab of an entity: its environment pipeline, versions and drift. */
 export function EntityPromotionsContent() {
   const { entity } = useEntity();
   const api = useApi(promotionsApiRef);
-  const annotated = Boolean(entity.metadata.annotations?.[ANNOTATION_REPOSITORY]);
-  const state = useAsyncRetry(
-    async () => (annotated ? api.getEntityPromotions(getCompoundEntityRef(entity)) : undefined),
-    [api, entity, annotated],
+  const annotations = entity.metadata.annotations ?? {};
+  const missing = REQUIRED_ANNOTATIONS.filter(
+    name => !annotations[name]?.trim(),
   );
-  const pending = state.value !== undefined && state.value.asOf === null;
-  const { retry } = state;
+  const pathProblem =
+    missing.length === 0
+      ? pathTemplateProblem(annotations[ANNOTATION_PATH])
+      : undefined;
+  const available = missing.length === 0 && !pathProblem;
+  const state = useAsyncRetry(
+    async () =>
+      available
+        ? api.getEntityPromotions(getCompoundEntityRef(entity))
+        : undefined,
+    [api, entity, available],
+  );
+  const pending = state.value !== undefined && notReadYet(state.value);
+  const { retry, value } = state;
+  // retry changes whenever a request ends, so each answer that is still pending sets a new timer.
   useEffect(() => {
     if (!pending) return undefined;
     const timer = setTimeout(retry, PENDING_POLL_MS);
     return () => clearTimeout(timer);
-  }, [pending, retry, state.value]);
+  }, [pending, retry]);
 
-  if (!annotated) return <MissingAnnotationEmptyState annotation={ANNOTATION_REPOSITORY} />;
-  if (state.error) return <ResponseErrorPanel error={state.error} />;
-  if (!state.value) return <Progress />;
-  const promotions = state.value;
-  if (pending) {
+  if (missing.length > 0) {
+    return <MissingAnnotationEmptyState annotation={missing} />;
+  }
+  if (pathProblem) {
     return (
-      <Content>
-        <Typography role="status">Reading the GitOps repository {promotions.repository.id}…</Typography>
-        <Progress />
-      </Content>
+      <UnusablePathAnnotation
+        problem={pathProblem}
+        service={entity.metadata.name}
+      />
     );
   }
+  if (state.error) return <ResponseErrorPanel error={state.error} />;
+  if (!value) return <Progress />;
+  if (pending) return <ReadingRepository promotions={value} />;
   return (
     <Content>
       <ContentHeader title="Promotions">
-        <DataAge promotions={promotions} />
+        <DataAge promotions={value} />
       </ContentHeader>
-      {promotions.error && (
-        <WarningPanel
-          severity="warning"
-          title={`Showing the state read ${promotions.asOf ? relativeTime(promotions.asOf) : 'earlier'}: the last refresh failed`}
-          message={promotions.error.message}
-        />
-      )}
-      <EnvironmentPipeline environments={promotions.environments} />
+      <StaleStateBanner promotions={value} />
+      <EnvironmentPipeline environments={value.environments} />
     </Content>
   );
 }

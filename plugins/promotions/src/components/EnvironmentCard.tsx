@@ -1,42 +1,149 @@
+import { ReactNode } from 'react';
 import Card from '@material-ui/core/Card';
 import CardContent from '@material-ui/core/CardContent';
 import Typography from '@material-ui/core/Typography';
-import { makeStyles } from '@material-ui/core/styles';
+import { makeStyles, Theme } from '@material-ui/core/styles';
+import Alert from '@material-ui/lab/Alert';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';
-import { EnvironmentState, ImageRef } from '@gitops-promotions/plugin-promotions-common';
+import {
+  EnvironmentState,
+  ImageRef,
+  LastChange,
+} from '@gitops-promotions/plugin-promotions-common';
 import { DriftBadge } from './DriftBadge';
 import { absoluteTime, relativeTime } from './time';
 
-const useStyles = makeStyles(theme => ({
-  card: { width: 300, marginBottom: theme.spacing(2) },
-  header: { display: 'flex', justifyContent: 'space-between', alignItems: 'baseline' },
-  version: { fontFamily: 'monospace', fontSize: '1.6rem', fontWeight: 700 },
-  mono: { fontFamily: 'monospace', fontSize: '0.8rem', wordBreak: 'break-all' },
-  label: { color: theme.palette.text.secondary, fontSize: '0.75rem', textTransform: 'uppercase', marginTop: theme.spacing(1) },
-  inSync: { display: 'flex', alignItems: 'center', gap: theme.spacing(0.5), color: theme.palette.success.main, marginTop: theme.spacing(1) },
-  error: { color: theme.palette.error.main, marginTop: theme.spacing(1) },
-  muted: { color: theme.palette.text.secondary },
-}));
-
-const shortDigest = (digest: string) => digest.replace(/^(sha256:[0-9a-f]{12}).*$/, '$1');
-
-export function formatImageRef(image: ImageRef): string {
-  return `${image.name}${image.tag ? `:${image.tag}` : ''}${image.digest ? `@${shortDigest(image.digest)}` : ''}`;
+/** The colour along the top of a card: red for errors and live trouble, amber for drift, green in sync. */
+function statusColor(theme: Theme, environment: EnvironmentState): string {
+  const kinds = environment.drift.map(drift => drift.kind);
+  if (
+    environment.error ||
+    kinds.includes('out-of-sync') ||
+    kinds.includes('live-mismatch')
+  ) {
+    return theme.palette.error.main;
+  }
+  return kinds.length > 0
+    ? theme.palette.warning.main
+    : theme.palette.success.main;
 }
 
-/** One environment: its desired version, images, path, last change and drift. */
-export function EnvironmentCard({ environment }: { environment: EnvironmentState }) {
+const useCardStyles = makeStyles(theme => ({
+  card: (props: { environment: EnvironmentState }) => ({
+    width: 320,
+    borderTop: `4px solid ${statusColor(theme, props.environment)}`,
+  }),
+}));
+
+const useStyles = makeStyles(theme => ({
+  header: {
+    display: 'flex',
+    justifyContent: 'space-between',
+    alignItems: 'baseline',
+    gap: theme.spacing(1),
+  },
+  name: { fontWeight: 600 },
+  upstream: { color: theme.palette.text.secondary, whiteSpace: 'nowrap' },
+  version: {
+    fontFamily: 'monospace',
+    fontSize: '1.6rem',
+    fontWeight: 700,
+    lineHeight: 1.3,
+    overflowWrap: 'anywhere',
+  },
+  label: {
+    color: theme.palette.text.secondary,
+    fontSize: '0.7rem',
+    fontWeight: 600,
+    letterSpacing: '0.05em',
+    textTransform: 'uppercase',
+    marginTop: theme.spacing(1.5),
+  },
+  mono: {
+    fontFamily: 'monospace',
+    fontSize: '0.8rem',
+    overflowWrap: 'anywhere',
+  },
+  muted: { color: theme.palette.text.secondary },
+  inSync: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+    color: theme.palette.success.main,
+    fontWeight: 600,
+    marginTop: theme.spacing(1),
+  },
+  error: { marginTop: theme.spacing(1), overflowWrap: 'anywhere' },
+  live: { color: theme.palette.text.secondary, marginTop: theme.spacing(1.5) },
+}));
+
+/** `sha256:9f86d081884c7d65…` → `sha256:9f86d081884c`. */
+export const shortDigest = (digest: string) =>
+  digest.replace(/^([^:]+:[0-9a-f]{12})[0-9a-f]*$/i, '$1');
+
+/** An image as `name:tag@shortdigest`, each part when known. */
+export function formatImageRef(image: ImageRef): string {
+  const tag = image.tag ? `:${image.tag}` : '';
+  const digest = image.digest ? `@${shortDigest(image.digest)}` : '';
+  return `${image.name}${tag}${digest}`;
+}
+
+function Section(props: { label: string; children: ReactNode }) {
   const classes = useStyles();
-  const { desired, drift } = environment;
-  const change = desired.lastChange;
   return (
-    <Card className={classes.card} role="region" aria-label={`Environment ${environment.name}`} variant="outlined">
+    <div role="group" aria-label={props.label}>
+      <Typography className={classes.label}>{props.label}</Typography>
+      {props.children}
+    </div>
+  );
+}
+
+function LastChangeLine({ change }: { change: LastChange }) {
+  const classes = useStyles();
+  return (
+    <Typography variant="body2" component="div">
+      <span className={classes.mono} title={change.commit}>
+        {change.commit.slice(0, 7)}
+      </span>{' '}
+      by {change.author},{' '}
+      <span title={absoluteTime(change.at)}>{relativeTime(change.at)}</span>
+      {change.pullRequest !== null && (
+        <>
+          {' · '}
+          <span aria-label={`Pull request #${change.pullRequest}`}>
+            #{change.pullRequest}
+          </span>
+        </>
+      )}
+      <div className={classes.muted}>{change.message.split('\n')[0]}</div>
+    </Typography>
+  );
+}
+
+/** One environment: its desired version, drift, images, path and last change. */
+export function EnvironmentCard({
+  environment,
+}: {
+  environment: EnvironmentState;
+}) {
+  const classes = useStyles();
+  const cardClasses = useCardStyles({ environment });
+  const { desired, drift } = environment;
+  return (
+    <Card
+      className={cardClasses.card}
+      role="region"
+      aria-label={`Environment ${environment.name}`}
+      variant="outlined"
+    >
       <CardContent>
         <div className={classes.header}>
-          <Typography variant="h6">{environment.name}</Typography>
+          <Typography variant="h6" component="h3" className={classes.name}>
+            {environment.name}
+          </Typography>
           {environment.requires.length > 0 && (
-            <Typography variant="caption" className={classes.muted}>
-              from {environment.requires.join(', ')}
+            <Typography variant="caption" className={classes.upstream}>
+              ← from {environment.requires.join(', ')}
             </Typography>
           )}
         </div>
@@ -44,53 +151,57 @@ export function EnvironmentCard({ environment }: { environment: EnvironmentState
           {desired.version ?? '—'}
         </Typography>
 
-        <Typography className={classes.label}>Images</Typography>
-        {desired.images.length === 0 && <Typography className={classes.muted}>none found</Typography>}
-        {desired.images.map(image => (
-          <Typography key={formatImageRef(image)} className={classes.mono} title={image.digest ?? undefined}>
-            {formatImageRef(image)}
-          </Typography>
-        ))}
-
-        <Typography className={classes.label}>Path</Typography>
-        <Typography className={classes.mono}>{desired.path}</Typography>
-
-        <Typography className={classes.label}>Last change</Typography>
-        {change ? (
-          <Typography variant="body2">
-            <span className={classes.mono}>{change.commit.slice(0, 7)}</span> by {change.author},{' '}
-            <span title={absoluteTime(change.at)}>{relativeTime(change.at)}</span>
-            {change.pullRequest !== null && (
-              <>
-                {' · '}
-                <span aria-label={`Pull request #${change.pullRequest}`}>#{change.pullRequest}</span>
-              </>
-            )}
-            <br />
-            <span className={classes.muted}>{change.message}</span>
-          </Typography>
-        ) : (
-          <Typography className={classes.muted}>unknown</Typography>
-        )}
-
-        <Typography className={classes.label}>Live state</Typography>
-        <Typography variant="body2" className={classes.muted}>
-          {environment.live ? 'reported by Argo CD' : 'not configured'}
-        </Typography>
-
         {environment.error && (
-          <Typography variant="body2" className={classes.error} role="alert">
+          <Alert severity="error" className={classes.error}>
             {environment.error}
-          </Typography>
+          </Alert>
         )}
-        {drift.map(item => (
-          <DriftBadge key={`${item.kind}-${'upstream' in item ? item.upstream : ''}`} drift={item} />
+        {drift.map((item, index) => (
+          <DriftBadge
+            key={`${item.kind}-${index}`}
+            drift={item}
+            environment={environment.name}
+          />
         ))}
         {drift.length === 0 && !environment.error && (
           <Typography variant="body2" className={classes.inSync}>
-            <CheckCircleIcon fontSize="small" /> No drift
+            <CheckCircleIcon fontSize="small" aria-hidden /> In sync
           </Typography>
         )}
+
+        <Section label="Images">
+          {desired.images.length === 0 && (
+            <Typography variant="body2" className={classes.muted}>
+              none found
+            </Typography>
+          )}
+          {desired.images.map((image, index) => (
+            <Typography
+              key={`${formatImageRef(image)}-${index}`}
+              className={classes.mono}
+              title={image.digest ?? undefined}
+            >
+              {formatImageRef(image)}
+            </Typography>
+          ))}
+        </Section>
+        <Section label="Path">
+          <Typography className={classes.mono}>{desired.path}</Typography>
+        </Section>
+        <Section label="Last change">
+          {desired.lastChange ? (
+            <LastChangeLine change={desired.lastChange} />
+          ) : (
+            <Typography variant="body2" className={classes.muted}>
+              unknown
+            </Typography>
+          )}
+        </Section>
+
+        <Typography variant="caption" component="div" className={classes.live}>
+          Live state:{' '}
+          {environment.live ? 'reported by Argo CD' : 'not configured'}
+        </Typography>
       </CardContent>
     </Card>
   );

@@ -1,66 +1,136 @@
-import { EntityPromotions, EnvironmentState } from '@gitops-promotions/plugin-promotions-common';
+import {
+  Drift,
+  EntityPromotions,
+  EnvironmentState,
+  ImageRef,
+} from '@gitops-promotions/plugin-promotions-common';
 
-const env = (name: string, requires: string[], version: string, drift: EnvironmentState['drift'] = []): EnvironmentState => ({
+const HOUR = 3600 * 1000;
+
+/** An ISO time some hours before now, so relative times read the same whenever tests run. */
+export const hoursAgo = (hours: number) =>
+  new Date(Date.now() - hours * HOUR).toISOString();
+
+const environment = (
+  name: string,
+  requires: string[],
+  version: string,
+  options: {
+    drift?: Drift[];
+    images?: ImageRef[];
+    pullRequest?: number | null;
+  } = {},
+): EnvironmentState => ({
   name,
   requires,
   desired: {
     version,
-    images: [{ name: 'ghcr.io/acme/checkout', tag: version, digest: null }],
+    images: options.images ?? [
+      { name: 'ghcr.io/acme/checkout', tag: version, digest: null },
+    ],
     path: `checkout/envs/${name}`,
     lastChange: {
-      commit: '0123456789abcdef0123456789abcdef01234567',
+      commit: '3c6fc7c0123456789abcdef0123456789abcdef0',
       author: 'Chen Wei',
-      at: '2026-11-24T10:00:00.000Z',
-      pullRequest: 79,
-      message: `Promote checkout ${version} to ${name} (#79)`,
+      at: hoursAgo(50),
+      pullRequest:
+        options.pullRequest === undefined ? 158 : options.pullRequest,
+      message: `Promote checkout ${version} to ${name} (#158)\n\nApproved-by: Ana Lima`,
     },
   },
   live: null,
-  drift,
+  drift: options.drift ?? [],
 });
 
-/** A fan-out pipeline with each drift kind the backend reports. */
+/**
+ * The checkout service on a fan-out pipeline, qa → staging-us, staging-eu → prod-us, prod-eu,
+ * carrying every kind of drift.
+ */
 export const checkoutPromotions: EntityPromotions = {
   entityRef: 'component:default/checkout',
-  asOf: '2026-11-25T08:00:00.000Z',
-  repository: { id: 'example-gitops', revision: 'fedcba9876543210fedcba9876543210fedcba98' },
+  asOf: hoursAgo(3),
+  repository: {
+    id: 'example-gitops',
+    revision: 'fedcba9876543210fedcba9876543210fedcba98',
+  },
   pipeline: 'regional',
   environments: [
-    env('qa', [], '2.8.0'),
-    env('staging-us', ['qa'], '2.8.0'),
-    env('staging-eu', ['qa'], '2.7.1', [
-      {
-        kind: 'behind',
-        summary: 'Behind qa by 1 version: runs 2.7.1, qa runs 2.8.0 since 2026-11-22; 1 commit to qa since',
-        upstream: 'qa',
-        upstreamVersion: '2.8.0',
-        version: '2.7.1',
-        versions: 1,
-        commits: 1,
-        since: '2026-11-22T10:00:00.000Z',
-      },
-    ]),
-    env('prod-us', ['staging-us'], '2.9.0', [
-      {
-        kind: 'ahead',
-        summary: 'Ahead of staging-us: runs 2.9.0, staging-us runs 2.8.0',
-        upstream: 'staging-us',
-        upstreamVersion: '2.8.0',
-        version: '2.9.0',
-        versions: null,
-        commits: null,
-        since: null,
-      },
-    ]),
-    env('prod-eu', ['staging-eu'], '2.7.1', [
-      {
-        kind: 'config',
-        summary: 'Config differs from staging-eu in 1 key (CACHE_SIZE: 1024kb vs 512kb)',
-        upstream: 'staging-eu',
-        differences: [
-          { key: 'Deployment/checkout containers[checkout].env.CACHE_SIZE', value: '1024kb', upstreamValue: '512kb' },
-        ],
-      },
-    ]),
+    environment('qa', [], '2.8.0', {
+      images: [
+        {
+          name: 'ghcr.io/acme/checkout',
+          tag: '2.8.0',
+          digest:
+            'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+        },
+        { name: 'ghcr.io/acme/log-shipper', tag: '0.9.1', digest: null },
+      ],
+      pullRequest: null,
+    }),
+    environment('staging-us', ['qa'], '2.8.0'),
+    environment('staging-eu', ['qa'], '2.7.1', {
+      drift: [
+        {
+          kind: 'behind',
+          summary:
+            'Behind qa by 1 version: runs 2.7.1, qa runs 2.8.0 since 2026-11-22; 1 commit to qa since',
+          upstream: 'qa',
+          upstreamVersion: '2.8.0',
+          version: '2.7.1',
+          versions: 1,
+          commits: 1,
+          since: '2026-11-22T10:00:00.000Z',
+        },
+      ],
+    }),
+    environment('prod-us', ['staging-us'], '2.9.0', {
+      drift: [
+        {
+          kind: 'ahead',
+          summary: 'Ahead of staging-us: runs 2.9.0, staging-us runs 2.8.0',
+          upstream: 'staging-us',
+          upstreamVersion: '2.8.0',
+          version: '2.9.0',
+          versions: null,
+          commits: null,
+          since: null,
+        },
+        {
+          kind: 'out-of-sync',
+          summary: 'Argo CD reports checkout-prod-us OutOfSync',
+        },
+        {
+          kind: 'live-mismatch',
+          summary: 'Runs ghcr.io/acme/checkout:2.8.0 live, 2.9.0 desired',
+        },
+      ],
+    }),
+    environment('prod-eu', ['staging-eu'], '2.7.1', {
+      drift: [
+        {
+          kind: 'config',
+          summary:
+            'Config differs from staging-eu in 2 keys (CACHE_SIZE: 1024kb vs 512kb; FEATURE_BULK_EXPORT: absent vs true)',
+          upstream: 'staging-eu',
+          differences: [
+            {
+              key: 'Deployment/checkout containers[checkout].env.CACHE_SIZE',
+              value: '1024kb',
+              upstreamValue: '512kb',
+            },
+            {
+              key: 'Deployment/checkout containers[checkout].env.FEATURE_BULK_EXPORT',
+              value: null,
+              upstreamValue: 'true',
+            },
+          ],
+        },
+        {
+          kind: 'stale-promotion',
+          summary:
+            'Promotion of 2.8.0 to prod-eu open for 9 days, longer than 7 days',
+        },
+      ],
+    }),
   ],
 };

@@ -7,16 +7,20 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['second', 1],
 ];
 
-/** "3 days ago", "in 2 hours": how long ago an ISO time was, relative to now. */
+/** "3 hours ago", "yesterday": how long ago an ISO time was, relative to now. */
 export function relativeTime(iso: string, now: number = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (Number.isNaN(seconds)) return iso;
   const format = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size || unit === 'second') {
-      return format.format(Math.round(seconds / size), unit);
-    }
-  }
-  return iso;
+  const [unit, size] =
+    UNITS.find(([, length]) => Math.abs(seconds) >= length) ??
+    UNITS[UNITS.length - 1];
+  return format.format(Math.round(seconds / size), unit);
 }
 
-export const absoluteTime = (iso: string) => new Date(iso).toLocaleString();
+/** The full date and time, in the reader's locale and time zone, for tooltips. */
+export const absoluteTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'long',
+  });

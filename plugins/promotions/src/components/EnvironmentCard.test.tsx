@@ -1,0 +1,127 @@
+import { renderInTestApp } from '@backstage/test-utils';
+import { screen, within } from '@testing-library/react';
+import { EnvironmentState } from '@gitops-promotions/plugin-promotions-common';
+import { EnvironmentCard, formatImageRef } from './EnvironmentCard';
+import { checkoutPromotions } from './fixtures';
+import { absoluteTime } from './time';
+
+const environmentNamed = (name: string) =>
+  checkoutPromotions.environments.find(env => env.name === name)!;
+
+async function renderCard(environment: EnvironmentState) {
+  await renderInTestApp(<EnvironmentCard environment={environment} />);
+  return screen.getByRole('region', {
+    name: `Environment ${environment.name}`,
+  });
+}
+
+describe('EnvironmentCard', () => {
+  it('shows the desired version, its images, path and last change', async () => {
+    const qa = environmentNamed('qa');
+    const card = await renderCard(qa);
+    expect(
+      within(card).getByRole('heading', { name: 'qa' }),
+    ).toBeInTheDocument();
+    expect(within(card).getByLabelText('Desired version')).toHaveTextContent(
+      '2.8.0',
+    );
+
+    const images = within(card).getByRole('group', { name: 'Images' });
+    expect(
+      within(images).getByText(
+        'ghcr.io/acme/checkout:2.8.0@sha256:9f86d081884c',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(images).getByText('ghcr.io/acme/log-shipper:0.9.1'),
+    ).toBeInTheDocument();
+    expect(within(card).getByRole('group', { name: 'Path' })).toHaveTextContent(
+      'checkout/envs/qa',
+    );
+
+    const change = within(card).getByRole('group', { name: 'Last change' });
+    expect(change).toHaveTextContent('3c6fc7c by Chen Wei, 2 days ago');
+    expect(within(change).getByText('2 days ago')).toHaveAttribute(
+      'title',
+      absoluteTime(qa.desired.lastChange!.at),
+    );
+    expect(
+      within(change).getByText('Promote checkout 2.8.0 to qa (#158)'),
+    ).toBeInTheDocument();
+    expect(change).not.toHaveTextContent('Approved-by');
+  });
+
+  it('names the pull request of the last change and the upstream it is promoted from', async () => {
+    const card = await renderCard(environmentNamed('staging-eu'));
+    expect(within(card).getByLabelText('Pull request #158')).toHaveTextContent(
+      '#158',
+    );
+    expect(within(card).getByText('← from qa')).toBeInTheDocument();
+  });
+
+  it('says an environment without drift is in sync, and that live state is not configured', async () => {
+    const card = await renderCard(environmentNamed('staging-us'));
+    expect(within(card).getByText('In sync')).toBeInTheDocument();
+    expect(
+      within(card).getByText('Live state: not configured'),
+    ).toBeInTheDocument();
+    expect(
+      within(card).queryByRole('group', { name: /^Drift/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('shows every drift of a drifting environment, and no in-sync mark', async () => {
+    const card = await renderCard(environmentNamed('prod-us'));
+    expect(
+      within(card)
+        .getAllByRole('group', { name: /^Drift/ })
+        .map(g => g.getAttribute('aria-label')),
+    ).toEqual(['Drift: ahead', 'Drift: out of sync', 'Drift: live mismatch']);
+    expect(within(card).queryByText('In sync')).not.toBeInTheDocument();
+  });
+
+  it('explains why an environment could not be resolved, and what is not known', async () => {
+    const card = await renderCard({
+      name: 'prod-ap',
+      requires: ['staging-eu', 'staging-us'],
+      desired: {
+        version: null,
+        images: [],
+        path: 'checkout/envs/prod-ap',
+        lastChange: null,
+      },
+      live: null,
+      drift: [],
+      error:
+        'checkout/envs/prod-ap/kustomization.yaml: resource "../../bse" not found',
+    });
+    expect(within(card).getByRole('alert')).toHaveTextContent(
+      'resource "../../bse" not found',
+    );
+    expect(within(card).getByLabelText('Desired version')).toHaveTextContent(
+      '—',
+    );
+    expect(within(card).getByText('none found')).toBeInTheDocument();
+    expect(within(card).getByText('unknown')).toBeInTheDocument();
+    expect(
+      within(card).getByText('← from staging-eu, staging-us'),
+    ).toBeInTheDocument();
+    expect(within(card).queryByText('In sync')).not.toBeInTheDocument();
+  });
+});
+
+describe('formatImageRef', () => {
+  it('writes name:tag@shortdigest with the parts an image has', () => {
+    const digest =
+      'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+    expect(
+      formatImageRef({ name: 'ghcr.io/acme/checkout', tag: '2.8.0', digest }),
+    ).toBe('ghcr.io/acme/checkout:2.8.0@sha256:9f86d081884c');
+    expect(
+      formatImageRef({ name: 'ghcr.io/acme/checkout', tag: null, digest }),
+    ).toBe('ghcr.io/acme/checkout@sha256:9f86d081884c');
+    expect(formatImageRef({ name: 'nginx', tag: null, digest: null })).toBe(
+      'nginx',
+    );
+  });
+});

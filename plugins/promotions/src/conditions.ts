@@ -1,0 +1,6 @@
+import { Entity } from '@backstage/catalog-model';
+import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
+
+/** Whether an entity has a Promotions tab: it names the GitOps repository it is deployed from. */
+export const isPromotionsAvailable = (entity: Entity): boolean =>
+  Boolean(entity.metadata.annotations?.[ANNOTATION_REPOSITORY]);
