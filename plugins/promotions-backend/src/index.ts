@@ -10,7 +10,7 @@ export type { PromotionsConfig, RepositoryConfig, PipelineEnvironment } from './
 export { resolveEnvironment, ResolutionError } from './resolve';
 export type { ResolvedEnvironment, ResolveOptions } from './resolve';
 export { directorySnapshot } from './repository/directory';
-export { runGit, GitRepository } from './repository/git';
+export { runGit, gitSource, GitRepository } from './repository/git';
 export { GithubRepository } from './repository/github';
 export type { GithubRepositoryOptions } from './repository/github';
 export type { GitOpsRepository, RepositorySnapshot, TreeFile, CommitInfo } from './repository/types';

@@ -49,6 +49,11 @@ function isLocal(url: string) {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url);
 }
 
+/** Where git finds a configured repository: a Git URL as given, a local path made absolute. */
+export function gitSource(url: string, baseDir: string = process.cwd()): string {
+  return isLocal(url) ? path.resolve(baseDir, url) : url;
+}
+
 /** The `git` provider: any Git URL or local path, read with the git command line. */
 export class GitRepository implements GitOpsRepository {
   readonly id: string;
@@ -67,7 +72,7 @@ export class GitRepository implements GitOpsRepository {
     this.logger = options.logger;
     this.local = isLocal(options.url);
     if (this.local) {
-      this.url = path.resolve(options.baseDir ?? process.cwd(), options.url);
+      this.url = gitSource(options.url, options.baseDir);
       this.gitDir = this.url;
     } else {
       this.url = options.url;

@@ -28,13 +28,9 @@ export function createRepositories(
     const logger = deps.logger.child({ repository: repository.id });
     if (repository.provider === 'git') {
       result.set(repository.id, new GitRepository({ ...repository, cacheDir, logger }));
-    } else if (repository.provider === 'github') {
+    } else {
       integrations ??= ScmIntegrations.fromConfig(deps.rootConfig);
       result.set(repository.id, new GithubRepository({ ...repository, integrations, logger }));
-    } else {
-      throw new Error(
-        `promotions.repositories[${repository.id}]: provider "${repository.provider}" is not available in this version`,
-      );
     }
   }
   return result;

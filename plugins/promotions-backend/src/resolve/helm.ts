@@ -36,6 +36,10 @@ async function readValues(
 
 const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
+/** Whether a values key path names an object's internals rather than a value. */
+export const isUnsafeKeyPath = (keyPath: string) =>
+  keyPath.split('.').some(key => UNSAFE_KEYS.has(key) || key === '');
+
 const text = (value: unknown) =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 
@@ -70,7 +74,7 @@ export async function resolveHelmValues(
   }
 
   const keys = versionKey.split('.');
-  if (keys.some(key => UNSAFE_KEYS.has(key) || key === '')) {
+  if (isUnsafeKeyPath(versionKey)) {
     throw new ResolutionError(file, `"${versionKey}" is not a usable values key path`);
   }
   const leaf = keys[keys.length - 1];

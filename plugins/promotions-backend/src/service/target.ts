@@ -10,6 +10,7 @@ import {
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PipelineEnvironment, PromotionsConfig, RepositoryConfig } from '../config';
+import { isUnsafeKeyPath } from '../resolve/helm';
 
 /** Where and how an entity's environments are read, from its annotations and the config. */
 export interface EntityTarget {
@@ -53,11 +54,7 @@ export function readEntityTarget(entity: Entity, config: PromotionsConfig): Enti
     );
   }
   const versionKey = annotations[ANNOTATION_VERSION_KEY]?.trim() || undefined;
-  const unsafe = ['__proto__', 'prototype', 'constructor'];
-  if (
-    versionKey &&
-    (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || versionKey.split('.').some(key => unsafe.includes(key)))
-  ) {
+  if (versionKey && (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || isUnsafeKeyPath(versionKey))) {
     throw new InputError(
       `${entityRef}: ${ANNOTATION_VERSION_KEY} "${versionKey}" is not a dotted key path such as image.tag`,
     );

@@ -3,14 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConflictError, InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PromotionsConfig, runGit } from '@gitops-promotions/plugin-promotions-backend';
+import { gitSource, PromotionsConfig, runGit } from '@gitops-promotions/plugin-promotions-backend';
 
 const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/;
-
-function cloneSource(url: string): string {
-  const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/]+:/.test(url);
-  return remote ? url : path.resolve(process.cwd(), url);
-}
 
 /** Copies the workspace into the clone, refusing to follow a link the repository holds. */
 async function copyInto(source: string, target: string) {
@@ -75,7 +70,7 @@ export function createPublishGitAction(options: { config: PromotionsConfig }) {
       }
       if (!BRANCH.test(branch)) throw new InputError(`"${branch}" is not a valid branch name`);
 
-      const source = cloneSource(repository.url);
+      const source = gitSource(repository.url);
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promotions-publish-'));
       try {
         await runGit(['clone', '--quiet', '--branch', repository.branch, '--', source, dir]);
