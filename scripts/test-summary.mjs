@@ -1,7 +1,8 @@
 // Adds up the results the test runners wrote into test-results/ and prints one closing line.
 import fs from 'node:fs';
 
-const read = file => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
+const read = file =>
+  fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -18,7 +19,9 @@ if (jest) {
 
 const nodeTests = read('test-results/node-test.xml');
 if (nodeTests) {
-  const cases = [...nodeTests.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
+  const cases = [
+    ...nodeTests.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g),
+  ];
   const bad = cases.filter(c => /<failure\b/.test(c[2] ?? '')).length;
   const skip = cases.filter(c => /<skipped\b/.test(c[2] ?? '')).length;
   passed += cases.length - bad - skip;
@@ -33,7 +36,11 @@ if (browser) {
   passed += stats.expected + (stats.flaky ?? 0);
   failed += stats.unexpected;
   skipped += stats.skipped;
-  parts.push(`browser ${stats.expected + (stats.flaky ?? 0)}/${stats.expected + stats.unexpected + (stats.flaky ?? 0) + stats.skipped}`);
+  parts.push(
+    `browser ${stats.expected + (stats.flaky ?? 0)}/${
+      stats.expected + stats.unexpected + (stats.flaky ?? 0) + stats.skipped
+    }`,
+  );
 }
 
 console.log(`\n(${parts.join(', ')})`);

@@ -16,7 +16,13 @@ interface OpenApiResponse {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { operationId: string; responses: Record<string, OpenApiResponse> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId: string; responses: Record<string, OpenApiResponse> }
+    >
+  >;
   components: Record<string, Record<string, Json>>;
 }
 
@@ -40,7 +46,8 @@ function toJsonSchema(node: Json): Json {
   if (Array.isArray(node)) return node.map(toJsonSchema);
   if (node === null || typeof node !== 'object') return node;
   const out: { [key: string]: Json } = {};
-  for (const [key, value] of Object.entries(node)) out[key] = toJsonSchema(value);
+  for (const [key, value] of Object.entries(node))
+    out[key] = toJsonSchema(value);
   if (out.type === undefined && out.nullable !== undefined) {
     const nullable = out.nullable === true;
     delete out.nullable;
@@ -70,10 +77,20 @@ export class GithubOpenApi {
   }
 
   private constructor() {
-    const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
+    const file = require.resolve(
+      '@octokit/openapi/generated/api.github.com.json',
+    );
     const full = JSON.parse(fs.readFileSync(file, 'utf8')) as OpenApiDocument;
-    this.document = toJsonSchema({ paths: full.paths, components: full.components } as unknown as Json) as unknown as OpenApiDocument;
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false });
+    this.document = toJsonSchema({
+      paths: full.paths,
+      components: full.components,
+    } as unknown as Json) as unknown as OpenApiDocument;
+    this.ajv = new Ajv({
+      strict: false,
+      allErrors: true,
+      validateSchema: false,
+      logger: false,
+    });
     addFormats(this.ajv);
     this.ajv.addSchema(this.document as object, 'github');
   }
@@ -87,22 +104,41 @@ export class GithubOpenApi {
    * Problems with an answer to an operation: a status the operation cannot answer with, or a
    * body that does not match the schema of that status. An empty list means it is valid.
    */
-  check(template: string, method: string, status: number, body: unknown): ResponseCheck {
+  check(
+    template: string,
+    method: string,
+    status: number,
+    body: unknown,
+  ): ResponseCheck {
     const operation = this.document.paths[template]?.[method.toLowerCase()];
     if (!operation) {
-      return { operationId: '?', problems: [`${method} ${template} is not an operation of api.github.com`] };
+      return {
+        operationId: '?',
+        problems: [
+          `${method} ${template} is not an operation of api.github.com`,
+        ],
+      };
     }
     const where = `${operation.operationId} answered ${status}`;
     let pointer: string;
-    let response: OpenApiResponse | undefined = operation.responses[String(status)];
+    let response: OpenApiResponse | undefined =
+      operation.responses[String(status)];
     if (response) {
-      pointer = `#/paths/${pointerSegment(template)}/${method.toLowerCase()}/responses/${status}`;
+      pointer = `#/paths/${pointerSegment(
+        template,
+      )}/${method.toLowerCase()}/responses/${status}`;
     } else if (GENERAL_RESPONSES[String(status)]) {
       pointer = GENERAL_RESPONSES[String(status)];
     } else if (status === 429) {
-      return { operationId: operation.operationId, problems: this.validate(TOO_MANY_REQUESTS_SCHEMA, body, where) };
+      return {
+        operationId: operation.operationId,
+        problems: this.validate(TOO_MANY_REQUESTS_SCHEMA, body, where),
+      };
     } else {
-      return { operationId: operation.operationId, problems: [`${where}, which it is not documented to answer`] };
+      return {
+        operationId: operation.operationId,
+        problems: [`${where}, which it is not documented to answer`],
+      };
     }
     // A response may itself be a reference to a shared one.
     response ??= this.resolve(pointer) as OpenApiResponse;
@@ -113,16 +149,26 @@ export class GithubOpenApi {
     const schema = response.content?.['application/json']?.schema;
     if (!schema) {
       const empty = body === undefined || body === '';
-      return { operationId: operation.operationId, problems: empty ? [] : [`${where} with a body, but it has none`] };
+      return {
+        operationId: operation.operationId,
+        problems: empty ? [] : [`${where} with a body, but it has none`],
+      };
     }
-    const schemaPointer = `${pointer}/content/${pointerSegment('application/json')}/schema`;
-    return { operationId: operation.operationId, problems: this.validate(schemaPointer, body, where) };
+    const schemaPointer = `${pointer}/content/${pointerSegment(
+      'application/json',
+    )}/schema`;
+    return {
+      operationId: operation.operationId,
+      problems: this.validate(schemaPointer, body, where),
+    };
   }
 
   private resolve(pointer: string): unknown {
     let node: unknown = this.document;
     for (const raw of pointer.replace(/^#\//, '').split('/')) {
-      const segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+      const segment = decodeURIComponent(raw)
+        .replace(/~1/g, '/')
+        .replace(/~0/g, '~');
       node = (node as Record<string, unknown>)[segment];
     }
     return node;
@@ -136,7 +182,10 @@ export class GithubOpenApi {
     }
     if (validate(body)) return [];
     return (validate.errors ?? []).map(
-      error => `${where}: ${error.instancePath || '(body)'} ${error.message} ${JSON.stringify(error.params)}`,
+      error =>
+        `${where}: ${error.instancePath || '(body)'} ${
+          error.message
+        } ${JSON.stringify(error.params)}`,
     );
   }
 }

@@ -59,11 +59,16 @@ const RATE_LIMIT = 5000;
 
 const notFound = (documentation: string): Answer => ({
   status: 404,
-  body: { message: 'Not Found', documentation_url: `${DOCS}/${documentation}`, status: '404' },
+  body: {
+    message: 'Not Found',
+    documentation_url: `${DOCS}/${documentation}`,
+    status: '404',
+  },
 });
 
 /** GitHub prints times in UTC without fractions. */
-const githubTime = (iso: string) => new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const githubTime = (iso: string) =>
+  new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class GithubSimulator {
   /** Every request received, in order. */
@@ -74,7 +79,11 @@ export class GithubSimulator {
   private readonly openapi = GithubOpenApi.load();
   private readonly faults: Fault[] = [];
   private readonly routes: Route[];
-  private rateLimit?: { until: number; kind: 'primary' | 'secondary'; status: 403 | 429 };
+  private rateLimit?: {
+    until: number;
+    kind: 'primary' | 'secondary';
+    status: 403 | 429;
+  };
   private used = 0;
   private readonly resetAt = Math.floor(Date.now() / 1000) + 3600;
   private origin = '';
@@ -82,16 +91,24 @@ export class GithubSimulator {
   private constructor(private readonly options: GithubSimulatorOptions) {
     this.server = http.createServer((req, res) => {
       this.serve(req, res).catch(error => {
-        this.problems.push(`the simulator failed on ${req.method} ${req.url}: ${error.stack ?? error}`);
+        this.problems.push(
+          `the simulator failed on ${req.method} ${req.url}: ${
+            error.stack ?? error
+          }`,
+        );
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
     this.routes = this.createRoutes();
   }
 
-  static async start(options: GithubSimulatorOptions): Promise<GithubSimulator> {
+  static async start(
+    options: GithubSimulatorOptions,
+  ): Promise<GithubSimulator> {
     const simulator = new GithubSimulator(options);
-    await new Promise<void>(resolve => simulator.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>(resolve =>
+      simulator.server.listen(0, '127.0.0.1', resolve),
+    );
     const { port } = simulator.server.address() as AddressInfo;
     simulator.origin = `http://127.0.0.1:${port}`;
     return simulator;
@@ -110,14 +127,17 @@ export class GithubSimulator {
   /** Requests received since the start or the last `resetCounts`, of one operation or all. */
   count(operationId?: string, status?: number): number {
     return this.requests.filter(
-      r => (!operationId || r.operationId === operationId) && (status === undefined || r.status === status),
+      r =>
+        (!operationId || r.operationId === operationId) &&
+        (status === undefined || r.status === status),
     ).length;
   }
 
   /** Requests per operation, for printing. */
   countsByOperation(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const r of this.requests) counts[r.operationId] = (counts[r.operationId] ?? 0) + 1;
+    for (const r of this.requests)
+      counts[r.operationId] = (counts[r.operationId] ?? 0) + 1;
     return counts;
   }
 
@@ -127,12 +147,14 @@ export class GithubSimulator {
 
   /** The next `times` requests (of one operation, if given) are answered with a server error. */
   failNext(times: number, status: 500 | 502 | 503 = 500, operationId?: string) {
-    for (let i = 0; i < times; i++) this.faults.push({ kind: 'status', status, operationId });
+    for (let i = 0; i < times; i++)
+      this.faults.push({ kind: 'status', status, operationId });
   }
 
   /** The next `times` requests (of one operation, if given) get no answer at all. */
   hangNext(times: number, operationId?: string) {
-    for (let i = 0; i < times; i++) this.faults.push({ kind: 'hang', operationId });
+    for (let i = 0; i < times; i++)
+      this.faults.push({ kind: 'hang', operationId });
   }
 
   /**
@@ -140,9 +162,15 @@ export class GithubSimulator {
    * `x-ratelimit-remaining: 0` and the reset time; a secondary one answers 429 (or 403) with
    * `retry-after`.
    */
-  limitRate(kind: 'primary' | 'secondary', seconds: number, status: 403 | 429 = kind === 'primary' ? 403 : 429) {
+  limitRate(
+    kind: 'primary' | 'secondary',
+    seconds: number,
+    status: 403 | 429 = kind === 'primary' ? 403 : 429,
+  ) {
     const until =
-      kind === 'primary' ? Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000 : Date.now() + seconds * 1000;
+      kind === 'primary'
+        ? Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000
+        : Date.now() + seconds * 1000;
     this.rateLimit = { until, kind, status };
   }
 
@@ -156,7 +184,11 @@ export class GithubSimulator {
       execFile(
         'git',
         args,
-        { cwd: this.options.repoDir, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+        {
+          cwd: this.options.repoDir,
+          encoding: 'buffer',
+          maxBuffer: 256 * 1024 * 1024,
+        },
         (error, stdout) => (error ? reject(error) : resolve(stdout)),
       );
     });
@@ -180,7 +212,9 @@ export class GithubSimulator {
   }
 
   private nodeId(type: string, id: string) {
-    return Buffer.from(`${type}:${this.options.owner}/${this.options.repo}:${id}`).toString('base64');
+    return Buffer.from(
+      `${type}:${this.options.owner}/${this.options.repo}:${id}`,
+    ).toString('base64');
   }
 
   private createRoutes(): Route[] {
@@ -191,23 +225,46 @@ export class GithubSimulator {
       handle: (params: string[], query: URLSearchParams) => Promise<Answer>,
     ): Route => {
       const operationId = this.openapi.operationId(template, 'GET');
-      if (!operationId) throw new Error(`GET ${template} is not in GitHub's OpenAPI description`);
-      return { operationId, template, pattern: new RegExp(`^${repoPath}${pattern}$`), handle };
+      if (!operationId)
+        throw new Error(
+          `GET ${template} is not in GitHub's OpenAPI description`,
+        );
+      return {
+        operationId,
+        template,
+        pattern: new RegExp(`^${repoPath}${pattern}$`),
+        handle,
+      };
     };
     return [
-      route('/repos/{owner}/{repo}/git/ref/{ref}', '/git/ref/(.+)', ([ref]) => this.getRef(ref)),
-      route('/repos/{owner}/{repo}/git/commits/{commit_sha}', '/git/commits/([^/]+)', ([sha]) => this.getCommit(sha)),
-      route('/repos/{owner}/{repo}/git/trees/{tree_sha}', '/git/trees/([^/]+)', ([sha], query) =>
-        this.getTree(sha, query.has('recursive')),
+      route('/repos/{owner}/{repo}/git/ref/{ref}', '/git/ref/(.+)', ([ref]) =>
+        this.getRef(ref),
       ),
-      route('/repos/{owner}/{repo}/git/blobs/{file_sha}', '/git/blobs/([^/]+)', ([sha]) => this.getBlob(sha)),
-      route('/repos/{owner}/{repo}/commits', '/commits', (_, query) => this.listCommits(query)),
+      route(
+        '/repos/{owner}/{repo}/git/commits/{commit_sha}',
+        '/git/commits/([^/]+)',
+        ([sha]) => this.getCommit(sha),
+      ),
+      route(
+        '/repos/{owner}/{repo}/git/trees/{tree_sha}',
+        '/git/trees/([^/]+)',
+        ([sha], query) => this.getTree(sha, query.has('recursive')),
+      ),
+      route(
+        '/repos/{owner}/{repo}/git/blobs/{file_sha}',
+        '/git/blobs/([^/]+)',
+        ([sha]) => this.getBlob(sha),
+      ),
+      route('/repos/{owner}/{repo}/commits', '/commits', (_, query) =>
+        this.listCommits(query),
+      ),
     ];
   }
 
   private async getRef(ref: string): Promise<Answer> {
     const name = `refs/${ref}`;
-    if (!/^(heads|tags)\/./.test(ref) || ref.includes('..')) return notFound('git/refs#get-a-reference');
+    if (!/^(heads|tags)\/./.test(ref) || ref.includes('..'))
+      return notFound('git/refs#get-a-reference');
     const sha = await this.git(['rev-parse', '--verify', '--quiet', name]).then(
       out => out.toString().trim(),
       () => undefined,
@@ -238,14 +295,32 @@ export class GithubSimulator {
       .map(record => record.replace(/^\n/, ''))
       .filter(Boolean)
       .map(record => {
-        const [sha, tree, parents, authorName, authorEmail, authorDate, committerName, committerEmail, committerDate, message] =
-          record.split('\0');
+        const [
+          sha,
+          tree,
+          parents,
+          authorName,
+          authorEmail,
+          authorDate,
+          committerName,
+          committerEmail,
+          committerDate,
+          message,
+        ] = record.split('\0');
         return {
           sha,
           tree,
           parents: parents ? parents.split(' ') : [],
-          author: { name: authorName, email: authorEmail, date: githubTime(authorDate) },
-          committer: { name: committerName, email: committerEmail, date: githubTime(committerDate) },
+          author: {
+            name: authorName,
+            email: authorEmail,
+            date: githubTime(authorDate),
+          },
+          committer: {
+            name: committerName,
+            email: committerEmail,
+            date: githubTime(committerDate),
+          },
           // GitHub shows the message as stored, without git's closing newline.
           message: message.replace(/\n+$/, ''),
         };
@@ -261,7 +336,8 @@ export class GithubSimulator {
   };
 
   private async getCommit(sha: string): Promise<Answer> {
-    if ((await this.objectType(sha)) !== 'commit') return notFound('git/commits#get-a-commit-object');
+    if ((await this.objectType(sha)) !== 'commit')
+      return notFound('git/commits#get-a-commit-object');
     const [commit] = await this.commits(['-1', sha]);
     return {
       status: 200,
@@ -287,9 +363,18 @@ export class GithubSimulator {
   private async getTree(sha: string, recursive: boolean): Promise<Answer> {
     // GitHub also accepts a commit here and lists its tree.
     const type = await this.objectType(sha);
-    if (type !== 'tree' && type !== 'commit') return notFound('git/trees#get-a-tree');
-    const tree = (await this.git(['rev-parse', `${sha}^{tree}`])).toString().trim();
-    const out = await this.git(['ls-tree', '-l', '-z', ...(recursive ? ['-r', '-t'] : []), tree]);
+    if (type !== 'tree' && type !== 'commit')
+      return notFound('git/trees#get-a-tree');
+    const tree = (await this.git(['rev-parse', `${sha}^{tree}`]))
+      .toString()
+      .trim();
+    const out = await this.git([
+      'ls-tree',
+      '-l',
+      '-z',
+      ...(recursive ? ['-r', '-t'] : []),
+      tree,
+    ]);
     let entries = out
       .toString('utf8')
       .split('\0')
@@ -297,9 +382,13 @@ export class GithubSimulator {
       .map(line => {
         // "<mode> <type> <id> <size>\t<path>"
         const tab = line.indexOf('\t');
-        const [mode, entryType, id, size] = line.slice(0, tab).trim().split(/\s+/);
+        const [mode, entryType, id, size] = line
+          .slice(0, tab)
+          .trim()
+          .split(/\s+/);
         const path = line.slice(tab + 1);
-        if (entryType === 'commit') return { path, mode, type: entryType, sha: id };
+        if (entryType === 'commit')
+          return { path, mode, type: entryType, sha: id };
         return {
           path,
           mode,
@@ -312,11 +401,20 @@ export class GithubSimulator {
     const max = this.options.maxTreeEntries ?? 100_000;
     const truncated = recursive && entries.length > max;
     if (truncated) entries = entries.slice(0, max);
-    return { status: 200, body: { sha: tree, url: this.api(`/git/trees/${tree}`), tree: entries, truncated } };
+    return {
+      status: 200,
+      body: {
+        sha: tree,
+        url: this.api(`/git/trees/${tree}`),
+        tree: entries,
+        truncated,
+      },
+    };
   }
 
   private async getBlob(sha: string): Promise<Answer> {
-    if ((await this.objectType(sha)) !== 'blob') return notFound('git/blobs#get-a-blob');
+    if ((await this.objectType(sha)) !== 'blob')
+      return notFound('git/blobs#get-a-blob');
     const content = await this.git(['cat-file', 'blob', sha]);
     // GitHub wraps base64 content at 60 characters.
     const base64 = content.toString('base64').replace(/.{60}/g, '$&\n');
@@ -327,24 +425,32 @@ export class GithubSimulator {
         node_id: this.nodeId('Blob', sha),
         size: content.length,
         url: this.api(`/git/blobs/${sha}`),
-        content: base64.endsWith('\n') || base64 === '' ? base64 : `${base64}\n`,
+        content:
+          base64.endsWith('\n') || base64 === '' ? base64 : `${base64}\n`,
         encoding: 'base64',
       },
     };
   }
 
   private async listCommits(query: URLSearchParams): Promise<Answer> {
-    const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+    const perPage = Math.min(
+      100,
+      Math.max(1, Number(query.get('per_page') ?? 30) || 30),
+    );
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
     const start = query.get('sha') ?? 'HEAD';
     const path = query.get('path');
-    const head =
-      start.startsWith('-')
-        ? undefined
-        : await this.git(['rev-parse', '--verify', '--quiet', `${start}^{commit}`]).then(
-            out => out.toString().trim(),
-            () => undefined,
-          );
+    const head = start.startsWith('-')
+      ? undefined
+      : await this.git([
+          'rev-parse',
+          '--verify',
+          '--quiet',
+          `${start}^{commit}`,
+        ]).then(
+          out => out.toString().trim(),
+          () => undefined,
+        );
     if (!head) return notFound('commits/commits#list-commits');
     const commits = await this.commits([
       `--skip=${(page - 1) * perPage}`,
@@ -369,7 +475,10 @@ export class GithubSimulator {
           author: commit.author,
           committer: commit.committer,
           message: commit.message,
-          tree: { sha: commit.tree, url: this.api(`/git/trees/${commit.tree}`) },
+          tree: {
+            sha: commit.tree,
+            url: this.api(`/git/trees/${commit.tree}`),
+          },
           url: this.api(`/git/commits/${commit.sha}`),
           comment_count: 0,
           verification: GithubSimulator.unsigned,
@@ -400,10 +509,23 @@ export class GithubSimulator {
   }
 
   /** The answer to a request before any repository is read, when one is due. */
-  private interception(route: Route, authorization: string | undefined): Answer | 'hang' | undefined {
+  private interception(
+    route: Route,
+    authorization: string | undefined,
+  ): Answer | 'hang' | undefined {
     const { token } = this.options;
-    if (token && !new RegExp(`^(token|bearer) ${token}$`, 'i').test(authorization ?? '')) {
-      return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
+    if (
+      token &&
+      !new RegExp(`^(token|bearer) ${token}$`, 'i').test(authorization ?? '')
+    ) {
+      return {
+        status: 401,
+        body: {
+          message: 'Bad credentials',
+          documentation_url: DOCS,
+          status: '401',
+        },
+      };
     }
     const limit = this.rateLimit;
     if (limit && Date.now() < limit.until) {
@@ -424,7 +546,9 @@ export class GithubSimulator {
       }
       return {
         status: limit.status,
-        headers: { 'retry-after': String(Math.ceil((limit.until - Date.now()) / 1000)) },
+        headers: {
+          'retry-after': String(Math.ceil((limit.until - Date.now()) / 1000)),
+        },
         body: {
           message:
             'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
@@ -433,7 +557,9 @@ export class GithubSimulator {
         },
       };
     }
-    const index = this.faults.findIndex(f => !f.operationId || f.operationId === route.operationId);
+    const index = this.faults.findIndex(
+      f => !f.operationId || f.operationId === route.operationId,
+    );
     if (index < 0) return undefined;
     const [fault] = this.faults.splice(index, 1);
     if (fault.kind === 'hang') return 'hang';
@@ -441,8 +567,16 @@ export class GithubSimulator {
       status: fault.status,
       body:
         fault.status === 503
-          ? { message: 'Service unavailable', documentation_url: DOCS, code: 'unavailable' }
-          : { message: 'Server Error', documentation_url: DOCS, status: String(fault.status) },
+          ? {
+              message: 'Service unavailable',
+              documentation_url: DOCS,
+              code: 'unavailable',
+            }
+          : {
+              message: 'Server Error',
+              documentation_url: DOCS,
+              status: String(fault.status),
+            },
     };
   }
 
@@ -460,17 +594,29 @@ export class GithubSimulator {
     this.requests.push(record);
 
     const basePath = this.options.basePath ?? '';
-    const apiPath = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : undefined;
-    const route = apiPath !== undefined ? this.routes.find(r => r.pattern.test(apiPath)) : undefined;
+    const apiPath = url.pathname.startsWith(`${basePath}/`)
+      ? url.pathname.slice(basePath.length)
+      : undefined;
+    const route =
+      apiPath !== undefined
+        ? this.routes.find(r => r.pattern.test(apiPath))
+        : undefined;
     if (req.method !== 'GET' || !route) {
-      this.problems.push(`unexpected request ${req.method} ${record.path}: not an endpoint the provider may use`);
+      this.problems.push(
+        `unexpected request ${req.method} ${record.path}: not an endpoint the provider may use`,
+      );
       record.status = 404;
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ message: 'Not Found', documentation_url: DOCS }));
+      res.end(
+        JSON.stringify({ message: 'Not Found', documentation_url: DOCS }),
+      );
       return;
     }
     record.operationId = route.operationId;
-    const params = route.pattern.exec(apiPath!)!.slice(1).map(decodeURIComponent);
+    const params = route.pattern
+      .exec(apiPath!)!
+      .slice(1)
+      .map(decodeURIComponent);
     const [owner, repo, ...rest] = params;
 
     let answer = this.interception(route, authorization);
@@ -494,11 +640,16 @@ export class GithubSimulator {
     let status = answer.status;
     let body = json;
     if (status === 200) {
-      const etag = `W/"${crypto.createHash('sha256').update(json).digest('hex')}"`;
+      const etag = `W/"${crypto
+        .createHash('sha256')
+        .update(json)
+        .digest('hex')}"`;
       headers.etag = etag;
       headers.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP';
       headers['cache-control'] = 'private, max-age=60, s-maxage=60';
-      const wanted = String(ifNoneMatch ?? '').split(',').map(t => t.trim().replace(/^W\//, ''));
+      const wanted = String(ifNoneMatch ?? '')
+        .split(',')
+        .map(t => t.trim().replace(/^W\//, ''));
       if (wanted.includes(etag.replace(/^W\//, ''))) {
         // A conditional request answered 304 does not count against the rate limit.
         this.used--;
@@ -508,8 +659,15 @@ export class GithubSimulator {
         delete headers['content-type'];
       }
     }
-    const check = this.openapi.check(route.template, 'GET', status, body === '' ? undefined : JSON.parse(body));
-    this.problems.push(...check.problems.map(problem => `${problem} (${record.path})`));
+    const check = this.openapi.check(
+      route.template,
+      'GET',
+      status,
+      body === '' ? undefined : JSON.parse(body),
+    );
+    this.problems.push(
+      ...check.problems.map(problem => `${problem} (${record.path})`),
+    );
     record.status = status;
     res.writeHead(status, headers);
     res.end(body);

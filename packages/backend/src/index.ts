@@ -9,11 +9,15 @@ backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
-backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(import('@backstage/plugin-permission-backend-module-allow-all-policy'));
+backend.add(
+  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
+);
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
@@ -21,7 +25,11 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(import('@backstage/plugin-events-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
-backend.add(import('@gitops-promotions/plugin-scaffolder-backend-module-promotions'));
-backend.add(import('@gitops-promotions/plugin-catalog-backend-module-promotions'));
+backend.add(
+  import('@gitops-promotions/plugin-scaffolder-backend-module-promotions'),
+);
+backend.add(
+  import('@gitops-promotions/plugin-catalog-backend-module-promotions'),
+);
 
 backend.start();

@@ -6,12 +6,19 @@ import {
   LocationSpec,
   processingResult,
 } from '@backstage/plugin-catalog-node';
-import { GitRepository, PromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import {
+  GitRepository,
+  PromotionsConfig,
+} from '@gitops-promotions/plugin-promotions-backend';
 
 /** Location type of a file in a promotions GitOps repository: `<repository id>:<branch>:<path>`. */
 export const GITOPS_LOCATION_TYPE = 'gitops-promotions';
 
-export function gitopsLocationTarget(repository: string, branch: string, path: string) {
+export function gitopsLocationTarget(
+  repository: string,
+  branch: string,
+  path: string,
+) {
   return `${repository}:${branch}:${path}`;
 }
 
@@ -21,7 +28,11 @@ export function gitopsLocationTarget(repository: string, branch: string, path: s
  */
 export class GitOpsLocationProcessor implements CatalogProcessor {
   constructor(
-    private readonly options: { config: PromotionsConfig; cacheDir: string; logger: LoggerService },
+    private readonly options: {
+      config: PromotionsConfig;
+      cacheDir: string;
+      logger: LoggerService;
+    },
   ) {}
 
   getProcessorName() {
@@ -39,7 +50,12 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
     const path = rest.join(':');
     const repository = this.options.config.repositories.get(repositoryId);
     if (!repository || repository.provider !== 'git' || !branch || !path) {
-      emit(processingResult.inputError(location, `"${location.target}" is not <git repository id>:<branch>:<path>`));
+      emit(
+        processingResult.inputError(
+          location,
+          `"${location.target}" is not <git repository id>:<branch>:<path>`,
+        ),
+      );
       return true;
     }
     try {
@@ -52,12 +68,24 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
       });
       const content = await (await reader.snapshot()).readFile(path);
       if (!content) {
-        if (!optional) emit(processingResult.notFoundError(location, `${path} not found on ${branch} of ${repositoryId}`));
+        if (!optional)
+          emit(
+            processingResult.notFoundError(
+              location,
+              `${path} not found on ${branch} of ${repositoryId}`,
+            ),
+          );
         return true;
       }
-      for await (const result of parser({ data: content, location })) emit(result);
+      for await (const result of parser({ data: content, location }))
+        emit(result);
     } catch (error) {
-      emit(processingResult.generalError(location, `Could not read ${location.target}: ${(error as Error).message}`));
+      emit(
+        processingResult.generalError(
+          location,
+          `Could not read ${location.target}: ${(error as Error).message}`,
+        ),
+      );
     }
     return true;
   }

@@ -1,7 +1,8 @@
 import { ConfigReader } from '@backstage/config';
 import { readPromotionsConfig } from './config';
 
-const read = (promotions: any) => readPromotionsConfig(new ConfigReader({ promotions }));
+const read = (promotions: any) =>
+  readPromotionsConfig(new ConfigReader({ promotions }));
 
 describe('readPromotionsConfig', () => {
   it('reads repositories, pipelines in promotion order, refresh and expected keys', () => {
@@ -23,25 +24,57 @@ describe('readPromotionsConfig', () => {
       url: '/srv/gitops',
       branch: 'main',
     });
-    expect(config.pipelines.get('regional')!.map(e => e.name)).toEqual(['qa', 'staging-eu', 'prod-eu']);
-    expect(config.pipelines.get('default')!.map(e => e.name)).toEqual(['dev', 'staging', 'prod']);
+    expect(config.pipelines.get('regional')!.map(e => e.name)).toEqual([
+      'qa',
+      'staging-eu',
+      'prod-eu',
+    ]);
+    expect(config.pipelines.get('default')!.map(e => e.name)).toEqual([
+      'dev',
+      'staging',
+      'prod',
+    ]);
     expect(config.refresh.frequency).toEqual({ minutes: 2 });
     expect(config.expectedKeys).toEqual(['spec.replicas']);
   });
 
   it.each([
-    [{ repositories: [{ id: 'a', provider: 'svn', url: 'x' }] }, 'provider must be "git" or "github"'],
     [
-      { repositories: [{ id: 'a', provider: 'git', url: 'x' }, { id: 'a', provider: 'git', url: 'y' }] },
+      { repositories: [{ id: 'a', provider: 'svn', url: 'x' }] },
+      'provider must be "git" or "github"',
+    ],
+    [
+      {
+        repositories: [
+          { id: 'a', provider: 'git', url: 'x' },
+          { id: 'a', provider: 'git', url: 'y' },
+        ],
+      },
       'the id "a" is used twice',
     ],
-    [{ pipelines: { p: [{ name: 'prod', requires: ['staging'] }] } }, '"prod" requires "staging", which is not in the pipeline'],
     [
-      { pipelines: { p: [{ name: 'a', requires: ['b'] }, { name: 'b', requires: ['a'] }] } },
+      { pipelines: { p: [{ name: 'prod', requires: ['staging'] }] } },
+      '"prod" requires "staging", which is not in the pipeline',
+    ],
+    [
+      {
+        pipelines: {
+          p: [
+            { name: 'a', requires: ['b'] },
+            { name: 'b', requires: ['a'] },
+          ],
+        },
+      },
       'the requirements form a cycle (a -> b -> a)',
     ],
-    [{ pipelines: { p: [{ name: 'Prod' }] } }, '"Prod" is not a valid environment name'],
-    [{ pipelines: { p: [{ name: 'dev' }, { name: 'dev' }] } }, '"dev" is listed twice'],
+    [
+      { pipelines: { p: [{ name: 'Prod' }] } },
+      '"Prod" is not a valid environment name',
+    ],
+    [
+      { pipelines: { p: [{ name: 'dev' }, { name: 'dev' }] } },
+      '"dev" is listed twice',
+    ],
   ])('rejects a mistake with its reason: %j', (promotions, message) => {
     expect(() => read(promotions)).toThrow(message);
   });

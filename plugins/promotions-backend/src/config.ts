@@ -92,18 +92,22 @@ export function checkPipeline(
   environments: PipelineEnvironment[],
 ): PipelineEnvironment[] {
   const where = `promotions.pipelines.${pipeline}`;
-  if (environments.length === 0) throw new Error(`${where} has no environments`);
+  if (environments.length === 0)
+    throw new Error(`${where} has no environments`);
   const byName = new Map<string, PipelineEnvironment>();
   for (const env of environments) {
     const problem = environmentNameProblem(env.name);
     if (problem) throw new Error(`${where}: ${problem}`);
-    if (byName.has(env.name)) throw new Error(`${where}: "${env.name}" is listed twice`);
+    if (byName.has(env.name))
+      throw new Error(`${where}: "${env.name}" is listed twice`);
     byName.set(env.name, env);
   }
   for (const env of environments) {
     for (const upstream of env.requires) {
       if (!byName.has(upstream)) {
-        throw new Error(`${where}: "${env.name}" requires "${upstream}", which is not in the pipeline`);
+        throw new Error(
+          `${where}: "${env.name}" requires "${upstream}", which is not in the pipeline`,
+        );
       }
     }
   }
@@ -113,10 +117,15 @@ export function checkPipeline(
   const visit = (env: PipelineEnvironment, path: string[]) => {
     if (state.get(env.name) === 'done') return;
     if (state.get(env.name) === 'visiting') {
-      throw new Error(`${where}: the requirements form a cycle (${[...path, env.name].join(' -> ')})`);
+      throw new Error(
+        `${where}: the requirements form a cycle (${[...path, env.name].join(
+          ' -> ',
+        )})`,
+      );
     }
     state.set(env.name, 'visiting');
-    for (const upstream of env.requires) visit(byName.get(upstream)!, [...path, env.name]);
+    for (const upstream of env.requires)
+      visit(byName.get(upstream)!, [...path, env.name]);
     state.set(env.name, 'done');
     ordered.push(env);
   };

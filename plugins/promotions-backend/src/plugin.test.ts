@@ -1,14 +1,24 @@
 import fs from 'node:fs';
 import { ServiceFactory } from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
 import { appendCommit, createGitFixture } from './testing/gitFixture';
-import { shopHistory as history, shopOverlay as overlay } from './testing/shopFixture';
+import {
+  shopHistory as history,
+  shopOverlay as overlay,
+} from './testing/shopFixture';
 
-const component = (name: string, annotations: Record<string, string>): Entity => ({
+const component = (
+  name: string,
+  annotations: Record<string, string>,
+): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
   metadata: { name, namespace: 'default', annotations },
@@ -17,177 +27,227 @@ const component = (name: string, annotations: Record<string, string>): Entity =>
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
-describe.each(databases.eachSupportedId())('promotions backend on %s', databaseId => {
-  async function start(repositoryDir: string) {
-    // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
-    const scheduler = mockServices.scheduler() as ReturnType<typeof mockServices.scheduler> & {
-      factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-    };
-    const knex = await databases.init(databaseId);
-    const entities = [
-      component('shop', {
-        'gitops-promotions/repository': 'gitops',
-        'gitops-promotions/path': 'shop/overlays/{env}',
-      }),
-      component('unknown-repo', {
-        'gitops-promotions/repository': 'nowhere',
-        'gitops-promotions/path': 'shop/overlays/{env}',
-      }),
-      component('escaping', {
-        'gitops-promotions/repository': 'gitops',
-        'gitops-promotions/path': '../../etc/{env}',
-      }),
-      component('no-placeholder', {
-        'gitops-promotions/repository': 'gitops',
-        'gitops-promotions/path': 'shop/overlays/prod',
-      }),
-      component('not-annotated', {}),
-    ];
-    const { server } = await startTestBackend({
-      features: [
-        promotionsPlugin,
-        scheduler.factory({ skipTaskRunOnStartup: true }),
-        mockServices.database.factory({ knex }),
-        catalogServiceMock.factory({ entities }),
-        mockServices.rootConfig.factory({
-          data: {
-            promotions: {
-              repositories: [{ id: 'gitops', provider: 'git', url: repositoryDir }],
-            },
-          },
+describe.each(databases.eachSupportedId())(
+  'promotions backend on %s',
+  databaseId => {
+    async function start(repositoryDir: string) {
+      // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
+      const scheduler = mockServices.scheduler() as ReturnType<
+        typeof mockServices.scheduler
+      > & {
+        factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+      };
+      const knex = await databases.init(databaseId);
+      const entities = [
+        component('shop', {
+          'gitops-promotions/repository': 'gitops',
+          'gitops-promotions/path': 'shop/overlays/{env}',
         }),
-      ],
-    });
-    const refresh = () => scheduler.triggerTask('promotions-refresh');
-    const get = (name: string) => request(server).get(`/api/promotions/v1/entities/component/default/${name}`);
-    return { refresh, get };
-  }
-
-  it('serves every environment with its version, last change and drift once the repository was read', async () => {
-    const dir = createGitFixture(history);
-    const { get } = await start(dir);
-
-    const before = await get('shop');
-    expect(before.status).toBe(200);
-    expect(before.body).toMatchObject({ entityRef: 'component:default/shop', asOf: null, environments: [] });
-
-    // Asking for an entity the store has not seen yet starts a refresh in the background.
-    let res = before;
-    for (let attempt = 0; attempt < 100 && !res.body.asOf; attempt++) {
-      await new Promise(resolve => setTimeout(resolve, 100));
-      res = await get('shop');
-    }
-    expect(res.status).toBe(200);
-    expect(Date.parse(res.body.asOf)).toBeGreaterThan(Date.now() - 60_000);
-    expect(res.body.pipeline).toBe('default');
-    const [dev, staging, prod] = res.body.environments;
-
-    expect(dev).toMatchObject({
-      name: 'dev',
-      requires: [],
-      live: null,
-      drift: [],
-      desired: {
-        version: '1.2.0',
-        images: [{ name: 'ghcr.io/acme/shop', tag: '1.2.0', digest: null }],
-        path: 'shop/overlays/dev',
-        lastChange: { author: 'Ben Okafor', at: '2026-10-20T09:00:00.000Z', pullRequest: 7 },
-      },
-    });
-    expect(staging.desired).toMatchObject({
-      version: '1.1.0',
-      lastChange: { author: 'Chen Wei', pullRequest: 5 },
-    });
-    expect(staging.drift).toEqual([
-      expect.objectContaining({
-        kind: 'behind',
-        upstream: 'dev',
-        versions: 1,
-        commits: 1,
-        since: '2026-10-20T09:00:00.000Z',
-      }),
-    ]);
-    expect(prod.desired.version).toBe('1.0.0');
-    expect(prod.desired.lastChange).toMatchObject({ author: 'Ana Lima', pullRequest: null });
-    expect(prod.drift).toEqual([
-      expect.objectContaining({ kind: 'behind', upstream: 'staging', versions: 1 }),
-      expect.objectContaining({
-        kind: 'config',
-        upstream: 'staging',
-        differences: [
-          { key: 'Deployment/shop containers[shop].env.CACHE_SIZE', value: '1024kb', upstreamValue: '512kb' },
+        component('unknown-repo', {
+          'gitops-promotions/repository': 'nowhere',
+          'gitops-promotions/path': 'shop/overlays/{env}',
+        }),
+        component('escaping', {
+          'gitops-promotions/repository': 'gitops',
+          'gitops-promotions/path': '../../etc/{env}',
+        }),
+        component('no-placeholder', {
+          'gitops-promotions/repository': 'gitops',
+          'gitops-promotions/path': 'shop/overlays/prod',
+        }),
+        component('not-annotated', {}),
+      ];
+      const { server } = await startTestBackend({
+        features: [
+          promotionsPlugin,
+          scheduler.factory({ skipTaskRunOnStartup: true }),
+          mockServices.database.factory({ knex }),
+          catalogServiceMock.factory({ entities }),
+          mockServices.rootConfig.factory({
+            data: {
+              promotions: {
+                repositories: [
+                  { id: 'gitops', provider: 'git', url: repositoryDir },
+                ],
+              },
+            },
+          }),
         ],
-      }),
-    ]);
-  });
-
-  it('picks up new commits on the next refresh and keeps the same answer when nothing changed', async () => {
-    const dir = createGitFixture(history);
-    const { refresh, get } = await start(dir);
-    await refresh();
-    const first = await get('shop');
-    await refresh();
-    const second = await get('shop');
-    expect({ ...second.body, asOf: null }).toEqual({ ...first.body, asOf: null });
-    expect(Date.parse(second.body.asOf)).toBeGreaterThanOrEqual(Date.parse(first.body.asOf));
-
-    appendCommit(dir, {
-      author: 'Chen Wei',
-      date: '2026-10-22T09:00:00Z',
-      message: 'Promote shop 1.2.0 to staging (#9)',
-      files: { 'shop/overlays/staging/kustomization.yaml': overlay('staging', '1.2.0') },
-    });
-    await refresh();
-    const third = await get('shop');
-    expect(third.body.environments[1].desired.version).toBe('1.2.0');
-    expect(third.body.environments[1].drift).toEqual([]);
-    expect(third.body.environments[2].drift[0]).toMatchObject({ kind: 'behind', upstream: 'staging', versions: 2 });
-  });
-
-  it('serves the last known state from the store, with its age and the error, when the repository breaks', async () => {
-    const dir = createGitFixture(history);
-    const { refresh, get } = await start(dir);
-    await refresh();
-    const known = await get('shop');
-
-    fs.renameSync(dir, `${dir}-moved`);
-    // Page views never read the repository: nothing changes until the next refresh.
-    expect((await get('shop')).body).toEqual(known.body);
-
-    await refresh();
-    const stale = await get('shop');
-    expect(stale.status).toBe(200);
-    expect(stale.body.environments).toEqual(known.body.environments);
-    expect(stale.body.asOf).toBe(known.body.asOf);
-    expect(stale.body.error.message).toContain('Could not read repository gitops');
-  });
-
-  it('answers 503 with the reason when a repository was never readable', async () => {
-    const { refresh, get } = await start('/nonexistent/gitops');
-    await refresh();
-    const res = await get('shop');
-    expect(res.status).toBe(503);
-    expect(res.body.error.message).toBe(
-      'Could not read repository gitops: Repository gitops: /nonexistent/gitops does not exist',
-    );
-  });
-
-  it('answers 404 for an unknown entity and 400 with the reason for bad annotations', async () => {
-    const { get } = await start(createGitFixture(history));
-    const unknown = await get('nope');
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toBe('No entity component:default/nope in the catalog');
-
-    const cases: Array<[string, string]> = [
-      ['unknown-repo', 'gitops-promotions/repository "nowhere" is not a configured repository (configured: gitops)'],
-      ['escaping', 'escapes the repository with ".."'],
-      ['no-placeholder', 'has no {env} placeholder'],
-      ['not-annotated', 'has no gitops-promotions/repository annotation'],
-    ];
-    for (const [name, message] of cases) {
-      const res = await get(name);
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toContain(message);
+      });
+      const refresh = () => scheduler.triggerTask('promotions-refresh');
+      const get = (name: string) =>
+        request(server).get(
+          `/api/promotions/v1/entities/component/default/${name}`,
+        );
+      return { refresh, get };
     }
-  });
-});
+
+    it('serves every environment with its version, last change and drift once the repository was read', async () => {
+      const dir = createGitFixture(history);
+      const { get } = await start(dir);
+
+      const before = await get('shop');
+      expect(before.status).toBe(200);
+      expect(before.body).toMatchObject({
+        entityRef: 'component:default/shop',
+        asOf: null,
+        environments: [],
+      });
+
+      // Asking for an entity the store has not seen yet starts a refresh in the background.
+      let res = before;
+      for (let attempt = 0; attempt < 100 && !res.body.asOf; attempt++) {
+        await new Promise(resolve => setTimeout(resolve, 100));
+        res = await get('shop');
+      }
+      expect(res.status).toBe(200);
+      expect(Date.parse(res.body.asOf)).toBeGreaterThan(Date.now() - 60_000);
+      expect(res.body.pipeline).toBe('default');
+      const [dev, staging, prod] = res.body.environments;
+
+      expect(dev).toMatchObject({
+        name: 'dev',
+        requires: [],
+        live: null,
+        drift: [],
+        desired: {
+          version: '1.2.0',
+          images: [{ name: 'ghcr.io/acme/shop', tag: '1.2.0', digest: null }],
+          path: 'shop/overlays/dev',
+          lastChange: {
+            author: 'Ben Okafor',
+            at: '2026-10-20T09:00:00.000Z',
+            pullRequest: 7,
+          },
+        },
+      });
+      expect(staging.desired).toMatchObject({
+        version: '1.1.0',
+        lastChange: { author: 'Chen Wei', pullRequest: 5 },
+      });
+      expect(staging.drift).toEqual([
+        expect.objectContaining({
+          kind: 'behind',
+          upstream: 'dev',
+          versions: 1,
+          commits: 1,
+          since: '2026-10-20T09:00:00.000Z',
+        }),
+      ]);
+      expect(prod.desired.version).toBe('1.0.0');
+      expect(prod.desired.lastChange).toMatchObject({
+        author: 'Ana Lima',
+        pullRequest: null,
+      });
+      expect(prod.drift).toEqual([
+        expect.objectContaining({
+          kind: 'behind',
+          upstream: 'staging',
+          versions: 1,
+        }),
+        expect.objectContaining({
+          kind: 'config',
+          upstream: 'staging',
+          differences: [
+            {
+              key: 'Deployment/shop containers[shop].env.CACHE_SIZE',
+              value: '1024kb',
+              upstreamValue: '512kb',
+            },
+          ],
+        }),
+      ]);
+    });
+
+    it('picks up new commits on the next refresh and keeps the same answer when nothing changed', async () => {
+      const dir = createGitFixture(history);
+      const { refresh, get } = await start(dir);
+      await refresh();
+      const first = await get('shop');
+      await refresh();
+      const second = await get('shop');
+      expect({ ...second.body, asOf: null }).toEqual({
+        ...first.body,
+        asOf: null,
+      });
+      expect(Date.parse(second.body.asOf)).toBeGreaterThanOrEqual(
+        Date.parse(first.body.asOf),
+      );
+
+      appendCommit(dir, {
+        author: 'Chen Wei',
+        date: '2026-10-22T09:00:00Z',
+        message: 'Promote shop 1.2.0 to staging (#9)',
+        files: {
+          'shop/overlays/staging/kustomization.yaml': overlay(
+            'staging',
+            '1.2.0',
+          ),
+        },
+      });
+      await refresh();
+      const third = await get('shop');
+      expect(third.body.environments[1].desired.version).toBe('1.2.0');
+      expect(third.body.environments[1].drift).toEqual([]);
+      expect(third.body.environments[2].drift[0]).toMatchObject({
+        kind: 'behind',
+        upstream: 'staging',
+        versions: 2,
+      });
+    });
+
+    it('serves the last known state from the store, with its age and the error, when the repository breaks', async () => {
+      const dir = createGitFixture(history);
+      const { refresh, get } = await start(dir);
+      await refresh();
+      const known = await get('shop');
+
+      fs.renameSync(dir, `${dir}-moved`);
+      // Page views never read the repository: nothing changes until the next refresh.
+      expect((await get('shop')).body).toEqual(known.body);
+
+      await refresh();
+      const stale = await get('shop');
+      expect(stale.status).toBe(200);
+      expect(stale.body.environments).toEqual(known.body.environments);
+      expect(stale.body.asOf).toBe(known.body.asOf);
+      expect(stale.body.error.message).toContain(
+        'Could not read repository gitops',
+      );
+    });
+
+    it('answers 503 with the reason when a repository was never readable', async () => {
+      const { refresh, get } = await start('/nonexistent/gitops');
+      await refresh();
+      const res = await get('shop');
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toBe(
+        'Could not read repository gitops: Repository gitops: /nonexistent/gitops does not exist',
+      );
+    });
+
+    it('answers 404 for an unknown entity and 400 with the reason for bad annotations', async () => {
+      const { get } = await start(createGitFixture(history));
+      const unknown = await get('nope');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.message).toBe(
+        'No entity component:default/nope in the catalog',
+      );
+
+      const cases: Array<[string, string]> = [
+        [
+          'unknown-repo',
+          'gitops-promotions/repository "nowhere" is not a configured repository (configured: gitops)',
+        ],
+        ['escaping', 'escapes the repository with ".."'],
+        ['no-placeholder', 'has no {env} placeholder'],
+        ['not-annotated', 'has no gitops-promotions/repository annotation'],
+      ];
+      for (const [name, message] of cases) {
+        const res = await get(name);
+        expect(res.status).toBe(400);
+        expect(res.body.error.message).toContain(message);
+      }
+    });
+  },
+);

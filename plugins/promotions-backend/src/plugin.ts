@@ -1,4 +1,7 @@
-import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { readPromotionsConfig } from './config';
 import { createRepositories } from './repository';
@@ -23,11 +26,30 @@ export const promotionsPlugin = createBackendPlugin({
         auth: coreServices.auth,
         catalog: catalogServiceRef,
       },
-      async init({ rootConfig, logger, database, scheduler, httpRouter, httpAuth, auth, catalog }) {
+      async init({
+        rootConfig,
+        logger,
+        database,
+        scheduler,
+        httpRouter,
+        httpAuth,
+        auth,
+        catalog,
+      }) {
         const config = readPromotionsConfig(rootConfig);
-        const repositories = createRepositories(config.repositories.values(), { rootConfig, logger });
+        const repositories = createRepositories(config.repositories.values(), {
+          rootConfig,
+          logger,
+        });
         const store = await PromotionsStore.create(database);
-        const refresher = new PromotionsRefresher({ config, repositories, store, catalog, auth, logger });
+        const refresher = new PromotionsRefresher({
+          config,
+          repositories,
+          store,
+          catalog,
+          auth,
+          logger,
+        });
 
         await scheduler.scheduleTask({
           id: REFRESH_TASK,

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServiceFactory } from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
 import { JsonObject } from '@backstage/types';
@@ -18,7 +22,11 @@ import { GithubRepository } from './repository/github';
 import { computeEntityPromotions } from './service/refresh';
 import { readEntityTarget } from './service/target';
 import { appendCommit, createGitFixture } from './testing/gitFixture';
-import { shopDeployment, shopHistory, shopOverlay } from './testing/shopFixture';
+import {
+  shopDeployment,
+  shopHistory,
+  shopOverlay,
+} from './testing/shopFixture';
 
 const logger = mockServices.logger.mock();
 // Every request runs git behind a local HTTP server, and rate-limit tests wait for real.
@@ -31,13 +39,20 @@ const shop: Entity = {
   metadata: {
     name: 'shop',
     namespace: 'default',
-    annotations: { 'gitops-promotions/repository': 'gitops', 'gitops-promotions/path': 'shop/overlays/{env}' },
+    annotations: {
+      'gitops-promotions/repository': 'gitops',
+      'gitops-promotions/path': 'shop/overlays/{env}',
+    },
   },
   spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
 };
 
 /** Merges a pull request the way GitHub does: a branch with one commit, merged with --no-ff. */
-function mergePullRequest(dir: string, number: number, files: Record<string, string>) {
+function mergePullRequest(
+  dir: string,
+  number: number,
+  files: Record<string, string>,
+) {
   const git = (args: string[], date: string) =>
     execFileSync('git', args, {
       cwd: dir,
@@ -53,10 +68,24 @@ function mergePullRequest(dir: string, number: number, files: Record<string, str
       },
     });
   git(['checkout', '-q', '-b', `pr-${number}`], '2026-11-01T09:00:00Z');
-  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), content);
-  git(['commit', '-q', '-am', 'Promote shop 1.2.0 to prod'], '2026-11-01T09:00:00Z');
+  for (const [file, content] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, file), content);
+  git(
+    ['commit', '-q', '-am', 'Promote shop 1.2.0 to prod'],
+    '2026-11-01T09:00:00Z',
+  );
   git(['checkout', '-q', 'main'], '2026-11-01T10:00:00Z');
-  git(['merge', '-q', '--no-ff', '-m', `Merge pull request #${number} from acme/pr-${number}`, `pr-${number}`], '2026-11-01T10:00:00Z');
+  git(
+    [
+      'merge',
+      '-q',
+      '--no-ff',
+      '-m',
+      `Merge pull request #${number} from acme/pr-${number}`,
+      `pr-${number}`,
+    ],
+    '2026-11-01T10:00:00Z',
+  );
 }
 
 const simulators: GithubSimulator[] = [];
@@ -68,7 +97,12 @@ afterEach(async () => {
 });
 
 async function startSimulator(dir: string) {
-  const simulator = await GithubSimulator.start({ repoDir: dir, owner: 'acme', repo: 'gitops', token: TOKEN });
+  const simulator = await GithubSimulator.start({
+    repoDir: dir,
+    owner: 'acme',
+    repo: 'gitops',
+    token: TOKEN,
+  });
   simulators.push(simulator);
   return simulator;
 }
@@ -78,7 +112,17 @@ describe('the git and github providers', () => {
     const dir = createGitFixture(shopHistory);
     const simulator = await startSimulator(dir);
     const integrations = ScmIntegrations.fromConfig(
-      new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] } }),
+      new ConfigReader({
+        integrations: {
+          github: [
+            {
+              host: 'github.com',
+              apiBaseUrl: simulator.apiBaseUrl,
+              token: TOKEN,
+            },
+          ],
+        },
+      }),
     );
     const git = new GitRepository({
       id: 'gitops',
@@ -87,17 +131,46 @@ describe('the git and github providers', () => {
       cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-cache-')),
       logger,
     });
-    const github = new GithubRepository({ id: 'gitops', url: 'https://github.com/acme/gitops', branch: 'main', integrations, logger });
+    const github = new GithubRepository({
+      id: 'gitops',
+      url: 'https://github.com/acme/gitops',
+      branch: 'main',
+      integrations,
+      logger,
+    });
     const config = readPromotionsConfig(
-      new ConfigReader({ promotions: { repositories: [{ id: 'gitops', provider: 'github', url: 'https://github.com/acme/gitops' }] } }),
+      new ConfigReader({
+        promotions: {
+          repositories: [
+            {
+              id: 'gitops',
+              provider: 'github',
+              url: 'https://github.com/acme/gitops',
+            },
+          ],
+        },
+      }),
     );
     const target = readEntityTarget(shop, config);
 
     const answers = async () => {
-      const [gitSnapshot, githubSnapshot] = [await git.snapshot(), await github.snapshot()];
+      const [gitSnapshot, githubSnapshot] = [
+        await git.snapshot(),
+        await github.snapshot(),
+      ];
       expect(githubSnapshot.commit).toBe(gitSnapshot.commit);
-      const expected = await computeEntityPromotions({ target, repository: git, snapshot: gitSnapshot, expectedKeys: [] });
-      const actual = await computeEntityPromotions({ target, repository: github, snapshot: githubSnapshot, expectedKeys: [] });
+      const expected = await computeEntityPromotions({
+        target,
+        repository: git,
+        snapshot: gitSnapshot,
+        expectedKeys: [],
+      });
+      const actual = await computeEntityPromotions({
+        target,
+        repository: github,
+        snapshot: githubSnapshot,
+        expectedKeys: [],
+      });
       expect(actual).toEqual(expected);
       return actual;
     };
@@ -107,21 +180,41 @@ describe('the git and github providers', () => {
     expect(dev.desired).toMatchObject({
       version: '1.2.0',
       images: [{ name: 'ghcr.io/acme/shop', tag: '1.2.0', digest: null }],
-      lastChange: { author: 'Ben Okafor', at: '2026-10-20T09:00:00.000Z', pullRequest: 7 },
+      lastChange: {
+        author: 'Ben Okafor',
+        at: '2026-10-20T09:00:00.000Z',
+        pullRequest: 7,
+      },
     });
-    expect(staging.desired.lastChange).toMatchObject({ author: 'Chen Wei', pullRequest: 5 });
-    expect(staging.drift).toEqual([expect.objectContaining({ kind: 'behind', upstream: 'dev', versions: 1 })]);
+    expect(staging.desired.lastChange).toMatchObject({
+      author: 'Chen Wei',
+      pullRequest: 5,
+    });
+    expect(staging.drift).toEqual([
+      expect.objectContaining({ kind: 'behind', upstream: 'dev', versions: 1 }),
+    ]);
     expect(prod.drift.map(d => d.kind)).toEqual(['behind', 'config']);
 
     appendCommit(dir, {
       author: 'Chen Wei',
       date: '2026-10-22T09:00:00Z',
       message: 'Promote shop 1.2.0 to staging (#9)',
-      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.0',
+        ),
+      },
     });
     const second = await answers();
-    expect(second.environments[1].desired.lastChange).toMatchObject({ pullRequest: 9 });
-    expect(second.environments[2].drift[0]).toMatchObject({ kind: 'behind', upstream: 'staging', versions: 2 });
+    expect(second.environments[1].desired.lastChange).toMatchObject({
+      pullRequest: 9,
+    });
+    expect(second.environments[2].drift[0]).toMatchObject({
+      kind: 'behind',
+      upstream: 'staging',
+      versions: 2,
+    });
 
     appendCommit(dir, {
       author: 'Ana Lima',
@@ -130,9 +223,16 @@ describe('the git and github providers', () => {
       files: { 'shop/base/deployment.yaml': shopDeployment('1024kb') },
     });
     const third = await answers();
-    expect(third.environments.map(e => e.desired.lastChange?.pullRequest)).toEqual([10, 10, 10]);
+    expect(
+      third.environments.map(e => e.desired.lastChange?.pullRequest),
+    ).toEqual([10, 10, 10]);
 
-    mergePullRequest(dir, 11, { 'shop/overlays/prod/kustomization.yaml': `${shopOverlay('prod', '1.2.0')}patches:\n  - path: cache.yaml\n` });
+    mergePullRequest(dir, 11, {
+      'shop/overlays/prod/kustomization.yaml': `${shopOverlay(
+        'prod',
+        '1.2.0',
+      )}patches:\n  - path: cache.yaml\n`,
+    });
     const fourth = await answers();
     expect(fourth.environments[2].desired.version).toBe('1.2.0');
   });
@@ -141,23 +241,37 @@ describe('the git and github providers', () => {
 describe('a refresh through the github provider', () => {
   const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-  async function start(repositories: JsonObject[], integrations: JsonObject = {}) {
+  async function start(
+    repositories: JsonObject[],
+    integrations: JsonObject = {},
+  ) {
     // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
-    const scheduler = mockServices.scheduler() as ReturnType<typeof mockServices.scheduler> & {
+    const scheduler = mockServices.scheduler() as ReturnType<
+      typeof mockServices.scheduler
+    > & {
       factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
     };
     const { server } = await startTestBackend({
       features: [
         promotionsPlugin,
         scheduler.factory({ skipTaskRunOnStartup: true }),
-        mockServices.database.factory({ knex: await databases.init('SQLITE_3') }),
+        mockServices.database.factory({
+          knex: await databases.init('SQLITE_3'),
+        }),
         catalogServiceMock.factory({ entities: [shop] }),
-        mockServices.rootConfig.factory({ data: { integrations, promotions: { repositories } } }),
+        mockServices.rootConfig.factory({
+          data: { integrations, promotions: { repositories } },
+        }),
       ],
     });
     return {
       refresh: () => scheduler.triggerTask('promotions-refresh'),
-      get: async () => (await request(server).get('/api/promotions/v1/entities/component/default/shop')).body,
+      get: async () =>
+        (
+          await request(server).get(
+            '/api/promotions/v1/entities/component/default/shop',
+          )
+        ).body,
     };
   }
 
@@ -165,8 +279,22 @@ describe('a refresh through the github provider', () => {
     const dir = createGitFixture(shopHistory);
     const simulator = await startSimulator(dir);
     const viaGithub = await start(
-      [{ id: 'gitops', provider: 'github', url: 'https://github.example.com/acme/gitops' }],
-      { github: [{ host: 'github.example.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] },
+      [
+        {
+          id: 'gitops',
+          provider: 'github',
+          url: 'https://github.example.com/acme/gitops',
+        },
+      ],
+      {
+        github: [
+          {
+            host: 'github.example.com',
+            apiBaseUrl: simulator.apiBaseUrl,
+            token: TOKEN,
+          },
+        ],
+      },
     );
     const viaGit = await start([{ id: 'gitops', provider: 'git', url: dir }]);
     const sameAnswers = async () => {
@@ -179,7 +307,11 @@ describe('a refresh through the github provider', () => {
       await Promise.all([viaGithub.refresh(), viaGit.refresh()]);
       const counts = simulator.countsByOperation();
       // eslint-disable-next-line no-console
-      console.log(`github provider, ${label}: ${simulator.count()} requests ${JSON.stringify(counts)}`);
+      console.log(
+        `github provider, ${label}: ${simulator.count()} requests ${JSON.stringify(
+          counts,
+        )}`,
+      );
       return counts;
     };
 
@@ -202,12 +334,22 @@ describe('a refresh through the github provider', () => {
       author: 'Chen Wei',
       date: '2026-10-22T09:00:00Z',
       message: 'Promote shop 1.2.0 to staging (#9)',
-      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.0',
+        ),
+      },
     });
     // The new head, its commit, its tree and the one changed blob; every history follows from
     // the previous refresh's, since the new commit's only parent is the previous head.
     const changed = await measure('one environment file changed');
-    expect(changed).toEqual({ 'git/get-ref': 1, 'git/get-commit': 1, 'git/get-tree': 1, 'git/get-blob': 1 });
+    expect(changed).toEqual({
+      'git/get-ref': 1,
+      'git/get-commit': 1,
+      'git/get-tree': 1,
+      'git/get-blob': 1,
+    });
     await sameAnswers();
   });
 
@@ -215,8 +357,22 @@ describe('a refresh through the github provider', () => {
     const dir = createGitFixture(shopHistory);
     const simulator = await startSimulator(dir);
     const backend = await start(
-      [{ id: 'gitops', provider: 'github', url: 'https://github.example.com/acme/gitops' }],
-      { github: [{ host: 'github.example.com', apiBaseUrl: simulator.apiBaseUrl, token: TOKEN }] },
+      [
+        {
+          id: 'gitops',
+          provider: 'github',
+          url: 'https://github.example.com/acme/gitops',
+        },
+      ],
+      {
+        github: [
+          {
+            host: 'github.example.com',
+            apiBaseUrl: simulator.apiBaseUrl,
+            token: TOKEN,
+          },
+        ],
+      },
     );
     await backend.refresh();
     const known = await backend.get();

@@ -1,6 +1,10 @@
 import { HttpAuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  InputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import express from 'express';
@@ -27,7 +31,9 @@ export interface RouterOptions {
 }
 
 /** The REST API; it only reads the store, never a repository. */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const { config, store, catalog, httpAuth, requestRefresh } = options;
   const router = Router();
   router.use(express.json());
@@ -35,17 +41,23 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/v1/entities/:kind/:namespace/:name', async (req, res) => {
     const parsed = entityParams.safeParse(req.params);
     if (!parsed.success) {
-      throw new InputError(`Invalid entity reference: ${parsed.error.issues.map(i => i.message).join(', ')}`);
+      throw new InputError(
+        `Invalid entity reference: ${parsed.error.issues
+          .map(i => i.message)
+          .join(', ')}`,
+      );
     }
     const entityRef = stringifyEntityRef(parsed.data);
     const credentials = await httpAuth.credentials(req);
     const entity = await catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity) throw new NotFoundError(`No entity ${entityRef} in the catalog`);
+    if (!entity)
+      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
     const target = readEntityTarget(entity, config);
 
     const stored = await store.get(entityRef);
     if (!stored?.body) {
-      if (stored?.error) throw new ServiceUnavailableError(stored.error.message);
+      if (stored?.error)
+        throw new ServiceUnavailableError(stored.error.message);
       requestRefresh();
       const pending: EntityPromotions = {
         entityRef,
@@ -62,7 +74,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       asOf: stored.asOf?.toISOString() ?? stored.body.asOf,
     };
     if (stored.error) {
-      body.error = { message: stored.error.message, at: stored.error.at.toISOString() };
+      body.error = {
+        message: stored.error.message,
+        at: stored.error.at.toISOString(),
+      };
     }
     res.json(body);
   });

@@ -23,7 +23,10 @@ import { parse, parseAllDocuments } from 'yaml';
 
 jest.setTimeout(120_000);
 
-const templateDir = path.resolve(__dirname, '../../../templates/gitops-service');
+const templateDir = path.resolve(
+  __dirname,
+  '../../../templates/gitops-service',
+);
 const templateFile = path.join(templateDir, 'template.yaml');
 
 function config(repositoryDir: string) {
@@ -31,13 +34,34 @@ function config(repositoryDir: string) {
     backend: { baseUrl: 'http://localhost:7007' },
     integrations: { github: [{ host: 'github.com', token: 'test-token' }] },
     catalog: {
-      rules: [{ allow: ['Component', 'Template', 'Location', 'System', 'Group', 'User'] }],
-      locations: [{ type: 'file', target: templateFile, rules: [{ allow: ['Template'] }] }],
+      rules: [
+        {
+          allow: [
+            'Component',
+            'Template',
+            'Location',
+            'System',
+            'Group',
+            'User',
+          ],
+        },
+      ],
+      locations: [
+        {
+          type: 'file',
+          target: templateFile,
+          rules: [{ allow: ['Template'] }],
+        },
+      ],
     },
     promotions: {
       repositories: [
         { id: 'gitops', provider: 'git', url: repositoryDir },
-        { id: 'hub', provider: 'github', url: 'https://github.com/acme/gitops' },
+        {
+          id: 'hub',
+          provider: 'github',
+          url: 'https://github.com/acme/gitops',
+        },
       ],
       pipelines: {
         regional: [
@@ -61,10 +85,24 @@ const values = (layout: 'kustomize' | 'helm') => ({
   port: 8080,
   pipeline: 'regional',
   layout,
-  defaults: { replicas: 1, cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' },
+  defaults: {
+    replicas: 1,
+    cpuRequest: '100m',
+    memoryRequest: '128Mi',
+    cpuLimit: '500m',
+    memoryLimit: '256Mi',
+  },
   overrides: [
-    { name: 'prod-us', replicas: 4, cluster: 'https://prod-us.k8s.acme.example' },
-    { name: 'prod-eu', replicas: 4, cluster: 'https://prod-eu.k8s.acme.example' },
+    {
+      name: 'prod-us',
+      replicas: 4,
+      cluster: 'https://prod-us.k8s.acme.example',
+    },
+    {
+      name: 'prod-eu',
+      replicas: 4,
+      cluster: 'https://prod-eu.k8s.acme.example',
+    },
   ],
   repository: 'gitops',
   argoProject: 'shop',
@@ -91,8 +129,16 @@ function catalogWithLocations(repositoryDir: string) {
   });
   const catalog = catalogServiceMock.mock({
     getEntityByRef: async ref =>
-      entities.find(e => stringifyEntityRef(e) === (typeof ref === 'string' ? ref : stringifyEntityRef(ref))),
-    getEntities: async () => ({ items: entities.filter(e => e.metadata.annotations?.['gitops-promotions/repository']) }),
+      entities.find(
+        e =>
+          stringifyEntityRef(e) ===
+          (typeof ref === 'string' ? ref : stringifyEntityRef(ref)),
+      ),
+    getEntities: async () => ({
+      items: entities.filter(
+        e => e.metadata.annotations?.['gitops-promotions/repository'],
+      ),
+    }),
     addLocation: async location => {
       const results: any[] = [];
       const handled = await processor.readLocation(
@@ -105,12 +151,23 @@ function catalogWithLocations(repositoryDir: string) {
       );
       const errors = results.filter(r => r.type === 'error');
       if (!handled || errors.length > 0) {
-        throw new Error(`location not readable: ${errors.map(e => e.error.message).join(', ')}`);
+        throw new Error(
+          `location not readable: ${errors
+            .map(e => e.error.message)
+            .join(', ')}`,
+        );
       }
-      const added = results.filter(r => r.type === 'entity').map(r => r.entity as Entity);
+      const added = results
+        .filter(r => r.type === 'entity')
+        .map(r => r.entity as Entity);
       entities.push(...added);
       return {
-        location: { id: 'l1', type: location.type ?? 'url', target: location.target, entityRef: 'location:default/l1' },
+        location: {
+          id: 'l1',
+          type: location.type ?? 'url',
+          target: location.target,
+          entityRef: 'location:default/l1',
+        },
         entities: added,
         exists: false,
       };
@@ -120,7 +177,9 @@ function catalogWithLocations(repositoryDir: string) {
 }
 
 async function startBackend(repositoryDir: string) {
-  const scheduler = mockServices.scheduler() as ReturnType<typeof mockServices.scheduler> & {
+  const scheduler = mockServices.scheduler() as ReturnType<
+    typeof mockServices.scheduler
+  > & {
     factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
   };
   const { catalog } = catalogWithLocations(repositoryDir);
@@ -135,10 +194,18 @@ async function startBackend(repositoryDir: string) {
       mockServices.rootConfig.factory({ data: config(repositoryDir) }),
     ],
   });
-  return { server, catalog, refreshPromotions: () => scheduler.triggerTask('promotions-refresh') };
+  return {
+    server,
+    catalog,
+    refreshPromotions: () => scheduler.triggerTask('promotions-refresh'),
+  };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 60_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await probe();
@@ -148,25 +215,57 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-function checkApplicationSet(text: string, service: string, layout: 'kustomize' | 'helm') {
+function checkApplicationSet(
+  text: string,
+  service: string,
+  layout: 'kustomize' | 'helm',
+) {
   const appSet = parseAllDocuments(text)
     .map(d => d.toJS())
     .find(d => d.kind === 'ApplicationSet');
   const elements = appSet.spec.generators[0].list.elements;
-  expect(elements.map((e: any) => [e.env, e.namespace, e.cluster, e.autoSync])).toEqual([
+  expect(
+    elements.map((e: any) => [e.env, e.namespace, e.cluster, e.autoSync]),
+  ).toEqual([
     ['qa', `${service}-qa`, 'https://kubernetes.default.svc', 'true'],
-    ['staging-us', `${service}-staging-us`, 'https://kubernetes.default.svc', 'true'],
-    ['staging-eu', `${service}-staging-eu`, 'https://kubernetes.default.svc', 'true'],
-    ['prod-us', `${service}-prod-us`, 'https://prod-us.k8s.acme.example', 'false'],
-    ['prod-eu', `${service}-prod-eu`, 'https://prod-eu.k8s.acme.example', 'false'],
+    [
+      'staging-us',
+      `${service}-staging-us`,
+      'https://kubernetes.default.svc',
+      'true',
+    ],
+    [
+      'staging-eu',
+      `${service}-staging-eu`,
+      'https://kubernetes.default.svc',
+      'true',
+    ],
+    [
+      'prod-us',
+      `${service}-prod-us`,
+      'https://prod-us.k8s.acme.example',
+      'false',
+    ],
+    [
+      'prod-eu',
+      `${service}-prod-eu`,
+      'https://prod-eu.k8s.acme.example',
+      'false',
+    ],
   ]);
   for (const element of elements) {
     expect(element.path).toBe(
-      layout === 'kustomize' ? `${service}/overlays/${element.env}` : `charts/${service}/values-${element.env}.yaml`,
+      layout === 'kustomize'
+        ? `${service}/overlays/${element.env}`
+        : `charts/${service}/values-${element.env}.yaml`,
     );
   }
-  expect(appSet.spec.template.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
-  expect(appSet.spec.template.metadata.labels['app.kubernetes.io/name']).toBe(service);
+  expect(appSet.spec.template.spec.syncPolicy.syncOptions).toContain(
+    'CreateNamespace=true',
+  );
+  expect(appSet.spec.template.metadata.labels['app.kubernetes.io/name']).toBe(
+    service,
+  );
   expect(appSet.spec.template.spec.project).toBe('shop');
   expect(appSet.spec.templatePatch).toContain('selfHeal: true');
 }
@@ -178,14 +277,26 @@ describe('the GitOps service template', () => {
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
         const full = path.join(d, entry.name);
         if (entry.isDirectory()) walk(full);
-        else files.push({ path: path.relative(templateDir, full), base64Content: fs.readFileSync(full).toString('base64') });
+        else
+          files.push({
+            path: path.relative(templateDir, full),
+            base64Content: fs.readFileSync(full).toString('base64'),
+          });
       }
     };
     walk(templateDir);
     const res = await request(server)
       .post('/api/scaffolder/v2/dry-run')
-      .send({ template: parse(fs.readFileSync(templateFile, 'utf8')), values: input, secrets: {}, directoryContents: files });
-    expect({ status: res.status, error: res.body.error?.message }).toEqual({ status: 200, error: undefined });
+      .send({
+        template: parse(fs.readFileSync(templateFile, 'utf8')),
+        values: input,
+        secrets: {},
+        directoryContents: files,
+      });
+    expect({ status: res.status, error: res.body.error?.message }).toEqual({
+      status: 200,
+      error: undefined,
+    });
     return res.body;
   }
 
@@ -194,7 +305,10 @@ describe('the GitOps service template', () => {
     const { server } = await startBackend(dir);
     const result = await dryRun(server, values('kustomize'));
     const output = new Map<string, string>(
-      result.directoryContents.map((f: any) => [f.path, Buffer.from(f.base64Content, 'base64').toString()]),
+      result.directoryContents.map((f: any) => [
+        f.path,
+        Buffer.from(f.base64Content, 'base64').toString(),
+      ]),
     );
     expect([...output.keys()]).toEqual(
       expect.arrayContaining([
@@ -205,7 +319,11 @@ describe('the GitOps service template', () => {
         'argocd/cart-kustomize-applicationset.yaml',
       ]),
     );
-    checkApplicationSet(output.get('argocd/cart-kustomize-applicationset.yaml')!, 'cart-kustomize', 'kustomize');
+    checkApplicationSet(
+      output.get('argocd/cart-kustomize-applicationset.yaml')!,
+      'cart-kustomize',
+      'kustomize',
+    );
     expect(result.steps.map((s: any) => s.id)).toContain('validate');
     expect(git('branch', '--list')).toBe('* main');
   });
@@ -213,12 +331,19 @@ describe('the GitOps service template', () => {
   it('opens a pull request for a github repository, in a dry run', async () => {
     const { dir } = testGitRepository();
     const { server } = await startBackend(dir);
-    const result = await dryRun(server, { ...values('helm'), repository: 'hub' });
+    const result = await dryRun(server, {
+      ...values('helm'),
+      repository: 'hub',
+    });
     const log = result.log.map((l: any) => l.body.message).join('\n');
     expect(log).toMatch(/dry run of creating pull request/);
     expect(log).not.toMatch(/Skipping step publish-github/);
-    expect(log).toMatch(/Skipping step publish-git because its if condition was false/);
-    expect(log).toMatch(/would register url https:\/\/github.com\/acme\/gitops\/blob\/scaffold\/cart-helm\/charts\/cart-helm\/catalog-info.yaml/);
+    expect(log).toMatch(
+      /Skipping step publish-git because its if condition was false/,
+    );
+    expect(log).toMatch(
+      /would register url https:\/\/github.com\/acme\/gitops\/blob\/scaffold\/cart-helm\/charts\/cart-helm\/catalog-info.yaml/,
+    );
   });
 
   it.each(['kustomize', 'helm'] as const)(
@@ -230,20 +355,31 @@ describe('the GitOps service template', () => {
 
       const created = await request(server)
         .post('/api/scaffolder/v2/tasks')
-        .send({ templateRef: 'template:default/gitops-service', values: values(layout) });
+        .send({
+          templateRef: 'template:default/gitops-service',
+          values: values(layout),
+        });
       expect(created.status).toBe(201);
       const task = await until('the task to finish', async () => {
-        const r = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}`);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+        const r = await request(server).get(
+          `/api/scaffolder/v2/tasks/${created.body.id}`,
+        );
+        return ['completed', 'failed'].includes(r.body.status)
+          ? r.body
+          : undefined;
       });
       if (task.status !== 'completed') {
-        const events = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}/events`);
+        const events = await request(server).get(
+          `/api/scaffolder/v2/tasks/${created.body.id}/events`,
+        );
         throw new Error(events.body.map((e: any) => e.body.message).join('\n'));
       }
 
       // The branch holds the layout, and each environment deploys the initial tag.
       const branch = `scaffold/${service}`;
-      expect(git('log', '-1', '--format=%s', branch)).toBe(`Add ${service} with its environments`);
+      expect(git('log', '-1', '--format=%s', branch)).toBe(
+        `Add ${service} with its environments`,
+      );
       const repository = new GitRepository({
         id: 'gitops',
         url: dir,
@@ -252,47 +388,97 @@ describe('the GitOps service template', () => {
         logger: mockServices.logger.mock(),
       });
       const snapshot = await repository.snapshot();
-      const pathTemplate = layout === 'kustomize' ? `${service}/overlays/{env}` : `charts/${service}/values-{env}.yaml`;
-      for (const env of ['qa', 'staging-us', 'staging-eu', 'prod-us', 'prod-eu']) {
-        const resolved = await resolveEnvironment(snapshot, pathTemplate.replace('{env}', env), {
-          image: 'ghcr.io/acme/cart',
-        });
+      const pathTemplate =
+        layout === 'kustomize'
+          ? `${service}/overlays/{env}`
+          : `charts/${service}/values-{env}.yaml`;
+      for (const env of [
+        'qa',
+        'staging-us',
+        'staging-eu',
+        'prod-us',
+        'prod-eu',
+      ]) {
+        const resolved = await resolveEnvironment(
+          snapshot,
+          pathTemplate.replace('{env}', env),
+          {
+            image: 'ghcr.io/acme/cart',
+          },
+        );
         expect(resolved.version).toBe('0.3.0');
-        expect(resolved.images).toEqual([{ name: 'ghcr.io/acme/cart', tag: '0.3.0', digest: null }]);
+        expect(resolved.images).toEqual([
+          { name: 'ghcr.io/acme/cart', tag: '0.3.0', digest: null },
+        ]);
       }
       checkApplicationSet(
-        (await snapshot.readFile(`argocd/${service}-applicationset.yaml`))!.toString(),
+        (await snapshot.readFile(
+          `argocd/${service}-applicationset.yaml`,
+        ))!.toString(),
         service,
         layout,
       );
 
       // The entity is registered from the branch, read by the promotions catalog module.
       expect(catalog.addLocation).toHaveBeenCalledWith(
-        { type: 'gitops-promotions', target: `gitops:${branch}:${layout === 'kustomize' ? service : `charts/${service}`}/catalog-info.yaml` },
+        {
+          type: 'gitops-promotions',
+          target: `gitops:${branch}:${
+            layout === 'kustomize' ? service : `charts/${service}`
+          }/catalog-info.yaml`,
+        },
         expect.anything(),
       );
-      const entity = (await catalog.getEntityByRef(`component:default/${service}`, {} as any))!;
+      const entity = (await catalog.getEntityByRef(
+        `component:default/${service}`,
+        {} as any,
+      ))!;
       expect(entity.metadata.annotations).toMatchObject({
         'gitops-promotions/repository': 'gitops',
         'gitops-promotions/path': pathTemplate,
         'gitops-promotions/pipeline': 'regional',
         'argocd/app-selector': `app.kubernetes.io/name=${service}`,
       });
-      const events = await request(server).get(`/api/scaffolder/v2/tasks/${created.body.id}/events`);
+      const events = await request(server).get(
+        `/api/scaffolder/v2/tasks/${created.body.id}/events`,
+      );
       const completion = events.body.find((e: any) => e.type === 'completion');
       expect(completion.body.output.links).toEqual(
-        expect.arrayContaining([expect.objectContaining({ entityRef: `component:default/${service}` })]),
+        expect.arrayContaining([
+          expect.objectContaining({
+            entityRef: `component:default/${service}`,
+          }),
+        ]),
       );
 
       // Once the pull request's branch is merged, the Promotions tab shows every environment.
-      git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'merge', '-q', '--no-ff', '-m', 'Merge', branch);
+      git(
+        '-c',
+        'user.name=A',
+        '-c',
+        'user.email=a@example.com',
+        'merge',
+        '-q',
+        '--no-ff',
+        '-m',
+        'Merge',
+        branch,
+      );
       await refreshPromotions();
       const promotions = await until('the promotions state', async () => {
         await refreshPromotions();
-        const r = await request(server).get(`/api/promotions/v1/entities/component/default/${service}`);
+        const r = await request(server).get(
+          `/api/promotions/v1/entities/component/default/${service}`,
+        );
         return r.status === 200 && r.body.asOf ? r.body : undefined;
       });
-      expect(promotions.environments.map((e: any) => [e.name, e.desired.version, e.drift.length])).toEqual([
+      expect(
+        promotions.environments.map((e: any) => [
+          e.name,
+          e.desired.version,
+          e.drift.length,
+        ]),
+      ).toEqual([
         ['qa', '0.3.0', 0],
         ['staging-us', '0.3.0', 0],
         ['staging-eu', '0.3.0', 0],
@@ -300,7 +486,10 @@ describe('the GitOps service template', () => {
         ['prod-eu', '0.3.0', 1],
       ]);
       // prod runs four replicas where staging runs one: config drift unless declared expected.
-      expect(promotions.environments[3].drift[0]).toMatchObject({ kind: 'config', upstream: 'staging-us' });
+      expect(promotions.environments[3].drift[0]).toMatchObject({
+        kind: 'config',
+        upstream: 'staging-us',
+      });
     },
   );
 });

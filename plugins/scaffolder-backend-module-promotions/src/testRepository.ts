@@ -6,10 +6,19 @@ import path from 'node:path';
 /** A GitOps repository with one commit on main, and a git runner for it; for tests. */
 export function testGitRepository() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-gitops-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
   git('init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
   git('add', '-A');
-  git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'init');
+  git(
+    '-c',
+    'user.name=A',
+    '-c',
+    'user.email=a@example.com',
+    'commit',
+    '-qm',
+    'init',
+  );
   return { dir, git };
 }

@@ -7,7 +7,10 @@ const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CPU = /^(\d+(\.\d+)?|\d+m)$/;
 const MEMORY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
 
-export function dnsLabelProblem(what: string, value: string): string | undefined {
+export function dnsLabelProblem(
+  what: string,
+  value: string,
+): string | undefined {
   if (value.length > 63 || !DNS_LABEL.test(value)) {
     return `${what} "${value}" must be a Kubernetes DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters`;
   }
@@ -28,7 +31,11 @@ export function imageTagProblem(value: string): string | undefined {
   return undefined;
 }
 
-export function quantityProblem(what: string, value: string, kind: 'cpu' | 'memory'): string | undefined {
+export function quantityProblem(
+  what: string,
+  value: string,
+  kind: 'cpu' | 'memory',
+): string | undefined {
   if (!(kind === 'cpu' ? CPU : MEMORY).test(value)) {
     return kind === 'cpu'
       ? `${what} "${value}" is not a CPU quantity such as 250m or 1`
@@ -37,10 +44,14 @@ export function quantityProblem(what: string, value: string, kind: 'cpu' | 'memo
   return undefined;
 }
 
-export function clusterUrlProblem(what: string, value: string): string | undefined {
+export function clusterUrlProblem(
+  what: string,
+  value: string,
+): string | undefined {
   try {
     const url = new URL(value);
-    if (url.protocol !== 'https:') return `${what} "${value}" must be an https URL`;
+    if (url.protocol !== 'https:')
+      return `${what} "${value}" must be an https URL`;
     return undefined;
   } catch {
     return `${what} "${value}" is not a URL`;

@@ -16,7 +16,9 @@ export function gitBlobId(content: Buffer): string {
  * A snapshot of a directory on disk (a scaffolder workspace, for example), read like a
  * repository tree. `.git` is skipped; symbolic links are not followed.
  */
-export async function directorySnapshot(root: string): Promise<RepositorySnapshot> {
+export async function directorySnapshot(
+  root: string,
+): Promise<RepositorySnapshot> {
   const files = new Map<string, TreeFile>();
   const contents = new Map<string, Buffer>();
   const walk = async (dir: string) => {
@@ -27,7 +29,11 @@ export async function directorySnapshot(root: string): Promise<RepositorySnapsho
       else if (entry.isFile()) {
         const content = await fs.readFile(full);
         const relative = path.relative(root, full).split(path.sep).join('/');
-        files.set(relative, { path: relative, oid: gitBlobId(content), size: content.length });
+        files.set(relative, {
+          path: relative,
+          oid: gitBlobId(content),
+          size: content.length,
+        });
         contents.set(relative, content);
       }
     }

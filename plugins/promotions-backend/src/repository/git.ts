@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { CommitInfo, GitOpsRepository, RepositorySnapshot, TreeFile } from './types';
+import {
+  CommitInfo,
+  GitOpsRepository,
+  RepositorySnapshot,
+  TreeFile,
+} from './types';
 
 const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const MAX_OUTPUT = 256 * 1024 * 1024;
@@ -31,7 +36,11 @@ export function runGit(args: string[], cwd?: string): Promise<Buffer> {
         encoding: 'buffer',
         maxBuffer: MAX_OUTPUT,
         timeout: 120_000,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
+        env: {
+          ...process.env,
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_OPTIONAL_LOCKS: '0',
+        },
       },
       (error, stdout, stderr) => {
         if (error) {
@@ -50,7 +59,10 @@ function isLocal(url: string) {
 }
 
 /** Where git finds a configured repository: a Git URL as given, a local path made absolute. */
-export function gitSource(url: string, baseDir: string = process.cwd()): string {
+export function gitSource(
+  url: string,
+  baseDir: string = process.cwd(),
+): string {
   return isLocal(url) ? path.resolve(baseDir, url) : url;
 }
 
@@ -76,11 +88,20 @@ export class GitRepository implements GitOpsRepository {
       this.gitDir = this.url;
     } else {
       this.url = options.url;
-      const key = crypto.createHash('sha256').update(options.url).digest('hex').slice(0, 16);
-      this.gitDir = path.join(options.cacheDir, `${options.id.replace(/[^\w.-]/g, '_')}-${key}.git`);
+      const key = crypto
+        .createHash('sha256')
+        .update(options.url)
+        .digest('hex')
+        .slice(0, 16);
+      this.gitDir = path.join(
+        options.cacheDir,
+        `${options.id.replace(/[^\w.-]/g, '_')}-${key}.git`,
+      );
     }
     if (this.branch.startsWith('-') || /[\s~^:?*[\\]|\.\./.test(this.branch)) {
-      throw new Error(`Repository ${this.id}: "${this.branch}" is not a valid branch name`);
+      throw new Error(
+        `Repository ${this.id}: "${this.branch}" is not a valid branch name`,
+      );
     }
   }
 
@@ -90,19 +111,30 @@ export class GitRepository implements GitOpsRepository {
       throw new Error(`Repository ${this.id}: ${this.url} does not exist`);
     }
     const out = await runGit(
-      ['rev-parse', '--verify', '--quiet', `refs/heads/${this.branch}^{commit}`],
+      [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        `refs/heads/${this.branch}^{commit}`,
+      ],
       this.gitDir,
     ).catch(() => {
-      throw new Error(`Repository ${this.id}: branch "${this.branch}" not found`);
+      throw new Error(
+        `Repository ${this.id}: branch "${this.branch}" not found`,
+      );
     });
     return this.snapshotAt(out.toString('utf8').trim());
   }
 
   async snapshotAt(commit: string): Promise<RepositorySnapshot> {
-    if (!COMMIT_ID.test(commit)) throw new Error(`"${commit}" is not a commit id`);
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
     const cached = this.snapshots.get(commit);
     if (cached) return cached;
-    const out = await runGit(['ls-tree', '-r', '-l', '-z', commit], this.gitDir);
+    const out = await runGit(
+      ['ls-tree', '-r', '-l', '-z', commit],
+      this.gitDir,
+    );
     const files = new Map<string, TreeFile>();
     for (const entry of out.toString('utf8').split('\0')) {
       // "<mode> <type> <oid> <size>\t<path>"
@@ -128,8 +160,13 @@ export class GitRepository implements GitOpsRepository {
     return snapshot;
   }
 
-  async history(commit: string, paths: string[], limit: number): Promise<CommitInfo[]> {
-    if (!COMMIT_ID.test(commit)) throw new Error(`"${commit}" is not a commit id`);
+  async history(
+    commit: string,
+    paths: string[],
+    limit: number,
+  ): Promise<CommitInfo[]> {
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
     if (paths.length === 0) return [];
     const out = await runGit(
       [
@@ -150,9 +187,12 @@ export class GitRepository implements GitOpsRepository {
       .map(record => record.replace(/^\n/, ''))
       .filter(record => record.length > 0)
       .map(record => {
-        const [sha, authorName, authorEmail, authoredAt, ...message] = record.split('\n');
+        const [sha, authorName, authorEmail, authoredAt, ...message] =
+          record.split('\n');
         if (!COMMIT_ID.test(sha) || Number.isNaN(Date.parse(authoredAt))) {
-          throw new Error(`git log gave an unreadable record for ${paths.join(', ')}`);
+          throw new Error(
+            `git log gave an unreadable record for ${paths.join(', ')}`,
+          );
         }
         return {
           sha,
@@ -183,11 +223,26 @@ export class GitRepository implements GitOpsRepository {
     if (!fs.existsSync(path.join(this.gitDir, 'HEAD'))) {
       fs.mkdirSync(path.dirname(this.gitDir), { recursive: true });
       this.logger.info(`Cloning GitOps repository ${this.id}`);
-      await runGit(['clone', '--bare', '--single-branch', '--branch', this.branch, '--', this.url, this.gitDir]);
+      await runGit([
+        'clone',
+        '--bare',
+        '--single-branch',
+        '--branch',
+        this.branch,
+        '--',
+        this.url,
+        this.gitDir,
+      ]);
       return;
     }
     await runGit(
-      ['fetch', '--prune', '--no-tags', 'origin', `+refs/heads/${this.branch}:refs/heads/${this.branch}`],
+      [
+        'fetch',
+        '--prune',
+        '--no-tags',
+        'origin',
+        `+refs/heads/${this.branch}:refs/heads/${this.branch}`,
+      ],
       this.gitDir,
     );
   }

@@ -27,7 +27,13 @@ describe('GithubRepository', () => {
     expect(problems).toEqual([]);
   });
 
-  async function setup(options: { token?: string; policy?: Partial<GithubRequestPolicy>; branch?: string } = {}) {
+  async function setup(
+    options: {
+      token?: string;
+      policy?: Partial<GithubRequestPolicy>;
+      branch?: string;
+    } = {},
+  ) {
     const dir = createGitFixture(shopHistory);
     const simulator = await GithubSimulator.start({
       repoDir: dir,
@@ -39,7 +45,15 @@ describe('GithubRepository', () => {
     simulators.push(simulator);
     const integrations = ScmIntegrations.fromConfig(
       new ConfigReader({
-        integrations: { github: [{ host: HOST, apiBaseUrl: simulator.apiBaseUrl, token: options.token ?? TOKEN }] },
+        integrations: {
+          github: [
+            {
+              host: HOST,
+              apiBaseUrl: simulator.apiBaseUrl,
+              token: options.token ?? TOKEN,
+            },
+          ],
+        },
       }),
     );
     const github = new GithubRepository({
@@ -48,9 +62,20 @@ describe('GithubRepository', () => {
       branch: options.branch ?? 'main',
       integrations,
       logger,
-      requestPolicy: { backoffMs: 10, requestTimeoutMs: 500, maxRateLimitWaitMs: 10_000, ...options.policy },
+      requestPolicy: {
+        backoffMs: 10,
+        requestTimeoutMs: 500,
+        maxRateLimitWaitMs: 10_000,
+        ...options.policy,
+      },
     });
-    const git = new GitRepository({ id: 'gitops', url: dir, branch: 'main', cacheDir, logger });
+    const git = new GitRepository({
+      id: 'gitops',
+      url: dir,
+      branch: 'main',
+      cacheDir,
+      logger,
+    });
     return { dir, simulator, github, git };
   }
 
@@ -60,7 +85,9 @@ describe('GithubRepository', () => {
     expect(actual.commit).toBe(expected.commit);
     expect(new Map(actual.files)).toEqual(new Map(expected.files));
     for (const file of expected.files.keys()) {
-      expect((await actual.readFile(file))!.toString()).toBe((await expected.readFile(file))!.toString());
+      expect((await actual.readFile(file))!.toString()).toBe(
+        (await expected.readFile(file))!.toString(),
+      );
     }
     expect(await actual.readFile('shop/missing.yaml')).toBeUndefined();
 
@@ -75,16 +102,29 @@ describe('GithubRepository', () => {
       [[], 5],
     ];
     for (const [paths, limit] of cases) {
-      expect(await github.history(actual.commit, paths, limit)).toEqual(await git.history(expected.commit, paths, limit));
+      expect(await github.history(actual.commit, paths, limit)).toEqual(
+        await git.history(expected.commit, paths, limit),
+      );
     }
 
-    const [, , oldest] = await git.history(expected.commit, ['shop/overlays/dev'], 10);
-    const [oldExpected, oldActual] = [await git.snapshotAt(oldest.sha), await github.snapshotAt(oldest.sha)];
-    expect(new Map(oldActual.files)).toEqual(new Map(oldExpected.files));
-    expect((await oldActual.readFile('shop/overlays/dev/kustomization.yaml'))!.toString()).toBe(
-      shopOverlay('dev', '1.0.0'),
+    const [, , oldest] = await git.history(
+      expected.commit,
+      ['shop/overlays/dev'],
+      10,
     );
-    await expect(github.snapshotAt('main')).rejects.toThrow('is not a commit id');
+    const [oldExpected, oldActual] = [
+      await git.snapshotAt(oldest.sha),
+      await github.snapshotAt(oldest.sha),
+    ];
+    expect(new Map(oldActual.files)).toEqual(new Map(oldExpected.files));
+    expect(
+      (await oldActual.readFile(
+        'shop/overlays/dev/kustomization.yaml',
+      ))!.toString(),
+    ).toBe(shopOverlay('dev', '1.0.0'));
+    await expect(github.snapshotAt('main')).rejects.toThrow(
+      'is not a commit id',
+    );
   });
 
   it('costs one conditional request, answered 304, when the branch did not change', async () => {
@@ -96,7 +136,11 @@ describe('GithubRepository', () => {
     const second = await github.snapshot();
     expect(second).toBe(first);
     expect(simulator.requests).toEqual([
-      expect.objectContaining({ operationId: 'git/get-ref', status: 304, ifNoneMatch: expect.stringMatching(/^W\/"/) }),
+      expect.objectContaining({
+        operationId: 'git/get-ref',
+        status: 304,
+        ifNoneMatch: expect.stringMatching(/^W\/"/),
+      }),
     ]);
     expect(github.requestCount - before).toBe(1);
   });
@@ -110,28 +154,44 @@ describe('GithubRepository', () => {
       author: 'Chen Wei',
       date: '2026-10-22T09:00:00Z',
       message: 'Promote shop 1.2.0 to staging (#9)',
-      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.0',
+        ),
+      },
     });
     simulator.resetCounts();
     const second = await github.snapshot();
     for (const file of second.files.keys()) await second.readFile(file);
 
-    const changed = second.files.get('shop/overlays/staging/kustomization.yaml')!.oid;
+    const changed = second.files.get(
+      'shop/overlays/staging/kustomization.yaml',
+    )!.oid;
     expect(simulator.countsByOperation()).toEqual({
       'git/get-ref': 1,
       'git/get-commit': 1,
       'git/get-tree': 1,
       'git/get-blob': 1,
     });
-    expect(simulator.requests.find(r => r.operationId === 'git/get-blob')!.path).toContain(changed);
-    expect((await second.readFile('shop/overlays/staging/kustomization.yaml'))!.toString()).toBe(
-      shopOverlay('staging', '1.2.0'),
-    );
+    expect(
+      simulator.requests.find(r => r.operationId === 'git/get-blob')!.path,
+    ).toContain(changed);
+    expect(
+      (await second.readFile(
+        'shop/overlays/staging/kustomization.yaml',
+      ))!.toString(),
+    ).toBe(shopOverlay('staging', '1.2.0'));
   });
 
   it("derives histories below a new commit from its parent's, without asking GitHub again", async () => {
     const { dir, simulator, github, git } = await setup();
-    const paths = [['shop/overlays/dev'], ['shop/overlays/staging/kustomization.yaml'], ['shop/base', 'shop/overlays/prod'], ['shop']];
+    const paths = [
+      ['shop/overlays/dev'],
+      ['shop/overlays/staging/kustomization.yaml'],
+      ['shop/base', 'shop/overlays/prod'],
+      ['shop'],
+    ];
     const before = await github.snapshot();
     for (const p of paths) await github.history(before.commit, p, 30);
 
@@ -139,14 +199,21 @@ describe('GithubRepository', () => {
       author: 'Chen Wei',
       date: '2026-10-22T09:00:00Z',
       message: 'Promote shop 1.2.0 to staging (#9)',
-      files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.2.0') },
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.0',
+        ),
+      },
     });
     const after = await github.snapshot();
     const expected = await git.snapshot();
     simulator.resetCounts();
     for (const p of paths) {
       for (const limit of [1, 3, 30]) {
-        expect(await github.history(after.commit, p, limit)).toEqual(await git.history(expected.commit, p, limit));
+        expect(await github.history(after.commit, p, limit)).toEqual(
+          await git.history(expected.commit, p, limit),
+        );
       }
     }
     expect(simulator.count()).toBe(0);
@@ -158,8 +225,12 @@ describe('GithubRepository', () => {
     const [expected, actual] = [await git.snapshot(), await github.snapshot()];
     expect(new Map(actual.files)).toEqual(new Map(expected.files));
     // The root and shop/overlays are both too big at 5 entries, so each is read level by level.
-    const trees = simulator.requests.filter(r => r.operationId === 'git/get-tree').map(r => r.path);
-    expect(trees.filter(p => !p.includes('recursive')).length).toBeGreaterThanOrEqual(3);
+    const trees = simulator.requests
+      .filter(r => r.operationId === 'git/get-tree')
+      .map(r => r.path);
+    expect(
+      trees.filter(p => !p.includes('recursive')).length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('waits until a primary rate limit resets, as x-ratelimit-reset says, then succeeds', async () => {
@@ -184,7 +255,9 @@ describe('GithubRepository', () => {
   });
 
   it('fails at once with the reset time when a rate limit lasts longer than it may wait', async () => {
-    const { simulator, github } = await setup({ policy: { maxRateLimitWaitMs: 60_000 } });
+    const { simulator, github } = await setup({
+      policy: { maxRateLimitWaitMs: 60_000 },
+    });
     simulator.limitRate('primary', 3600);
     const started = Date.now();
     await expect(github.snapshot()).rejects.toThrow(
@@ -207,7 +280,9 @@ describe('GithubRepository', () => {
     expect(simulator.count('git/get-ref')).toBe(3);
     expect(simulator.count('git/get-commit')).toBe(2);
     expect(simulator.count('git/get-tree')).toBe(2);
-    expect(simulator.requests.find(r => r.operationId === 'git/get-tree')!.status).toBeUndefined();
+    expect(
+      simulator.requests.find(r => r.operationId === 'git/get-tree')!.status,
+    ).toBeUndefined();
   });
 
   it('fails with the reason after a bounded number of attempts when GitHub keeps failing', async () => {
@@ -219,7 +294,9 @@ describe('GithubRepository', () => {
     expect(simulator.count()).toBe(4);
 
     simulator.hangNext(4);
-    await expect(github.snapshot()).rejects.toThrow('failed after 4 attempts: no answer within 500 ms');
+    await expect(github.snapshot()).rejects.toThrow(
+      'failed after 4 attempts: no answer within 500 ms',
+    );
   });
 
   it("sends the integration's token to the integration's apiBaseUrl (GitHub Enterprise)", async () => {
@@ -258,7 +335,14 @@ describe('GithubRepository', () => {
       'Repository elsewhere: there is no integrations.github entry for the host git.example.org; add one with its apiBaseUrl and a token or GitHub App',
     );
     expect(
-      () => new GithubRepository({ id: 'odd', url: 'https://github.com/acme', branch: 'main', integrations, logger }),
+      () =>
+        new GithubRepository({
+          id: 'odd',
+          url: 'https://github.com/acme',
+          branch: 'main',
+          integrations,
+          logger,
+        }),
     ).toThrow('expected https://<host>/<owner>/<repo>');
   });
 });
@@ -268,19 +352,32 @@ describe('the GitHub simulator', () => {
 
   it("refuses answers that do not match GitHub's OpenAPI description", () => {
     const tree = '/repos/{owner}/{repo}/git/trees/{tree_sha}';
-    expect(openapi.check(tree, 'GET', 200, { sha: 'a', url: 'https://x.test/t', tree: [] }).problems).toEqual([
+    expect(
+      openapi.check(tree, 'GET', 200, {
+        sha: 'a',
+        url: 'https://x.test/t',
+        tree: [],
+      }).problems,
+    ).toEqual([
       expect.stringContaining("must have required property 'truncated'"),
     ]);
-    expect(openapi.check(tree, 'GET', 200, { sha: 'a', url: 'not a uri', tree: [], truncated: false }).problems).toEqual([
-      expect.stringContaining('/url must match format "uri"'),
-    ]);
+    expect(
+      openapi.check(tree, 'GET', 200, {
+        sha: 'a',
+        url: 'not a uri',
+        tree: [],
+        truncated: false,
+      }).problems,
+    ).toEqual([expect.stringContaining('/url must match format "uri"')]);
     expect(openapi.check(tree, 'GET', 418, {}).problems).toEqual([
       'git/get-tree answered 418, which it is not documented to answer',
     ]);
     expect(openapi.check(tree, 'GET', 304, { sha: 'a' }).problems).toEqual([
       'git/get-tree answered 304 with a body, but it has none',
     ]);
-    expect(openapi.check(tree, 'GET', 404, { message: 'Not Found' }).problems).toEqual([]);
+    expect(
+      openapi.check(tree, 'GET', 404, { message: 'Not Found' }).problems,
+    ).toEqual([]);
     expect(openapi.check(tree, 'GET', 429, { message: 42 }).problems).toEqual([
       expect.stringContaining('/message must be string'),
     ]);

@@ -14,7 +14,12 @@ import {
   statusOf,
 } from './githubClient';
 import { gitBlobId } from './directory';
-import { CommitInfo, GitOpsRepository, RepositorySnapshot, TreeFile } from './types';
+import {
+  CommitInfo,
+  GitOpsRepository,
+  RepositorySnapshot,
+  TreeFile,
+} from './types';
 
 export type { GithubRequestPolicy, GithubRequestRecord } from './githubClient';
 
@@ -100,7 +105,11 @@ class LruMap<K, V> {
 }
 
 /** Shares one in-flight promise per key, and forgets it once settled. */
-function once<T>(inflight: Map<string, Promise<unknown>>, key: string, load: () => Promise<T>): Promise<T> {
+function once<T>(
+  inflight: Map<string, Promise<unknown>>,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
   let pending = inflight.get(key) as Promise<T> | undefined;
   if (!pending) {
     pending = load().finally(() => inflight.delete(key));
@@ -110,24 +119,49 @@ function once<T>(inflight: Map<string, Promise<unknown>>, key: string, load: () 
 }
 
 /** Splits `https://<host>/<owner>/<repo>` into its parts. */
-export function parseGithubRepositoryUrl(url: string): { host: string; owner: string; repo: string } {
+export function parseGithubRepositoryUrl(url: string): {
+  host: string;
+  owner: string;
+  repo: string;
+} {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`"${url}" is not a URL; expected https://<host>/<owner>/<repo>`);
+    throw new Error(
+      `"${url}" is not a URL; expected https://<host>/<owner>/<repo>`,
+    );
   }
-  const parts = parsed.pathname.replace(/\/+$/, '').replace(/\.git$/, '').split('/').filter(Boolean);
-  if (!/^https?:$/.test(parsed.protocol) || parts.length !== 2 || parsed.search || parsed.hash) {
-    throw new Error(`"${url}" is not a GitHub repository URL; expected https://<host>/<owner>/<repo>`);
+  const parts = parsed.pathname
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
+  if (
+    !/^https?:$/.test(parsed.protocol) ||
+    parts.length !== 2 ||
+    parsed.search ||
+    parsed.hash
+  ) {
+    throw new Error(
+      `"${url}" is not a GitHub repository URL; expected https://<host>/<owner>/<repo>`,
+    );
   }
-  return { host: parsed.host, owner: decodeURIComponent(parts[0]), repo: decodeURIComponent(parts[1]) };
+  return {
+    host: parsed.host,
+    owner: decodeURIComponent(parts[0]),
+    repo: decodeURIComponent(parts[1]),
+  };
 }
 
 /** A repository path as git and GitHub match it, or undefined when it is not a plain path. */
 function plainPath(path: string): string | undefined {
   const trimmed = path.replace(/\/+$/, '');
-  if (!trimmed || trimmed.startsWith('/') || trimmed.split('/').some(s => s === '' || s === '.' || s === '..')) {
+  if (
+    !trimmed ||
+    trimmed.startsWith('/') ||
+    trimmed.split('/').some(s => s === '' || s === '.' || s === '..')
+  ) {
     return undefined;
   }
   return trimmed;
@@ -159,7 +193,10 @@ export class GithubRepository implements GitOpsRepository {
 
   private head?: { etag: string | undefined; snapshot: RepositorySnapshot };
   private readonly commits = new LruMap<string, CommitMeta>(5000);
-  private readonly trees = new LruMap<string, TreeListing>(MAX_TREE_CACHE_ENTRIES, tree => tree.objects.size);
+  private readonly trees = new LruMap<string, TreeListing>(
+    MAX_TREE_CACHE_ENTRIES,
+    tree => tree.objects.size,
+  );
   private readonly histories = new LruMap<string, PathHistory>(5000);
   private readonly blobs = new Map<string, Buffer>();
   private blobBytes = 0;
@@ -184,12 +221,18 @@ export class GithubRepository implements GitOpsRepository {
       );
     }
     if (!integration.config.apiBaseUrl) {
-      throw new Error(`${where}: the integrations.github entry for the host ${host} has no apiBaseUrl`);
+      throw new Error(
+        `${where}: the integrations.github entry for the host ${host} has no apiBaseUrl`,
+      );
     }
     this.apiBaseUrl = integration.config.apiBaseUrl.replace(/\/+$/, '');
     this.credentials =
-      options.credentialsProvider ?? DefaultGithubCredentialsProvider.fromIntegrations(options.integrations);
-    this.policy = { ...DEFAULT_GITHUB_REQUEST_POLICY, ...options.requestPolicy };
+      options.credentialsProvider ??
+      DefaultGithubCredentialsProvider.fromIntegrations(options.integrations);
+    this.policy = {
+      ...DEFAULT_GITHUB_REQUEST_POLICY,
+      ...options.requestPolicy,
+    };
     this.gate = new RateLimitGate(host, this.policy.maxRateLimitWaitMs);
     if (this.branch.startsWith('-') || /[\s~^:?*[\\]|\.\./.test(this.branch)) {
       throw new Error(`${where}: "${this.branch}" is not a valid branch name`);
@@ -217,7 +260,9 @@ export class GithubRepository implements GitOpsRepository {
       throw this.explain(error, `branch "${this.branch}"`);
     }
     if (response.data.object.type !== 'commit') {
-      throw new Error(`Repository ${this.id}: refs/heads/${this.branch} points to a ${response.data.object.type}, not a commit`);
+      throw new Error(
+        `Repository ${this.id}: refs/heads/${this.branch} points to a ${response.data.object.type}, not a commit`,
+      );
     }
     const snapshot = await this.snapshotAt(response.data.object.sha);
     this.head = { etag: response.headers.etag, snapshot };
@@ -225,7 +270,8 @@ export class GithubRepository implements GitOpsRepository {
   }
 
   async snapshotAt(commit: string): Promise<RepositorySnapshot> {
-    if (!COMMIT_ID.test(commit)) throw new Error(`"${commit}" is not a commit id`);
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
     const meta = await this.commit(commit);
     const { files } = await this.tree(meta.tree);
     return {
@@ -238,11 +284,17 @@ export class GithubRepository implements GitOpsRepository {
     };
   }
 
-  async history(commit: string, paths: string[], limit: number): Promise<CommitInfo[]> {
-    if (!COMMIT_ID.test(commit)) throw new Error(`"${commit}" is not a commit id`);
+  async history(
+    commit: string,
+    paths: string[],
+    limit: number,
+  ): Promise<CommitInfo[]> {
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
     const wanted = Math.max(1, Math.floor(limit));
     const lists: CommitMeta[][] = [];
-    for (const path of new Set(paths)) lists.push(await this.pathHistory(commit, path, wanted));
+    for (const path of new Set(paths))
+      lists.push(await this.pathHistory(commit, path, wanted));
     // Each list is newest first; merging them by commit time keeps that order, once per commit.
     const merged: CommitMeta[] = [];
     const seen = new Set<string>();
@@ -250,7 +302,11 @@ export class GithubRepository implements GitOpsRepository {
     while (merged.length < wanted) {
       let pick = -1;
       lists.forEach((list, i) => {
-        if (heads[i] < list.length && (pick < 0 || list[heads[i]].committedAt > lists[pick][heads[pick]].committedAt)) {
+        if (
+          heads[i] < list.length &&
+          (pick < 0 ||
+            list[heads[i]].committedAt > lists[pick][heads[pick]].committedAt)
+        ) {
           pick = i;
         }
       });
@@ -264,7 +320,11 @@ export class GithubRepository implements GitOpsRepository {
     return merged.map(meta => ({ ...meta.info }));
   }
 
-  private async pathHistory(commit: string, path: string, limit: number): Promise<CommitMeta[]> {
+  private async pathHistory(
+    commit: string,
+    path: string,
+    limit: number,
+  ): Promise<CommitMeta[]> {
     const known = this.knownHistory(commit, path, 0);
     if (known && (known.limit >= limit || known.commits.length < known.limit)) {
       return known.commits.slice(0, limit);
@@ -278,7 +338,14 @@ export class GithubRepository implements GitOpsRepository {
         const commits: CommitMeta[] = [];
         for (let page = 1; commits.length < limit; page++) {
           const response = await octokit.rest.repos
-            .listCommits({ owner: this.owner, repo: this.repo, sha: commit, path, per_page: perPage, page })
+            .listCommits({
+              owner: this.owner,
+              repo: this.repo,
+              sha: commit,
+              path,
+              per_page: perPage,
+              page,
+            })
             .catch(error => {
               throw this.explain(error, `the history of ${path}`);
             });
@@ -307,13 +374,18 @@ export class GithubRepository implements GitOpsRepository {
    * A path's history below `commit` from what is already known: a commit with one parent that
    * left the path as it was has the parent's history; one that changed it adds itself on top.
    */
-  private knownHistory(commit: string, path: string, depth: number): PathHistory | undefined {
+  private knownHistory(
+    commit: string,
+    path: string,
+    depth: number,
+  ): PathHistory | undefined {
     const key = `${commit}\0${path}`;
     const stored = this.histories.get(key);
     if (stored || depth > 50) return stored;
     const plain = plainPath(path);
     const meta = this.commits.get(commit);
-    if (plain === undefined || !meta || meta.parents.length !== 1) return undefined;
+    if (plain === undefined || !meta || meta.parents.length !== 1)
+      return undefined;
     const [parent] = meta.parents;
     const here = this.trees.get(meta.tree);
     const parentMeta = this.commits.get(parent);
@@ -327,7 +399,10 @@ export class GithubRepository implements GitOpsRepository {
       derived =
         below.commits.length < MAX_PAGE
           ? { limit: below.limit + 1, commits: [meta, ...below.commits] }
-          : { limit: MAX_PAGE, commits: [meta, ...below.commits.slice(0, MAX_PAGE - 1)] };
+          : {
+              limit: MAX_PAGE,
+              commits: [meta, ...below.commits.slice(0, MAX_PAGE - 1)],
+            };
     }
     this.histories.set(key, derived);
     return derived;
@@ -336,7 +411,8 @@ export class GithubRepository implements GitOpsRepository {
   private saveHistory(commit: string, path: string, history: PathHistory) {
     const key = `${commit}\0${path}`;
     const stored = this.histories.get(key);
-    if (!stored || stored.limit < history.limit) this.histories.set(key, history);
+    if (!stored || stored.limit < history.limit)
+      this.histories.set(key, history);
   }
 
   private remember(
@@ -394,29 +470,47 @@ export class GithubRepository implements GitOpsRepository {
     return once(this.inflight, `tree:${sha}`, async () => {
       const read = (recursive: boolean) =>
         octokit.rest.git
-          .getTree({ owner: this.owner, repo: this.repo, tree_sha: sha, ...(recursive ? { recursive: '1' } : {}) })
+          .getTree({
+            owner: this.owner,
+            repo: this.repo,
+            tree_sha: sha,
+            ...(recursive ? { recursive: '1' } : {}),
+          })
           .catch(error => {
             throw this.explain(error, `tree ${sha}`);
           });
       const listing: TreeListing = { files: new Map(), objects: new Map() };
-      const add = (path: string, entry: { type?: string; sha?: string; size?: number }) => {
+      const add = (
+        path: string,
+        entry: { type?: string; sha?: string; size?: number },
+      ) => {
         if (!entry.sha) return;
         listing.objects.set(path, entry.sha);
-        if (entry.type === 'blob') listing.files.set(path, { path, oid: entry.sha, size: entry.size ?? 0 });
+        if (entry.type === 'blob')
+          listing.files.set(path, {
+            path,
+            oid: entry.sha,
+            size: entry.size ?? 0,
+          });
       };
       let { data } = await read(true);
       if (data.truncated) {
-        this.logger.debug(`Repository ${this.id}: tree ${sha} is too large to list at once; reading its subtrees`);
+        this.logger.debug(
+          `Repository ${this.id}: tree ${sha} is too large to list at once; reading its subtrees`,
+        );
         ({ data } = await read(false));
         if (data.truncated) {
-          throw new Error(`Repository ${this.id}: tree ${sha} has more entries than GitHub lists in one answer`);
+          throw new Error(
+            `Repository ${this.id}: tree ${sha} has more entries than GitHub lists in one answer`,
+          );
         }
         for (const entry of data.tree) {
           if (!entry.path) continue;
           add(entry.path, entry);
           if (entry.type !== 'tree' || !entry.sha) continue;
           const subtree = await this.tree(entry.sha);
-          for (const [path, oid] of subtree.objects) listing.objects.set(`${entry.path}/${path}`, oid);
+          for (const [path, oid] of subtree.objects)
+            listing.objects.set(`${entry.path}/${path}`, oid);
           for (const file of subtree.files.values()) {
             const path = `${entry.path}/${file.path}`;
             listing.files.set(path, { ...file, path });
@@ -440,10 +534,15 @@ export class GithubRepository implements GitOpsRepository {
         .catch(error => {
           throw this.explain(error, `blob ${oid}`);
         });
-      const content = Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8');
+      const content = Buffer.from(
+        data.content,
+        data.encoding === 'base64' ? 'base64' : 'utf8',
+      );
       const id = gitBlobId(content);
       if (oid.length === 40 && id !== oid) {
-        throw new Error(`Repository ${this.id}: GitHub answered blob ${oid} with content whose id is ${id}`);
+        throw new Error(
+          `Repository ${this.id}: GitHub answered blob ${oid} with content whose id is ${id}`,
+        );
       }
       this.blobs.set(oid, content);
       this.blobBytes += content.length;
@@ -459,9 +558,15 @@ export class GithubRepository implements GitOpsRepository {
 
   /** The Octokit for the current credentials; GitHub App tokens are renewed by the provider. */
   private async octokit(): Promise<Octokit> {
-    const { token } = await this.credentials.getCredentials({ url: this.url }).catch(error => {
-      throw new Error(`Repository ${this.id}: no GitHub credentials for ${this.url}: ${error.message ?? error}`);
-    });
+    const { token } = await this.credentials
+      .getCredentials({ url: this.url })
+      .catch(error => {
+        throw new Error(
+          `Repository ${this.id}: no GitHub credentials for ${this.url}: ${
+            error.message ?? error
+          }`,
+        );
+      });
     if (!this.client || this.client.token !== token) {
       this.client = {
         token,
@@ -489,10 +594,14 @@ export class GithubRepository implements GitOpsRepository {
     const message = error instanceof Error ? error.message : String(error);
     const where = `Repository ${this.id} (${this.owner}/${this.repo} on ${this.host})`;
     if (status === 404) {
-      return new Error(`${where}: ${what} not found, or the credentials for ${this.host} cannot read it`);
+      return new Error(
+        `${where}: ${what} not found, or the credentials for ${this.host} cannot read it`,
+      );
     }
     if (status === 401) {
-      return new Error(`${where}: GitHub rejected the credentials of the integration for ${this.host}: ${message}`);
+      return new Error(
+        `${where}: GitHub rejected the credentials of the integration for ${this.host}: ${message}`,
+      );
     }
     if (status === 403) {
       return new Error(
@@ -500,7 +609,9 @@ export class GithubRepository implements GitOpsRepository {
       );
     }
     if (status !== undefined) {
-      return new Error(`${where}: reading ${what} failed with ${status}: ${message}`);
+      return new Error(
+        `${where}: reading ${what} failed with ${status}: ${message}`,
+      );
     }
     // No answer to explain: the request layer's own message already says what and where.
     return error instanceof Error ? error : new Error(message);

@@ -35,11 +35,17 @@ const SECONDARY_LIMIT_WAIT_MS = 60_000;
 interface HttpError {
   status?: number;
   message: string;
-  response?: { status: number; headers: Record<string, string | number | undefined>; data?: unknown };
+  response?: {
+    status: number;
+    headers: Record<string, string | number | undefined>;
+    data?: unknown;
+  };
 }
 
 const asHttpError = (error: unknown): HttpError =>
-  (typeof error === 'object' && error !== null ? error : { message: String(error) }) as HttpError;
+  (typeof error === 'object' && error !== null
+    ? error
+    : { message: String(error) }) as HttpError;
 
 /** The status of an Octokit answer, or undefined when no answer came. */
 export function statusOf(error: unknown): number | undefined {
@@ -48,13 +54,18 @@ export function statusOf(error: unknown): number | undefined {
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-function header(headers: Record<string, string | number | undefined> | undefined, name: string) {
+function header(
+  headers: Record<string, string | number | undefined> | undefined,
+  name: string,
+) {
   const value = headers?.[name];
   return value === undefined ? undefined : String(value);
 }
 
 /** The server's clock when it answered, to measure waits against GitHub's own time. */
-function serverNow(headers: Record<string, string | number | undefined> | undefined): number {
+function serverNow(
+  headers: Record<string, string | number | undefined> | undefined,
+): number {
   const date = Date.parse(header(headers, 'date') ?? '');
   return Number.isNaN(date) ? Date.now() : date;
 }
@@ -78,11 +89,16 @@ export function rateLimitWait(
   }
   if (header(headers, 'x-ratelimit-remaining') === '0') {
     const reset = Number(header(headers, 'x-ratelimit-reset'));
-    if (Number.isFinite(reset)) return Math.max(0, reset * 1000 - serverNow(headers));
+    if (Number.isFinite(reset))
+      return Math.max(0, reset * 1000 - serverNow(headers));
   }
   if (status === 403 || status === 429) {
-    const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
-    if (status === 429 || /rate limit/i.test(String(message ?? ''))) return SECONDARY_LIMIT_WAIT_MS;
+    const message =
+      typeof body === 'object' && body !== null
+        ? (body as { message?: unknown }).message
+        : body;
+    if (status === 429 || /rate limit/i.test(String(message ?? '')))
+      return SECONDARY_LIMIT_WAIT_MS;
   }
   return undefined;
 }
@@ -108,8 +124,12 @@ export class RateLimitGate {
     if (wait <= 0) return;
     if (wait > this.maxWaitMs) {
       throw new Error(
-        `GitHub at ${this.host} is rate limited until ${new Date(this.until).toISOString()}; ` +
-          `not waiting ${Math.ceil(wait / 1000)} s (at most ${Math.round(this.maxWaitMs / 1000)} s)`,
+        `GitHub at ${this.host} is rate limited until ${new Date(
+          this.until,
+        ).toISOString()}; ` +
+          `not waiting ${Math.ceil(wait / 1000)} s (at most ${Math.round(
+            this.maxWaitMs / 1000,
+          )} s)`,
       );
     }
     await sleep(wait);
@@ -119,7 +139,11 @@ export class RateLimitGate {
 /** The message GitHub gave with an error answer, if any. */
 function answerMessage(error: HttpError): string {
   const data = error.response?.data;
-  if (typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string') {
+  if (
+    typeof data === 'object' &&
+    data !== null &&
+    typeof (data as { message?: unknown }).message === 'string'
+  ) {
     return (data as { message: string }).message;
   }
   return error.message;
@@ -171,9 +195,15 @@ export function createGithubClient(options: GithubClientOptions): Octokit {
       endpoint.request = { ...endpoint.request, signal };
       try {
         const response = await request(endpoint);
-        options.onRequest?.({ method: endpoint.method, route, status: response.status });
+        options.onRequest?.({
+          method: endpoint.method,
+          route,
+          status: response.status,
+        });
         if (header(response.headers, 'x-ratelimit-remaining') === '0') {
-          gate.block(rateLimitWait(response.status, response.headers, undefined) ?? 0);
+          gate.block(
+            rateLimitWait(response.status, response.headers, undefined) ?? 0,
+          );
         }
         return response;
       } catch (caught) {
@@ -185,27 +215,41 @@ export function createGithubClient(options: GithubClientOptions): Octokit {
             status !== undefined
               ? `${status} ${answerMessage(error)}`
               : signal.aborted
-                ? `no answer within ${policy.requestTimeoutMs} ms`
-                : error.message;
+              ? `no answer within ${policy.requestTimeoutMs} ms`
+              : error.message;
           if (attempt > policy.retries) {
-            throw new Error(`GitHub request ${describe()} failed after ${attempt} attempts: ${reason}`);
+            throw new Error(
+              `GitHub request ${describe()} failed after ${attempt} attempts: ${reason}`,
+            );
           }
-          logger.debug(`GitHub request ${describe()} failed (${reason}); retrying`);
+          logger.debug(
+            `GitHub request ${describe()} failed (${reason}); retrying`,
+          );
           await sleep(policy.backoffMs * 2 ** (attempt - 1));
           continue;
         }
         const wait =
           status === 403 || status === 429
-            ? rateLimitWait(status, error.response?.headers, error.response?.data)
+            ? rateLimitWait(
+                status,
+                error.response?.headers,
+                error.response?.data,
+              )
             : undefined;
         if (wait !== undefined) {
           gate.block(wait);
           if (attempt > policy.retries) {
             throw new Error(
-              `GitHub request ${describe()} was still rate limited after ${attempt} attempts: ${answerMessage(error)}`,
+              `GitHub request ${describe()} was still rate limited after ${attempt} attempts: ${answerMessage(
+                error,
+              )}`,
             );
           }
-          logger.info(`GitHub at ${host} is rate limited; waiting ${Math.ceil(wait / 1000)} s as told`);
+          logger.info(
+            `GitHub at ${host} is rate limited; waiting ${Math.ceil(
+              wait / 1000,
+            )} s as told`,
+          );
           continue;
         }
         throw caught;

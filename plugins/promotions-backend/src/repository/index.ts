@@ -11,7 +11,11 @@ import { GitOpsRepository } from './types';
 export * from './types';
 export { GitRepository } from './git';
 export { GithubRepository } from './github';
-export type { GithubRepositoryOptions, GithubRequestPolicy, GithubRequestRecord } from './github';
+export type {
+  GithubRepositoryOptions,
+  GithubRequestPolicy,
+  GithubRequestRecord,
+} from './github';
 
 /** Creates the repository reader of each configured repository, by provider. */
 export function createRepositories(
@@ -19,7 +23,8 @@ export function createRepositories(
   deps: { rootConfig: Config; logger: LoggerService },
 ): Map<string, GitOpsRepository> {
   const cacheDir = path.join(
-    deps.rootConfig.getOptionalString('backend.workingDirectory') ?? os.tmpdir(),
+    deps.rootConfig.getOptionalString('backend.workingDirectory') ??
+      os.tmpdir(),
     'backstage-promotions',
   );
   let integrations: ScmIntegrations | undefined;
@@ -27,10 +32,16 @@ export function createRepositories(
   for (const repository of repositories) {
     const logger = deps.logger.child({ repository: repository.id });
     if (repository.provider === 'git') {
-      result.set(repository.id, new GitRepository({ ...repository, cacheDir, logger }));
+      result.set(
+        repository.id,
+        new GitRepository({ ...repository, cacheDir, logger }),
+      );
     } else {
       integrations ??= ScmIntegrations.fromConfig(deps.rootConfig);
-      result.set(repository.id, new GithubRepository({ ...repository, integrations, logger }));
+      result.set(
+        repository.id,
+        new GithubRepository({ ...repository, integrations, logger }),
+      );
     }
   }
   return result;

@@ -46,5 +46,9 @@ export interface GitOpsRepository {
    * Commits reachable from `commit` that touched any of `paths` (files or directories), newest
    * first, at most `limit`.
    */
-  history(commit: string, paths: string[], limit: number): Promise<CommitInfo[]>;
+  history(
+    commit: string,
+    paths: string[],
+    limit: number,
+  ): Promise<CommitInfo[]>;
 }

@@ -121,11 +121,17 @@ describe('resolveEnvironment: Helm values', () => {
 
 describe('Helm version keys that name object internals', () => {
   it('refuses them without touching Object.prototype', async () => {
-    const snapshot = memorySnapshot({ 'c/values-dev.yaml': 'image:\n  tag: "1.0"\n' });
-    for (const versionKey of ['__proto__.hasOwnProperty', 'constructor.prototype.x', 'image..tag']) {
-      await expect(resolveEnvironment(snapshot, 'c/values-dev.yaml', { versionKey })).rejects.toThrow(
-        'is not a usable values key path',
-      );
+    const snapshot = memorySnapshot({
+      'c/values-dev.yaml': 'image:\n  tag: "1.0"\n',
+    });
+    for (const versionKey of [
+      '__proto__.hasOwnProperty',
+      'constructor.prototype.x',
+      'image..tag',
+    ]) {
+      await expect(
+        resolveEnvironment(snapshot, 'c/values-dev.yaml', { versionKey }),
+      ).rejects.toThrow('is not a usable values key path');
     }
     expect(typeof Object.prototype.hasOwnProperty).toBe('function');
   });

@@ -75,12 +75,17 @@ export async function resolveHelmValues(
 
   const keys = versionKey.split('.');
   if (isUnsafeKeyPath(versionKey)) {
-    throw new ResolutionError(file, `"${versionKey}" is not a usable values key path`);
+    throw new ResolutionError(
+      file,
+      `"${versionKey}" is not a usable values key path`,
+    );
   }
   const leaf = keys[keys.length - 1];
   const parent = parentOf(values, keys);
   const images: ImageRef[] = [];
-  const tag = text(parent && Object.hasOwn(parent, leaf) ? parent[leaf] : undefined) || null;
+  const tag =
+    text(parent && Object.hasOwn(parent, leaf) ? parent[leaf] : undefined) ||
+    null;
   const digest = text(parent?.digest) || null;
   if (parent && (tag || digest)) {
     const repository = text(parent.repository);

@@ -68,7 +68,9 @@ images:
       { ...base, 'payment/overlays/dev/kustomization.yaml': overlay },
       'payment/overlays/dev',
     );
-    expect(pinned.images).toEqual([{ name: 'ghcr.io/acme/payment', tag: null, digest }]);
+    expect(pinned.images).toEqual([
+      { name: 'ghcr.io/acme/payment', tag: null, digest },
+    ]);
     expect(pinned.version).toBe('sha256:0123456789ab');
 
     const withTag = await resolve(
@@ -78,7 +80,9 @@ images:
       },
       'payment/overlays/dev',
     );
-    expect(withTag.images).toEqual([{ name: 'ghcr.io/acme/payment', tag: '1.4.2', digest }]);
+    expect(withTag.images).toEqual([
+      { name: 'ghcr.io/acme/payment', tag: '1.4.2', digest },
+    ]);
     expect(withTag.version).toBe('1.4.2');
   });
 

@@ -173,7 +173,12 @@ export function setImages(
         // As kustomize: a digest without newTag replaces the whole reference (name@digest).
         if (typeof entry.digest === 'string' && entry.digest) {
           image.digest = entry.digest;
-          if (entry.newTag === undefined || entry.newTag === null || entry.newTag === '') image.tag = null;
+          if (
+            entry.newTag === undefined ||
+            entry.newTag === null ||
+            entry.newTag === ''
+          )
+            image.tag = null;
         }
         container.image = formatImage(image);
       }

@@ -1,6 +1,8 @@
 import { configDrift, versionDrift, VersionTimeline } from './drift';
 
-const timeline = (...entries: Array<[string, string | null]>): VersionTimeline => ({
+const timeline = (
+  ...entries: Array<[string, string | null]>
+): VersionTimeline => ({
   commits: entries.map(([at, version], i) => ({ sha: `c${i}`, at, version })),
 });
 
@@ -46,8 +48,15 @@ describe('versionDrift', () => {
       upstreamVersion: '4.1.0',
       upstreamTimeline: timeline(['2026-11-09T00:00:00.000Z', '4.1.0']),
     });
-    expect(drift).toMatchObject({ kind: 'ahead', versions: 1, commits: 2, since: '2026-11-18T00:00:00.000Z' });
-    expect(drift!.summary).toMatch(/^Ahead of dev by 1 version: runs 4.2.0, dev runs 4.1.0/);
+    expect(drift).toMatchObject({
+      kind: 'ahead',
+      versions: 1,
+      commits: 2,
+      since: '2026-11-18T00:00:00.000Z',
+    });
+    expect(drift!.summary).toMatch(
+      /^Ahead of dev by 1 version: runs 4.2.0, dev runs 4.1.0/,
+    );
   });
 
   it('lets semantic versions decide the direction after a rollback upstream', () => {
@@ -58,7 +67,10 @@ describe('versionDrift', () => {
       timeline: timeline(['2026-11-02T00:00:00.000Z', '2.0.0']),
       upstream: 'staging',
       upstreamVersion: '1.9.0',
-      upstreamTimeline: timeline(['2026-11-03T00:00:00.000Z', '1.9.0'], ['2026-11-01T00:00:00.000Z', '2.0.0']),
+      upstreamTimeline: timeline(
+        ['2026-11-03T00:00:00.000Z', '1.9.0'],
+        ['2026-11-01T00:00:00.000Z', '2.0.0'],
+      ),
     });
     expect(drift?.kind).toBe('ahead');
   });
@@ -70,16 +82,30 @@ describe('versionDrift', () => {
       timeline: timeline(['2026-11-01T00:00:00.000Z', 'build-41']),
       upstream: 'staging',
       upstreamVersion: 'build-57',
-      upstreamTimeline: timeline(['2026-11-05T00:00:00.000Z', 'build-57'], ['2026-11-01T00:00:00.000Z', 'build-41']),
+      upstreamTimeline: timeline(
+        ['2026-11-05T00:00:00.000Z', 'build-57'],
+        ['2026-11-01T00:00:00.000Z', 'build-41'],
+      ),
     });
     expect(drift).toMatchObject({ kind: 'behind', versions: 1, commits: 1 });
   });
 
   it('says nothing when versions are equal or cannot be ordered', () => {
-    const base = { environment: 'prod', timeline: prod, upstream: 'staging', upstreamTimeline: staging };
-    expect(versionDrift({ ...base, version: '3.9.0', upstreamVersion: '3.9.0' })).toBeUndefined();
-    expect(versionDrift({ ...base, version: 'abc', upstreamVersion: 'def' })).toBeUndefined();
-    expect(versionDrift({ ...base, version: null, upstreamVersion: '4.2.0' })).toBeUndefined();
+    const base = {
+      environment: 'prod',
+      timeline: prod,
+      upstream: 'staging',
+      upstreamTimeline: staging,
+    };
+    expect(
+      versionDrift({ ...base, version: '3.9.0', upstreamVersion: '3.9.0' }),
+    ).toBeUndefined();
+    expect(
+      versionDrift({ ...base, version: 'abc', upstreamVersion: 'def' }),
+    ).toBeUndefined();
+    expect(
+      versionDrift({ ...base, version: null, upstreamVersion: '4.2.0' }),
+    ).toBeUndefined();
   });
 
   it('still orders semantic versions when neither history shows the other version', () => {
@@ -91,8 +117,15 @@ describe('versionDrift', () => {
       upstreamVersion: '1.2.0',
       upstreamTimeline: timeline(),
     });
-    expect(drift).toMatchObject({ kind: 'behind', versions: null, commits: null, since: null });
-    expect(drift!.summary).toBe('Behind staging: runs 1.0.0, staging runs 1.2.0');
+    expect(drift).toMatchObject({
+      kind: 'behind',
+      versions: null,
+      commits: null,
+      since: null,
+    });
+    expect(drift!.summary).toBe(
+      'Behind staging: runs 1.0.0, staging runs 1.2.0',
+    );
   });
 });
 
@@ -135,9 +168,14 @@ describe('configDrift', () => {
       kind: 'config',
       upstream: 'staging-eu',
       differences: [
-        { key: 'Deployment/checkout containers[checkout].env.CACHE_SIZE', value: '1024kb', upstreamValue: '512kb' },
+        {
+          key: 'Deployment/checkout containers[checkout].env.CACHE_SIZE',
+          value: '1024kb',
+          upstreamValue: '512kb',
+        },
       ],
-      summary: 'Config differs from staging-eu in 1 key (CACHE_SIZE: 1024kb vs 512kb)',
+      summary:
+        'Config differs from staging-eu in 1 key (CACHE_SIZE: 1024kb vs 512kb)',
     });
   });
 
@@ -149,13 +187,21 @@ describe('configDrift', () => {
       upstreamComparable: [deployment('512kb', '1Gi', 2)],
       expectedKeys: [],
     });
-    expect(drift?.differences).toEqual([{ key: 'Deployment/checkout spec.replicas', value: '6', upstreamValue: '2' }]);
+    expect(drift?.differences).toEqual([
+      {
+        key: 'Deployment/checkout spec.replicas',
+        value: '6',
+        upstreamValue: '2',
+      },
+    ]);
   });
 
   it('treats an expected key as its whole subtree', () => {
     const withSelector = (region: string) => {
       const object = deployment('512kb', '1Gi', 2);
-      (object.body.spec.template.spec as any).nodeSelector = { 'topology.kubernetes.io/region': region };
+      (object.body.spec.template.spec as any).nodeSelector = {
+        'topology.kubernetes.io/region': region,
+      };
       return object;
     };
     const input = {
@@ -164,19 +210,28 @@ describe('configDrift', () => {
       upstream: 'qa',
       upstreamComparable: [withSelector('us-east-1')],
     };
-    expect(configDrift({ ...input, expectedKeys: ['nodeSelector'] })).toBeUndefined();
-    expect(configDrift({ ...input, expectedKeys: [] })?.differences).toHaveLength(1);
+    expect(
+      configDrift({ ...input, expectedKeys: ['nodeSelector'] }),
+    ).toBeUndefined();
+    expect(
+      configDrift({ ...input, expectedKeys: [] })?.differences,
+    ).toHaveLength(1);
   });
 
   it('reports an object present on one side only once', () => {
     const drift = configDrift({
       environment: 'prod',
-      comparable: [deployment('512kb', '1Gi', 2), { id: 'ConfigMap/extra', body: { data: { a: '1', b: '2' } } }],
+      comparable: [
+        deployment('512kb', '1Gi', 2),
+        { id: 'ConfigMap/extra', body: { data: { a: '1', b: '2' } } },
+      ],
       upstream: 'staging',
       upstreamComparable: [deployment('512kb', '1Gi', 2)],
       expectedKeys: [],
     });
-    expect(drift?.differences).toEqual([{ key: 'ConfigMap/extra', value: 'present', upstreamValue: null }]);
+    expect(drift?.differences).toEqual([
+      { key: 'ConfigMap/extra', value: 'present', upstreamValue: null },
+    ]);
   });
 
   it('finds no drift between identical configurations', () => {

@@ -18,7 +18,11 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 function versionsIn(timeline: VersionTimeline, count: number): number {
   let versions = 0;
   for (let i = 0; i < count; i++) {
-    if (i === 0 || timeline.commits[i].version !== timeline.commits[i - 1].version) versions++;
+    if (
+      i === 0 ||
+      timeline.commits[i].version !== timeline.commits[i - 1].version
+    )
+      versions++;
   }
   return versions;
 }
@@ -56,7 +60,8 @@ export function versionDrift(input: {
   upstreamTimeline: VersionTimeline;
 }): VersionDrift | undefined {
   const { environment, version, upstream, upstreamVersion } = input;
-  if (!version || !upstreamVersion || version === upstreamVersion) return undefined;
+  if (!version || !upstreamVersion || version === upstreamVersion)
+    return undefined;
 
   const inUpstream = lastSeen(input.upstreamTimeline, version);
   const inSelf = lastSeen(input.timeline, upstreamVersion);
@@ -72,7 +77,9 @@ export function versionDrift(input: {
   const by = count !== null ? ` by ${plural(count, 'version')}` : '';
   const since = seen ? ` since ${day(seen.since)}` : '';
   const commits = seen
-    ? `; ${plural(seen.commits, 'commit')} to ${kind === 'behind' ? upstream : environment} since`
+    ? `; ${plural(seen.commits, 'commit')} to ${
+        kind === 'behind' ? upstream : environment
+      } since`
     : '';
   const summary =
     kind === 'behind'
@@ -93,7 +100,12 @@ export function versionDrift(input: {
 type Flat = Map<string, string>;
 
 function keyedBy(items: unknown[]): string | undefined {
-  if (!items.every(item => item && typeof item === 'object' && !Array.isArray(item))) return undefined;
+  if (
+    !items.every(
+      item => item && typeof item === 'object' && !Array.isArray(item),
+    )
+  )
+    return undefined;
   for (const key of ['name', 'mountPath', 'containerPort', 'key']) {
     const values = items.map(item => (item as Record<string, unknown>)[key]);
     if (values.every(v => typeof v === 'string' || typeof v === 'number')) {
@@ -169,12 +181,15 @@ export function configDrift(input: {
   const theirs = flattenAll(input.upstreamComparable);
   const keys = [...new Set([...mine.keys(), ...theirs.keys()])].sort();
   // A whole object present on one side only is one difference, not one per key inside it.
-  const oneSided = new Set(keys.filter(k => !k.includes(' ') && mine.has(k) !== theirs.has(k)));
+  const oneSided = new Set(
+    keys.filter(k => !k.includes(' ') && mine.has(k) !== theirs.has(k)),
+  );
   const differences: ConfigDifference[] = [];
   for (const key of keys) {
     const value = mine.get(key) ?? null;
     const upstreamValue = theirs.get(key) ?? null;
-    if (value === upstreamValue || isExpected(key, input.expectedKeys)) continue;
+    if (value === upstreamValue || isExpected(key, input.expectedKeys))
+      continue;
     const space = key.indexOf(' ');
     if (space > 0 && oneSided.has(key.slice(0, space))) continue;
     differences.push({ key: displayKey(key), value, upstreamValue });
@@ -184,11 +199,15 @@ export function configDrift(input: {
     const last = d.key.split(/[ .]/).pop();
     return `${last}: ${d.value ?? 'absent'} vs ${d.upstreamValue ?? 'absent'}`;
   });
-  const more = differences.length > 3 ? `, and ${differences.length - 3} more` : '';
+  const more =
+    differences.length > 3 ? `, and ${differences.length - 3} more` : '';
   return {
     kind: 'config',
     upstream: input.upstream,
     differences,
-    summary: `Config differs from ${input.upstream} in ${plural(differences.length, 'key')} (${names.join('; ')}${more})`,
+    summary: `Config differs from ${input.upstream} in ${plural(
+      differences.length,
+      'key',
+    )} (${names.join('; ')}${more})`,
   };
 }

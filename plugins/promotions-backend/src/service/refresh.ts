@@ -12,7 +12,11 @@ import {
   environmentPath,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '../config';
-import { CommitInfo, GitOpsRepository, RepositorySnapshot } from '../repository/types';
+import {
+  CommitInfo,
+  GitOpsRepository,
+  RepositorySnapshot,
+} from '../repository/types';
 import { resolveEnvironment } from '../resolve';
 import { ResolvedEnvironment } from '../resolve/types';
 import { configDrift, versionDrift, VersionTimeline } from './drift';
@@ -34,7 +38,10 @@ export interface RefreshSummary {
 /** Parses `#123` from a commit's first line: `Merge pull request #123 …` or `… (#123)`. */
 export function pullRequestNumber(message: string): number | null {
   const firstLine = message.split('\n', 1)[0];
-  const match = /Merge pull request #(\d+)/.exec(firstLine) ?? /\(#(\d+)\)/.exec(firstLine) ?? /#(\d+)/.exec(firstLine);
+  const match =
+    /Merge pull request #(\d+)/.exec(firstLine) ??
+    /\(#(\d+)\)/.exec(firstLine) ??
+    /#(\d+)/.exec(firstLine);
   return match ? Number(match[1]) : null;
 }
 
@@ -49,7 +56,8 @@ function toLastChange(commit: CommitInfo | undefined): LastChange | null {
   };
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorMessage = (error: unknown) =>
+  error instanceof Error ? error.message : String(error);
 
 /**
  * Reads every annotated entity's environments from its GitOps repository and stores the result:
@@ -70,22 +78,37 @@ export class PromotionsRefresher {
   async refreshAll(): Promise<RefreshSummary> {
     const { store, logger } = this.deps;
     const entities = await this.annotatedEntities();
-    const summary: RefreshSummary = { entities: entities.length, computed: 0, unchanged: 0, failed: 0 };
+    const summary: RefreshSummary = {
+      entities: entities.length,
+      computed: 0,
+      unchanged: 0,
+      failed: 0,
+    };
     const now = new Date();
 
     const byRepository = new Map<string, EntityTarget[]>();
     for (const entity of entities) {
       try {
         const target = readEntityTarget(entity, this.deps.config);
-        byRepository.set(target.repository.id, [...(byRepository.get(target.repository.id) ?? []), target]);
+        byRepository.set(target.repository.id, [
+          ...(byRepository.get(target.repository.id) ?? []),
+          target,
+        ]);
       } catch (error) {
         summary.failed++;
-        const repositoryId = entity.metadata.annotations?.[ANNOTATION_REPOSITORY] ?? '';
-        await this.recordError(stringifyEntityRef(entity), repositoryId, errorMessage(error), now);
+        const repositoryId =
+          entity.metadata.annotations?.[ANNOTATION_REPOSITORY] ?? '';
+        await this.recordError(
+          stringifyEntityRef(entity),
+          repositoryId,
+          errorMessage(error),
+          now,
+        );
       }
     }
     // An empty answer is more likely a catalog still starting than every entity gone.
-    if (entities.length > 0) await store.deleteExcept(entities.map(e => stringifyEntityRef(e)));
+    if (entities.length > 0)
+      await store.deleteExcept(entities.map(e => stringifyEntityRef(e)));
 
     for (const [repositoryId, targets] of byRepository) {
       const repository = this.deps.repositories.get(repositoryId)!;
@@ -93,21 +116,37 @@ export class PromotionsRefresher {
       try {
         snapshot = await repository.snapshot();
       } catch (error) {
-        const message = `Could not read repository ${repositoryId}: ${errorMessage(error)}`;
+        const message = `Could not read repository ${repositoryId}: ${errorMessage(
+          error,
+        )}`;
         logger.warn(message);
-        for (const target of targets) await this.recordError(target.entityRef, repositoryId, message, now);
+        for (const target of targets)
+          await this.recordError(target.entityRef, repositoryId, message, now);
         summary.failed += targets.length;
         continue;
       }
       const timelines = new Map<string, Promise<VersionTimeline>>();
       for (const target of targets) {
         try {
-          const computed = await this.refreshEntity(target, repository, snapshot, now, timelines);
+          const computed = await this.refreshEntity(
+            target,
+            repository,
+            snapshot,
+            now,
+            timelines,
+          );
           summary[computed ? 'computed' : 'unchanged']++;
         } catch (error) {
           summary.failed++;
-          logger.warn(`Could not refresh ${target.entityRef}: ${errorMessage(error)}`);
-          await this.recordError(target.entityRef, repositoryId, errorMessage(error), now);
+          logger.warn(
+            `Could not refresh ${target.entityRef}: ${errorMessage(error)}`,
+          );
+          await this.recordError(
+            target.entityRef,
+            repositoryId,
+            errorMessage(error),
+            now,
+          );
         }
       }
     }
@@ -115,11 +154,20 @@ export class PromotionsRefresher {
   }
 
   /** Stores why an entity could not be refreshed; a failure to store it stops no other entity. */
-  private async recordError(entityRef: string, repositoryId: string, message: string, at: Date) {
+  private async recordError(
+    entityRef: string,
+    repositoryId: string,
+    message: string,
+    at: Date,
+  ) {
     try {
       await this.deps.store.saveError(entityRef, repositoryId, message, at);
     } catch (error) {
-      this.deps.logger.error(`Could not store the refresh error of ${entityRef}: ${errorMessage(error)}`);
+      this.deps.logger.error(
+        `Could not store the refresh error of ${entityRef}: ${errorMessage(
+          error,
+        )}`,
+      );
     }
   }
 
@@ -135,7 +183,12 @@ export class PromotionsRefresher {
     const fingerprint = crypto
       .createHash('sha256')
       .update(
-        JSON.stringify([COMPUTATION_VERSION, snapshot.commit, target, config.expectedKeys]),
+        JSON.stringify([
+          COMPUTATION_VERSION,
+          snapshot.commit,
+          target,
+          config.expectedKeys,
+        ]),
       )
       .digest('hex');
     const stored = await store.get(target.entityRef);
@@ -164,7 +217,12 @@ export class PromotionsRefresher {
   private async annotatedEntities(): Promise<Entity[]> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
     const { items } = await this.deps.catalog.getEntities(
-      { filter: { [`metadata.annotations.${ANNOTATION_REPOSITORY}`]: CATALOG_FILTER_EXISTS } },
+      {
+        filter: {
+          [`metadata.annotations.${ANNOTATION_REPOSITORY}`]:
+            CATALOG_FILTER_EXISTS,
+        },
+      },
       { credentials },
     );
     return items;
@@ -182,14 +240,17 @@ export async function computeEntityPromotions(input: {
 }): Promise<EntityPromotions> {
   const { target, repository, snapshot } = input;
   const options = { image: target.image, versionKey: target.versionKey };
-  const timelines = input.timelines ?? new Map<string, Promise<VersionTimeline>>();
+  const timelines =
+    input.timelines ?? new Map<string, Promise<VersionTimeline>>();
 
   const resolved = new Map<string, ResolvedEnvironment | Error>();
   for (const env of target.pipeline) {
     const path = environmentPath(target.pathTemplate, env.name);
     resolved.set(
       env.name,
-      await resolveEnvironment(snapshot, path, options).catch((error: Error) => error),
+      await resolveEnvironment(snapshot, path, options).catch(
+        (error: Error) => error,
+      ),
     );
   }
 
@@ -199,7 +260,10 @@ export async function computeEntityPromotions(input: {
     const inputs = result instanceof Error || !result ? [path] : result.inputs;
     const key = JSON.stringify([snapshot.commit, path, options, inputs]);
     if (!timelines.has(key)) {
-      timelines.set(key, readTimeline(repository, snapshot.commit, path, inputs, options));
+      timelines.set(
+        key,
+        readTimeline(repository, snapshot.commit, path, inputs, options),
+      );
     }
     return timelines.get(key)!;
   };
@@ -268,7 +332,11 @@ async function readTimeline(
   inputs: string[],
   options: { image?: string; versionKey?: string },
 ): Promise<VersionTimeline> {
-  const commits = await repository.history(head, [...new Set([path, ...inputs])], TIMELINE_DEPTH);
+  const commits = await repository.history(
+    head,
+    [...new Set([path, ...inputs])],
+    TIMELINE_DEPTH,
+  );
   const timeline: VersionTimeline = { commits: [] };
   for (const commit of commits) {
     const snapshot = await repository.snapshotAt(commit.sha);

@@ -1,4 +1,7 @@
-import { DatabaseService, resolvePackagePath } from '@backstage/backend-plugin-api';
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import { Knex } from 'knex';
 
@@ -25,7 +28,8 @@ interface Row {
   error_at: Date | string | null;
 }
 
-const toDate = (value: Date | string | null) => (value === null ? null : new Date(value));
+const toDate = (value: Date | string | null) =>
+  value === null ? null : new Date(value);
 
 /** The plugin's own tables: what page views are served from. */
 export class PromotionsStore {
@@ -33,7 +37,10 @@ export class PromotionsStore {
     const client = await database.getClient();
     if (!database.migrations?.skip) {
       await client.migrate.latest({
-        directory: resolvePackagePath('@gitops-promotions/plugin-promotions-backend', 'migrations'),
+        directory: resolvePackagePath(
+          '@gitops-promotions/plugin-promotions-backend',
+          'migrations',
+        ),
       });
     }
     return new PromotionsStore(client);
@@ -42,12 +49,16 @@ export class PromotionsStore {
   private constructor(private readonly db: Knex) {}
 
   async get(entityRef: string): Promise<StoredEntityState | undefined> {
-    const row = await this.db<Row>(TABLE).where({ entity_ref: entityRef }).first();
+    const row = await this.db<Row>(TABLE)
+      .where({ entity_ref: entityRef })
+      .first();
     return row && fromRow(row);
   }
 
   async listByRepository(repositoryId: string): Promise<StoredEntityState[]> {
-    const rows = await this.db<Row>(TABLE).where({ repository_id: repositoryId });
+    const rows = await this.db<Row>(TABLE).where({
+      repository_id: repositoryId,
+    });
     return rows.map(fromRow);
   }
 
@@ -81,7 +92,12 @@ export class PromotionsStore {
   }
 
   /** Records a failed refresh while keeping the last known state. */
-  async saveError(entityRef: string, repositoryId: string, message: string, at: Date): Promise<void> {
+  async saveError(
+    entityRef: string,
+    repositoryId: string,
+    message: string,
+    at: Date,
+  ): Promise<void> {
     await this.db<Row>(TABLE)
       .insert({
         entity_ref: entityRef,
@@ -102,9 +118,13 @@ export class PromotionsStore {
   async deleteExcept(entityRefs: string[]): Promise<number> {
     const existing = await this.db<Row>(TABLE).select('entity_ref');
     const keep = new Set(entityRefs);
-    const gone = existing.map(row => row.entity_ref).filter(ref => !keep.has(ref));
+    const gone = existing
+      .map(row => row.entity_ref)
+      .filter(ref => !keep.has(ref));
     for (let i = 0; i < gone.length; i += 500) {
-      await this.db<Row>(TABLE).whereIn('entity_ref', gone.slice(i, i + 500)).delete();
+      await this.db<Row>(TABLE)
+        .whereIn('entity_ref', gone.slice(i, i + 500))
+        .delete();
     }
     return gone.length;
   }
@@ -119,6 +139,9 @@ function fromRow(row: Row): StoredEntityState {
     fingerprint: row.fingerprint,
     body: row.body ? (JSON.parse(row.body) as EntityPromotions) : null,
     asOf: toDate(row.as_of),
-    error: row.error_message && errorAt ? { message: row.error_message, at: errorAt } : null,
+    error:
+      row.error_message && errorAt
+        ? { message: row.error_message, at: errorAt }
+        : null,
   };
 }

@@ -9,7 +9,11 @@ import {
   DEFAULT_PIPELINE,
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
-import { PipelineEnvironment, PromotionsConfig, RepositoryConfig } from '../config';
+import {
+  PipelineEnvironment,
+  PromotionsConfig,
+  RepositoryConfig,
+} from '../config';
 import { isUnsafeKeyPath } from '../resolve/helm';
 
 /** Where and how an entity's environments are read, from its annotations and the config. */
@@ -24,12 +28,17 @@ export interface EntityTarget {
 }
 
 /** Reads an entity's annotations; a mistake in them is an InputError that says which and why. */
-export function readEntityTarget(entity: Entity, config: PromotionsConfig): EntityTarget {
+export function readEntityTarget(
+  entity: Entity,
+  config: PromotionsConfig,
+): EntityTarget {
   const entityRef = stringifyEntityRef(entity);
   const annotations = entity.metadata.annotations ?? {};
   const repositoryId = annotations[ANNOTATION_REPOSITORY]?.trim();
   if (!repositoryId) {
-    throw new InputError(`${entityRef} has no ${ANNOTATION_REPOSITORY} annotation`);
+    throw new InputError(
+      `${entityRef} has no ${ANNOTATION_REPOSITORY} annotation`,
+    );
   }
   const repository = config.repositories.get(repositoryId);
   if (!repository) {
@@ -43,9 +52,11 @@ export function readEntityTarget(entity: Entity, config: PromotionsConfig): Enti
     throw new InputError(`${entityRef} has no ${ANNOTATION_PATH} annotation`);
   }
   const problem = pathTemplateProblem(pathTemplate);
-  if (problem) throw new InputError(`${entityRef}: ${ANNOTATION_PATH}: ${problem}`);
+  if (problem)
+    throw new InputError(`${entityRef}: ${ANNOTATION_PATH}: ${problem}`);
 
-  const pipelineName = annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE;
+  const pipelineName =
+    annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE;
   const pipeline = config.pipelines.get(pipelineName);
   if (!pipeline) {
     const known = [...config.pipelines.keys()].join(', ');
@@ -54,7 +65,10 @@ export function readEntityTarget(entity: Entity, config: PromotionsConfig): Enti
     );
   }
   const versionKey = annotations[ANNOTATION_VERSION_KEY]?.trim() || undefined;
-  if (versionKey && (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || isUnsafeKeyPath(versionKey))) {
+  if (
+    versionKey &&
+    (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || isUnsafeKeyPath(versionKey))
+  ) {
     throw new InputError(
       `${entityRef}: ${ANNOTATION_VERSION_KEY} "${versionKey}" is not a dotted key path such as image.tag`,
     );

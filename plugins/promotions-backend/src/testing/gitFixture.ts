@@ -14,10 +14,18 @@ export interface FixtureCommit {
 }
 
 /** Creates a real Git repository (branch main) from a list of commits, for tests. */
-export function createGitFixture(commits: FixtureCommit[], dir?: string): string {
-  const root = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-fixture-'));
+export function createGitFixture(
+  commits: FixtureCommit[],
+  dir?: string,
+): string {
+  const root =
+    dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-fixture-'));
   const git = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    execFileSync('git', args, { cwd: root, env: { ...process.env, ...env }, stdio: 'pipe' });
+    execFileSync('git', args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
   git(['init', '-q', '-b', 'main']);
   for (const commit of commits) appendCommit(root, commit);
   return root;
@@ -33,7 +41,9 @@ export function appendCommit(root: string, commit: FixtureCommit): string {
       fs.writeFileSync(target, content);
     }
   }
-  const email = commit.email ?? `${commit.author.toLowerCase().replace(/\W+/g, '.')}@example.com`;
+  const email =
+    commit.email ??
+    `${commit.author.toLowerCase().replace(/\W+/g, '.')}@example.com`;
   const env = {
     GIT_AUTHOR_NAME: commit.author,
     GIT_AUTHOR_EMAIL: email,
@@ -43,7 +53,11 @@ export function appendCommit(root: string, commit: FixtureCommit): string {
     GIT_COMMITTER_DATE: commit.date,
   };
   const run = (args: string[]) =>
-    execFileSync('git', args, { cwd: root, env: { ...process.env, ...env }, stdio: 'pipe' });
+    execFileSync('git', args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
   run(['add', '-A']);
   run(['commit', '-q', '--allow-empty', '-m', commit.message]);
   return run(['rev-parse', 'HEAD']).toString().trim();

@@ -54,8 +54,14 @@ export const shopHistory: FixtureCommit[] = [
       'shop/base/deployment.yaml': shopDeployment('512kb'),
       'shop/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
       'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.0.0'),
-      'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.0.0'),
-      'shop/overlays/prod/kustomization.yaml': `${shopOverlay('prod', '1.0.0')}patches:\n  - path: cache.yaml\n`,
+      'shop/overlays/staging/kustomization.yaml': shopOverlay(
+        'staging',
+        '1.0.0',
+      ),
+      'shop/overlays/prod/kustomization.yaml': `${shopOverlay(
+        'prod',
+        '1.0.0',
+      )}patches:\n  - path: cache.yaml\n`,
       'shop/overlays/prod/cache.yaml': cachePatch,
     },
   },
@@ -63,18 +69,27 @@ export const shopHistory: FixtureCommit[] = [
     author: 'Ben Okafor',
     date: '2026-10-10T09:00:00Z',
     message: 'Promote shop 1.1.0 to dev (#3)',
-    files: { 'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.1.0') },
+    files: {
+      'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.1.0'),
+    },
   },
   {
     author: 'Chen Wei',
     date: '2026-10-12T09:00:00Z',
     message: 'Merge pull request #5 from acme/promote-shop-staging',
-    files: { 'shop/overlays/staging/kustomization.yaml': shopOverlay('staging', '1.1.0') },
+    files: {
+      'shop/overlays/staging/kustomization.yaml': shopOverlay(
+        'staging',
+        '1.1.0',
+      ),
+    },
   },
   {
     author: 'Ben Okafor',
     date: '2026-10-20T09:00:00Z',
     message: 'Promote shop 1.2.0 to dev (#7)',
-    files: { 'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.2.0') },
+    files: {
+      'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.2.0'),
+    },
   },
 ];

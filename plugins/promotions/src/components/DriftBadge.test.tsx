@@ -117,7 +117,10 @@ describe('shortKey', () => {
 
 describe('DriftBadge with a kind from a newer backend', () => {
   it('shows the kind and its summary instead of failing', async () => {
-    const drift = { kind: 'git-vs-live', summary: 'Live runs an older revision' } as any;
+    const drift = {
+      kind: 'git-vs-live',
+      summary: 'Live runs an older revision',
+    } as any;
     await renderInTestApp(<DriftBadge drift={drift} environment="prod" />);
     expect(screen.getByText('git-vs-live')).toBeInTheDocument();
     expect(screen.getByText('Live runs an older revision')).toBeInTheDocument();

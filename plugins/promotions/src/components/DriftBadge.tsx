@@ -100,11 +100,11 @@ export function DriftBadge(props: { drift: Drift; environment: string }) {
     <div
       className={classes.drift}
       role="group"
-      aria-label={`Drift: ${(DRIFT_LABELS[drift.kind] ?? drift.kind)}`}
+      aria-label={`Drift: ${DRIFT_LABELS[drift.kind] ?? drift.kind}`}
     >
       <Chip
         size="small"
-        label={(DRIFT_LABELS[drift.kind] ?? drift.kind)}
+        label={DRIFT_LABELS[drift.kind] ?? drift.kind}
         className={classes.chip}
       />
       <Typography variant="body2" className={classes.summary}>

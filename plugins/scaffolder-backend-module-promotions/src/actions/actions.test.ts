@@ -17,7 +17,11 @@ const config = (url = '/srv/gitops') =>
       promotions: {
         repositories: [
           { id: 'gitops', provider: 'git', url },
-          { id: 'hub', provider: 'github', url: 'https://github.com/acme/gitops' },
+          {
+            id: 'hub',
+            provider: 'github',
+            url: 'https://github.com/acme/gitops',
+          },
         ],
         pipelines: {
           regional: [
@@ -39,7 +43,13 @@ const planInput = {
   pipeline: 'default',
   namespacePattern: '{service}-{env}',
   defaultCluster: 'https://kubernetes.default.svc',
-  defaults: { replicas: 1, cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' },
+  defaults: {
+    replicas: 1,
+    cpuRequest: '100m',
+    memoryRequest: '128Mi',
+    cpuLimit: '500m',
+    memoryLimit: '256Mi',
+  },
   overrides: [] as any[],
 };
 
@@ -49,14 +59,35 @@ describe('promotions:plan-environments', () => {
       input: {
         ...planInput,
         pipeline: 'regional',
-        overrides: [{ name: 'prod-eu', replicas: 4, cluster: 'https://prod-eu.k8s.acme.example' }],
+        overrides: [
+          {
+            name: 'prod-eu',
+            replicas: 4,
+            cluster: 'https://prod-eu.k8s.acme.example',
+          },
+        ],
       },
     });
-    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
-    const environments = (ctx.output as jest.Mock).mock.calls.find(([name]) => name === 'environments')[1];
+    await createPlanEnvironmentsAction({ config: config() }).handler(
+      ctx as any,
+    );
+    const environments = (ctx.output as jest.Mock).mock.calls.find(
+      ([name]) => name === 'environments',
+    )[1];
     expect(environments).toEqual([
-      expect.objectContaining({ name: 'qa', requires: [], namespace: 'payment-qa', autoSync: true, replicas: 1, path: 'payment/overlays/qa' }),
-      expect.objectContaining({ name: 'staging-eu', requires: ['qa'], autoSync: true }),
+      expect.objectContaining({
+        name: 'qa',
+        requires: [],
+        namespace: 'payment-qa',
+        autoSync: true,
+        replicas: 1,
+        path: 'payment/overlays/qa',
+      }),
+      expect.objectContaining({
+        name: 'staging-eu',
+        requires: ['qa'],
+        autoSync: true,
+      }),
       expect.objectContaining({
         name: 'prod-eu',
         autoSync: false,
@@ -65,38 +96,82 @@ describe('promotions:plan-environments', () => {
         cpuLimit: '500m',
       }),
     ]);
-    expect(ctx.output).toHaveBeenCalledWith('pathTemplate', 'payment/overlays/{env}');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'pathTemplate',
+      'payment/overlays/{env}',
+    );
     expect(ctx.output).toHaveBeenCalledWith('provider', 'git');
     expect(ctx.output).toHaveBeenCalledWith('repoUrl', '');
   });
 
   it("gives a github repository in the form the scaffolder's GitHub actions take", async () => {
-    const ctx = createMockActionContext({ input: { ...planInput, repository: 'hub' } });
-    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
+    const ctx = createMockActionContext({
+      input: { ...planInput, repository: 'hub' },
+    });
+    await createPlanEnvironmentsAction({ config: config() }).handler(
+      ctx as any,
+    );
     expect(ctx.output).toHaveBeenCalledWith('provider', 'github');
-    expect(ctx.output).toHaveBeenCalledWith('repoUrl', 'github.com?owner=acme&repo=gitops');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'repoUrl',
+      'github.com?owner=acme&repo=gitops',
+    );
   });
 
   it('lays out Helm values files under charts/<service>', async () => {
-    const ctx = createMockActionContext({ input: { ...planInput, layout: 'helm' } });
-    await createPlanEnvironmentsAction({ config: config() }).handler(ctx as any);
-    expect(ctx.output).toHaveBeenCalledWith('pathTemplate', 'charts/payment/values-{env}.yaml');
-    expect(ctx.output).toHaveBeenCalledWith('environmentNames', ['dev', 'staging', 'prod']);
+    const ctx = createMockActionContext({
+      input: { ...planInput, layout: 'helm' },
+    });
+    await createPlanEnvironmentsAction({ config: config() }).handler(
+      ctx as any,
+    );
+    expect(ctx.output).toHaveBeenCalledWith(
+      'pathTemplate',
+      'charts/payment/values-{env}.yaml',
+    );
+    expect(ctx.output).toHaveBeenCalledWith('environmentNames', [
+      'dev',
+      'staging',
+      'prod',
+    ]);
   });
 
   it.each([
-    [{ service: 'Payment_Service' }, 'service name "Payment_Service" must be a Kubernetes DNS-1123 label'],
-    [{ imageRepository: 'ghcr.io/acme/payment:1.0' }, 'image repository "ghcr.io/acme/payment:1.0" is not a valid image name'],
+    [
+      { service: 'Payment_Service' },
+      'service name "Payment_Service" must be a Kubernetes DNS-1123 label',
+    ],
+    [
+      { imageRepository: 'ghcr.io/acme/payment:1.0' },
+      'image repository "ghcr.io/acme/payment:1.0" is not a valid image name',
+    ],
     [{ initialTag: '-bad' }, 'image tag "-bad" is not valid'],
-    [{ repository: 'nope' }, 'repository "nope" is not in promotions.repositories'],
+    [
+      { repository: 'nope' },
+      'repository "nope" is not in promotions.repositories',
+    ],
     [{ pipeline: 'nope' }, 'pipeline "nope" is not in promotions.pipelines'],
-    [{ overrides: [{ name: 'qa' }] }, 'environment "qa" is not in pipeline "default"'],
-    [{ overrides: [{ name: 'prod', memoryLimit: 'lots' }] }, 'memory limit of prod "lots" is not a memory quantity'],
-    [{ namespacePattern: '{service}_{env}' }, 'namespace of dev "payment_dev" must be a Kubernetes DNS-1123 label'],
-    [{ defaultCluster: 'http://cluster' }, 'default cluster "http://cluster" must be an https URL'],
+    [
+      { overrides: [{ name: 'qa' }] },
+      'environment "qa" is not in pipeline "default"',
+    ],
+    [
+      { overrides: [{ name: 'prod', memoryLimit: 'lots' }] },
+      'memory limit of prod "lots" is not a memory quantity',
+    ],
+    [
+      { namespacePattern: '{service}_{env}' },
+      'namespace of dev "payment_dev" must be a Kubernetes DNS-1123 label',
+    ],
+    [
+      { defaultCluster: 'http://cluster' },
+      'default cluster "http://cluster" must be an https URL',
+    ],
   ])('refuses %j before anything is written', async (change, message) => {
     const ctx = createMockActionContext({ input: { ...planInput, ...change } });
-    await expect(createPlanEnvironmentsAction({ config: config() }).handler(ctx as any)).rejects.toThrow(message);
+    await expect(
+      createPlanEnvironmentsAction({ config: config() }).handler(ctx as any),
+    ).rejects.toThrow(message);
     expect(ctx.output).not.toHaveBeenCalled();
   });
 });
@@ -114,13 +189,18 @@ describe('promotions:validate-layout', () => {
     'svc/base/kustomization.yaml': 'resources: [deployment.yaml]\n',
     'svc/base/deployment.yaml':
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: svc }\nspec:\n  template:\n    spec:\n      containers: [{ name: svc, image: "ghcr.io/acme/svc:0.0.1" }]\n',
-    'svc/overlays/dev/kustomization.yaml': 'resources: [../../base]\nimages: [{ name: ghcr.io/acme/svc, newTag: "1.0.0" }]\n',
+    'svc/overlays/dev/kustomization.yaml':
+      'resources: [../../base]\nimages: [{ name: ghcr.io/acme/svc, newTag: "1.0.0" }]\n',
   };
 
   it('resolves every environment to the expected version', async () => {
     const ctx = createMockActionContext({
       workspacePath: workspace(base),
-      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], expectedVersion: '1.0.0' },
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev'],
+        expectedVersion: '1.0.0',
+      },
     });
     await createValidateLayoutAction().handler(ctx as any);
     expect(ctx.output).toHaveBeenCalledWith('versions', { dev: '1.0.0' });
@@ -128,10 +208,18 @@ describe('promotions:validate-layout', () => {
 
   it('names the environment and the file that cannot be resolved', async () => {
     const ctx = createMockActionContext({
-      workspacePath: workspace({ ...base, 'svc/overlays/prod/kustomization.yaml': 'resources: [../../bse]\n' }),
-      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev', 'prod'] },
+      workspacePath: workspace({
+        ...base,
+        'svc/overlays/prod/kustomization.yaml': 'resources: [../../bse]\n',
+      }),
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev', 'prod'],
+      },
     });
-    await expect(createValidateLayoutAction().handler(ctx as any)).rejects.toThrow(
+    await expect(
+      createValidateLayoutAction().handler(ctx as any),
+    ).rejects.toThrow(
       'Environment "prod" cannot be resolved: svc/overlays/prod/kustomization.yaml: resource "../../bse" not found',
     );
   });
@@ -139,9 +227,15 @@ describe('promotions:validate-layout', () => {
   it('fails when an environment does not deploy the expected version', async () => {
     const ctx = createMockActionContext({
       workspacePath: workspace(base),
-      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], expectedVersion: '2.0.0' },
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev'],
+        expectedVersion: '2.0.0',
+      },
     });
-    await expect(createValidateLayoutAction().handler(ctx as any)).rejects.toThrow(
+    await expect(
+      createValidateLayoutAction().handler(ctx as any),
+    ).rejects.toThrow(
       'Environment "dev" resolves to version 1.0.0 in svc/overlays/dev, not 2.0.0',
     );
   });
@@ -152,15 +246,31 @@ describe('promotions:validate-layout', () => {
         .map(p => `          - { env: dev, path: ${p} }\n`)
         .join('')}`;
     const good = createMockActionContext({
-      workspacePath: workspace({ ...base, 'argocd/svc.yaml': appSet(['svc/overlays/dev']) }),
-      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], applicationSet: 'argocd/svc.yaml' },
+      workspacePath: workspace({
+        ...base,
+        'argocd/svc.yaml': appSet(['svc/overlays/dev']),
+      }),
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev'],
+        applicationSet: 'argocd/svc.yaml',
+      },
     });
     await createValidateLayoutAction().handler(good as any);
     const bad = createMockActionContext({
-      workspacePath: workspace({ ...base, 'argocd/svc.yaml': appSet(['svc/overlays/qa', 'svc/overlays/dev']) }),
-      input: { pathTemplate: 'svc/overlays/{env}', environments: ['dev'], applicationSet: 'argocd/svc.yaml' },
+      workspacePath: workspace({
+        ...base,
+        'argocd/svc.yaml': appSet(['svc/overlays/qa', 'svc/overlays/dev']),
+      }),
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev'],
+        applicationSet: 'argocd/svc.yaml',
+      },
     });
-    await expect(createValidateLayoutAction().handler(bad as any)).rejects.toThrow(
+    await expect(
+      createValidateLayoutAction().handler(bad as any),
+    ).rejects.toThrow(
       'The ApplicationSet is not valid: the ApplicationSet generates 2 Applications for 1 environments',
     );
   });
@@ -169,24 +279,43 @@ describe('promotions:validate-layout', () => {
 describe('promotions:publish-git', () => {
   it('commits the workspace on a new branch of the repository and pushes it', async () => {
     const { dir, git } = testGitRepository();
-    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
     fs.mkdirSync(path.join(workspacePath, 'payment/base'), { recursive: true });
-    fs.writeFileSync(path.join(workspacePath, 'payment/base/kustomization.yaml'), 'resources: []\n');
+    fs.writeFileSync(
+      path.join(workspacePath, 'payment/base/kustomization.yaml'),
+      'resources: []\n',
+    );
     const ctx = createMockActionContext({
       workspacePath,
-      input: { repository: 'gitops', branch: 'scaffold/payment', message: 'Add payment' },
+      input: {
+        repository: 'gitops',
+        branch: 'scaffold/payment',
+        message: 'Add payment',
+      },
     });
     await createPublishGitAction({ config: config(dir) }).handler(ctx as any);
-    expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe('Add payment');
-    expect(git('show', 'scaffold/payment:payment/base/kustomization.yaml')).toBe('resources: []');
+    expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe(
+      'Add payment',
+    );
+    expect(
+      git('show', 'scaffold/payment:payment/base/kustomization.yaml'),
+    ).toBe('resources: []');
     expect(git('show', 'scaffold/payment:README.md')).toBe('# GitOps');
     expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
     const again = createMockActionContext({
       workspacePath,
-      input: { repository: 'gitops', branch: 'scaffold/payment', message: 'Add payment' },
+      input: {
+        repository: 'gitops',
+        branch: 'scaffold/payment',
+        message: 'Add payment',
+      },
     });
-    await expect(createPublishGitAction({ config: config(dir) }).handler(again as any)).rejects.toThrow(
+    await expect(
+      createPublishGitAction({ config: config(dir) }).handler(again as any),
+    ).rejects.toThrow(
       'branch "scaffold/payment" already exists in repository gitops',
     );
   });
@@ -196,42 +325,72 @@ describe('promotions:publish-git', () => {
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
     fs.symlinkSync(outside, path.join(dir, 'payment'));
     git('add', '-A');
-    git('-c', 'user.name=A', '-c', 'user.email=a@example.com', 'commit', '-qm', 'link');
-    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    git(
+      '-c',
+      'user.name=A',
+      '-c',
+      'user.email=a@example.com',
+      'commit',
+      '-qm',
+      'link',
+    );
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
     fs.mkdirSync(path.join(workspacePath, 'payment'));
     fs.writeFileSync(path.join(workspacePath, 'payment/evil.yaml'), 'x\n');
-    const ctx = createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: 'scaffold/p', message: 'm' } });
-    await expect(createPublishGitAction({ config: config(dir) }).handler(ctx as any)).rejects.toThrow(
-      'the repository has a symbolic link at payment',
-    );
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: { repository: 'gitops', branch: 'scaffold/p', message: 'm' },
+    });
+    await expect(
+      createPublishGitAction({ config: config(dir) }).handler(ctx as any),
+    ).rejects.toThrow('the repository has a symbolic link at payment');
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
   it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
     const { dir, git } = testGitRepository();
-    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
     fs.writeFileSync(path.join(workspacePath, 'a.txt'), 'a\n');
     const action = createPublishGitAction({ config: config(dir) });
     await action.handler(
       // The mock context does not carry isDryRun over, so it is set on the context it returns.
       {
-        ...createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: 'scaffold/a', message: 'm' } }),
+        ...createMockActionContext({
+          workspacePath,
+          input: { repository: 'gitops', branch: 'scaffold/a', message: 'm' },
+        }),
         isDryRun: true,
       } as any,
     );
     expect(git('branch', '--list', 'scaffold/a')).toBe('');
     await expect(
-      action.handler(createMockActionContext({ workspacePath, input: { repository: 'hub', branch: 'b', message: 'm' } }) as any),
+      action.handler(
+        createMockActionContext({
+          workspacePath,
+          input: { repository: 'hub', branch: 'b', message: 'm' },
+        }) as any,
+      ),
     ).rejects.toThrow('uses provider github');
     await expect(
-      action.handler(createMockActionContext({ workspacePath, input: { repository: 'gitops', branch: '--force', message: 'm' } }) as any),
+      action.handler(
+        createMockActionContext({
+          workspacePath,
+          input: { repository: 'gitops', branch: '--force', message: 'm' },
+        }) as any,
+      ),
     ).rejects.toThrow('"--force" is not a valid branch name');
   });
 });
 
 describe('promotions:register-entity', () => {
   function generated() {
-    const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
     fs.mkdirSync(path.join(workspacePath, 'cart'));
     fs.writeFileSync(
       path.join(workspacePath, 'cart/catalog-info.yaml'),
@@ -241,27 +400,69 @@ describe('promotions:register-entity', () => {
   }
 
   it.each([
-    ['hub', { type: 'url', target: 'https://github.com/acme/gitops/blob/scaffold/cart/cart/catalog-info.yaml' }],
-    ['gitops', { type: 'gitops-promotions', target: 'gitops:scaffold/cart:cart/catalog-info.yaml' }],
-  ])('registers the catalog file of a %s repository from its branch', async (repository, location) => {
-    const catalog = catalogServiceMock.mock({ addLocation: jest.fn().mockResolvedValue({}) });
-    const ctx = createMockActionContext({
-      workspacePath: generated(),
-      input: { repository, branch: 'scaffold/cart', path: 'cart/catalog-info.yaml' },
-    });
-    await createRegisterEntityAction({ config: config(), catalog }).handler(ctx as any);
-    expect(catalog.addLocation).toHaveBeenCalledWith(location, expect.anything());
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'component:default/cart');
-  });
+    [
+      'hub',
+      {
+        type: 'url',
+        target:
+          'https://github.com/acme/gitops/blob/scaffold/cart/cart/catalog-info.yaml',
+      },
+    ],
+    [
+      'gitops',
+      {
+        type: 'gitops-promotions',
+        target: 'gitops:scaffold/cart:cart/catalog-info.yaml',
+      },
+    ],
+  ])(
+    'registers the catalog file of a %s repository from its branch',
+    async (repository, location) => {
+      const catalog = catalogServiceMock.mock({
+        addLocation: jest.fn().mockResolvedValue({}),
+      });
+      const ctx = createMockActionContext({
+        workspacePath: generated(),
+        input: {
+          repository,
+          branch: 'scaffold/cart',
+          path: 'cart/catalog-info.yaml',
+        },
+      });
+      await createRegisterEntityAction({ config: config(), catalog }).handler(
+        ctx as any,
+      );
+      expect(catalog.addLocation).toHaveBeenCalledWith(
+        location,
+        expect.anything(),
+      );
+      expect(ctx.output).toHaveBeenCalledWith(
+        'entityRef',
+        'component:default/cart',
+      );
+    },
+  );
 
   it('registers nothing on a dry run and refuses paths outside the repository', async () => {
     const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });
     const action = createRegisterEntityAction({ config: config(), catalog });
-    const input = { repository: 'gitops', branch: 'scaffold/cart', path: 'cart/catalog-info.yaml' };
-    await action.handler({ ...createMockActionContext({ workspacePath: generated(), input }), isDryRun: true } as any);
+    const input = {
+      repository: 'gitops',
+      branch: 'scaffold/cart',
+      path: 'cart/catalog-info.yaml',
+    };
+    await action.handler({
+      ...createMockActionContext({ workspacePath: generated(), input }),
+      isDryRun: true,
+    } as any);
     expect(catalog.addLocation).not.toHaveBeenCalled();
     await expect(
-      action.handler(createMockActionContext({ workspacePath: generated(), input: { ...input, path: '../x.yaml' } }) as any),
+      action.handler(
+        createMockActionContext({
+          workspacePath: generated(),
+          input: { ...input, path: '../x.yaml' },
+        }) as any,
+      ),
     ).rejects.toThrow('path "../x.yaml" is outside the repository');
   });
 });

@@ -29,7 +29,9 @@ function scaffolderRepoUrl(provider: string, url: string): string {
   if (provider !== 'github') return '';
   const { host, pathname } = new URL(url);
   const [owner, repo] = pathname.replace(/^\/|\.git$|\/$/g, '').split('/');
-  return `${host}?owner=${encodeURIComponent(owner)}&repo=${encodeURIComponent(repo)}`;
+  return `${host}?owner=${encodeURIComponent(owner)}&repo=${encodeURIComponent(
+    repo,
+  )}`;
 }
 
 /**
@@ -37,7 +39,9 @@ function scaffolderRepoUrl(provider: string, url: string): string {
  * environments (with the form's per-environment settings), checks every name, and says where
  * each file goes. Nothing is written, so a mistake stops the task before anything exists.
  */
-export function createPlanEnvironmentsAction(options: { config: PromotionsConfig }) {
+export function createPlanEnvironmentsAction(options: {
+  config: PromotionsConfig;
+}) {
   return createTemplateAction({
     id: 'promotions:plan-environments',
     description:
@@ -64,15 +68,37 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
     schema: {
       input: {
         service: z => z.string().describe('Service name (DNS-1123 label)'),
-        imageRepository: z => z.string().describe('Container image repository, without tag'),
-        initialTag: z => z.string().describe('Image tag every environment starts with'),
-        layout: z => z.enum(['kustomize', 'helm']).describe('Kustomize base and overlays, or Helm values per environment'),
-        repository: z => z.string().describe('GitOps repository id from promotions.repositories'),
-        pipeline: z => z.string().default('default').describe('Pipeline name from promotions.pipelines'),
+        imageRepository: z =>
+          z.string().describe('Container image repository, without tag'),
+        initialTag: z =>
+          z.string().describe('Image tag every environment starts with'),
+        layout: z =>
+          z
+            .enum(['kustomize', 'helm'])
+            .describe(
+              'Kustomize base and overlays, or Helm values per environment',
+            ),
+        repository: z =>
+          z
+            .string()
+            .describe('GitOps repository id from promotions.repositories'),
+        pipeline: z =>
+          z
+            .string()
+            .default('default')
+            .describe('Pipeline name from promotions.pipelines'),
         namespacePattern: z =>
-          z.string().default('{service}-{env}').describe('Namespace of each environment; {service} and {env} are replaced'),
+          z
+            .string()
+            .default('{service}-{env}')
+            .describe(
+              'Namespace of each environment; {service} and {env} are replaced',
+            ),
         defaultCluster: z =>
-          z.string().default('https://kubernetes.default.svc').describe('Destination cluster of environments without their own'),
+          z
+            .string()
+            .default('https://kubernetes.default.svc')
+            .describe('Destination cluster of environments without their own'),
         defaults: z =>
           z
             .object({
@@ -102,22 +128,34 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
             .describe('Per-environment settings, by environment name'),
       },
       output: {
-        environments: z => z.array(z.any()).describe('The planned environments, in promotion order'),
+        environments: z =>
+          z
+            .array(z.any())
+            .describe('The planned environments, in promotion order'),
         environmentNames: z => z.array(z.string()),
         provider: z => z.string().describe('git or github'),
         repositoryUrl: z => z.string().describe('URL of the GitOps repository'),
         repoUrl: z =>
-          z.string().describe('The repository in the scaffolder\'s repoUrl form (host?owner=&repo=), for github repositories'),
+          z
+            .string()
+            .describe(
+              "The repository in the scaffolder's repoUrl form (host?owner=&repo=), for github repositories",
+            ),
         branch: z => z.string().describe('Branch environments are read from'),
-        pathTemplate: z => z.string().describe('Value of the gitops-promotions/path annotation'),
-        serviceDirectory: z => z.string().describe('Directory of the service in the GitOps repository'),
+        pathTemplate: z =>
+          z.string().describe('Value of the gitops-promotions/path annotation'),
+        serviceDirectory: z =>
+          z
+            .string()
+            .describe('Directory of the service in the GitOps repository'),
         pipeline: z => z.string(),
       },
     },
     async handler(ctx) {
       const input = ctx.input;
       const problems: string[] = [];
-      const check = (problem: string | undefined) => problem && problems.push(problem);
+      const check = (problem: string | undefined) =>
+        problem && problems.push(problem);
 
       check(dnsLabelProblem('service name', input.service));
       check(imageRepositoryProblem(input.imageRepository));
@@ -126,41 +164,89 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
       const repository = options.config.repositories.get(input.repository);
       if (!repository) {
         problems.push(
-          `repository "${input.repository}" is not in promotions.repositories (configured: ${[...options.config.repositories.keys()].join(', ') || 'none'})`,
+          `repository "${
+            input.repository
+          }" is not in promotions.repositories (configured: ${
+            [...options.config.repositories.keys()].join(', ') || 'none'
+          })`,
         );
       }
       const pipeline = options.config.pipelines.get(input.pipeline);
       if (!pipeline) {
         problems.push(
-          `pipeline "${input.pipeline}" is not in promotions.pipelines (configured: ${[...options.config.pipelines.keys()].join(', ')})`,
+          `pipeline "${
+            input.pipeline
+          }" is not in promotions.pipelines (configured: ${[
+            ...options.config.pipelines.keys(),
+          ].join(', ')})`,
         );
       }
       const names = new Set(pipeline?.map(env => env.name));
       for (const override of input.overrides) {
         if (pipeline && !names.has(override.name)) {
-          problems.push(`environment "${override.name}" is not in pipeline "${input.pipeline}" (${[...names].join(', ')})`);
+          problems.push(
+            `environment "${override.name}" is not in pipeline "${
+              input.pipeline
+            }" (${[...names].join(', ')})`,
+          );
         }
       }
       if (problems.length > 0 || !repository || !pipeline) {
-        throw new InputError(`The service cannot be created: ${problems.join('; ')}`);
+        throw new InputError(
+          `The service cannot be created: ${problems.join('; ')}`,
+        );
       }
 
       const required = new Set(pipeline.flatMap(env => env.requires));
-      const serviceDirectory = input.layout === 'helm' ? `charts/${input.service}` : input.service;
+      const serviceDirectory =
+        input.layout === 'helm' ? `charts/${input.service}` : input.service;
       const pathTemplate =
-        input.layout === 'helm' ? `${serviceDirectory}/values-{env}.yaml` : `${serviceDirectory}/overlays/{env}`;
+        input.layout === 'helm'
+          ? `${serviceDirectory}/values-{env}.yaml`
+          : `${serviceDirectory}/overlays/{env}`;
 
       const environments: PlannedEnvironment[] = pipeline.map(env => {
-        const override = input.overrides.find(o => o.name === env.name) ?? { name: env.name };
-        const settings = { ...input.defaults, ...Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) };
-        const namespace = input.namespacePattern.split('{service}').join(input.service).split('{env}').join(env.name);
+        const override = input.overrides.find(o => o.name === env.name) ?? {
+          name: env.name,
+        };
+        const settings = {
+          ...input.defaults,
+          ...Object.fromEntries(
+            Object.entries(override).filter(([, v]) => v !== undefined),
+          ),
+        };
+        const namespace = input.namespacePattern
+          .split('{service}')
+          .join(input.service)
+          .split('{env}')
+          .join(env.name);
         const cluster = override.cluster ?? input.defaultCluster;
         check(dnsLabelProblem(`namespace of ${env.name}`, namespace));
         check(clusterUrlProblem(`cluster of ${env.name}`, cluster));
-        check(quantityProblem(`CPU request of ${env.name}`, settings.cpuRequest, 'cpu'));
-        check(quantityProblem(`CPU limit of ${env.name}`, settings.cpuLimit, 'cpu'));
-        check(quantityProblem(`memory request of ${env.name}`, settings.memoryRequest, 'memory'));
-        check(quantityProblem(`memory limit of ${env.name}`, settings.memoryLimit, 'memory'));
+        check(
+          quantityProblem(
+            `CPU request of ${env.name}`,
+            settings.cpuRequest,
+            'cpu',
+          ),
+        );
+        check(
+          quantityProblem(`CPU limit of ${env.name}`, settings.cpuLimit, 'cpu'),
+        );
+        check(
+          quantityProblem(
+            `memory request of ${env.name}`,
+            settings.memoryRequest,
+            'memory',
+          ),
+        );
+        check(
+          quantityProblem(
+            `memory limit of ${env.name}`,
+            settings.memoryLimit,
+            'memory',
+          ),
+        );
         // Environments at the end of a pipeline are production: they sync when a person says so.
         const production = pipeline.length > 1 && !required.has(env.name);
         return {
@@ -178,19 +264,31 @@ export function createPlanEnvironmentsAction(options: { config: PromotionsConfig
         };
       });
       if (problems.length > 0) {
-        throw new InputError(`The service cannot be created: ${problems.join('; ')}`);
+        throw new InputError(
+          `The service cannot be created: ${problems.join('; ')}`,
+        );
       }
 
       ctx.logger.info(
-        `Planned ${environments.length} environments of ${input.service}: ${environments
-          .map(e => `${e.name} (${e.autoSync ? 'automated sync' : 'manual sync'})`)
+        `Planned ${environments.length} environments of ${
+          input.service
+        }: ${environments
+          .map(
+            e => `${e.name} (${e.autoSync ? 'automated sync' : 'manual sync'})`,
+          )
           .join(', ')}`,
       );
       ctx.output('environments', environments as any);
-      ctx.output('environmentNames', environments.map(e => e.name));
+      ctx.output(
+        'environmentNames',
+        environments.map(e => e.name),
+      );
       ctx.output('provider', repository.provider);
       ctx.output('repositoryUrl', repository.url);
-      ctx.output('repoUrl', scaffolderRepoUrl(repository.provider, repository.url));
+      ctx.output(
+        'repoUrl',
+        scaffolderRepoUrl(repository.provider, repository.url),
+      );
       ctx.output('branch', repository.branch);
       ctx.output('pathTemplate', pathTemplate);
       ctx.output('serviceDirectory', serviceDirectory);

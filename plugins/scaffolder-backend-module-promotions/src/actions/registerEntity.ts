@@ -21,7 +21,8 @@ export function createRegisterEntityAction(options: {
 }) {
   return createTemplateAction({
     id: 'promotions:register-entity',
-    description: 'Registers a catalog file published to a branch of a promotions GitOps repository',
+    description:
+      'Registers a catalog file published to a branch of a promotions GitOps repository',
     supportsDryRun: true,
     examples: [
       {
@@ -38,37 +39,69 @@ export function createRegisterEntityAction(options: {
     ],
     schema: {
       input: {
-        repository: z => z.string().describe('GitOps repository id from promotions.repositories'),
-        branch: z => z.string().describe('Branch the catalog file was published to'),
-        path: z => z.string().describe('Path of the catalog file in the repository (and the workspace)'),
+        repository: z =>
+          z
+            .string()
+            .describe('GitOps repository id from promotions.repositories'),
+        branch: z =>
+          z.string().describe('Branch the catalog file was published to'),
+        path: z =>
+          z
+            .string()
+            .describe(
+              'Path of the catalog file in the repository (and the workspace)',
+            ),
       },
       output: {
-        entityRef: z => z.string().describe('Reference of the registered entity'),
+        entityRef: z =>
+          z.string().describe('Reference of the registered entity'),
         location: z => z.string().describe('Registered location target'),
       },
     },
     async handler(ctx) {
       const { branch } = ctx.input;
       const repository = options.config.repositories.get(ctx.input.repository);
-      if (!repository) throw new InputError(`repository "${ctx.input.repository}" is not in promotions.repositories`);
+      if (!repository)
+        throw new InputError(
+          `repository "${ctx.input.repository}" is not in promotions.repositories`,
+        );
       const relative = path.posix.normalize(ctx.input.path);
       if (relative.startsWith('..') || path.posix.isAbsolute(relative)) {
-        throw new InputError(`path "${ctx.input.path}" is outside the repository`);
+        throw new InputError(
+          `path "${ctx.input.path}" is outside the repository`,
+        );
       }
-      const generated = await fs.readFile(path.join(ctx.workspacePath, relative), 'utf8').catch(() => {
-        throw new InputError(`${relative} was not generated in the workspace`);
-      });
+      const generated = await fs
+        .readFile(path.join(ctx.workspacePath, relative), 'utf8')
+        .catch(() => {
+          throw new InputError(
+            `${relative} was not generated in the workspace`,
+          );
+        });
       const entity = parse(generated, { maxAliasCount: 100 });
       const entityRef = stringifyEntityRef(entity);
 
       const location =
         repository.provider === 'github'
-          ? { type: 'url', target: `${repository.url.replace(/\/$/, '')}/blob/${branch}/${relative}` }
-          : { type: GITOPS_LOCATION_TYPE, target: `${repository.id}:${branch}:${relative}` };
+          ? {
+              type: 'url',
+              target: `${repository.url.replace(
+                /\/$/,
+                '',
+              )}/blob/${branch}/${relative}`,
+            }
+          : {
+              type: GITOPS_LOCATION_TYPE,
+              target: `${repository.id}:${branch}:${relative}`,
+            };
       if (ctx.isDryRun) {
-        ctx.logger.info(`Dry run: would register ${location.type} ${location.target}`);
+        ctx.logger.info(
+          `Dry run: would register ${location.type} ${location.target}`,
+        );
       } else {
-        await options.catalog.addLocation(location, { credentials: await ctx.getInitiatorCredentials() });
+        await options.catalog.addLocation(location, {
+          credentials: await ctx.getInitiatorCredentials(),
+        });
         ctx.logger.info(`Registered ${entityRef} from ${location.target}`);
       }
       ctx.output('entityRef', entityRef);

@@ -2,29 +2,47 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { directorySnapshot, resolveEnvironment } from '@gitops-promotions/plugin-promotions-backend';
-import { environmentPath, pathTemplateProblem } from '@gitops-promotions/plugin-promotions-common';
+import {
+  directorySnapshot,
+  resolveEnvironment,
+} from '@gitops-promotions/plugin-promotions-backend';
+import {
+  environmentPath,
+  pathTemplateProblem,
+} from '@gitops-promotions/plugin-promotions-common';
 import { parseAllDocuments } from 'yaml';
 
 /** Reads the list generator of an ApplicationSet and checks each element against the layout. */
-async function applicationSetProblems(file: string, environments: Map<string, string>): Promise<string[]> {
+async function applicationSetProblems(
+  file: string,
+  environments: Map<string, string>,
+): Promise<string[]> {
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return [`${path.basename(file)} was not generated`];
-  const documents = parseAllDocuments(text).map(d => d.toJS({ maxAliasCount: 100 }));
+  const documents = parseAllDocuments(text).map(d =>
+    d.toJS({ maxAliasCount: 100 }),
+  );
   const appSet = documents.find(d => d?.kind === 'ApplicationSet');
   if (!appSet) return [`${path.basename(file)} holds no ApplicationSet`];
   const elements: Array<Record<string, unknown>> =
     appSet.spec?.generators?.find((g: any) => g.list)?.list?.elements ?? [];
   const problems: string[] = [];
   if (elements.length !== environments.size) {
-    problems.push(`the ApplicationSet generates ${elements.length} Applications for ${environments.size} environments`);
+    problems.push(
+      `the ApplicationSet generates ${elements.length} Applications for ${environments.size} environments`,
+    );
   }
   for (const element of elements) {
     const name = String(element.env ?? element.name);
     const expected = environments.get(name);
-    if (!expected) problems.push(`the ApplicationSet has an element for unknown environment "${name}"`);
+    if (!expected)
+      problems.push(
+        `the ApplicationSet has an element for unknown environment "${name}"`,
+      );
     else if (element.path !== expected) {
-      problems.push(`the ApplicationSet points ${name} at "${element.path}", not "${expected}"`);
+      problems.push(
+        `the ApplicationSet points ${name} at "${element.path}", not "${expected}"`,
+      );
     }
   }
   return problems;
@@ -42,7 +60,8 @@ export function createValidateLayoutAction() {
     supportsDryRun: true,
     examples: [
       {
-        description: 'Check that every overlay of a new service deploys its initial tag',
+        description:
+          'Check that every overlay of a new service deploys its initial tag',
         example: `steps:
   - id: validate
     action: promotions:validate-layout
@@ -56,15 +75,39 @@ export function createValidateLayoutAction() {
     ],
     schema: {
       input: {
-        pathTemplate: z => z.string().describe('Path of each environment, with {env}, relative to the workspace'),
-        environments: z => z.array(z.string()).min(1).describe('Environment names'),
-        expectedVersion: z => z.string().optional().describe('Version every environment must resolve to'),
-        image: z => z.string().optional().describe('Which image is the version when there are several'),
-        versionKey: z => z.string().optional().describe('Helm key path of the version'),
-        applicationSet: z => z.string().optional().describe('Workspace path of the generated ApplicationSet to check'),
+        pathTemplate: z =>
+          z
+            .string()
+            .describe(
+              'Path of each environment, with {env}, relative to the workspace',
+            ),
+        environments: z =>
+          z.array(z.string()).min(1).describe('Environment names'),
+        expectedVersion: z =>
+          z
+            .string()
+            .optional()
+            .describe('Version every environment must resolve to'),
+        image: z =>
+          z
+            .string()
+            .optional()
+            .describe('Which image is the version when there are several'),
+        versionKey: z =>
+          z.string().optional().describe('Helm key path of the version'),
+        applicationSet: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'Workspace path of the generated ApplicationSet to check',
+            ),
       },
       output: {
-        versions: z => z.record(z.string(), z.string().nullable()).describe('Resolved version per environment'),
+        versions: z =>
+          z
+            .record(z.string(), z.string().nullable())
+            .describe('Resolved version per environment'),
       },
     },
     async handler(ctx) {
@@ -84,23 +127,43 @@ export function createValidateLayoutAction() {
             versionKey: ctx.input.versionKey,
           });
         } catch (error) {
-          throw new InputError(`Environment "${environment}" cannot be resolved: ${(error as Error).message}`);
+          throw new InputError(
+            `Environment "${environment}" cannot be resolved: ${
+              (error as Error).message
+            }`,
+          );
         }
         if (expectedVersion && resolved.version !== expectedVersion) {
           throw new InputError(
-            `Environment "${environment}" resolves to version ${resolved.version ?? '(none)'} in ${envPath}, not ${expectedVersion}`,
+            `Environment "${environment}" resolves to version ${
+              resolved.version ?? '(none)'
+            } in ${envPath}, not ${expectedVersion}`,
           );
         }
         versions[environment] = resolved.version;
-        ctx.logger.info(`${environment}: ${envPath} deploys ${resolved.images.map(i => `${i.name}:${i.tag}`).join(', ')}`);
+        ctx.logger.info(
+          `${environment}: ${envPath} deploys ${resolved.images
+            .map(i => `${i.name}:${i.tag}`)
+            .join(', ')}`,
+        );
       }
       if (ctx.input.applicationSet) {
-        const appSetPath = path.resolve(ctx.workspacePath, ctx.input.applicationSet);
-        if (!appSetPath.startsWith(path.resolve(ctx.workspacePath) + path.sep)) {
-          throw new InputError(`applicationSet "${ctx.input.applicationSet}" is outside the workspace`);
+        const appSetPath = path.resolve(
+          ctx.workspacePath,
+          ctx.input.applicationSet,
+        );
+        if (
+          !appSetPath.startsWith(path.resolve(ctx.workspacePath) + path.sep)
+        ) {
+          throw new InputError(
+            `applicationSet "${ctx.input.applicationSet}" is outside the workspace`,
+          );
         }
         const problems = await applicationSetProblems(appSetPath, paths);
-        if (problems.length > 0) throw new InputError(`The ApplicationSet is not valid: ${problems.join('; ')}`);
+        if (problems.length > 0)
+          throw new InputError(
+            `The ApplicationSet is not valid: ${problems.join('; ')}`,
+          );
       }
       ctx.output('versions', versions);
     },
