@@ -5,7 +5,10 @@ import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { parseEntityYaml } from '@backstage/plugin-catalog-node';
-import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import {
+  gitRepositoryProvider,
+  RepositoryRegistry,
+} from '@gitops-promotions/plugin-promotions-node';
 import { GitOpsLocationProcessor } from './GitOpsLocationProcessor';
 
 function repositoryWithBranch() {
@@ -64,34 +67,63 @@ async function read(
 describe('GitOpsLocationProcessor', () => {
   const dir = repositoryWithBranch();
   const processor = new GitOpsLocationProcessor({
-    config: readPromotionsConfig(
-      new ConfigReader({
+    repositories: new RepositoryRegistry({
+      rootConfig: new ConfigReader({
+        backend: {
+          workingDirectory: fs.mkdtempSync(
+            path.join(os.tmpdir(), 'catalog-cache-'),
+          ),
+        },
         promotions: {
           repositories: [
             { id: 'gitops', provider: 'git', url: dir },
-            {
-              id: 'hub',
-              provider: 'github',
-              url: 'https://github.com/acme/gitops',
-            },
+            { id: 'remote', provider: 'git', url: `file://${dir}` },
           ],
         },
       }),
-    ),
-    cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-cache-')),
+      logger: mockServices.logger.mock(),
+      started: Promise.resolve(),
+      providers: [gitRepositoryProvider],
+    }),
     logger: mockServices.logger.mock(),
   });
 
-  it('reads entities from a branch of a git-provider repository', async () => {
-    const { handled, results } = await read(
+  it.each(['gitops', 'remote'])(
+    'reads entities from a branch of a repository (%s)',
+    async repository => {
+      const { handled, results } = await read(
+        processor,
+        'gitops-promotions',
+        `${repository}:scaffold/cart:cart/catalog-info.yaml`,
+      );
+      expect(handled).toBe(true);
+      expect(results.map(r => [r.type, r.entity?.metadata.name])).toEqual([
+        ['entity', 'cart'],
+      ]);
+    },
+  );
+
+  it('refuses a catalog file too large to be one', async () => {
+    execFileSync('git', ['checkout', '-q', '-b', 'huge'], { cwd: dir });
+    fs.writeFileSync(
+      path.join(dir, 'huge.yaml'),
+      `# ${'x'.repeat(600 * 1024)}\n`,
+    );
+    execFileSync('git', ['add', '-A'], { cwd: dir });
+    execFileSync(
+      'git',
+      ['-c', 'user.name=A', '-c', 'user.email=a@x', 'commit', '-qm', 'huge'],
+      { cwd: dir },
+    );
+    execFileSync('git', ['checkout', '-q', 'main'], { cwd: dir });
+    const { results } = await read(
       processor,
       'gitops-promotions',
-      'gitops:scaffold/cart:cart/catalog-info.yaml',
+      'gitops:huge:huge.yaml',
     );
-    expect(handled).toBe(true);
-    expect(results.map(r => [r.type, r.entity?.metadata.name])).toEqual([
-      ['entity', 'cart'],
-    ]);
+    expect(results[0].error.message).toMatch(
+      /huge.yaml on huge of gitops is \d+ bytes, more than the 524288 allowed/,
+    );
   });
 
   it('leaves other location types to other processors', async () => {
@@ -101,7 +133,7 @@ describe('GitOpsLocationProcessor', () => {
     ).toBe(false);
   });
 
-  it('reports a missing file, an unknown repository and a non-git repository clearly', async () => {
+  it('reports a missing file, an unknown repository and a bad branch or path clearly', async () => {
     const missing = await read(
       processor,
       'gitops-promotions',
@@ -112,12 +144,15 @@ describe('GitOpsLocationProcessor', () => {
     );
     for (const target of [
       'nowhere:main:a.yaml',
-      'hub:main:a.yaml',
       'gitops:main',
+      'gitops:--upload-pack=x:a.yaml',
+      'gitops:main..x:a.yaml',
+      'gitops:main:../a.yaml',
+      'gitops:main:/etc/passwd',
     ]) {
       const bad = await read(processor, 'gitops-promotions', target);
       expect(bad.results[0].error.message).toContain(
-        'is not <git repository id>:<branch>:<path>',
+        'is not <repository id>:<branch>:<path>',
       );
     }
   });

@@ -7,12 +7,16 @@ import {
   processingResult,
 } from '@backstage/plugin-catalog-node';
 import {
-  GitRepository,
-  PromotionsConfig,
-} from '@gitops-promotions/plugin-promotions-backend';
+  isBranchName,
+  pathTemplateProblem,
+} from '@gitops-promotions/plugin-promotions-common';
+import { PromotionsRepositoriesService } from '@gitops-promotions/plugin-promotions-node';
 
 /** Location type of a file in a promotions GitOps repository: `<repository id>:<branch>:<path>`. */
 export const GITOPS_LOCATION_TYPE = 'gitops-promotions';
+
+/** Catalog files larger than this are refused rather than parsed. */
+const MAX_CATALOG_FILE_BYTES = 512 * 1024;
 
 export function gitopsLocationTarget(
   repository: string,
@@ -23,14 +27,14 @@ export function gitopsLocationTarget(
 }
 
 /**
- * Reads `gitops-promotions` locations: catalog files in repositories of the `git` provider,
+ * Reads `gitops-promotions` locations: catalog files on branches of promotions repositories,
  * which no URL reader can reach (a local path, or a Git URL outside the configured integrations).
+ * Reads go through the backend's one shared reader of each repository, and its caches.
  */
 export class GitOpsLocationProcessor implements CatalogProcessor {
   constructor(
     private readonly options: {
-      config: PromotionsConfig;
-      cacheDir: string;
+      repositories: PromotionsRepositoriesService;
       logger: LoggerService;
     },
   ) {}
@@ -48,26 +52,27 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
     if (location.type !== GITOPS_LOCATION_TYPE) return false;
     const [repositoryId, branch, ...rest] = location.target.split(':');
     const path = rest.join(':');
-    const repository = this.options.config.repositories.get(repositoryId);
-    if (!repository || repository.provider !== 'git' || !branch || !path) {
+    const repository =
+      this.options.repositories.config.repositories.get(repositoryId);
+    if (
+      !repository ||
+      !isBranchName(branch ?? '') ||
+      !path ||
+      pathTemplateProblem(`${path}/{env}`)
+    ) {
       emit(
         processingResult.inputError(
           location,
-          `"${location.target}" is not <git repository id>:<branch>:<path>`,
+          `"${location.target}" is not <repository id>:<branch>:<path>`,
         ),
       );
       return true;
     }
     try {
-      const reader = new GitRepository({
-        id: repository.id,
-        url: repository.url,
-        branch,
-        cacheDir: this.options.cacheDir,
-        logger: this.options.logger,
-      });
-      const content = await (await reader.snapshot()).readFile(path);
-      if (!content) {
+      const reader = await this.options.repositories.get(repositoryId);
+      const snapshot = await reader.snapshot(branch);
+      const file = snapshot.files.get(path);
+      if (!file) {
         if (!optional)
           emit(
             processingResult.notFoundError(
@@ -77,9 +82,22 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
           );
         return true;
       }
+      if (file.size > MAX_CATALOG_FILE_BYTES) {
+        emit(
+          processingResult.inputError(
+            location,
+            `${path} on ${branch} of ${repositoryId} is ${file.size} bytes, more than the ${MAX_CATALOG_FILE_BYTES} allowed`,
+          ),
+        );
+        return true;
+      }
+      const content = (await snapshot.readFile(path))!;
       for await (const result of parser({ data: content, location }))
         emit(result);
     } catch (error) {
+      this.options.logger.warn(
+        `Could not read ${location.target}: ${(error as Error).message}`,
+      );
       emit(
         processingResult.generalError(
           location,

@@ -1,5 +1,3 @@
-import os from 'node:os';
-import path from 'node:path';
 import {
   coreServices,
   createBackendModule,
@@ -8,13 +6,13 @@ import {
   catalogLocationsExtensionPoint,
   catalogProcessingExtensionPoint,
 } from '@backstage/plugin-catalog-node';
-import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-promotions-node';
 import {
   GITOPS_LOCATION_TYPE,
   GitOpsLocationProcessor,
 } from './GitOpsLocationProcessor';
 
-/** Lets the catalog read entities from promotions repositories of the `git` provider. */
+/** Lets the catalog read entities from branches of promotions repositories. */
 export const catalogModulePromotions = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'promotions',
@@ -23,21 +21,12 @@ export const catalogModulePromotions = createBackendModule({
       deps: {
         processing: catalogProcessingExtensionPoint,
         locations: catalogLocationsExtensionPoint,
-        rootConfig: coreServices.rootConfig,
+        repositories: promotionsRepositoriesServiceRef,
         logger: coreServices.logger,
       },
-      async init({ processing, locations, rootConfig, logger }) {
-        const cacheDir = path.join(
-          rootConfig.getOptionalString('backend.workingDirectory') ??
-            os.tmpdir(),
-          'backstage-promotions-catalog',
-        );
+      async init({ processing, locations, repositories, logger }) {
         processing.addProcessor(
-          new GitOpsLocationProcessor({
-            config: readPromotionsConfig(rootConfig),
-            cacheDir,
-            logger,
-          }),
+          new GitOpsLocationProcessor({ repositories, logger }),
         );
         locations.setAllowedLocationTypes(['url', GITOPS_LOCATION_TYPE]);
       },

@@ -9,11 +9,12 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
-import { appendCommit, createGitFixture } from './testing/gitFixture';
 import {
+  appendCommit,
+  createGitFixture,
   shopHistory as history,
   shopOverlay as overlay,
-} from './testing/shopFixture';
+} from '@gitops-promotions/plugin-promotions-node/testUtils';
 
 const component = (
   name: string,
@@ -74,7 +75,7 @@ describe.each(databases.eachSupportedId())(
           }),
         ],
       });
-      const refresh = () => scheduler.triggerTask('promotions-refresh');
+      const refresh = () => scheduler.triggerTask('promotions-refresh:gitops');
       const get = (name: string) =>
         request(server).get(
           `/api/promotions/v1/entities/component/default/${name}`,
@@ -211,8 +212,8 @@ describe.each(databases.eachSupportedId())(
       expect(stale.status).toBe(200);
       expect(stale.body.environments).toEqual(known.body.environments);
       expect(stale.body.asOf).toBe(known.body.asOf);
-      expect(stale.body.error.message).toContain(
-        'Could not read repository gitops',
+      expect(stale.body.error.message).toBe(
+        'Repository gitops could not be read: Repository gitops does not exist or is not readable',
       );
     });
 
@@ -222,8 +223,10 @@ describe.each(databases.eachSupportedId())(
       const res = await get('shop');
       expect(res.status).toBe(503);
       expect(res.body.error.message).toBe(
-        'Could not read repository gitops: Repository gitops: /nonexistent/gitops does not exist',
+        'Repository gitops could not be read: Repository gitops does not exist or is not readable',
       );
+      // Local paths stay in the log.
+      expect(JSON.stringify(res.body)).not.toContain('/nonexistent');
     });
 
     it('answers 404 for an unknown entity and 400 with the reason for bad annotations', async () => {

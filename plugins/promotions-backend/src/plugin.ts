@@ -3,21 +3,43 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { readPromotionsConfig } from './config';
-import { createRepositories } from './repository';
+import {
+  GitOpsRepositoryProvider,
+  LiveStateSource,
+  PromotionGate,
+  promotionsGatesExtensionPoint,
+  promotionsLiveStateExtensionPoint,
+  promotionsRepositoriesServiceRef,
+  promotionsRepositoryProvidersExtensionPoint,
+} from '@gitops-promotions/plugin-promotions-node';
 import { createRouter } from './router';
-import { PromotionsRefresher } from './service/refresh';
-import { PromotionsStore } from './service/store';
+import { PromotionsService } from './service/PromotionsService';
+import { PromotionsStore } from './state/PromotionsStore';
+import { RepositoryRefresher } from './state/RepositoryRefresher';
 
-const REFRESH_TASK = 'promotions-refresh';
+/** The scheduled task that refreshes one repository. */
+export const refreshTaskId = (repositoryId: string) =>
+  `promotions-refresh:${repositoryId}`;
 
 /** The GitOps Promotions backend plugin. */
 export const promotionsPlugin = createBackendPlugin({
   pluginId: 'promotions',
   register(env) {
+    const providers: GitOpsRepositoryProvider[] = [];
+    const liveStateSources: LiveStateSource[] = [];
+    const gates: PromotionGate[] = [];
+    env.registerExtensionPoint(promotionsRepositoryProvidersExtensionPoint, {
+      addProvider: (...added) => providers.push(...added),
+    });
+    env.registerExtensionPoint(promotionsLiveStateExtensionPoint, {
+      addLiveStateSource: (...added) => liveStateSources.push(...added),
+    });
+    env.registerExtensionPoint(promotionsGatesExtensionPoint, {
+      addGate: (...added) => gates.push(...added),
+    });
+
     env.registerInit({
       deps: {
-        rootConfig: coreServices.rootConfig,
         logger: coreServices.logger,
         database: coreServices.database,
         scheduler: coreServices.scheduler,
@@ -25,9 +47,9 @@ export const promotionsPlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         auth: coreServices.auth,
         catalog: catalogServiceRef,
+        repositories: promotionsRepositoriesServiceRef,
       },
       async init({
-        rootConfig,
         logger,
         database,
         scheduler,
@@ -35,14 +57,24 @@ export const promotionsPlugin = createBackendPlugin({
         httpAuth,
         auth,
         catalog,
+        repositories,
       }) {
-        const config = readPromotionsConfig(rootConfig);
-        const repositories = createRepositories(config.repositories.values(), {
-          rootConfig,
-          logger,
-        });
+        for (const provider of providers) repositories.addProvider(provider);
+        const { config } = repositories;
+        // Modules have registered their providers by now: a repository nobody reads is a mistake.
+        for (const repository of config.repositories.values()) {
+          if (!repositories.providerTypes().includes(repository.provider)) {
+            throw new Error(
+              `promotions.repositories[${
+                repository.id
+              }]: no installed module provides "${
+                repository.provider
+              }" (installed: ${repositories.providerTypes().join(', ')})`,
+            );
+          }
+        }
         const store = await PromotionsStore.create(database);
-        const refresher = new PromotionsRefresher({
+        const refresher = new RepositoryRefresher({
           config,
           repositories,
           store,
@@ -51,32 +83,40 @@ export const promotionsPlugin = createBackendPlugin({
           logger,
         });
 
-        await scheduler.scheduleTask({
-          id: REFRESH_TASK,
-          scope: 'global',
-          ...config.refresh,
-          fn: async () => {
-            const summary = await refresher.refreshAll();
-            logger.info(
-              `Refreshed promotions of ${summary.entities} entities: ${summary.computed} recomputed, ${summary.unchanged} unchanged, ${summary.failed} failed`,
-            );
+        for (const repositoryId of config.repositories.keys()) {
+          await scheduler.scheduleTask({
+            id: refreshTaskId(repositoryId),
+            scope: 'global',
+            ...config.refresh,
+            fn: async (signal?: AbortSignal) => {
+              const summary = await refresher.refresh(repositoryId, signal);
+              logger.info(
+                `Refreshed repository ${repositoryId} at ${
+                  summary.revision ?? 'no revision'
+                }: ${summary.entities} entities, ${
+                  summary.environments
+                } environments, ${summary.resolved} resolved again, ${
+                  summary.recomputed
+                } entities recomputed, ${summary.failed} failed, in ${
+                  summary.durationMs
+                } ms`,
+                { ...summary },
+              );
+            },
+          });
+        }
+
+        const service = new PromotionsService({
+          config,
+          store,
+          catalog,
+          requestRefresh: repositoryId => {
+            scheduler.triggerTask(refreshTaskId(repositoryId)).catch(() => {
+              // Already running or about to: the entity is picked up by that run.
+            });
           },
         });
-
-        httpRouter.use(
-          await createRouter({
-            config,
-            store,
-            catalog,
-            httpAuth,
-            logger,
-            requestRefresh: () => {
-              scheduler.triggerTask(REFRESH_TASK).catch(() => {
-                // Already running or about to: the entity is picked up by that run.
-              });
-            },
-          }),
-        );
+        httpRouter.use(await createRouter({ service, httpAuth }));
       },
     });
   },

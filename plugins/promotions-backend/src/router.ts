@@ -1,18 +1,9 @@
-import { HttpAuthService, LoggerService } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  InputError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
-import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { PromotionsConfig } from './config';
-import { PromotionsStore } from './service/store';
-import { readEntityTarget } from './service/target';
+import { PromotionsService } from './service/PromotionsService';
 
 const entityParams = z.object({
   kind: z.string().min(1).max(63),
@@ -20,21 +11,12 @@ const entityParams = z.object({
   name: z.string().min(1).max(253),
 });
 
-export interface RouterOptions {
-  config: PromotionsConfig;
-  store: PromotionsStore;
-  catalog: CatalogService;
+/** The REST API: parses requests and hands them to the service. */
+export async function createRouter(options: {
+  service: PromotionsService;
   httpAuth: HttpAuthService;
-  logger: LoggerService;
-  /** Asks the background refresh to run soon, for an entity the store has not seen yet. */
-  requestRefresh: () => void;
-}
-
-/** The REST API; it only reads the store, never a repository. */
-export async function createRouter(
-  options: RouterOptions,
-): Promise<express.Router> {
-  const { config, store, catalog, httpAuth, requestRefresh } = options;
+}): Promise<express.Router> {
+  const { service, httpAuth } = options;
   const router = Router();
   router.use(express.json());
 
@@ -47,39 +29,18 @@ export async function createRouter(
           .join(', ')}`,
       );
     }
-    const entityRef = stringifyEntityRef(parsed.data);
     const credentials = await httpAuth.credentials(req);
-    const entity = await catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity)
-      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
-    const target = readEntityTarget(entity, config);
-
-    const stored = await store.get(entityRef);
-    if (!stored?.body) {
-      if (stored?.error)
-        throw new ServiceUnavailableError(stored.error.message);
-      requestRefresh();
-      const pending: EntityPromotions = {
-        entityRef,
-        asOf: null,
-        repository: { id: target.repository.id, revision: null },
-        pipeline: target.pipelineName,
-        environments: [],
-      };
-      res.json(pending);
-      return;
-    }
-    const body: EntityPromotions = {
-      ...stored.body,
-      asOf: stored.asOf?.toISOString() ?? stored.body.asOf,
-    };
-    if (stored.error) {
-      body.error = {
-        message: stored.error.message,
-        at: stored.error.at.toISOString(),
-      };
-    }
-    res.json(body);
+    const { json, timings } = await service.getEntityPromotions(
+      parsed.data,
+      credentials,
+    );
+    res.setHeader(
+      'Server-Timing',
+      `catalog;dur=${timings.catalog.toFixed(
+        1,
+      )}, store;dur=${timings.store.toFixed(1)}`,
+    );
+    res.type('application/json').send(json);
   });
 
   return router;

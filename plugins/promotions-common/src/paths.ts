@@ -40,3 +40,29 @@ export function environmentPath(template: string, environment: string): string {
     .filter(segment => segment !== '' && segment !== '.')
     .join('/');
 }
+
+/**
+ * Whether a name is a branch name git accepts and that is safe to pass to git and GitHub: no
+ * leading "-", no "..", "//", "@{", control characters or spaces, no segment starting with "."
+ * or ending in ".lock".
+ */
+export function isBranchName(name: string): boolean {
+  return (
+    /^[A-Za-z0-9._/-]{1,200}$/.test(name) &&
+    !name.startsWith('-') &&
+    !name.startsWith('/') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.') &&
+    !name.includes('..') &&
+    !name.includes('//') &&
+    name.split('/').every(s => !s.startsWith('.') && !s.endsWith('.lock'))
+  );
+}
+
+/** Repository ids name directories and appear in URLs: letters, digits, ".", "_" and "-". */
+export function repositoryIdProblem(id: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
+    return `"${id}" is not a valid repository id (letters, digits, ".", "_" and "-", at most 63)`;
+  }
+  return undefined;
+}

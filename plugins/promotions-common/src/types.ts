@@ -93,3 +93,69 @@ export interface EntityPromotions {
   /** The last refresh failed; what is shown is the last known state, of age `asOf`. */
   error?: { message: string; at: string };
 }
+
+/** Where a gate stands: met, still waiting (for what, until when), or not met (why). */
+export type GateState = 'passed' | 'pending' | 'failed';
+
+/** One gate's judgement of a promotion. */
+export interface GateEvaluation {
+  /** The gate's policy key, such as `approvals`. */
+  gate: string;
+  state: GateState;
+  /** One line for people: what passed, what it waits for, or why it failed. */
+  summary: string;
+  /** When a pending gate will be re-judged by itself (a window opening, a soak ending). */
+  until?: string;
+}
+
+/** One Argo CD application (or Flux object) deploying an environment, as last read. */
+export interface LiveApplication {
+  /** The Argo CD instance or Kubernetes cluster it was read from. */
+  instance: string;
+  name: string;
+  namespace: string;
+  syncStatus: 'Synced' | 'OutOfSync' | 'Unknown';
+  healthStatus:
+    | 'Healthy'
+    | 'Progressing'
+    | 'Degraded'
+    | 'Suspended'
+    | 'Missing'
+    | 'Unknown';
+  /** The revision it is synced to (the first source's, for multi-source applications). */
+  revision: string | null;
+  images: string[];
+  /** When it last finished a sync (ISO 8601). */
+  syncedAt: string | null;
+  /** The last sync operation, with its message when it failed. */
+  operation: {
+    phase: string;
+    message: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+  } | null;
+  /** An Argo Rollout it deploys: the canary's step and weight. */
+  rollout: {
+    name: string;
+    step: number | null;
+    steps: number | null;
+    weight: number | null;
+    paused: boolean;
+    aborted: boolean;
+    stableImage: string | null;
+    canaryImage: string | null;
+  } | null;
+}
+
+/** What really runs in one environment, from one live-state source. */
+export interface LiveState {
+  /** The source: `argocd` or `flux`. */
+  source: string;
+  /** False when the source did not answer; `applications` are then the last known ones. */
+  reachable: boolean;
+  /** When the applications were last read (ISO 8601). */
+  asOf: string | null;
+  applications: LiveApplication[];
+  /** Why the source could not be read, when it could not. */
+  error?: string;
+}

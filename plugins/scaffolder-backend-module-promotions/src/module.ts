@@ -1,10 +1,7 @@
-import {
-  coreServices,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
+import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-promotions-node';
 import { createPlanEnvironmentsAction } from './actions/planEnvironments';
 import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterEntityAction } from './actions/registerEntity';
@@ -18,15 +15,15 @@ export const scaffolderModulePromotions = createBackendModule({
     env.registerInit({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
-        rootConfig: coreServices.rootConfig,
+        repositories: promotionsRepositoriesServiceRef,
         catalog: catalogServiceRef,
       },
-      async init({ scaffolder, rootConfig, catalog }) {
-        const config = readPromotionsConfig(rootConfig);
+      async init({ scaffolder, repositories, catalog }) {
+        const { config } = repositories;
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
           createValidateLayoutAction(),
-          createPublishGitAction({ config }),
+          createPublishGitAction({ repositories }),
           createRegisterEntityAction({ config, catalog }),
         );
       },

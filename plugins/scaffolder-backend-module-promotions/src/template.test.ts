@@ -7,15 +7,18 @@ import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import {
   GitRepository,
-  readPromotionsConfig,
+  gitRepositoryProvider,
+  RepositoryRegistry,
   resolveEnvironment,
-} from '@gitops-promotions/plugin-promotions-backend';
+} from '@gitops-promotions/plugin-promotions-node';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { parseEntityYaml } from '@backstage/plugin-catalog-node';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderGithubModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { GitOpsLocationProcessor } from '@gitops-promotions/plugin-catalog-backend-module-promotions';
+// The template's tab is proven against the real promotions backend, as a portal runs both.
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
 import request from 'supertest';
 import scaffolderModulePromotions from '.';
@@ -123,10 +126,18 @@ function catalogWithLocations(repositoryDir: string) {
   };
   const entities: Entity[] = [template];
   const processor = new GitOpsLocationProcessor({
-    config: readPromotionsConfig(new ConfigReader(config(repositoryDir))),
-    cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-cache-')),
+    repositories: new RepositoryRegistry({
+      rootConfig: new ConfigReader(config(repositoryDir)),
+      logger: mockServices.logger.mock(),
+      started: Promise.resolve(),
+      providers: [gitRepositoryProvider],
+    }),
     logger: mockServices.logger.mock(),
   });
+  const annotated = () =>
+    entities.filter(
+      e => e.metadata.annotations?.['gitops-promotions/repository'],
+    );
   const catalog = catalogServiceMock.mock({
     getEntityByRef: async ref =>
       entities.find(
@@ -134,10 +145,11 @@ function catalogWithLocations(repositoryDir: string) {
           stringifyEntityRef(e) ===
           (typeof ref === 'string' ? ref : stringifyEntityRef(ref)),
       ),
-    getEntities: async () => ({
-      items: entities.filter(
-        e => e.metadata.annotations?.['gitops-promotions/repository'],
-      ),
+    getEntities: async () => ({ items: annotated() }),
+    queryEntities: async () => ({
+      items: annotated(),
+      totalItems: annotated().length,
+      pageInfo: {},
     }),
     addLocation: async location => {
       const results: any[] = [];
@@ -197,7 +209,7 @@ async function startBackend(repositoryDir: string) {
   return {
     server,
     catalog,
-    refreshPromotions: () => scheduler.triggerTask('promotions-refresh'),
+    refreshPromotions: () => scheduler.triggerTask('promotions-refresh:gitops'),
   };
 }
 

@@ -4,16 +4,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { readPromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import {
+  gitRepositoryProvider,
+  RepositoryRegistry,
+} from '@gitops-promotions/plugin-promotions-node';
+import { mockServices } from '@backstage/backend-test-utils';
 import { createPlanEnvironmentsAction } from './planEnvironments';
 import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 
-const config = (url = '/srv/gitops') =>
-  readPromotionsConfig(
-    new ConfigReader({
+/** The repositories service as the backend builds it, over a repository at `url`. */
+const repositories = (url = '/srv/gitops') =>
+  new RepositoryRegistry({
+    rootConfig: new ConfigReader({
       promotions: {
         repositories: [
           { id: 'gitops', provider: 'git', url },
@@ -32,7 +37,11 @@ const config = (url = '/srv/gitops') =>
         },
       },
     }),
-  );
+    logger: mockServices.logger.mock(),
+    started: Promise.resolve(),
+    providers: [gitRepositoryProvider],
+  });
+const config = (url?: string) => repositories(url).config;
 
 const planInput = {
   service: 'payment',
@@ -295,7 +304,9 @@ describe('promotions:publish-git', () => {
         message: 'Add payment',
       },
     });
-    await createPublishGitAction({ config: config(dir) }).handler(ctx as any);
+    await createPublishGitAction({ repositories: repositories(dir) }).handler(
+      ctx as any,
+    );
     expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe(
       'Add payment',
     );
@@ -314,7 +325,9 @@ describe('promotions:publish-git', () => {
       },
     });
     await expect(
-      createPublishGitAction({ config: config(dir) }).handler(again as any),
+      createPublishGitAction({ repositories: repositories(dir) }).handler(
+        again as any,
+      ),
     ).rejects.toThrow(
       'branch "scaffold/payment" already exists in repository gitops',
     );
@@ -344,9 +357,16 @@ describe('promotions:publish-git', () => {
       input: { repository: 'gitops', branch: 'scaffold/p', message: 'm' },
     });
     await expect(
-      createPublishGitAction({ config: config(dir) }).handler(ctx as any),
-    ).rejects.toThrow('the repository has a symbolic link at payment');
+      createPublishGitAction({ repositories: repositories(dir) }).handler(
+        ctx as any,
+      ),
+    ).rejects.toThrow(
+      'Repository gitops has a file or link at payment, where the change needs a directory',
+    );
     expect(fs.readdirSync(outside)).toEqual([]);
+    // Nothing is left behind: no branch, and the link still in place on main.
+    expect(git('branch', '--list', 'scaffold/p')).toBe('');
+    expect(git('ls-tree', 'main', 'payment')).toMatch(/^120000 blob/);
   });
 
   it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
@@ -355,7 +375,7 @@ describe('promotions:publish-git', () => {
       path.join(os.tmpdir(), 'scaffold-ws-'),
     );
     fs.writeFileSync(path.join(workspacePath, 'a.txt'), 'a\n');
-    const action = createPublishGitAction({ config: config(dir) });
+    const action = createPublishGitAction({ repositories: repositories(dir) });
     await action.handler(
       // The mock context does not carry isDryRun over, so it is set on the context it returns.
       {

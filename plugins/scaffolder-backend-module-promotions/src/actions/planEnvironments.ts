@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { environmentPath } from '@gitops-promotions/plugin-promotions-common';
 import {
   clusterUrlProblem,

@@ -1,47 +1,49 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { ConflictError, InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { isBranchName } from '@gitops-promotions/plugin-promotions-common';
 import {
-  gitSource,
-  PromotionsConfig,
-  runGit,
-} from '@gitops-promotions/plugin-promotions-backend';
+  FileChange,
+  PromotionsRepositoriesService,
+} from '@gitops-promotions/plugin-promotions-node';
 
-const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/;
-
-/** Copies the workspace into the clone, refusing to follow a link the repository holds. */
-async function copyInto(source: string, target: string) {
-  for (const entry of await fs.readdir(source, { withFileTypes: true })) {
-    if (entry.name === '.git') continue;
-    const from = path.join(source, entry.name);
-    const to = path.join(target, entry.name);
-    const existing = await fs.lstat(to).catch(() => undefined);
-    if (existing?.isSymbolicLink()) {
-      throw new InputError(
-        `the repository has a symbolic link at ${entry.name}; nothing is written through it`,
-      );
+/** The workspace's files as changes to commit; links are refused rather than followed. */
+async function workspaceChanges(root: string): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  const walk = async (dir: string) => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (entry.name === '.git') continue;
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isSymbolicLink()) {
+        throw new InputError(
+          `the workspace has a symbolic link at ${relative}; nothing is published through it`,
+        );
+      }
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        changes.push({ path: relative, content: await fs.readFile(full) });
+      }
     }
-    if (entry.isDirectory()) {
-      await fs.mkdir(to, { recursive: true });
-      await copyInto(from, to);
-    } else if (entry.isFile()) {
-      await fs.copyFile(from, to);
-    }
-  }
+  };
+  await walk(root);
+  return changes;
 }
 
 /**
  * `promotions:publish-git`: commits the workspace onto a new branch of a GitOps repository of
- * the `git` provider (a local path or any Git URL) and pushes it, the counterpart of
- * `publish:github:pull-request` for repositories that are not on GitHub.
+ * the `git` provider (a local path or any Git URL), the counterpart of
+ * `publish:github:pull-request` for repositories that are not on GitHub. It writes through the
+ * backend's one shared writer of the repository.
  */
-export function createPublishGitAction(options: { config: PromotionsConfig }) {
+export function createPublishGitAction(options: {
+  repositories: PromotionsRepositoriesService;
+}) {
   return createTemplateAction({
     id: 'promotions:publish-git',
     description:
-      'Commits the workspace on a new branch of a git-provider GitOps repository and pushes it',
+      'Commits the workspace on a new branch of a git-provider GitOps repository',
     supportsDryRun: true,
     examples: [
       {
@@ -76,94 +78,69 @@ export function createPublishGitAction(options: { config: PromotionsConfig }) {
     },
     async handler(ctx) {
       const { branch, message } = ctx.input;
-      const repository = options.config.repositories.get(ctx.input.repository);
-      if (!repository)
+      const configured = options.repositories.config.repositories.get(
+        ctx.input.repository,
+      );
+      if (!configured) {
         throw new InputError(
           `repository "${ctx.input.repository}" is not in promotions.repositories`,
         );
-      if (repository.provider !== 'git') {
+      }
+      if (configured.provider === 'github') {
         throw new InputError(
-          `repository "${repository.id}" uses provider ${repository.provider}; publish it with its own action`,
+          `repository "${configured.id}" uses provider github; publish it with publish:github:pull-request`,
         );
       }
-      if (!BRANCH.test(branch))
+      if (!isBranchName(branch)) {
         throw new InputError(`"${branch}" is not a valid branch name`);
-
-      const source = gitSource(repository.url);
-      const dir = await fs.mkdtemp(
-        path.join(os.tmpdir(), 'promotions-publish-'),
-      );
-      try {
-        await runGit([
-          'clone',
-          '--quiet',
-          '--branch',
-          repository.branch,
-          '--',
-          source,
-          dir,
-        ]);
-        const exists = await runGit(
-          ['ls-remote', '--heads', 'origin', `refs/heads/${branch}`],
-          dir,
-        );
-        if (exists.toString().trim()) {
-          throw new ConflictError(
-            `branch "${branch}" already exists in repository ${repository.id}`,
-          );
-        }
-        await runGit(['checkout', '--quiet', '-b', branch], dir);
-        await copyInto(ctx.workspacePath, dir);
-        await runGit(['add', '-A'], dir);
-        const profile = (ctx.user?.entity?.spec?.profile ?? {}) as {
-          displayName?: string;
-          email?: string;
-        };
-        const name =
-          profile.displayName ??
-          ctx.user?.entity?.metadata.name ??
-          'Backstage Scaffolder';
-        const email = profile.email ?? 'scaffolder@backstage.invalid';
-        await runGit(
-          [
-            '-c',
-            `user.name=${name}`,
-            '-c',
-            `user.email=${email}`,
-            'commit',
-            '--quiet',
-            '-m',
-            message,
-          ],
-          dir,
-        );
-        const commit = (await runGit(['rev-parse', 'HEAD'], dir))
-          .toString()
-          .trim();
-        if (ctx.isDryRun) {
-          ctx.logger.info(
-            `Dry run: would push ${commit} to ${branch} of ${repository.id}`,
-          );
-        } else {
-          await runGit(
-            [
-              'push',
-              '--quiet',
-              'origin',
-              `refs/heads/${branch}:refs/heads/${branch}`,
-            ],
-            dir,
-          );
-          ctx.logger.info(
-            `Pushed ${commit} to branch ${branch} of ${repository.id}`,
-          );
-        }
-        ctx.output('branch', branch);
-        ctx.output('commit', commit);
-        ctx.output('baseBranch', repository.branch);
-      } finally {
-        await fs.rm(dir, { recursive: true, force: true });
       }
+      const repository = await options.repositories.get(configured.id);
+      const changes = await workspaceChanges(ctx.workspacePath);
+      const base = await repository.snapshot();
+      if (await repository.branchHead(branch)) {
+        throw new ConflictError(
+          `branch "${branch}" already exists in repository ${configured.id}`,
+        );
+      }
+      if (ctx.isDryRun) {
+        ctx.logger.info(
+          `Dry run: would commit ${changes.length} files on ${branch} of ${configured.id}, from ${base.commit}`,
+        );
+        ctx.output('branch', branch);
+        ctx.output('commit', base.commit);
+        ctx.output('baseBranch', repository.branch);
+        return;
+      }
+      const profile = (ctx.user?.entity?.spec?.profile ?? {}) as {
+        displayName?: string;
+        email?: string;
+      };
+      await repository.createBranch(branch, base.commit);
+      const commit = await repository
+        .commitFiles({
+          branch,
+          parent: base.commit,
+          message,
+          author: {
+            name:
+              profile.displayName ??
+              ctx.user?.entity?.metadata.name ??
+              'Backstage Scaffolder',
+            email: profile.email ?? 'scaffolder@backstage.invalid',
+          },
+          changes,
+        })
+        .catch(async error => {
+          // A branch left with nothing on it would block the next attempt.
+          await repository.deleteBranch(branch, base.commit).catch(() => {});
+          throw error;
+        });
+      ctx.logger.info(
+        `Committed ${commit} on branch ${branch} of ${configured.id}`,
+      );
+      ctx.output('branch', branch);
+      ctx.output('commit', commit);
+      ctx.output('baseBranch', repository.branch);
     },
   });
 }

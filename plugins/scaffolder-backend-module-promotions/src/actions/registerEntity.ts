@@ -4,7 +4,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-backend';
+import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { parse } from 'yaml';
 
 /** Location type read by the promotions catalog module (`<repository id>:<branch>:<path>`). */

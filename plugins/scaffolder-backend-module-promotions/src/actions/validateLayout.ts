@@ -5,7 +5,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   directorySnapshot,
   resolveEnvironment,
-} from '@gitops-promotions/plugin-promotions-backend';
+} from '@gitops-promotions/plugin-promotions-node';
 import {
   environmentPath,
   pathTemplateProblem,

@@ -1,0 +1,335 @@
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import {
+  EntityPromotions,
+  LastChange,
+} from '@gitops-promotions/plugin-promotions-common';
+import { Probes } from '@gitops-promotions/plugin-promotions-node';
+import { Knex } from 'knex';
+import { EnvironmentResolution } from './resolution';
+import { VersionTimeline } from './timeline';
+
+const ENTITIES = 'promotions_entity_state';
+const ENVIRONMENTS = 'promotions_environment_state';
+const REPOSITORIES = 'promotions_repository_state';
+/** Rows per insert statement: well under SQLite's and PostgreSQL's parameter limits. */
+const BATCH = 100;
+
+/** The stored state of one entity: what a page view is served. */
+export interface StoredEntityState {
+  entityRef: string;
+  repositoryId: string;
+  revision: string | null;
+  fingerprint: string | null;
+  /** The promotions body as stored JSON text, parsed only by whoever needs it. */
+  body: string | null;
+  asOf: Date | null;
+  error: { message: string; at: Date } | null;
+}
+
+/** What decides whether a stored environment can be kept as it is. */
+export interface EnvironmentKey {
+  entityRef: string;
+  environment: string;
+  recipe: string;
+  revision: string;
+  probes: Probes | null;
+}
+
+/** One environment's stored resolution, last change and timeline. */
+export interface StoredEnvironment extends EnvironmentKey {
+  repositoryId: string;
+  resolution: EnvironmentResolution;
+  lastChange: LastChange | null;
+  timeline: VersionTimeline | null;
+}
+
+/** Everything one refresh of one repository writes, at once. */
+export interface RepositoryRefreshResult {
+  repositoryId: string;
+  revision: string;
+  at: Date;
+  /** Entities whose body changed; the others only get a new `asOf`. */
+  entities: Array<{ entityRef: string; fingerprint: string; body: string }>;
+  environments: StoredEnvironment[];
+  /** Every entity of the repository, changed or not; stored ones not listed are forgotten. */
+  entityRefs: string[];
+  /** Entities whose annotations or environments could not be read at all. */
+  failures: Array<{ entityRef: string; message: string }>;
+}
+
+interface EntityRow {
+  entity_ref: string;
+  repository_id: string;
+  revision: string | null;
+  fingerprint: string | null;
+  body: string | null;
+  as_of: Date | string | null;
+  error_message: string | null;
+  error_at: Date | string | null;
+}
+
+interface EnvironmentRow {
+  entity_ref: string;
+  environment: string;
+  repository_id: string;
+  recipe: string;
+  revision: string;
+  probes: string | null;
+  resolution: string;
+  last_change: string | null;
+  timeline: string | null;
+}
+
+const toDate = (value: Date | string | null) =>
+  value === null ? null : new Date(value);
+const parse = <T>(text: string | null): T | null =>
+  text === null ? null : (JSON.parse(text) as T);
+
+/** The plugin's own tables: what page views are served from, and what refreshes build on. */
+export class PromotionsStore {
+  static async create(database: DatabaseService): Promise<PromotionsStore> {
+    const client = await database.getClient();
+    if (!database.migrations?.skip) {
+      await client.migrate.latest({
+        directory: resolvePackagePath(
+          '@gitops-promotions/plugin-promotions-backend',
+          'migrations',
+        ),
+      });
+    }
+    return new PromotionsStore(client);
+  }
+
+  private constructor(private readonly db: Knex) {}
+
+  async get(entityRef: string): Promise<StoredEntityState | undefined> {
+    const row = await this.db<EntityRow>(ENTITIES)
+      .where({ entity_ref: entityRef })
+      .first();
+    return row && fromEntityRow(row);
+  }
+
+  /** The keys of every stored environment of a repository, without their bulk. */
+  async environmentKeys(repositoryId: string): Promise<EnvironmentKey[]> {
+    const rows = await this.db<EnvironmentRow>(ENVIRONMENTS)
+      .where({ repository_id: repositoryId })
+      .select('entity_ref', 'environment', 'recipe', 'revision', 'probes');
+    return rows.map(row => ({
+      entityRef: row.entity_ref,
+      environment: row.environment,
+      recipe: row.recipe,
+      revision: row.revision,
+      probes: parse<Probes>(row.probes),
+    }));
+  }
+
+  /** The stored environments of some entities, in full. */
+  async environments(entityRefs: string[]): Promise<StoredEnvironment[]> {
+    const result: StoredEnvironment[] = [];
+    for (let i = 0; i < entityRefs.length; i += BATCH * 5) {
+      const rows = await this.db<EnvironmentRow>(ENVIRONMENTS).whereIn(
+        'entity_ref',
+        entityRefs.slice(i, i + BATCH * 5),
+      );
+      result.push(...rows.map(fromEnvironmentRow));
+    }
+    return result;
+  }
+
+  async fingerprints(repositoryId: string): Promise<Map<string, string>> {
+    const rows = await this.db<EntityRow>(ENTITIES)
+      .where({ repository_id: repositoryId })
+      .whereNotNull('body')
+      .select('entity_ref', 'fingerprint');
+    return new Map(rows.map(row => [row.entity_ref, row.fingerprint ?? '']));
+  }
+
+  /**
+   * Writes one refresh of a repository in one transaction, so that a reader sees the whole
+   * refresh or none of it.
+   */
+  async saveRefresh(result: RepositoryRefreshResult): Promise<void> {
+    const { repositoryId, revision, at } = result;
+    await this.db.transaction(async trx => {
+      for (let i = 0; i < result.environments.length; i += BATCH) {
+        await trx<EnvironmentRow>(ENVIRONMENTS)
+          .insert(result.environments.slice(i, i + BATCH).map(toEnvironmentRow))
+          .onConflict(['entity_ref', 'environment'])
+          .merge();
+      }
+      for (let i = 0; i < result.entities.length; i += BATCH) {
+        await trx<EntityRow>(ENTITIES)
+          .insert(
+            result.entities.slice(i, i + BATCH).map(entity => ({
+              entity_ref: entity.entityRef,
+              repository_id: repositoryId,
+              revision,
+              fingerprint: entity.fingerprint,
+              body: entity.body,
+              as_of: at,
+              error_message: null,
+              error_at: null,
+            })),
+          )
+          .onConflict('entity_ref')
+          .merge();
+      }
+      // Unchanged entities were read too: only their age moves.
+      await trx<EntityRow>(ENTITIES)
+        .where({ repository_id: repositoryId })
+        .whereNotNull('body')
+        .update({ as_of: at, revision, error_message: null, error_at: null });
+      for (const failure of result.failures) {
+        await this.recordError(
+          trx,
+          failure.entityRef,
+          repositoryId,
+          failure.message,
+          at,
+        );
+      }
+      await this.forgetOthers(trx, repositoryId, result.entityRefs);
+      await trx(REPOSITORIES)
+        .insert({
+          repository_id: repositoryId,
+          revision,
+          refreshed_at: at,
+          error_message: null,
+          error_at: null,
+        })
+        .onConflict('repository_id')
+        .merge();
+    });
+  }
+
+  /**
+   * Records that a repository could not be read: every entity keeps its last known state,
+   * with the error beside it; an entity never read gets the error alone.
+   */
+  async saveRepositoryError(options: {
+    repositoryId: string;
+    entityRefs: string[];
+    message: string;
+    at: Date;
+  }): Promise<void> {
+    const { repositoryId, entityRefs, message, at } = options;
+    await this.db.transaction(async trx => {
+      for (const entityRef of entityRefs) {
+        await this.recordError(trx, entityRef, repositoryId, message, at);
+      }
+      await trx(REPOSITORIES)
+        .insert({
+          repository_id: repositoryId,
+          error_message: message,
+          error_at: at,
+        })
+        .onConflict('repository_id')
+        .merge(['error_message', 'error_at']);
+    });
+  }
+
+  private async recordError(
+    trx: Knex.Transaction,
+    entityRef: string,
+    repositoryId: string,
+    message: string,
+    at: Date,
+  ) {
+    await trx<EntityRow>(ENTITIES)
+      .insert({
+        entity_ref: entityRef,
+        repository_id: repositoryId,
+        revision: null,
+        fingerprint: null,
+        body: null,
+        as_of: null,
+        error_message: message,
+        error_at: at,
+      })
+      .onConflict('entity_ref')
+      .merge(['error_message', 'error_at', 'repository_id']);
+  }
+
+  /** Forgets entities of a repository that are no longer annotated or no longer exist. */
+  private async forgetOthers(
+    trx: Knex.Transaction,
+    repositoryId: string,
+    entityRefs: string[],
+  ) {
+    const keep = new Set(entityRefs);
+    const existing = await trx<EntityRow>(ENTITIES)
+      .where({ repository_id: repositoryId })
+      .select('entity_ref');
+    const environments = await trx<EnvironmentRow>(ENVIRONMENTS)
+      .where({ repository_id: repositoryId })
+      .distinct('entity_ref');
+    const gone = [
+      ...new Set(
+        [...existing, ...environments]
+          .map(row => row.entity_ref)
+          .filter(ref => !keep.has(ref)),
+      ),
+    ];
+    for (let i = 0; i < gone.length; i += BATCH * 5) {
+      const chunk = gone.slice(i, i + BATCH * 5);
+      await trx(ENTITIES).whereIn('entity_ref', chunk).delete();
+      await trx(ENVIRONMENTS).whereIn('entity_ref', chunk).delete();
+    }
+  }
+}
+
+function fromEntityRow(row: EntityRow): StoredEntityState {
+  const errorAt = toDate(row.error_at);
+  return {
+    entityRef: row.entity_ref,
+    repositoryId: row.repository_id,
+    revision: row.revision,
+    fingerprint: row.fingerprint,
+    body: row.body,
+    asOf: toDate(row.as_of),
+    error:
+      row.error_message && errorAt
+        ? { message: row.error_message, at: errorAt }
+        : null,
+  };
+}
+
+function fromEnvironmentRow(row: EnvironmentRow): StoredEnvironment {
+  return {
+    entityRef: row.entity_ref,
+    environment: row.environment,
+    repositoryId: row.repository_id,
+    recipe: row.recipe,
+    revision: row.revision,
+    probes: parse<Probes>(row.probes),
+    resolution: JSON.parse(row.resolution) as EnvironmentResolution,
+    lastChange: parse<LastChange>(row.last_change),
+    timeline: parse<VersionTimeline>(row.timeline),
+  };
+}
+
+function toEnvironmentRow(environment: StoredEnvironment): EnvironmentRow {
+  return {
+    entity_ref: environment.entityRef,
+    environment: environment.environment,
+    repository_id: environment.repositoryId,
+    recipe: environment.recipe,
+    revision: environment.revision,
+    probes: environment.probes ? JSON.stringify(environment.probes) : null,
+    resolution: JSON.stringify(environment.resolution),
+    last_change: environment.lastChange
+      ? JSON.stringify(environment.lastChange)
+      : null,
+    timeline: environment.timeline
+      ? JSON.stringify(environment.timeline)
+      : null,
+  };
+}
+
+/** Parses a stored body. */
+export function parseBody(body: string): EntityPromotions {
+  return JSON.parse(body) as EntityPromotions;
+}

@@ -1,0 +1,230 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  gitRepositoryProvider,
+  RepositoryRegistry,
+} from '@gitops-promotions/plugin-promotions-node';
+import {
+  appendCommit,
+  createGitFixture,
+  shopDeployment,
+  shopHistory,
+  shopOverlay,
+} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { parseBody, PromotionsStore } from './PromotionsStore';
+import { RepositoryRefresher } from './RepositoryRefresher';
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const component = (name: string, path: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name,
+    namespace: 'default',
+    annotations: {
+      'gitops-promotions/repository': 'gitops',
+      'gitops-promotions/path': path,
+    },
+  },
+  spec: { type: 'service', owner: 'guests' },
+});
+
+/** A second service beside `shop`, so that a change to one shows what the other is spared. */
+const cartFiles = {
+  'cart/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
+  'cart/base/deployment.yaml': shopDeployment('256kb').replace(/shop/g, 'cart'),
+  'cart/overlays/dev/kustomization.yaml': shopOverlay('dev', '2.0.0').replace(
+    /shop/g,
+    'cart',
+  ),
+  'cart/overlays/staging/kustomization.yaml': shopOverlay(
+    'staging',
+    '2.0.0',
+  ).replace(/shop/g, 'cart'),
+  'cart/overlays/prod/kustomization.yaml': shopOverlay('prod', '2.0.0').replace(
+    /shop/g,
+    'cart',
+  ),
+};
+
+describe.each(databases.eachSupportedId())(
+  'RepositoryRefresher on %s',
+  databaseId => {
+    async function setup() {
+      const dir = createGitFixture([
+        ...shopHistory,
+        {
+          author: 'Dana Ruiz',
+          date: '2026-10-21T09:00:00Z',
+          message: 'Lay out cart',
+          files: cartFiles,
+        },
+      ]);
+      const rootConfig = new ConfigReader({
+        promotions: {
+          repositories: [{ id: 'gitops', provider: 'git', url: dir }],
+        },
+      });
+      const repositories = new RepositoryRegistry({
+        rootConfig,
+        logger: mockServices.logger.mock(),
+        started: Promise.resolve(),
+        providers: [gitRepositoryProvider],
+      });
+      const knex = await databases.init(databaseId);
+      const store = await PromotionsStore.create(
+        mockServices.database({ knex, migrations: { skip: false } }),
+      );
+      const entities = [
+        component('shop', 'shop/overlays/{env}'),
+        component('cart', 'cart/overlays/{env}'),
+      ];
+      const refresherOf = (catalogEntities: Entity[]) =>
+        new RepositoryRefresher({
+          config: repositories.config,
+          repositories,
+          store,
+          catalog: catalogServiceMock({ entities: catalogEntities }),
+          auth: mockServices.auth(),
+          logger: mockServices.logger.mock(),
+        });
+      const refresher = refresherOf(entities);
+      const body = async (name: string) => {
+        const stored = await store.get(`component:default/${name}`);
+        return { body: parseBody(stored!.body!), asOf: stored!.asOf };
+      };
+      return { dir, refresher, refresherOf, store, body, entities };
+    }
+
+    it('resolves again only the environments whose inputs changed, and recomputes only their entities', async () => {
+      const { dir, refresher, body } = await setup();
+
+      const cold = await refresher.refresh('gitops');
+      expect(cold).toMatchObject({
+        entities: 2,
+        environments: 6,
+        resolved: 6,
+        recomputed: 2,
+        failed: 0,
+      });
+      const shopBefore = await body('shop');
+      const cartBefore = await body('cart');
+
+      const unchanged = await refresher.refresh('gitops');
+      expect(unchanged).toMatchObject({ resolved: 0, recomputed: 0 });
+      const shopAgain = await body('shop');
+      expect(shopAgain.body).toEqual(shopBefore.body);
+      expect(shopAgain.asOf!.getTime()).toBeGreaterThanOrEqual(
+        shopBefore.asOf!.getTime(),
+      );
+
+      // A commit that touches nothing an environment reads costs no resolution at all.
+      appendCommit(dir, {
+        author: 'Ana Lima',
+        date: '2026-10-22T09:00:00Z',
+        message: 'Document the repository',
+        files: { 'README.md': '# GitOps\n' },
+      });
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 0,
+        recomputed: 0,
+      });
+
+      appendCommit(dir, {
+        author: 'Chen Wei',
+        date: '2026-10-23T09:00:00Z',
+        message: 'Promote shop 1.2.0 to staging (#9)',
+        files: {
+          'shop/overlays/staging/kustomization.yaml': shopOverlay(
+            'staging',
+            '1.2.0',
+          ),
+        },
+      });
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 1,
+        recomputed: 1,
+      });
+      const shopAfter = (await body('shop')).body;
+      const [dev, staging, prod] = shopAfter.environments;
+      expect(staging.desired.version).toBe('1.2.0');
+      expect(staging.desired.lastChange).toMatchObject({ pullRequest: 9 });
+      expect(staging.drift).toEqual([]);
+      // Kept environments keep what was known of them.
+      expect(dev).toEqual(shopBefore.body.environments[0]);
+      expect(prod.desired).toEqual(shopBefore.body.environments[2].desired);
+      // The extended timeline of staging counts both versions prod is now behind by.
+      expect(prod.drift[0]).toMatchObject({
+        kind: 'behind',
+        upstream: 'staging',
+        versions: 2,
+      });
+      expect((await body('cart')).body).toEqual(cartBefore.body);
+
+      // The base is an input of every shop environment.
+      appendCommit(dir, {
+        author: 'Ana Lima',
+        date: '2026-10-25T09:00:00Z',
+        message: 'Grow the cache everywhere (#10)',
+        files: { 'shop/base/deployment.yaml': shopDeployment('1024kb') },
+      });
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 3,
+        recomputed: 1,
+      });
+      expect(
+        (await body('shop')).body.environments.map(
+          e => e.desired.lastChange?.pullRequest,
+        ),
+      ).toEqual([10, 10, 10]);
+    });
+
+    it('resolves a broken environment again only once it changes, and keeps the others', async () => {
+      const { dir, refresher, body } = await setup();
+      appendCommit(dir, {
+        author: 'Ben Okafor',
+        date: '2026-10-22T09:00:00Z',
+        message: 'Break dev',
+        files: { 'shop/overlays/dev/kustomization.yaml': 'resources: [\n' },
+      });
+      await refresher.refresh('gitops');
+      const broken = (await body('shop')).body.environments[0];
+      expect(broken.error).toMatch(/invalid YAML/);
+      expect(await refresher.refresh('gitops')).toMatchObject({ resolved: 0 });
+
+      appendCommit(dir, {
+        author: 'Ben Okafor',
+        date: '2026-10-23T09:00:00Z',
+        message: 'Fix dev',
+        files: {
+          'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.3.0'),
+        },
+      });
+      expect(await refresher.refresh('gitops')).toMatchObject({ resolved: 1 });
+      expect((await body('shop')).body.environments[0].desired.version).toBe(
+        '1.3.0',
+      );
+    });
+
+    it('stops at once, writing nothing, when its task is aborted', async () => {
+      const { refresher, store } = await setup();
+      const controller = new AbortController();
+      controller.abort();
+      await expect(
+        refresher.refresh('gitops', controller.signal),
+      ).rejects.toThrow();
+      expect(await store.get('component:default/shop')).toBeUndefined();
+    });
+
+    it('forgets entities that left the catalog, and only those of its own repository', async () => {
+      const { refresher, refresherOf, store, entities } = await setup();
+      await refresher.refresh('gitops');
+      await refresherOf([entities[0]]).refresh('gitops');
+      expect(await store.get('component:default/cart')).toBeUndefined();
+      expect(await store.get('component:default/shop')).toBeDefined();
+    });
+  },
+);

@@ -1,0 +1,85 @@
+import {
+  Drift,
+  EntityPromotions,
+  EnvironmentState,
+  LastChange,
+} from '@gitops-promotions/plugin-promotions-common';
+import { configDrift, versionDrift } from './drift';
+import { EntityTarget } from './entityTarget';
+import { EnvironmentResolution } from './resolution';
+import { VersionTimeline } from './timeline';
+
+/** One environment of an entity, as a refresh found it. */
+export interface EnvironmentInput {
+  name: string;
+  path: string;
+  resolution: EnvironmentResolution;
+  lastChange: LastChange | null;
+}
+
+/**
+ * Computes what the Promotions tab shows of one entity from its resolved environments: each
+ * environment's desired state and its drift from every upstream. Timelines are asked for only
+ * where versions differ, since reading one costs history.
+ */
+export async function computeEntityPromotions(input: {
+  target: EntityTarget;
+  revision: string;
+  environments: EnvironmentInput[];
+  timelineOf: (environment: string) => Promise<VersionTimeline>;
+  expectedKeys: string[];
+}): Promise<EntityPromotions> {
+  const { target, environments, timelineOf } = input;
+  const byName = new Map(environments.map(env => [env.name, env]));
+  const states: EnvironmentState[] = [];
+  for (const env of target.pipeline) {
+    const mine = byName.get(env.name)!;
+    const result = mine.resolution;
+    const drift: Drift[] = [];
+    if (result.ok) {
+      for (const upstream of env.requires) {
+        const theirs = byName.get(upstream)!.resolution;
+        if (!theirs.ok) continue;
+        if (result.version !== theirs.version) {
+          const version = versionDrift({
+            environment: env.name,
+            version: result.version,
+            timeline: await timelineOf(env.name),
+            upstream,
+            upstreamVersion: theirs.version,
+            upstreamTimeline: await timelineOf(upstream),
+          });
+          if (version) drift.push(version);
+        }
+        const config = configDrift({
+          environment: env.name,
+          comparable: result.comparable,
+          upstream,
+          upstreamComparable: theirs.comparable,
+          expectedKeys: input.expectedKeys,
+        });
+        if (config) drift.push(config);
+      }
+    }
+    states.push({
+      name: env.name,
+      requires: env.requires,
+      desired: {
+        version: result.ok ? result.version : null,
+        images: result.ok ? result.images : [],
+        path: mine.path,
+        lastChange: mine.lastChange,
+      },
+      live: null,
+      drift,
+      ...(result.ok ? {} : { error: result.error }),
+    });
+  }
+  return {
+    entityRef: target.entityRef,
+    asOf: null,
+    repository: { id: target.repository.id, revision: input.revision },
+    pipeline: target.pipelineName,
+    environments: states,
+  };
+}

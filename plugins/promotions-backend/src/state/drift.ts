@@ -1,0 +1,209 @@
+import semver from 'semver';
+import {
+  ConfigDifference,
+  ConfigDrift,
+  VersionDrift,
+} from '@gitops-promotions/plugin-promotions-common';
+import { ComparableObject } from '@gitops-promotions/plugin-promotions-node';
+import { VersionTimeline } from './timeline';
+
+const day = (iso: string) => iso.slice(0, 10);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Number of distinct consecutive versions among the first `count` entries of a timeline. */
+function versionsIn(timeline: VersionTimeline, count: number): number {
+  let versions = 0;
+  for (let i = 0; i < count; i++) {
+    if (
+      i === 0 ||
+      timeline.commits[i].version !== timeline.commits[i - 1].version
+    )
+      versions++;
+  }
+  return versions;
+}
+
+/** Where a version was last deployed in a timeline, and what came after it. */
+function lastSeen(timeline: VersionTimeline, version: string) {
+  const index = timeline.commits.findIndex(c => c.version === version);
+  if (index <= 0) return undefined;
+  return {
+    commits: index,
+    versions: versionsIn(timeline, index),
+    since: timeline.commits[index - 1].at,
+  };
+}
+
+function compareVersions(a: string, b: string): number | undefined {
+  const va = semver.valid(a.replace(/^v/, ''));
+  const vb = semver.valid(b.replace(/^v/, ''));
+  if (!va || !vb) return undefined;
+  return semver.compare(va, vb);
+}
+
+/**
+ * Compares an environment's version with one upstream's: behind when the upstream has moved past
+ * it, ahead when this environment runs what the upstream has not. Semantic versions decide the
+ * direction when both are semantic versions; the timelines give how many versions, commits and
+ * since when.
+ */
+export function versionDrift(input: {
+  environment: string;
+  version: string | null;
+  timeline: VersionTimeline;
+  upstream: string;
+  upstreamVersion: string | null;
+  upstreamTimeline: VersionTimeline;
+}): VersionDrift | undefined {
+  const { environment, version, upstream, upstreamVersion } = input;
+  if (!version || !upstreamVersion || version === upstreamVersion)
+    return undefined;
+
+  const inUpstream = lastSeen(input.upstreamTimeline, version);
+  const inSelf = lastSeen(input.timeline, upstreamVersion);
+  const order = compareVersions(version, upstreamVersion);
+  let kind: 'behind' | 'ahead' | undefined;
+  if (order !== undefined) kind = order < 0 ? 'behind' : 'ahead';
+  else if (inUpstream) kind = 'behind';
+  else if (inSelf) kind = 'ahead';
+  if (!kind) return undefined;
+
+  const seen = kind === 'behind' ? inUpstream : inSelf;
+  const count = seen?.versions ?? null;
+  const by = count !== null ? ` by ${plural(count, 'version')}` : '';
+  const since = seen ? ` since ${day(seen.since)}` : '';
+  const commits = seen
+    ? `; ${plural(seen.commits, 'commit')} to ${
+        kind === 'behind' ? upstream : environment
+      } since`
+    : '';
+  const summary =
+    kind === 'behind'
+      ? `Behind ${upstream}${by}: runs ${version}, ${upstream} runs ${upstreamVersion}${since}${commits}`
+      : `Ahead of ${upstream}${by}: runs ${version}, ${upstream} runs ${upstreamVersion}${since}${commits}`;
+  return {
+    kind,
+    summary,
+    upstream,
+    upstreamVersion,
+    version,
+    versions: count,
+    commits: seen?.commits ?? null,
+    since: seen?.since ?? null,
+  };
+}
+
+type Flat = Map<string, string>;
+
+function keyedBy(items: unknown[]): string | undefined {
+  if (
+    !items.every(
+      item => item && typeof item === 'object' && !Array.isArray(item),
+    )
+  )
+    return undefined;
+  for (const key of ['name', 'mountPath', 'containerPort', 'key']) {
+    const values = items.map(item => (item as Record<string, unknown>)[key]);
+    if (values.every(v => typeof v === 'string' || typeof v === 'number')) {
+      if (new Set(values).size === values.length) return key;
+    }
+  }
+  return undefined;
+}
+
+function flatten(value: unknown, path: string, out: Flat) {
+  if (Array.isArray(value)) {
+    const key = keyedBy(value);
+    if (key && value.length > 0) {
+      for (const item of value as Record<string, unknown>[]) {
+        const { [key]: id, ...rest } = item;
+        flatten(rest, `${path}[${String(id)}]`, out);
+      }
+    } else {
+      out.set(path, JSON.stringify(value));
+    }
+  } else if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) out.set(path, '{}');
+    for (const [k, v] of entries) flatten(v, path ? `${path}.${k}` : k, out);
+  } else if (value !== undefined) {
+    out.set(path, value === null ? 'null' : String(value));
+  }
+}
+
+function flattenAll(objects: ComparableObject[]): Flat {
+  const out: Flat = new Map();
+  for (const object of objects) {
+    out.set(`${object.id}`, 'present');
+    const flat: Flat = new Map();
+    flatten(object.body, '', flat);
+    for (const [key, value] of flat) out.set(`${object.id} ${key}`, value);
+  }
+  return out;
+}
+
+/** `Deployment/checkout spec.template.spec.containers[checkout].env[CACHE_SIZE].value` → readable. */
+export function displayKey(key: string): string {
+  return key
+    .replace(/ spec\.template\.spec\./, ' ')
+    .replace(/ spec\.jobTemplate\.spec\.template\.spec\./, ' ')
+    .replace(/\.env\[([^\]]+)\]\.value$/, '.env.$1');
+}
+
+function isExpected(key: string, expectedKeys: string[]): boolean {
+  const path = key.includes(' ') ? key.slice(key.indexOf(' ') + 1) : key;
+  // An expected key covers its whole subtree, wherever it sits in the object.
+  return expectedKeys.some(
+    expected =>
+      path === expected ||
+      path.endsWith(`.${expected}`) ||
+      path.startsWith(`${expected}.`) ||
+      path.includes(`.${expected}.`),
+  );
+}
+
+/**
+ * Config drift between an environment and one upstream: rendered keys that differ beyond those
+ * expected to (image references, namespace and name prefixes are already removed by resolution).
+ */
+export function configDrift(input: {
+  environment: string;
+  comparable: ComparableObject[];
+  upstream: string;
+  upstreamComparable: ComparableObject[];
+  expectedKeys: string[];
+}): ConfigDrift | undefined {
+  const mine = flattenAll(input.comparable);
+  const theirs = flattenAll(input.upstreamComparable);
+  const keys = [...new Set([...mine.keys(), ...theirs.keys()])].sort();
+  // A whole object present on one side only is one difference, not one per key inside it.
+  const oneSided = new Set(
+    keys.filter(k => !k.includes(' ') && mine.has(k) !== theirs.has(k)),
+  );
+  const differences: ConfigDifference[] = [];
+  for (const key of keys) {
+    const value = mine.get(key) ?? null;
+    const upstreamValue = theirs.get(key) ?? null;
+    if (value === upstreamValue || isExpected(key, input.expectedKeys))
+      continue;
+    const space = key.indexOf(' ');
+    if (space > 0 && oneSided.has(key.slice(0, space))) continue;
+    differences.push({ key: displayKey(key), value, upstreamValue });
+  }
+  if (differences.length === 0) return undefined;
+  const names = differences.slice(0, 3).map(d => {
+    const last = d.key.split(/[ .]/).pop();
+    return `${last}: ${d.value ?? 'absent'} vs ${d.upstreamValue ?? 'absent'}`;
+  });
+  const more =
+    differences.length > 3 ? `, and ${differences.length - 3} more` : '';
+  return {
+    kind: 'config',
+    upstream: input.upstream,
+    differences,
+    summary: `Config differs from ${input.upstream} in ${plural(
+      differences.length,
+      'key',
+    )} (${names.join('; ')}${more})`,
+  };
+}

@@ -1,0 +1,98 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import {
+  ANNOTATION_IMAGE,
+  ANNOTATION_PATH,
+  ANNOTATION_PIPELINE,
+  ANNOTATION_REPOSITORY,
+  ANNOTATION_VERSION_KEY,
+  DEFAULT_PIPELINE,
+  pathTemplateProblem,
+} from '@gitops-promotions/plugin-promotions-common';
+import {
+  isUnsafeKeyPath,
+  PipelineEnvironment,
+  PromotionsConfig,
+  RepositoryConfig,
+} from '@gitops-promotions/plugin-promotions-node';
+
+/** Where and how an entity's environments are read, from its annotations and the config. */
+export interface EntityTarget {
+  entityRef: string;
+  repository: RepositoryConfig;
+  pathTemplate: string;
+  pipelineName: string;
+  pipeline: PipelineEnvironment[];
+  image?: string;
+  versionKey?: string;
+}
+
+/** Reads an entity's annotations; a mistake in them is an InputError that says which and why. */
+export function readEntityTarget(
+  entity: Entity,
+  config: PromotionsConfig,
+): EntityTarget {
+  const entityRef = stringifyEntityRef(entity);
+  const annotations = entity.metadata.annotations ?? {};
+  const repositoryId = annotations[ANNOTATION_REPOSITORY]?.trim();
+  if (!repositoryId) {
+    throw new InputError(
+      `${entityRef} has no ${ANNOTATION_REPOSITORY} annotation`,
+    );
+  }
+  const repository = config.repositories.get(repositoryId);
+  if (!repository) {
+    const known = [...config.repositories.keys()].join(', ') || 'none';
+    throw new InputError(
+      `${entityRef}: ${ANNOTATION_REPOSITORY} "${repositoryId}" is not a configured repository (configured: ${known})`,
+    );
+  }
+  const pathTemplate = annotations[ANNOTATION_PATH]?.trim();
+  if (!pathTemplate) {
+    throw new InputError(`${entityRef} has no ${ANNOTATION_PATH} annotation`);
+  }
+  const problem = pathTemplateProblem(pathTemplate);
+  if (problem)
+    throw new InputError(`${entityRef}: ${ANNOTATION_PATH}: ${problem}`);
+
+  const pipelineName =
+    annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE;
+  const pipeline = config.pipelines.get(pipelineName);
+  if (!pipeline) {
+    const known = [...config.pipelines.keys()].join(', ');
+    throw new InputError(
+      `${entityRef}: ${ANNOTATION_PIPELINE} "${pipelineName}" is not a configured pipeline (configured: ${known})`,
+    );
+  }
+  const versionKey = annotations[ANNOTATION_VERSION_KEY]?.trim() || undefined;
+  if (
+    versionKey &&
+    (!/^[\w-]+(\.[\w-]+)*$/.test(versionKey) || isUnsafeKeyPath(versionKey))
+  ) {
+    throw new InputError(
+      `${entityRef}: ${ANNOTATION_VERSION_KEY} "${versionKey}" is not a dotted key path such as image.tag`,
+    );
+  }
+  return {
+    entityRef,
+    repository,
+    pathTemplate,
+    pipelineName,
+    pipeline,
+    image: annotations[ANNOTATION_IMAGE]?.trim() || undefined,
+    versionKey,
+  };
+}
+
+/** What of a target decides an entity's state, for fingerprints (not the whole config). */
+export function targetKey(target: EntityTarget) {
+  return [
+    target.entityRef,
+    target.repository.id,
+    target.pathTemplate,
+    target.pipelineName,
+    target.pipeline,
+    target.image ?? null,
+    target.versionKey ?? null,
+  ];
+}

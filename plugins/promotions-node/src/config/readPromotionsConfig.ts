@@ -1,0 +1,169 @@
+import {
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import {
+  DEFAULT_PIPELINE,
+  environmentNameProblem,
+  isBranchName,
+  repositoryIdProblem,
+} from '@gitops-promotions/plugin-promotions-common';
+
+/**
+ * One entry of `promotions.repositories`.
+ *
+ * @public
+ */
+export interface RepositoryConfig {
+  id: string;
+  /** Which provider reads and writes it: `git`, `github`, or one a module registers. */
+  provider: string;
+  url: string;
+  branch: string;
+  /** The whole entry, for settings of a provider's own. */
+  config: Config;
+}
+
+/**
+ * One environment of a pipeline and the environments it is promoted from.
+ *
+ * @public
+ */
+export interface PipelineEnvironment {
+  name: string;
+  requires: string[];
+}
+
+/**
+ * The checked `promotions` configuration.
+ *
+ * @public
+ */
+export interface PromotionsConfig {
+  repositories: Map<string, RepositoryConfig>;
+  pipelines: Map<string, PipelineEnvironment[]>;
+  refresh: SchedulerServiceTaskScheduleDefinition;
+  expectedKeys: string[];
+}
+
+const DEFAULT_PIPELINE_ENVIRONMENTS: PipelineEnvironment[] = [
+  { name: 'dev', requires: [] },
+  { name: 'staging', requires: ['dev'] },
+  { name: 'prod', requires: ['staging'] },
+];
+
+/**
+ * Reads and checks `promotions` from app-config; a mistake stops the backend with its reason.
+ *
+ * @public
+ */
+export function readPromotionsConfig(root: Config): PromotionsConfig {
+  const config = root.getOptionalConfig('promotions');
+
+  const repositories = new Map<string, RepositoryConfig>();
+  for (const repo of config?.getOptionalConfigArray('repositories') ?? []) {
+    const id = repo.getString('id');
+    if (repositories.has(id)) {
+      throw new Error(`promotions.repositories: the id "${id}" is used twice`);
+    }
+    const problem = repositoryIdProblem(id);
+    if (problem) throw new Error(`promotions.repositories: ${problem}`);
+    const provider = repo.getString('provider');
+    if (!/^[a-z][a-z0-9-]*$/.test(provider)) {
+      throw new Error(
+        `promotions.repositories[${id}]: provider "${provider}" is not a provider name such as git or github`,
+      );
+    }
+    const branch = repo.getOptionalString('branch') ?? 'main';
+    if (!isBranchName(branch)) {
+      throw new Error(
+        `promotions.repositories[${id}]: "${branch}" is not a valid branch name`,
+      );
+    }
+    repositories.set(id, {
+      id,
+      provider,
+      url: repo.getString('url'),
+      branch,
+      config: repo,
+    });
+  }
+
+  const pipelines = new Map<string, PipelineEnvironment[]>();
+  const pipelinesConfig = config?.getOptionalConfig('pipelines');
+  for (const name of pipelinesConfig?.keys() ?? []) {
+    const environments = pipelinesConfig!.getConfigArray(name).map(env => ({
+      name: env.getString('name'),
+      requires: env.getOptionalStringArray('requires') ?? [],
+    }));
+    pipelines.set(name, checkPipeline(name, environments));
+  }
+  if (!pipelines.has(DEFAULT_PIPELINE)) {
+    pipelines.set(DEFAULT_PIPELINE, DEFAULT_PIPELINE_ENVIRONMENTS);
+  }
+
+  const refresh = config?.has('refresh')
+    ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+        config.getConfig('refresh'),
+      )
+    : { frequency: { seconds: 30 }, timeout: { minutes: 5 } };
+
+  return {
+    repositories,
+    pipelines,
+    refresh,
+    expectedKeys: config?.getOptionalStringArray('drift.expectedKeys') ?? [],
+  };
+}
+
+/**
+ * Returns the environments in promotion order (every environment after those it requires).
+ *
+ * @public
+ */
+export function checkPipeline(
+  pipeline: string,
+  environments: PipelineEnvironment[],
+): PipelineEnvironment[] {
+  const where = `promotions.pipelines.${pipeline}`;
+  if (environments.length === 0)
+    throw new Error(`${where} has no environments`);
+  const byName = new Map<string, PipelineEnvironment>();
+  for (const env of environments) {
+    const problem = environmentNameProblem(env.name);
+    if (problem) throw new Error(`${where}: ${problem}`);
+    if (byName.has(env.name))
+      throw new Error(`${where}: "${env.name}" is listed twice`);
+    byName.set(env.name, env);
+  }
+  for (const env of environments) {
+    for (const upstream of env.requires) {
+      if (!byName.has(upstream)) {
+        throw new Error(
+          `${where}: "${env.name}" requires "${upstream}", which is not in the pipeline`,
+        );
+      }
+    }
+  }
+
+  const ordered: PipelineEnvironment[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (env: PipelineEnvironment, path: string[]) => {
+    if (state.get(env.name) === 'done') return;
+    if (state.get(env.name) === 'visiting') {
+      throw new Error(
+        `${where}: the requirements form a cycle (${[...path, env.name].join(
+          ' -> ',
+        )})`,
+      );
+    }
+    state.set(env.name, 'visiting');
+    for (const upstream of env.requires)
+      visit(byName.get(upstream)!, [...path, env.name]);
+    state.set(env.name, 'done');
+    ordered.push(env);
+  };
+  for (const env of environments) visit(env, []);
+  return ordered;
+}

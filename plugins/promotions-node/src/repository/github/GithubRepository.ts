@@ -1,0 +1,934 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  DefaultGithubCredentialsProvider,
+  GithubCredentialsProvider,
+  ScmIntegrationRegistry,
+} from '@backstage/integration';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import { isBranchName } from '@gitops-promotions/plugin-promotions-common';
+import { Octokit } from '@octokit/rest';
+import {
+  createGithubClient,
+  DEFAULT_GITHUB_REQUEST_POLICY,
+  GithubRequestPolicy,
+  GithubRequestRecord,
+  RateLimitGate,
+  statusOf,
+} from './githubClient';
+import { gitBlobId } from '../directorySnapshot';
+import {
+  CommitAuthor,
+  CommitInfo,
+  Comparison,
+  FileChange,
+  GitOpsRepository,
+  RepositorySnapshot,
+  TreeFile,
+} from '../types';
+
+export type { GithubRequestPolicy, GithubRequestRecord } from './githubClient';
+
+const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** GitHub's largest page of commits. */
+const MAX_PAGE = 100;
+/** Path histories are read at least this deep, so a later deeper read is served from cache. */
+const MIN_HISTORY_PAGE = 30;
+const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
+/** Tree entries kept across all cached trees: a few full listings of a large monorepo. */
+const MAX_TREE_CACHE_ENTRIES = 500_000;
+
+export interface GithubRepositoryOptions {
+  id: string;
+  /** `https://<host>/<owner>/<repo>`, on github.com or a GitHub Enterprise host. */
+  url: string;
+  branch: string;
+  /** Backstage's `integrations` config: the host's entry gives the API URL and credentials. */
+  integrations: ScmIntegrationRegistry;
+  /** Defaults to `DefaultGithubCredentialsProvider` over `integrations` (token or GitHub App). */
+  credentialsProvider?: GithubCredentialsProvider;
+  logger: LoggerService;
+  requestPolicy?: Partial<GithubRequestPolicy>;
+  /** Called for every request attempt sent to GitHub, for counting. */
+  onRequest?: (request: GithubRequestRecord) => void;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A commit as GitHub describes it: what history and older snapshots need to know. */
+interface CommitMeta {
+  info: CommitInfo;
+  committedAt: number;
+  tree: string;
+  parents: string[];
+}
+
+/** A tree read in full: its files, and the object id of every path in it (blobs and trees). */
+interface TreeListing {
+  files: Map<string, TreeFile>;
+  objects: Map<string, string>;
+  /** The paths of `objects` that are directories. */
+  trees: Set<string>;
+}
+
+/** A path's history below one commit: the first `limit` commits, all of them when fewer. */
+interface PathHistory {
+  limit: number;
+  commits: CommitMeta[];
+}
+
+/** A Map that forgets the least recently used entries once their total weight exceeds `max`. */
+class LruMap<K, V> {
+  private readonly entries = new Map<K, { value: V; weight: number }>();
+  private total = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly weigh: (value: V) => number = () => 1,
+  ) {}
+
+  get(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: K, value: V) {
+    this.delete(key);
+    const weight = this.weigh(value);
+    this.entries.set(key, { value, weight });
+    this.total += weight;
+    while (this.total > this.max && this.entries.size > 1) {
+      this.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  private delete(key: K) {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.total -= entry.weight;
+  }
+}
+
+/** Shares one in-flight promise per key, and forgets it once settled. */
+function once<T>(
+  inflight: Map<string, Promise<unknown>>,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  let pending = inflight.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = load().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return pending;
+}
+
+/** Splits `https://<host>/<owner>/<repo>` into its parts. */
+export function parseGithubRepositoryUrl(url: string): {
+  host: string;
+  owner: string;
+  repo: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(
+      `"${url}" is not a URL; expected https://<host>/<owner>/<repo>`,
+    );
+  }
+  const parts = parsed.pathname
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
+  if (
+    !/^https?:$/.test(parsed.protocol) ||
+    parts.length !== 2 ||
+    parsed.search ||
+    parsed.hash
+  ) {
+    throw new Error(
+      `"${url}" is not a GitHub repository URL; expected https://<host>/<owner>/<repo>`,
+    );
+  }
+  return {
+    host: parsed.host,
+    owner: decodeURIComponent(parts[0]),
+    repo: decodeURIComponent(parts[1]),
+  };
+}
+
+/** A repository path as git and GitHub match it, or undefined when it is not a plain path. */
+function plainPath(path: string): string | undefined {
+  const trimmed = path.replace(/\/+$/, '');
+  if (
+    !trimmed ||
+    trimmed.startsWith('/') ||
+    trimmed.split('/').some(s => s === '' || s === '.' || s === '..')
+  ) {
+    return undefined;
+  }
+  return trimmed;
+}
+
+/**
+ * The `github` provider: reads a repository through GitHub's REST API with the credentials of
+ * Backstage's GitHub integration for its host. A refresh of an unchanged branch is one
+ * conditional request; otherwise the tree is read whole and only blobs not seen before are
+ * fetched. Commits, trees, blobs and histories below a commit never change, so they are
+ * cached by id.
+ */
+export class GithubRepository implements GitOpsRepository {
+  readonly id: string;
+  readonly branch: string;
+  private readonly url: string;
+  private readonly host: string;
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly apiBaseUrl: string;
+  private readonly credentials: GithubCredentialsProvider;
+  private readonly logger: LoggerService;
+  private readonly policy: GithubRequestPolicy;
+  private readonly gate: RateLimitGate;
+  private readonly onRequest?: (request: GithubRequestRecord) => void;
+  private readonly fetch?: typeof globalThis.fetch;
+  private client?: { token: string | undefined; octokit: Octokit };
+  private requests = 0;
+
+  /** The last head read of each branch, answered again while GitHub says it is unchanged. */
+  private readonly heads = new Map<
+    string,
+    { etag: string | undefined; snapshot: RepositorySnapshot }
+  >();
+  private readonly commits = new LruMap<string, CommitMeta>(5000);
+  private readonly trees = new LruMap<string, TreeListing>(
+    MAX_TREE_CACHE_ENTRIES,
+    tree => tree.objects.size,
+  );
+  private readonly histories = new LruMap<string, PathHistory>(5000);
+  private readonly blobs = new Map<string, Buffer>();
+  private blobBytes = 0;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly betweens = new LruMap<string, Set<string>>(
+    100_000,
+    ids => ids.size + 1,
+  );
+
+  constructor(options: GithubRepositoryOptions) {
+    this.id = options.id;
+    this.branch = options.branch;
+    this.logger = options.logger;
+    this.onRequest = options.onRequest;
+    this.fetch = options.fetch;
+    const where = `Repository ${options.id}`;
+    const { host, owner, repo } = parseGithubRepositoryUrl(options.url);
+    this.url = `https://${host}/${owner}/${repo}`;
+    this.host = host;
+    this.owner = owner;
+    this.repo = repo;
+    const integration = options.integrations.github.byHost(host);
+    if (!integration) {
+      throw new Error(
+        `${where}: there is no integrations.github entry for the host ${host}; add one with its apiBaseUrl and a token or GitHub App`,
+      );
+    }
+    if (!integration.config.apiBaseUrl) {
+      throw new Error(
+        `${where}: the integrations.github entry for the host ${host} has no apiBaseUrl`,
+      );
+    }
+    this.apiBaseUrl = integration.config.apiBaseUrl.replace(/\/+$/, '');
+    this.credentials =
+      options.credentialsProvider ??
+      DefaultGithubCredentialsProvider.fromIntegrations(options.integrations);
+    this.policy = {
+      ...DEFAULT_GITHUB_REQUEST_POLICY,
+      ...options.requestPolicy,
+    };
+    this.gate = new RateLimitGate(host, this.policy.maxRateLimitWaitMs);
+    if (!isBranchName(this.branch)) {
+      throw new Error(`${where}: "${this.branch}" is not a valid branch name`);
+    }
+  }
+
+  /** Requests sent to GitHub so far, every attempt counted. */
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  async snapshot(branch: string = this.branch): Promise<RepositorySnapshot> {
+    this.checkBranch(branch);
+    const octokit = await this.octokit();
+    const previous = this.heads.get(branch);
+    let response;
+    try {
+      response = await octokit.rest.git.getRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `heads/${branch}`,
+        headers: previous?.etag ? { 'if-none-match': previous.etag } : {},
+      });
+    } catch (error) {
+      if (statusOf(error) === 304 && previous) return previous.snapshot;
+      const explained = this.explain(error, `branch "${branch}"`);
+      throw statusOf(error) === 404
+        ? new NotFoundError(explained.message)
+        : explained;
+    }
+    if (response.data.object.type !== 'commit') {
+      throw new Error(
+        `Repository ${this.id}: refs/heads/${branch} points to a ${response.data.object.type}, not a commit`,
+      );
+    }
+    const snapshot = await this.snapshotAt(response.data.object.sha);
+    this.heads.set(branch, { etag: response.headers.etag, snapshot });
+    return snapshot;
+  }
+
+  async snapshotAt(commit: string): Promise<RepositorySnapshot> {
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
+    const meta = await this.commit(commit);
+    const { files } = await this.tree(meta.tree);
+    return {
+      commit,
+      files,
+      readFile: async path => {
+        const file = files.get(path);
+        return file ? this.blob(file.oid) : undefined;
+      },
+    };
+  }
+
+  async history(
+    commit: string,
+    paths: string[],
+    limit: number,
+    options: { since?: string } = {},
+  ): Promise<CommitInfo[]> {
+    if (!COMMIT_ID.test(commit))
+      throw new Error(`"${commit}" is not a commit id`);
+    const wanted = Math.max(1, Math.floor(limit));
+    const between = options.since
+      ? await this.between(options.since, commit)
+      : undefined;
+    const depth = between ? Math.max(wanted, between.size) : wanted;
+    const lists: CommitMeta[][] = [];
+    for (const path of new Set(paths)) {
+      const list = await this.pathHistory(commit, path, depth);
+      lists.push(between ? list.filter(c => between.has(c.info.sha)) : list);
+    }
+    // Each list is newest first; merging them by commit time keeps that order, once per commit.
+    const merged: CommitMeta[] = [];
+    const seen = new Set<string>();
+    const heads = lists.map(() => 0);
+    while (merged.length < wanted) {
+      let pick = -1;
+      lists.forEach((list, i) => {
+        if (
+          heads[i] < list.length &&
+          (pick < 0 ||
+            list[heads[i]].committedAt > lists[pick][heads[pick]].committedAt)
+        ) {
+          pick = i;
+        }
+      });
+      if (pick < 0) break;
+      const next = lists[pick][heads[pick]++];
+      if (!seen.has(next.info.sha)) {
+        seen.add(next.info.sha);
+        merged.push(next);
+      }
+    }
+    return merged.map(meta => ({ ...meta.info }));
+  }
+
+  async branchHead(branch: string): Promise<string | undefined> {
+    this.checkBranch(branch);
+    const octokit = await this.octokit();
+    try {
+      const { data } = await octokit.rest.git.getRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `heads/${branch}`,
+      });
+      return data.object.type === 'commit' ? data.object.sha : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.explain(error, `branch "${branch}"`);
+    }
+  }
+
+  async createBranch(branch: string, commit: string): Promise<void> {
+    this.checkBranch(branch);
+    this.checkCommit(commit);
+    const octokit = await this.octokit();
+    await octokit.rest.git
+      .createRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `refs/heads/${branch}`,
+        sha: commit,
+      })
+      .catch(error => {
+        if (statusOf(error) === 422) {
+          throw new ConflictError(
+            `Repository ${this.id}: branch ${branch} already exists`,
+          );
+        }
+        throw this.explain(error, `a new branch ${branch}`, 'write');
+      });
+  }
+
+  async commitFiles(options: {
+    branch: string;
+    parent: string;
+    message: string;
+    author: CommitAuthor;
+    changes: FileChange[];
+  }): Promise<string> {
+    const { branch, parent, changes } = options;
+    this.checkBranch(branch);
+    this.checkCommit(parent);
+    const octokit = await this.octokit();
+    const base = await this.commit(parent);
+    const listing = await this.tree(base.tree);
+    for (const { path } of changes) {
+      const segments = path.split('/');
+      for (let i = 1; i < segments.length; i++) {
+        const prefix = segments.slice(0, i).join('/');
+        const object = listing.objects.get(prefix);
+        if (object && !listing.trees.has(prefix)) {
+          throw new InputError(
+            `Repository ${this.id} has a file or link at ${prefix}, where the change needs a directory`,
+          );
+        }
+      }
+    }
+    const where = `a commit on ${branch}`;
+    const entries = [];
+    for (const change of changes) {
+      if (change.content === null) {
+        entries.push({
+          path: change.path,
+          mode: '100644' as const,
+          type: 'blob' as const,
+          sha: null,
+        });
+        continue;
+      }
+      const { data: blob } = await octokit.rest.git
+        .createBlob({
+          owner: this.owner,
+          repo: this.repo,
+          content: change.content.toString('base64'),
+          encoding: 'base64',
+        })
+        .catch(error => {
+          throw this.explain(error, where, 'write');
+        });
+      entries.push({
+        path: change.path,
+        mode: '100644' as const,
+        type: 'blob' as const,
+        sha: blob.sha,
+      });
+    }
+    const { data: tree } = await octokit.rest.git
+      .createTree({
+        owner: this.owner,
+        repo: this.repo,
+        base_tree: base.tree,
+        tree: entries,
+      })
+      .catch(error => {
+        throw this.explain(error, where, 'write');
+      });
+    const { data: commit } = await octokit.rest.git
+      .createCommit({
+        owner: this.owner,
+        repo: this.repo,
+        message: options.message,
+        tree: tree.sha,
+        parents: [parent],
+        author: { name: options.author.name, email: options.author.email },
+      })
+      .catch(error => {
+        throw this.explain(error, where, 'write');
+      });
+    // Without force, GitHub moves the branch only forward: a branch moved since is refused.
+    await octokit.rest.git
+      .updateRef({
+        owner: this.owner,
+        repo: this.repo,
+        ref: `heads/${branch}`,
+        sha: commit.sha,
+        force: false,
+      })
+      .catch(error => {
+        if (statusOf(error) === 422) {
+          throw new ConflictError(
+            `Repository ${this.id}: branch ${branch} is no longer at ${parent}`,
+          );
+        }
+        throw this.explain(error, where, 'write');
+      });
+    return commit.sha;
+  }
+
+  async compare(base: string, head: string): Promise<Comparison> {
+    this.checkCommit(base);
+    this.checkCommit(head);
+    const octokit = await this.octokit();
+    const commits: CommitInfo[] = [];
+    const files = new Set<string>();
+    let behindBy = 0;
+    for (let page = 1; ; page++) {
+      const { data } = await octokit.rest.repos
+        .compareCommitsWithBasehead({
+          owner: this.owner,
+          repo: this.repo,
+          basehead: `${base}...${head}`,
+          per_page: MAX_PAGE,
+          page,
+        })
+        .catch(error => {
+          throw this.explain(error, `${base}...${head}`);
+        });
+      behindBy = data.behind_by;
+      for (const item of data.commits) {
+        commits.push(
+          this.remember(item.sha, {
+            author: item.commit.author,
+            committer: item.commit.committer,
+            message: item.commit.message,
+            tree: item.commit.tree.sha,
+            parents: item.parents.map(p => p.sha),
+          }).info,
+        );
+      }
+      for (const file of data.files ?? []) {
+        files.add(file.filename);
+        if (file.previous_filename) files.add(file.previous_filename);
+      }
+      if (
+        data.commits.length < MAX_PAGE ||
+        commits.length >= data.total_commits
+      ) {
+        break;
+      }
+    }
+    return {
+      commits: commits.map(c => ({ ...c })),
+      behindBy,
+      files: [...files],
+    };
+  }
+
+  async merge(options: {
+    source: string;
+    expectedHead: string;
+    target: string;
+    message: string;
+    author: CommitAuthor;
+  }): Promise<string> {
+    const { source, expectedHead, target } = options;
+    this.checkBranch(target);
+    this.checkCommit(expectedHead);
+    const head = await this.branchHead(source);
+    if (head !== expectedHead) {
+      throw new ConflictError(
+        `Repository ${this.id}: branch ${source} is at ${
+          head ?? 'nothing'
+        }, not at ${expectedHead}; it changed since it was reviewed`,
+      );
+    }
+    const octokit = await this.octokit();
+    // Naming the commit rather than the branch merges exactly what was reviewed.
+    const response = await octokit.rest.repos
+      .merge({
+        owner: this.owner,
+        repo: this.repo,
+        base: target,
+        head: expectedHead,
+        commit_message: options.message,
+      })
+      .catch(error => {
+        if (statusOf(error) === 409) {
+          throw new ConflictError(
+            `Repository ${this.id}: ${source} conflicts with ${target}`,
+          );
+        }
+        throw this.explain(error, `a merge into ${target}`, 'write');
+      });
+    // 204: nothing to merge, the target already holds the commit.
+    if ((response.status as number) === 204 || !response.data?.sha) {
+      const current = await this.branchHead(target);
+      if (!current) {
+        throw new ConflictError(
+          `Repository ${this.id}: branch ${target} does not exist`,
+        );
+      }
+      return current;
+    }
+    return response.data.sha;
+  }
+
+  async deleteBranch(branch: string, expectedHead?: string): Promise<void> {
+    const head = await this.branchHead(branch);
+    if (!head) return;
+    if (expectedHead && head !== expectedHead) {
+      throw new ConflictError(
+        `Repository ${this.id}: branch ${branch} moved to ${head}; not deleting it`,
+      );
+    }
+    const octokit = await this.octokit();
+    await octokit.rest.git
+      .deleteRef({ owner: this.owner, repo: this.repo, ref: `heads/${branch}` })
+      .catch(error => {
+        if (statusOf(error) === 422) return;
+        throw this.explain(error, `branch ${branch}`, 'write');
+      });
+  }
+
+  /** Commits reachable from `head` but not from `base`, by id; GitHub's compare lists them. */
+  private async between(base: string, head: string): Promise<Set<string>> {
+    this.checkCommit(base);
+    const key = `${base}...${head}`;
+    const cached = this.betweens.get(key);
+    if (cached) return cached;
+    const { commits } = await this.compare(base, head);
+    const ids = new Set(commits.map(c => c.sha));
+    this.betweens.set(key, ids);
+    return ids;
+  }
+
+  private checkCommit(commit: string) {
+    if (!COMMIT_ID.test(commit)) {
+      throw new Error(`"${commit}" is not a commit id`);
+    }
+  }
+
+  private checkBranch(branch: string) {
+    if (!isBranchName(branch)) {
+      throw new InputError(`"${branch}" is not a valid branch name`);
+    }
+  }
+
+  private async pathHistory(
+    commit: string,
+    path: string,
+    limit: number,
+  ): Promise<CommitMeta[]> {
+    const known = this.knownHistory(commit, path, 0);
+    if (known && (known.limit >= limit || known.commits.length < known.limit)) {
+      return known.commits.slice(0, limit);
+    }
+    const octokit = await this.octokit();
+    const loaded = await once(
+      this.inflight,
+      `history:${commit}:${limit}:${path}`,
+      async () => {
+        const perPage = Math.min(MAX_PAGE, Math.max(limit, MIN_HISTORY_PAGE));
+        const commits: CommitMeta[] = [];
+        for (let page = 1; commits.length < limit; page++) {
+          const response = await octokit.rest.repos
+            .listCommits({
+              owner: this.owner,
+              repo: this.repo,
+              sha: commit,
+              path,
+              per_page: perPage,
+              page,
+            })
+            .catch(error => {
+              throw this.explain(error, `the history of ${path}`);
+            });
+          for (const item of response.data) {
+            const meta = this.remember(item.sha, {
+              author: item.commit.author,
+              committer: item.commit.committer,
+              message: item.commit.message,
+              tree: item.commit.tree.sha,
+              parents: item.parents.map(parent => parent.sha),
+            });
+            commits.push(meta);
+          }
+          if (response.data.length < perPage) {
+            return { limit: Number.MAX_SAFE_INTEGER, commits };
+          }
+        }
+        return { limit: commits.length, commits };
+      },
+    );
+    this.saveHistory(commit, path, loaded);
+    return loaded.commits.slice(0, limit);
+  }
+
+  /**
+   * A path's history below `commit` from what is already known: a commit with one parent that
+   * left the path as it was has the parent's history; one that changed it adds itself on top.
+   */
+  private knownHistory(
+    commit: string,
+    path: string,
+    depth: number,
+  ): PathHistory | undefined {
+    const key = `${commit}\0${path}`;
+    const stored = this.histories.get(key);
+    if (stored || depth > 50) return stored;
+    const plain = plainPath(path);
+    const meta = this.commits.get(commit);
+    if (plain === undefined || !meta || meta.parents.length !== 1)
+      return undefined;
+    const [parent] = meta.parents;
+    const here = this.trees.get(meta.tree);
+    const parentMeta = this.commits.get(parent);
+    const there = parentMeta && this.trees.get(parentMeta.tree);
+    if (!here || !there) return undefined;
+    const below = this.knownHistory(parent, path, depth + 1);
+    if (!below) return undefined;
+    let derived = below;
+    if (here.objects.get(plain) !== there.objects.get(plain)) {
+      // Kept no deeper than one page, so a path changed in every commit does not grow forever.
+      derived =
+        below.commits.length < MAX_PAGE
+          ? { limit: below.limit + 1, commits: [meta, ...below.commits] }
+          : {
+              limit: MAX_PAGE,
+              commits: [meta, ...below.commits.slice(0, MAX_PAGE - 1)],
+            };
+    }
+    this.histories.set(key, derived);
+    return derived;
+  }
+
+  private saveHistory(commit: string, path: string, history: PathHistory) {
+    const key = `${commit}\0${path}`;
+    const stored = this.histories.get(key);
+    if (!stored || stored.limit < history.limit)
+      this.histories.set(key, history);
+  }
+
+  private remember(
+    sha: string,
+    commit: {
+      author: { name?: string; email?: string; date?: string } | null;
+      committer: { name?: string; email?: string; date?: string } | null;
+      message: string;
+      tree: string;
+      parents: string[];
+    },
+  ): CommitMeta {
+    const authoredAt = commit.author?.date ?? commit.committer?.date;
+    const meta: CommitMeta = {
+      info: {
+        sha,
+        authorName: commit.author?.name ?? '',
+        authorEmail: commit.author?.email ?? '',
+        authoredAt: authoredAt ? new Date(authoredAt).toISOString() : '',
+        message: commit.message.trim(),
+      },
+      committedAt: Date.parse(commit.committer?.date ?? authoredAt ?? '') || 0,
+      tree: commit.tree,
+      parents: commit.parents,
+    };
+    this.commits.set(sha, meta);
+    return meta;
+  }
+
+  private async commit(sha: string): Promise<CommitMeta> {
+    const cached = this.commits.get(sha);
+    if (cached) return cached;
+    const octokit = await this.octokit();
+    return once(this.inflight, `commit:${sha}`, async () => {
+      const { data } = await octokit.rest.git
+        .getCommit({ owner: this.owner, repo: this.repo, commit_sha: sha })
+        .catch(error => {
+          throw this.explain(error, `commit ${sha}`);
+        });
+      return this.remember(data.sha, {
+        author: data.author,
+        committer: data.committer,
+        message: data.message,
+        tree: data.tree.sha,
+        parents: data.parents.map(parent => parent.sha),
+      });
+    });
+  }
+
+  /** Reads a tree in full: recursively in one request, or subtree by subtree when truncated. */
+  private async tree(sha: string): Promise<TreeListing> {
+    const cached = this.trees.get(sha);
+    if (cached) return cached;
+    const octokit = await this.octokit();
+    return once(this.inflight, `tree:${sha}`, async () => {
+      const read = (recursive: boolean) =>
+        octokit.rest.git
+          .getTree({
+            owner: this.owner,
+            repo: this.repo,
+            tree_sha: sha,
+            ...(recursive ? { recursive: '1' } : {}),
+          })
+          .catch(error => {
+            throw this.explain(error, `tree ${sha}`);
+          });
+      const listing: TreeListing = {
+        files: new Map(),
+        objects: new Map(),
+        trees: new Set(),
+      };
+      const add = (
+        path: string,
+        entry: { type?: string; sha?: string; size?: number; mode?: string },
+      ) => {
+        if (!entry.sha) return;
+        listing.objects.set(path, entry.sha);
+        if (entry.type === 'tree') listing.trees.add(path);
+        // Symbolic links are left out, as the git provider leaves them: a path, not content.
+        if (entry.type === 'blob' && entry.mode !== '120000')
+          listing.files.set(path, {
+            path,
+            oid: entry.sha,
+            size: entry.size ?? 0,
+          });
+      };
+      let { data } = await read(true);
+      if (data.truncated) {
+        this.logger.debug(
+          `Repository ${this.id}: tree ${sha} is too large to list at once; reading its subtrees`,
+        );
+        ({ data } = await read(false));
+        if (data.truncated) {
+          throw new Error(
+            `Repository ${this.id}: tree ${sha} has more entries than GitHub lists in one answer`,
+          );
+        }
+        for (const entry of data.tree) {
+          if (!entry.path) continue;
+          add(entry.path, entry);
+          if (entry.type !== 'tree' || !entry.sha) continue;
+          const subtree = await this.tree(entry.sha);
+          for (const [path, oid] of subtree.objects)
+            listing.objects.set(`${entry.path}/${path}`, oid);
+          for (const path of subtree.trees)
+            listing.trees.add(`${entry.path}/${path}`);
+          for (const file of subtree.files.values()) {
+            const path = `${entry.path}/${file.path}`;
+            listing.files.set(path, { ...file, path });
+          }
+        }
+      } else {
+        for (const entry of data.tree) if (entry.path) add(entry.path, entry);
+      }
+      this.trees.set(sha, listing);
+      return listing;
+    });
+  }
+
+  private async blob(oid: string): Promise<Buffer> {
+    const cached = this.blobs.get(oid);
+    if (cached) return cached;
+    const octokit = await this.octokit();
+    return once(this.inflight, `blob:${oid}`, async () => {
+      const { data } = await octokit.rest.git
+        .getBlob({ owner: this.owner, repo: this.repo, file_sha: oid })
+        .catch(error => {
+          throw this.explain(error, `blob ${oid}`);
+        });
+      const content = Buffer.from(
+        data.content,
+        data.encoding === 'base64' ? 'base64' : 'utf8',
+      );
+      const id = gitBlobId(content);
+      if (oid.length === 40 && id !== oid) {
+        throw new Error(
+          `Repository ${this.id}: GitHub answered blob ${oid} with content whose id is ${id}`,
+        );
+      }
+      this.blobs.set(oid, content);
+      this.blobBytes += content.length;
+      // Blobs are immutable, so the cache is only bounded, never invalidated.
+      while (this.blobBytes > MAX_BLOB_CACHE_BYTES) {
+        const [oldest, buffer] = this.blobs.entries().next().value!;
+        this.blobs.delete(oldest);
+        this.blobBytes -= buffer.length;
+      }
+      return content;
+    });
+  }
+
+  /** The Octokit for the current credentials; GitHub App tokens are renewed by the provider. */
+  private async octokit(): Promise<Octokit> {
+    const { token } = await this.credentials
+      .getCredentials({ url: this.url })
+      .catch(error => {
+        throw new Error(
+          `Repository ${this.id}: no GitHub credentials for ${this.url}: ${
+            error.message ?? error
+          }`,
+        );
+      });
+    if (!this.client || this.client.token !== token) {
+      this.client = {
+        token,
+        octokit: createGithubClient({
+          baseUrl: this.apiBaseUrl,
+          token,
+          host: this.host,
+          policy: this.policy,
+          gate: this.gate,
+          logger: this.logger,
+          fetch: this.fetch,
+          onRequest: request => {
+            this.requests++;
+            this.onRequest?.(request);
+          },
+        }),
+      };
+    }
+    return this.client.octokit;
+  }
+
+  /** Turns a GitHub error answer into a message that says what could not be read and why. */
+  private explain(
+    error: unknown,
+    what: string,
+    access: 'read' | 'write' = 'read',
+  ): Error {
+    const status = statusOf(error);
+    const verb = access === 'read' ? 'reading' : 'writing';
+    const message = error instanceof Error ? error.message : String(error);
+    const where = `Repository ${this.id} (${this.owner}/${this.repo} on ${this.host})`;
+    if (status === 404) {
+      return new Error(
+        `${where}: ${what} not found, or the credentials for ${this.host} cannot read it`,
+      );
+    }
+    if (status === 401) {
+      return new Error(
+        `${where}: GitHub rejected the credentials of the integration for ${this.host}: ${message}`,
+      );
+    }
+    if (status === 403) {
+      return new Error(
+        `${where}: ${verb} ${what} was refused (${message}); the token or GitHub App needs ${
+          access === 'read'
+            ? 'read access to contents and metadata'
+            : 'write access to contents and pull requests'
+        }`,
+      );
+    }
+    if (status !== undefined) {
+      return new Error(
+        `${where}: ${verb} ${what} failed with ${status}: ${message}`,
+      );
+    }
+    // No answer to explain: the request layer's own message already says what and where.
+    return error instanceof Error ? error : new Error(message);
+  }
+}

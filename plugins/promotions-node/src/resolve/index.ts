@@ -1,0 +1,150 @@
+import crypto from 'node:crypto';
+import {
+  DEFAULT_VERSION_KEY,
+  ImageRef,
+} from '@gitops-promotions/plugin-promotions-common';
+import { RepositorySnapshot } from '../repository/types';
+import { resolveHelmValues } from './helm';
+import {
+  displayVersion,
+  formatImage,
+  imageMatches,
+  parseImage,
+} from './images';
+import { buildKustomization, Resource } from './kustomize';
+import {
+  ComparableObject,
+  ResolvedEnvironment,
+  ResolveOptions,
+  ResolutionError,
+} from './types';
+import { containersOf } from './workloads';
+import { recordingSnapshot } from './probes';
+
+export * from './types';
+export {
+  hasDirectory,
+  probesDigest,
+  probesHold,
+  recordingSnapshot,
+} from './probes';
+export type { Probes } from './probes';
+export { parseImage, formatImage, displayVersion } from './images';
+export { isUnsafeKeyPath } from './helm';
+
+function uniqueImages(images: ImageRef[]): ImageRef[] {
+  const seen = new Set<string>();
+  return images.filter(image => {
+    const key = formatImage(image);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The version shown for an environment: that of the image the entity names, else of the first. */
+function versionOf(
+  images: ImageRef[],
+  wanted: string | undefined,
+  path: string,
+): string | null {
+  if (images.length === 0) return null;
+  if (!wanted) return displayVersion(images[0]);
+  const match = images.find(image => imageMatches(image, wanted));
+  if (!match) {
+    const found = images.map(image => image.name).join(', ');
+    throw new ResolutionError(
+      path,
+      `no container runs the image "${wanted}" (found: ${found})`,
+    );
+  }
+  return displayVersion(match);
+}
+
+const secretDigest = (value: unknown) =>
+  `sha256:${crypto
+    .createHash('sha256')
+    .update(String(value))
+    .digest('hex')
+    .slice(0, 12)}`;
+
+/** An object as compared between environments: namespace, name prefix and suffix, and images taken out. */
+function comparable({ object, originalName }: Resource): ComparableObject {
+  const body = structuredClone(object);
+  delete body.metadata.namespace;
+  body.metadata.name = originalName;
+  for (const container of containersOf(body)) delete container.image;
+  if (body.kind === 'Secret') {
+    // Secret values are compared by digest so that drift never shows them.
+    for (const field of ['data', 'stringData']) {
+      const data = body[field] as Record<string, unknown> | undefined;
+      if (data && typeof data === 'object') {
+        for (const key of Object.keys(data))
+          data[key] = secretDigest(data[key]);
+      }
+    }
+  }
+  return { id: `${object.kind}/${originalName}`, body };
+}
+
+/**
+ * Resolves what an environment would deploy. A path ending in `.yaml` or `.yml` is a Helm values
+ * file, merged over the `values.yaml` beside it; any other path is a Kustomize directory, built
+ * by kustomize's rules (resources, components, patches, then the images transformer).
+ */
+export async function resolveEnvironment(
+  repositorySnapshot: RepositorySnapshot,
+  path: string,
+  options: ResolveOptions = {},
+): Promise<ResolvedEnvironment> {
+  const { snapshot, probes } = recordingSnapshot(repositorySnapshot);
+  try {
+    return { ...(await resolve(snapshot, path, options)), probes };
+  } catch (error) {
+    // What was read before the failure decides it as much as what a success reads.
+    if (error instanceof ResolutionError) error.probes = probes;
+    throw error;
+  }
+}
+
+async function resolve(
+  snapshot: RepositorySnapshot,
+  path: string,
+  options: ResolveOptions,
+): Promise<Omit<ResolvedEnvironment, 'probes'>> {
+  if (/\.ya?ml$/.test(path)) {
+    const helm = await resolveHelmValues(
+      snapshot,
+      path,
+      options.versionKey || DEFAULT_VERSION_KEY,
+    );
+    return {
+      layout: 'helm',
+      path,
+      images: helm.images,
+      version: versionOf(helm.images, options.image, path),
+      comparable: helm.comparable,
+      inputs: helm.inputs,
+      warnings: [],
+    };
+  }
+  const built = await buildKustomization(snapshot, path);
+  const images = uniqueImages(
+    built.resources.flatMap(({ object }) =>
+      containersOf(object).flatMap(container =>
+        typeof container.image === 'string'
+          ? [parseImage(container.image)]
+          : [],
+      ),
+    ),
+  );
+  return {
+    layout: 'kustomize',
+    path,
+    images,
+    version: versionOf(images, options.image, path),
+    comparable: built.resources.map(comparable),
+    inputs: built.inputs,
+    warnings: built.warnings,
+  };
+}

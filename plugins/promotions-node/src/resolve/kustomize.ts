@@ -1,0 +1,203 @@
+import { RepositorySnapshot } from '../repository/types';
+import { generate } from './generators';
+import { inside, isRemote } from './paths';
+import { isDirectory } from './probes';
+import { applyPatches } from './patches';
+import {
+  BuildContext,
+  isObject,
+  loadResources,
+  readDocuments,
+  Resource,
+} from './resources';
+import { setImages, setReplicas, transformMetadata } from './transformers';
+import { ResolutionError } from './types';
+
+export type { Resource } from './resources';
+
+const KUSTOMIZATION_FILES = [
+  'kustomization.yaml',
+  'kustomization.yml',
+  'Kustomization',
+];
+const MAX_DEPTH = 20;
+/** Kustomizations one environment may visit, counting repeats: stops a diamond of references. */
+const MAX_KUSTOMIZATIONS = 500;
+/** Fields that can change what is deployed but are not applied here; each gets a warning. */
+const NOT_APPLIED = [
+  'helmCharts',
+  'helmChartInflationGenerator',
+  'replacements',
+  'vars',
+  'generators',
+  'transformers',
+];
+
+function kustomizationFile(
+  snapshot: RepositorySnapshot,
+  dir: string,
+): string | undefined {
+  return KUSTOMIZATION_FILES.map(name => (dir ? `${dir}/${name}` : name)).find(
+    f => snapshot.files.has(f),
+  );
+}
+
+function strings(value: unknown, field: string, file: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some(item => typeof item !== 'string')) {
+    throw new ResolutionError(file, `"${field}" must be a list of strings`);
+  }
+  return value;
+}
+
+async function readKustomization(
+  ctx: BuildContext,
+  file: string,
+): Promise<Record<string, any>> {
+  const documents = await readDocuments(ctx, file, { numbersAsWritten: true });
+  if (documents.length > 1) {
+    throw new ResolutionError(
+      file,
+      'a kustomization must be one YAML document',
+    );
+  }
+  const kustomization = documents[0] ?? {};
+  if (!isObject(kustomization))
+    throw new ResolutionError(file, 'a kustomization must be a YAML mapping');
+  return kustomization;
+}
+
+interface Visit {
+  dir: string;
+  /** The kustomizations that led here, outermost first, to report cycles. */
+  stack: string[];
+  /** The file that referred to this directory, blamed when it holds no kustomization. */
+  referrer: string;
+  /** Resources accumulated so far, when this directory is used as a component. */
+  accumulated?: Resource[];
+}
+
+/**
+ * Builds one kustomization by kustomize's order: resources, components, generators, patches,
+ * then namespace, name prefix and suffix, labels and annotations, replicas, and images.
+ */
+async function build(
+  ctx: BuildContext,
+  { dir, stack, referrer, accumulated }: Visit,
+): Promise<Resource[]> {
+  const file = kustomizationFile(ctx.snapshot, dir);
+  if (!file) {
+    throw new ResolutionError(
+      referrer,
+      `no kustomization.yaml, kustomization.yml or Kustomization in "${
+        dir || '.'
+      }"`,
+    );
+  }
+  if (stack.includes(dir)) {
+    throw new ResolutionError(
+      file,
+      `kustomizations refer to each other in a cycle: ${[...stack, dir].join(
+        ' -> ',
+      )}`,
+    );
+  }
+  if (stack.length >= MAX_DEPTH) {
+    throw new ResolutionError(
+      file,
+      `kustomizations are nested more than ${MAX_DEPTH} deep`,
+    );
+  }
+  if (++ctx.kustomizations > MAX_KUSTOMIZATIONS) {
+    throw new ResolutionError(
+      file,
+      `the environment refers to more than ${MAX_KUSTOMIZATIONS} kustomizations`,
+    );
+  }
+  const kustomization = await readKustomization(ctx, file);
+  const isComponent = kustomization.kind === 'Component';
+  if (accumulated && !isComponent) {
+    throw new ResolutionError(
+      referrer,
+      `"${dir || '.'}" is used as a component but is not kind: Component`,
+    );
+  }
+  if (!accumulated && isComponent) {
+    throw new ResolutionError(
+      referrer,
+      `"${dir || '.'}" is a Component; list it under components`,
+    );
+  }
+  for (const field of NOT_APPLIED) {
+    if (kustomization[field] !== undefined)
+      ctx.warnings.push(`${file}: "${field}" is not applied`);
+  }
+  const inner = [...stack, dir];
+
+  let resources = accumulated ? [...accumulated] : [];
+  const references = [
+    ...strings(kustomization.resources, 'resources', file),
+    ...strings(kustomization.bases, 'bases', file),
+  ];
+  for (const reference of references) {
+    if (isRemote(reference)) {
+      ctx.warnings.push(`${file}: remote resource "${reference}" was not read`);
+      continue;
+    }
+    const target = inside(dir, reference, file);
+    if (ctx.snapshot.files.has(target))
+      resources.push(...(await loadResources(ctx, target)));
+    else if (isDirectory(ctx.snapshot, target)) {
+      resources.push(
+        ...(await build(ctx, { dir: target, stack: inner, referrer: file })),
+      );
+    } else throw new ResolutionError(file, `resource "${reference}" not found`);
+  }
+  for (const reference of strings(
+    kustomization.components,
+    'components',
+    file,
+  )) {
+    if (isRemote(reference)) {
+      ctx.warnings.push(
+        `${file}: remote component "${reference}" was not read`,
+      );
+      continue;
+    }
+    const target = inside(dir, reference, file);
+    resources = await build(ctx, {
+      dir: target,
+      stack: inner,
+      referrer: file,
+      accumulated: resources,
+    });
+  }
+
+  resources = await generate(ctx, dir, file, kustomization, resources);
+  resources = await applyPatches(ctx, dir, file, kustomization, resources);
+  resources = transformMetadata(kustomization, resources, file);
+  resources = setReplicas(kustomization, resources, file);
+  return setImages(kustomization, resources, file);
+}
+
+/** Builds the kustomization in `dir` and returns what it renders, the files read and warnings. */
+export async function buildKustomization(
+  snapshot: RepositorySnapshot,
+  dir: string,
+) {
+  const ctx: BuildContext = {
+    snapshot,
+    inputs: new Set(),
+    warnings: [],
+    parsed: new Map(),
+    objects: 0,
+    kustomizations: 0,
+  };
+  const root = inside('', dir, dir);
+  const resources = await build(ctx, {
+    dir: root,
+    stack: [],
+    referrer: dir || '.',
+  });
+  return { resources, inputs: [...ctx.inputs].sort(), warnings: ctx.warnings };
+}
