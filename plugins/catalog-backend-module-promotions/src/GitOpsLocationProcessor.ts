@@ -7,24 +7,14 @@ import {
   processingResult,
 } from '@backstage/plugin-catalog-node';
 import {
+  GITOPS_LOCATION_TYPE,
   isBranchName,
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsRepositoriesService } from '@gitops-promotions/plugin-promotions-node';
 
-/** Location type of a file in a promotions GitOps repository: `<repository id>:<branch>:<path>`. */
-export const GITOPS_LOCATION_TYPE = 'gitops-promotions';
-
 /** Catalog files larger than this are refused rather than parsed. */
 const MAX_CATALOG_FILE_BYTES = 512 * 1024;
-
-export function gitopsLocationTarget(
-  repository: string,
-  branch: string,
-  path: string,
-) {
-  return `${repository}:${branch}:${path}`;
-}
 
 /**
  * Reads `gitops-promotions` locations: catalog files on branches of promotions repositories,

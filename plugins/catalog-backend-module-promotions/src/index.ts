@@ -4,8 +4,4 @@
  * @packageDocumentation
  */
 export { catalogModulePromotions as default } from './module';
-export {
-  GitOpsLocationProcessor,
-  GITOPS_LOCATION_TYPE,
-  gitopsLocationTarget,
-} from './GitOpsLocationProcessor';
+export { GitOpsLocationProcessor } from './GitOpsLocationProcessor';

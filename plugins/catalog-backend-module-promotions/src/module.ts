@@ -7,10 +7,8 @@ import {
   catalogProcessingExtensionPoint,
 } from '@backstage/plugin-catalog-node';
 import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-promotions-node';
-import {
-  GITOPS_LOCATION_TYPE,
-  GitOpsLocationProcessor,
-} from './GitOpsLocationProcessor';
+import { GITOPS_LOCATION_TYPE } from '@gitops-promotions/plugin-promotions-common';
+import { GitOpsLocationProcessor } from './GitOpsLocationProcessor';
 
 /** Lets the catalog read entities from branches of promotions repositories. */
 export const catalogModulePromotions = createBackendModule({

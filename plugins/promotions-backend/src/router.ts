@@ -3,6 +3,7 @@ import { InputError } from '@backstage/errors';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { PROMOTIONS_API_ROUTES } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsService } from './service/PromotionsService';
 
 const entityParams = z.object({
@@ -20,7 +21,7 @@ export async function createRouter(options: {
   const router = Router();
   router.use(express.json());
 
-  router.get('/v1/entities/:kind/:namespace/:name', async (req, res) => {
+  router.get(PROMOTIONS_API_ROUTES.entity, async (req, res) => {
     const parsed = entityParams.safeParse(req.params);
     if (!parsed.success) {
       throw new InputError(

@@ -4,5 +4,7 @@
  * @packageDocumentation
  */
 export * from './annotations';
+export * from './api';
+export * from './format';
 export * from './types';
 export * from './paths';

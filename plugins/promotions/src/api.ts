@@ -5,7 +5,10 @@ import {
   FetchApi,
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
+import {
+  EntityPromotions,
+  entityPromotionsPath,
+} from '@gitops-promotions/plugin-promotions-common';
 
 /** Reads the promotions state the backend keeps for each entity. */
 export interface PromotionsApi {
@@ -26,11 +29,8 @@ export class PromotionsClient implements PromotionsApi {
     entity: CompoundEntityRef,
   ): Promise<EntityPromotions> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('promotions');
-    const path = [entity.kind, entity.namespace, entity.name]
-      .map(encodeURIComponent)
-      .join('/');
     const response = await this.deps.fetchApi.fetch(
-      `${baseUrl}/v1/entities/${path}`,
+      `${baseUrl}${entityPromotionsPath(entity)}`,
     );
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return (await response.json()) as EntityPromotions;

@@ -2,6 +2,7 @@ import semver from 'semver';
 import {
   ConfigDifference,
   ConfigDrift,
+  shortKey,
   VersionDrift,
 } from '@gitops-promotions/plugin-promotions-common';
 import { ComparableObject } from '@gitops-promotions/plugin-promotions-node';
@@ -191,10 +192,14 @@ export function configDrift(input: {
     differences.push({ key: displayKey(key), value, upstreamValue });
   }
   if (differences.length === 0) return undefined;
-  const names = differences.slice(0, 3).map(d => {
-    const last = d.key.split(/[ .]/).pop();
-    return `${last}: ${d.value ?? 'absent'} vs ${d.upstreamValue ?? 'absent'}`;
-  });
+  const names = differences
+    .slice(0, 3)
+    .map(
+      d =>
+        `${shortKey(d.key)}: ${d.value ?? 'absent'} vs ${
+          d.upstreamValue ?? 'absent'
+        }`,
+    );
   const more =
     differences.length > 3 ? `, and ${differences.length - 3} more` : '';
   return {

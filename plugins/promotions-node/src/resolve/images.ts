@@ -1,5 +1,11 @@
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 
+export {
+  displayVersion,
+  formatImage,
+  shortDigest,
+} from '@gitops-promotions/plugin-promotions-common';
+
 /**
  * Parses an image reference: `[registry[:port]/]path[:tag][@digest]`. A reference without a
  * tag has tag null (not `latest`): the repository did not say.
@@ -21,27 +27,6 @@ export function parseImage(reference: string): ImageRef {
     rest = rest.slice(0, colon);
   }
   return { name: rest, tag, digest };
-}
-
-export function formatImage(image: ImageRef): string {
-  return `${image.name}${image.tag ? `:${image.tag}` : ''}${
-    image.digest ? `@${image.digest}` : ''
-  }`;
-}
-
-/** A digest shortened for people: `sha256:` and the first 12 hex digits. */
-export function shortDigest(digest: string): string {
-  const [algorithm, hex] = digest.includes(':')
-    ? digest.split(':', 2)
-    : ['sha256', digest];
-  return `${algorithm}:${hex.slice(0, 12)}`;
-}
-
-/** The version shown for an image: its tag, or its short digest when pinned by digest only. */
-export function displayVersion(image: ImageRef): string | null {
-  if (image.tag) return image.tag;
-  if (image.digest) return shortDigest(image.digest);
-  return null;
 }
 
 /** Whether an image is the one a `gitops-promotions/image` annotation names. */

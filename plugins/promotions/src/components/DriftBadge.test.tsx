@@ -1,7 +1,8 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { screen, within } from '@testing-library/react';
 import { ConfigDrift } from '@gitops-promotions/plugin-promotions-common';
-import { DriftBadge, shortKey } from './DriftBadge';
+import { shortKey } from '@gitops-promotions/plugin-promotions-common';
+import { DriftBadge } from './DriftBadge';
 import { checkoutPromotions } from './fixtures';
 
 const driftsOf = (name: string) =>

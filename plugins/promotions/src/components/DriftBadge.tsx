@@ -6,6 +6,7 @@ import {
   ConfigDifference,
   Drift,
   DriftKind,
+  shortKey,
 } from '@gitops-promotions/plugin-promotions-common';
 
 /** What each kind of drift is called on its chip. */
@@ -64,7 +65,6 @@ const useStyles = makeStyles(theme => ({
 }));
 
 /** `Deployment/checkout containers[checkout].env.CACHE_SIZE` → `CACHE_SIZE`. */
-export const shortKey = (key: string) => key.split(/[ .]/).pop() || key;
 
 function DifferenceLine(props: {
   difference: ConfigDifference;

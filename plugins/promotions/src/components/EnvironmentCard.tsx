@@ -7,6 +7,7 @@ import Alert from '@material-ui/lab/Alert';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';
 import {
   EnvironmentState,
+  formatImage,
   ImageRef,
   LastChange,
 } from '@gitops-promotions/plugin-promotions-common';
@@ -77,16 +78,9 @@ const useStyles = makeStyles(theme => ({
   live: { color: theme.palette.text.secondary, marginTop: theme.spacing(1.5) },
 }));
 
-/** `sha256:9f86d081884c7d65…` → `sha256:9f86d081884c`. */
-export const shortDigest = (digest: string) =>
-  digest.replace(/^([^:]+:[0-9a-f]{12})[0-9a-f]*$/i, '$1');
-
 /** An image as `name:tag@shortdigest`, each part when known. */
-export function formatImageRef(image: ImageRef): string {
-  const tag = image.tag ? `:${image.tag}` : '';
-  const digest = image.digest ? `@${shortDigest(image.digest)}` : '';
-  return `${image.name}${tag}${digest}`;
-}
+export const formatImageRef = (image: ImageRef) =>
+  formatImage(image, { short: true });
 
 function Section(props: { label: string; children: ReactNode }) {
   const classes = useStyles();

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { testGitRepository } from '../testRepository';
+import { testGitRepository } from '../testing/testRepository';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigReader } from '@backstage/config';

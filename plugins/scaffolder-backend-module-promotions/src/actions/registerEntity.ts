@@ -4,11 +4,12 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  GITOPS_LOCATION_TYPE,
+  gitopsLocationTarget,
+} from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { parse } from 'yaml';
-
-/** Location type read by the promotions catalog module (`<repository id>:<branch>:<path>`). */
-const GITOPS_LOCATION_TYPE = 'gitops-promotions';
 
 /**
  * `promotions:register-entity`: registers the generated catalog file from the branch it was
@@ -92,7 +93,7 @@ export function createRegisterEntityAction(options: {
             }
           : {
               type: GITOPS_LOCATION_TYPE,
-              target: `${repository.id}:${branch}:${relative}`,
+              target: gitopsLocationTarget(repository.id, branch, relative),
             };
       if (ctx.isDryRun) {
         ctx.logger.info(

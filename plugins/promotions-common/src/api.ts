@@ -1,0 +1,30 @@
+/** The REST API's routes, relative to the plugin's base URL. */
+export const PROMOTIONS_API_ROUTES = {
+  entity: '/v1/entities/:kind/:namespace/:name',
+} as const;
+
+/** The path of an entity's promotions below the plugin's base URL. */
+export function entityPromotionsPath(entity: {
+  kind: string;
+  namespace: string;
+  name: string;
+}): string {
+  return `/v1/entities/${[entity.kind, entity.namespace, entity.name]
+    .map(encodeURIComponent)
+    .join('/')}`;
+}
+
+/**
+ * The catalog location type of a file on a branch of a promotions repository, read by the
+ * promotions catalog module: `<repository id>:<branch>:<path>`.
+ */
+export const GITOPS_LOCATION_TYPE = 'gitops-promotions';
+
+/** The target of a `gitops-promotions` location. */
+export function gitopsLocationTarget(
+  repository: string,
+  branch: string,
+  path: string,
+): string {
+  return `${repository}:${branch}:${path}`;
+}
