@@ -1,15 +1,40 @@
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Answer, Call, DOCS, notFound, unprocessable } from './answers';
+import { CheckConclusion, Checks } from './Checks';
+import { SimulatorContext } from './context';
+import { GitEndpoints } from './GitEndpoints';
+import {
+  GitRepository,
+  githubTime,
+  NO_COMMIT,
+  TreeChange,
+} from './GitRepository';
+import {
+  GithubObjects,
+  GithubUser,
+  noreplyEmail,
+  stableId,
+} from './GithubObjects';
 import { GithubOpenApi } from './openapi';
+import { PullRequests, SimulatedPullRequest } from './PullRequests';
+import { pushPayload } from './pushEvent';
+import { SizeBoundedCache } from './SizeBoundedCache';
+import {
+  WebhookDeliveries,
+  WebhookDelivery,
+  WebhookTarget,
+} from './WebhookDeliveries';
 
 /**
- * A GitHub REST API simulator for tests: serves a real Git repository on disk (read with the git
- * command line at every request, so new commits show at once) over the Git database and commits
- * endpoints, with GitHub's response shapes, ETags and rate-limit headers. It counts requests,
- * can inject faults, and checks every answer it sends against GitHub's OpenAPI description;
- * anything off is recorded in `problems`, which a test asserts is empty.
+ * A GitHub REST API simulator for tests: serves a real Git repository on disk (read through a
+ * long-lived `git cat-file`, so new commits show at once) over the Git database, commits,
+ * compare, pull request, review, comment, check and status endpoints, with GitHub's response
+ * shapes, ETags and rate-limit headers, and writes to it with Git's plumbing. It counts
+ * requests, can inject faults, sends signed webhooks, and checks every request it receives and
+ * every answer and webhook it sends against GitHub's OpenAPI descriptions; anything off is
+ * recorded in `problems`, which a test asserts is empty.
  */
 
 export interface GithubSimulatorOptions {
@@ -19,10 +44,23 @@ export interface GithubSimulatorOptions {
   repo: string;
   /** Path of the API below the server's origin: '' like api.github.com, '/api/v3' like GitHub Enterprise. */
   basePath?: string;
-  /** When set, requests must carry it (`token …` or `Bearer …`); others get 401. */
+  /** When set, requests must carry it (or one of `users`' tokens); others get 401. */
   token?: string;
   /** The largest recursive tree listed in full; bigger ones come back truncated, as on GitHub. */
   maxTreeEntries?: number;
+  /**
+   * The account each token authenticates, for who opens, reviews and merges pull requests.
+   * When given, a request must carry one of these tokens (or `token`).
+   */
+  users?: Record<string, GithubUser>;
+  /** The account of requests whose token is not in `users`; octocat by default. */
+  defaultUser?: GithubUser;
+  /** The repository's default branch; by default the branch its HEAD names. */
+  defaultBranch?: string;
+  /** The number of the first pull request opened; 1 by default. */
+  firstPullRequestNumber?: number;
+  /** Where to deliver webhooks, and the secret to sign them with. */
+  webhooks?: WebhookTarget;
 }
 
 /** One request the simulator received, with how it was answered. */
@@ -36,47 +74,42 @@ export interface SimulatedRequest {
   ifNoneMatch?: string;
 }
 
+export type { GithubUser } from './GithubObjects';
+export type { CheckConclusion } from './Checks';
+export type { SimulatedPullRequest } from './PullRequests';
+export type { WebhookDelivery, WebhookTarget } from './WebhookDeliveries';
+
 type Fault =
   | { kind: 'status'; status: 500 | 502 | 503; operationId?: string }
   | { kind: 'hang'; operationId?: string };
 
-interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 interface Route {
+  method: string;
   operationId: string;
   template: string;
   pattern: RegExp;
-  handle(params: string[], query: URLSearchParams): Promise<Answer>;
+  names: string[];
+  handle(call: Call): Promise<Answer>;
 }
 
-const GIT_ID = /^[0-9a-f]{40}$/;
-const DOCS = 'https://docs.github.com/rest';
 const RATE_LIMIT = 5000;
-
-const notFound = (documentation: string): Answer => ({
-  status: 404,
-  body: {
-    message: 'Not Found',
-    documentation_url: `${DOCS}/${documentation}`,
-    status: '404',
-  },
-});
-
-/** GitHub prints times in UTC without fractions. */
-const githubTime = (iso: string) =>
-  new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** Path parameters that may span several path segments, as GitHub's description marks them. */
+const MULTI_SEGMENT = new Set(['ref', 'basehead', 'branch']);
 
 export class GithubSimulator {
   /** Every request received, in order. */
   readonly requests: SimulatedRequest[] = [];
   /** Answers that do not match GitHub's OpenAPI description, and requests GitHub would not serve. */
   readonly problems: string[] = [];
-  private readonly server: http.Server;
   private readonly openapi = GithubOpenApi.load();
+  private readonly git: GitRepository;
+  private readonly webhooks: WebhookDeliveries;
+  private readonly defaultUser: GithubUser;
+  /** What the endpoints share. */
+  private readonly context: SimulatorContext;
+  private readonly gitEndpoints: GitEndpoints;
+  private readonly pulls: PullRequests;
+  private readonly checks: Checks;
   private readonly faults: Fault[] = [];
   private readonly routes: Route[];
   private rateLimit?: {
@@ -86,10 +119,68 @@ export class GithubSimulator {
   };
   private used = 0;
   private readonly resetAt = Math.floor(Date.now() / 1000) + 3600;
-  private origin = '';
+  /** The JSON, ETag and validation of answer bodies already sent, by body. */
+  private readonly sent = new WeakMap<
+    object,
+    { json: string; etag: string; problems: Map<number, string[]> }
+  >();
+  /** Writes run one at a time, as each reads the state the previous one left. */
+  private writing: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly options: GithubSimulatorOptions) {
-    this.server = http.createServer((req, res) => {
+  private constructor(
+    private readonly options: GithubSimulatorOptions,
+    private readonly server: http.Server,
+    private readonly origin: string,
+    git: GitRepository,
+    defaultBranch: string,
+  ) {
+    this.git = git;
+    this.defaultUser = options.defaultUser ?? { login: 'octocat', id: 583231 };
+    const objects = new GithubObjects({
+      api: this.apiBaseUrl,
+      web: origin,
+      owner: options.owner,
+      repo: options.repo,
+    });
+    this.webhooks = new WebhookDeliveries(
+      {
+        id: stableId(`hook:${options.owner}/${options.repo}`),
+        repositoryId: objects.repositoryId,
+      },
+      this.problems,
+    );
+    this.webhooks.target = options.webhooks;
+    const context: SimulatorContext = {
+      owner: options.owner,
+      repo: options.repo,
+      git,
+      objects,
+      webhooks: this.webhooks,
+      answers: new SizeBoundedCache<Answer>(128 * 1024 * 1024),
+      defaultBranch,
+      defaultUser: this.defaultUser,
+      maxTreeEntries: () => this.options.maxTreeEntries ?? 100_000,
+      exclusive: work => this.exclusive(work),
+      pushed: (ref, before, after, pusher) =>
+        this.pushed(ref, before, after, pusher),
+      repository: () =>
+        objects.repository(defaultBranch, this.pulls.openCount()),
+      person: (user, date = Date.now()) => ({
+        name: user.login,
+        email: noreplyEmail(user),
+        date: githubTime(date),
+      }),
+    };
+    this.context = context;
+    this.gitEndpoints = new GitEndpoints(context);
+    this.checks = new Checks(context, sha => this.pulls.openAt(sha));
+    this.pulls = new PullRequests(
+      context,
+      this.checks,
+      options.firstPullRequestNumber,
+    );
+    this.routes = this.createRoutes();
+    server.on('request', (req, res) => {
       this.serve(req, res).catch(error => {
         this.problems.push(
           `the simulator failed on ${req.method} ${req.url}: ${
@@ -99,19 +190,28 @@ export class GithubSimulator {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    this.routes = this.createRoutes();
   }
 
   static async start(
     options: GithubSimulatorOptions,
   ): Promise<GithubSimulator> {
-    const simulator = new GithubSimulator(options);
-    await new Promise<void>(resolve =>
-      simulator.server.listen(0, '127.0.0.1', resolve),
+    const git = new GitRepository(options.repoDir);
+    const defaultBranch =
+      options.defaultBranch ??
+      (await git.run(['symbolic-ref', '--short', 'HEAD']).then(
+        out => out.toString().trim() || 'main',
+        () => 'main',
+      ));
+    const server = http.createServer();
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return new GithubSimulator(
+      options,
+      server,
+      `http://127.0.0.1:${port}`,
+      git,
+      defaultBranch,
     );
-    const { port } = simulator.server.address() as AddressInfo;
-    simulator.origin = `http://127.0.0.1:${port}`;
-    return simulator;
   }
 
   /** What an integration's `apiBaseUrl` is set to. */
@@ -119,9 +219,17 @@ export class GithubSimulator {
     return `${this.origin}${this.options.basePath ?? ''}`;
   }
 
+  /** Webhook deliveries made so far, in order. */
+  get deliveries(): readonly WebhookDelivery[] {
+    return this.webhooks.deliveries;
+  }
+
+  /** Waits for the webhook deliveries under way, then stops serving. */
   async stop() {
+    await this.settled();
     this.server.closeAllConnections();
     await new Promise(resolve => this.server.close(resolve));
+    this.git.close();
   }
 
   /** Requests received since the start or the last `resetCounts`, of one operation or all. */
@@ -179,323 +287,230 @@ export class GithubSimulator {
     this.options.maxTreeEntries = entries;
   }
 
-  private git(args: string[]): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        'git',
-        args,
-        {
-          cwd: this.options.repoDir,
-          encoding: 'buffer',
-          maxBuffer: 256 * 1024 * 1024,
-        },
-        (error, stdout) => (error ? reject(error) : resolve(stdout)),
-      );
+  /** Sends webhooks from now on to `url`, signed with `secret`. */
+  deliverWebhooks(url: string, secret: string) {
+    this.webhooks.target = { url, secret };
+  }
+
+  /** Resolves when every webhook delivery queued so far has been answered. */
+  settled(): Promise<void> {
+    return this.webhooks.settled();
+  }
+
+  /** The pull requests that exist, in the order they were opened. */
+  pullRequests(): SimulatedPullRequest[] {
+    return this.pulls.snapshot();
+  }
+
+  /**
+   * Makes a pull request unmergeable (as a conflict GitHub found would), or gives the decision
+   * back to Git with `undefined`.
+   */
+  setMergeable(number: number, mergeable: boolean | undefined) {
+    this.pulls.setMergeable(number, mergeable);
+  }
+
+  /**
+   * Commits files (null deletes one) on a branch, as someone pushing from elsewhere would, and
+   * sends the push and pull-request webhooks. A branch that does not exist starts from the
+   * default branch. Returns the new commit's id.
+   */
+  pushCommit(
+    branch: string,
+    files: Record<string, string | null>,
+    message: string,
+    author: GithubUser = this.defaultUser,
+  ): Promise<string> {
+    return this.exclusive(async () => {
+      const ref = `refs/heads/${branch}`;
+      const before = await this.git.resolveCommit(ref);
+      const parent =
+        before ??
+        (await this.git.resolveCommit(
+          `refs/heads/${this.context.defaultBranch}`,
+        ));
+      const base = parent ? await this.git.commit(parent) : undefined;
+      const changes = new Map<string, TreeChange>();
+      for (const [path, content] of Object.entries(files)) {
+        changes.set(
+          path,
+          content === null
+            ? null
+            : {
+                mode: '100644',
+                type: 'blob',
+                sha: await this.git.writeBlob(Buffer.from(content)),
+              },
+        );
+      }
+      const tree = await this.git.applyToTree(base?.tree, changes);
+      const person = this.context.person(author);
+      const sha = await this.git.writeCommit({
+        tree,
+        parents: parent ? [parent] : [],
+        message,
+        author: person,
+        committer: person,
+      });
+      if (!(await this.git.compareAndSwap(ref, sha, before ?? NO_COMMIT)))
+        throw new Error(`${ref} moved while committing to it`);
+      this.pushed(ref, before ?? NO_COMMIT, sha, author);
+      return sha;
     });
   }
 
-  /** The type of a full object id, or undefined when there is no such object. */
-  private async objectType(id: string): Promise<string | undefined> {
-    if (!GIT_ID.test(id)) return undefined;
-    return this.git(['cat-file', '-t', id]).then(
-      out => out.toString().trim(),
-      () => undefined,
+  /**
+   * Tells the simulator that a ref moved outside it (a test committed with git directly): sends
+   * the push webhook and updates the pull requests whose head it is.
+   */
+  notifyPush(
+    before: string,
+    after: string,
+    ref: string,
+    pusher: GithubUser = this.defaultUser,
+  ) {
+    this.pushed(
+      ref.startsWith('refs/') ? ref : `refs/heads/${ref}`,
+      before,
+      after,
+      pusher,
     );
   }
 
-  private api(path: string) {
-    return `${this.apiBaseUrl}/repos/${this.options.owner}/${this.options.repo}${path}`;
+  /**
+   * Reports a check run on a commit (a sha or a branch): completed with a conclusion, or in
+   * progress with `null`. A run of the same name on the same commit is updated.
+   */
+  setCheckRun(
+    ref: string,
+    name: string,
+    conclusion: CheckConclusion | null,
+  ): Promise<void> {
+    return this.checks.setCheckRun(ref, name, conclusion);
   }
 
-  private html(path: string) {
-    return `${this.origin}/${this.options.owner}/${this.options.repo}${path}`;
+  /** Reports a commit status on a commit (a sha or a branch). */
+  setStatus(
+    ref: string,
+    context: string,
+    state: 'error' | 'failure' | 'pending' | 'success',
+    description: string | null = null,
+  ): Promise<void> {
+    return this.checks.setStatus(ref, context, state, description);
   }
 
-  private nodeId(type: string, id: string) {
-    return Buffer.from(
-      `${type}:${this.options.owner}/${this.options.repo}:${id}`,
-    ).toString('base64');
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writing.then(work);
+    this.writing = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * A ref moved (NO_COMMIT: created or deleted): the push webhook, then `synchronize` for the
+   * open pull requests whose head branch it is.
+   */
+  private pushed(
+    ref: string,
+    before: string,
+    after: string,
+    pusher: GithubUser,
+  ) {
+    this.webhooks.send('push', () =>
+      pushPayload(this.context, ref, before, after, pusher),
+    );
+    if (ref.startsWith('refs/heads/') && after !== NO_COMMIT)
+      this.pulls.followPush(ref.slice('refs/heads/'.length), after, pusher);
   }
 
   private createRoutes(): Route[] {
-    const repoPath = '/repos/([^/]+)/([^/]+)';
     const route = (
+      method: string,
       template: string,
-      pattern: string,
-      handle: (params: string[], query: URLSearchParams) => Promise<Answer>,
+      handle: (call: Call) => Promise<Answer>,
     ): Route => {
-      const operationId = this.openapi.operationId(template, 'GET');
+      const operationId = this.openapi.operationId(template, method);
       if (!operationId)
         throw new Error(
-          `GET ${template} is not in GitHub's OpenAPI description`,
+          `${method} ${template} is not in GitHub's OpenAPI description`,
         );
+      const names: string[] = [];
+      const pattern = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+        names.push(name);
+        return MULTI_SEGMENT.has(name) ? '(.+)' : '([^/]+)';
+      });
       return {
+        method,
         operationId,
         template,
-        pattern: new RegExp(`^${repoPath}${pattern}$`),
+        pattern: new RegExp(`^${pattern}$`),
+        names,
         handle,
       };
     };
+    const git = this.gitEndpoints;
+    const pulls = this.pulls;
+    const checks = this.checks;
+    const repo = '/repos/{owner}/{repo}';
+    const pull = `${repo}/pulls/{pull_number}`;
     return [
-      route('/repos/{owner}/{repo}/git/ref/{ref}', '/git/ref/(.+)', ([ref]) =>
-        this.getRef(ref),
+      route('GET', `${repo}/git/ref/{ref}`, call =>
+        git.getRef(call.params.ref),
       ),
-      route(
-        '/repos/{owner}/{repo}/git/commits/{commit_sha}',
-        '/git/commits/([^/]+)',
-        ([sha]) => this.getCommit(sha),
+      route('GET', `${repo}/git/matching-refs/{ref}`, call =>
+        git.matchingRefs(call.params.ref),
       ),
-      route(
-        '/repos/{owner}/{repo}/git/trees/{tree_sha}',
-        '/git/trees/([^/]+)',
-        ([sha], query) => this.getTree(sha, query.has('recursive')),
+      route('POST', `${repo}/git/refs`, call => git.createRef(call)),
+      route('PATCH', `${repo}/git/refs/{ref}`, call => git.updateRef(call)),
+      route('DELETE', `${repo}/git/refs/{ref}`, call => git.deleteRef(call)),
+      route('GET', `${repo}/git/commits/{commit_sha}`, call =>
+        git.getCommit(call.params.commit_sha),
       ),
-      route(
-        '/repos/{owner}/{repo}/git/blobs/{file_sha}',
-        '/git/blobs/([^/]+)',
-        ([sha]) => this.getBlob(sha),
+      route('POST', `${repo}/git/commits`, call => git.createCommit(call)),
+      route('GET', `${repo}/git/trees/{tree_sha}`, call =>
+        git.getTree(call.params.tree_sha, call.query.has('recursive')),
       ),
-      route('/repos/{owner}/{repo}/commits', '/commits', (_, query) =>
-        this.listCommits(query),
+      route('POST', `${repo}/git/trees`, call => git.createTree(call)),
+      route('GET', `${repo}/git/blobs/{file_sha}`, call =>
+        git.getBlob(call.params.file_sha),
+      ),
+      route('POST', `${repo}/git/blobs`, call => git.createBlob(call)),
+      route('GET', `${repo}/commits`, call => git.listCommits(call.query)),
+      route('GET', repo, async () => ({
+        status: 200,
+        body: this.context.repository(),
+      })),
+      route('GET', `${repo}/branches/{branch}`, call => git.getBranch(call)),
+      route('GET', `${repo}/compare/{basehead}`, call => git.compare(call)),
+      route('GET', `${repo}/pulls`, call => pulls.listPulls(call)),
+      route('POST', `${repo}/pulls`, call => pulls.createPull(call)),
+      route('GET', pull, call =>
+        pulls.withPull(call, async pr => ({
+          status: 200,
+          body: await pulls.pullJson(pr, true),
+        })),
+      ),
+      route('PATCH', pull, call => pulls.updatePull(call)),
+      route('GET', `${pull}/merge`, call => pulls.checkMerged(call)),
+      route('PUT', `${pull}/merge`, call => pulls.mergePull(call)),
+      route('GET', `${pull}/reviews`, call => pulls.listReviews(call)),
+      route('POST', `${pull}/reviews`, call => pulls.createReview(call)),
+      route('GET', `${repo}/issues/{issue_number}/comments`, call =>
+        pulls.listComments(call),
+      ),
+      route('POST', `${repo}/issues/{issue_number}/comments`, call =>
+        pulls.createComment(call),
+      ),
+      route('GET', `${repo}/commits/{ref}/check-runs`, call =>
+        checks.listCheckRuns(call),
+      ),
+      route('POST', `${repo}/check-runs`, call => checks.createCheckRun(call)),
+      route('GET', `${repo}/commits/{ref}/status`, call =>
+        checks.combinedStatus(call),
+      ),
+      route('POST', `${repo}/statuses/{sha}`, call =>
+        checks.createStatus(call),
       ),
     ];
-  }
-
-  private async getRef(ref: string): Promise<Answer> {
-    const name = `refs/${ref}`;
-    if (!/^(heads|tags)\/./.test(ref) || ref.includes('..'))
-      return notFound('git/refs#get-a-reference');
-    const sha = await this.git(['rev-parse', '--verify', '--quiet', name]).then(
-      out => out.toString().trim(),
-      () => undefined,
-    );
-    if (!sha) return notFound('git/refs#get-a-reference');
-    const type = (await this.objectType(sha)) ?? 'commit';
-    return {
-      status: 200,
-      body: {
-        ref: name,
-        node_id: this.nodeId('Ref', name),
-        url: this.api(`/git/${name}`),
-        object: { sha, type, url: this.api(`/git/${type}s/${sha}`) },
-      },
-    };
-  }
-
-  /** Reads commits with `git log`: one record per commit. */
-  private async commits(args: string[]) {
-    const out = await this.git([
-      'log',
-      '--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B%x1e',
-      ...args,
-    ]);
-    return out
-      .toString('utf8')
-      .split('\x1e')
-      .map(record => record.replace(/^\n/, ''))
-      .filter(Boolean)
-      .map(record => {
-        const [
-          sha,
-          tree,
-          parents,
-          authorName,
-          authorEmail,
-          authorDate,
-          committerName,
-          committerEmail,
-          committerDate,
-          message,
-        ] = record.split('\0');
-        return {
-          sha,
-          tree,
-          parents: parents ? parents.split(' ') : [],
-          author: {
-            name: authorName,
-            email: authorEmail,
-            date: githubTime(authorDate),
-          },
-          committer: {
-            name: committerName,
-            email: committerEmail,
-            date: githubTime(committerDate),
-          },
-          // GitHub shows the message as stored, without git's closing newline.
-          message: message.replace(/\n+$/, ''),
-        };
-      });
-  }
-
-  private static readonly unsigned = {
-    verified: false,
-    reason: 'unsigned',
-    signature: null,
-    payload: null,
-    verified_at: null,
-  };
-
-  private async getCommit(sha: string): Promise<Answer> {
-    if ((await this.objectType(sha)) !== 'commit')
-      return notFound('git/commits#get-a-commit-object');
-    const [commit] = await this.commits(['-1', sha]);
-    return {
-      status: 200,
-      body: {
-        sha: commit.sha,
-        node_id: this.nodeId('Commit', commit.sha),
-        url: this.api(`/git/commits/${commit.sha}`),
-        html_url: this.html(`/commit/${commit.sha}`),
-        author: commit.author,
-        committer: commit.committer,
-        tree: { sha: commit.tree, url: this.api(`/git/trees/${commit.tree}`) },
-        message: commit.message,
-        parents: commit.parents.map(parent => ({
-          sha: parent,
-          url: this.api(`/git/commits/${parent}`),
-          html_url: this.html(`/commit/${parent}`),
-        })),
-        verification: GithubSimulator.unsigned,
-      },
-    };
-  }
-
-  private async getTree(sha: string, recursive: boolean): Promise<Answer> {
-    // GitHub also accepts a commit here and lists its tree.
-    const type = await this.objectType(sha);
-    if (type !== 'tree' && type !== 'commit')
-      return notFound('git/trees#get-a-tree');
-    const tree = (await this.git(['rev-parse', `${sha}^{tree}`]))
-      .toString()
-      .trim();
-    const out = await this.git([
-      'ls-tree',
-      '-l',
-      '-z',
-      ...(recursive ? ['-r', '-t'] : []),
-      tree,
-    ]);
-    let entries = out
-      .toString('utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map(line => {
-        // "<mode> <type> <id> <size>\t<path>"
-        const tab = line.indexOf('\t');
-        const [mode, entryType, id, size] = line
-          .slice(0, tab)
-          .trim()
-          .split(/\s+/);
-        const path = line.slice(tab + 1);
-        if (entryType === 'commit')
-          return { path, mode, type: entryType, sha: id };
-        return {
-          path,
-          mode,
-          type: entryType,
-          sha: id,
-          ...(entryType === 'blob' ? { size: Number(size) } : {}),
-          url: this.api(`/git/${entryType}s/${id}`),
-        };
-      });
-    const max = this.options.maxTreeEntries ?? 100_000;
-    const truncated = recursive && entries.length > max;
-    if (truncated) entries = entries.slice(0, max);
-    return {
-      status: 200,
-      body: {
-        sha: tree,
-        url: this.api(`/git/trees/${tree}`),
-        tree: entries,
-        truncated,
-      },
-    };
-  }
-
-  private async getBlob(sha: string): Promise<Answer> {
-    if ((await this.objectType(sha)) !== 'blob')
-      return notFound('git/blobs#get-a-blob');
-    const content = await this.git(['cat-file', 'blob', sha]);
-    // GitHub wraps base64 content at 60 characters.
-    const base64 = content.toString('base64').replace(/.{60}/g, '$&\n');
-    return {
-      status: 200,
-      body: {
-        sha,
-        node_id: this.nodeId('Blob', sha),
-        size: content.length,
-        url: this.api(`/git/blobs/${sha}`),
-        content:
-          base64.endsWith('\n') || base64 === '' ? base64 : `${base64}\n`,
-        encoding: 'base64',
-      },
-    };
-  }
-
-  private async listCommits(query: URLSearchParams): Promise<Answer> {
-    const perPage = Math.min(
-      100,
-      Math.max(1, Number(query.get('per_page') ?? 30) || 30),
-    );
-    const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
-    const start = query.get('sha') ?? 'HEAD';
-    const path = query.get('path');
-    const head = start.startsWith('-')
-      ? undefined
-      : await this.git([
-          'rev-parse',
-          '--verify',
-          '--quiet',
-          `${start}^{commit}`,
-        ]).then(
-          out => out.toString().trim(),
-          () => undefined,
-        );
-    if (!head) return notFound('commits/commits#list-commits');
-    const commits = await this.commits([
-      `--skip=${(page - 1) * perPage}`,
-      `--max-count=${perPage + 1}`,
-      head,
-      ...(path ? ['--', `:(literal)${path}`] : []),
-    ]);
-    const headers: Record<string, string> = {};
-    if (commits.length > perPage) {
-      commits.length = perPage;
-      const next = new URLSearchParams(query);
-      next.set('page', String(page + 1));
-      headers.link = `<${this.api(`/commits?${next}`)}>; rel="next"`;
-    }
-    return {
-      status: 200,
-      headers,
-      body: commits.map(commit => ({
-        sha: commit.sha,
-        node_id: this.nodeId('Commit', commit.sha),
-        commit: {
-          author: commit.author,
-          committer: commit.committer,
-          message: commit.message,
-          tree: {
-            sha: commit.tree,
-            url: this.api(`/git/trees/${commit.tree}`),
-          },
-          url: this.api(`/git/commits/${commit.sha}`),
-          comment_count: 0,
-          verification: GithubSimulator.unsigned,
-        },
-        url: this.api(`/commits/${commit.sha}`),
-        html_url: this.html(`/commit/${commit.sha}`),
-        comments_url: this.api(`/commits/${commit.sha}/comments`),
-        // The fixture's authors are not GitHub accounts.
-        author: null,
-        committer: null,
-        parents: commit.parents.map(parent => ({
-          sha: parent,
-          url: this.api(`/commits/${parent}`),
-          html_url: this.html(`/commit/${parent}`),
-        })),
-      })),
-    };
   }
 
   private rateLimitHeaders(): Record<string, string> {
@@ -508,20 +523,39 @@ export class GithubSimulator {
     };
   }
 
+  /** The account a request acts as, or undefined when its credentials are refused. */
+  private authenticate(
+    authorization: string | undefined,
+  ): GithubUser | undefined {
+    const token = /^(?:token|bearer) (.+)$/i.exec(authorization ?? '')?.[1];
+    const { users = {}, token: expected } = this.options;
+    const known = token !== undefined && Object.hasOwn(users, token);
+    if (known) return users[token];
+    const guarded = expected !== undefined || Object.keys(users).length > 0;
+    if (guarded && token !== expected) return undefined;
+    return this.defaultUser;
+  }
+
   /** The answer to a request before any repository is read, when one is due. */
   private interception(
     route: Route,
     authorization: string | undefined,
   ): Answer | 'hang' | undefined {
-    const { token } = this.options;
-    if (
-      token &&
-      !new RegExp(`^(token|bearer) ${token}$`, 'i').test(authorization ?? '')
-    ) {
+    if (!this.authenticate(authorization)) {
       return {
         status: 401,
         body: {
           message: 'Bad credentials',
+          documentation_url: DOCS,
+          status: '401',
+        },
+      };
+    }
+    if (route.method !== 'GET' && !authorization) {
+      return {
+        status: 401,
+        body: {
+          message: 'Requires authentication',
           documentation_url: DOCS,
           status: '401',
         },
@@ -580,18 +614,82 @@ export class GithubSimulator {
     };
   }
 
+  private async readBody(req: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** The answer to a request that reached an operation. */
+  private async answer(
+    route: Route,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    text: string,
+    authorization: string | undefined,
+    path: string,
+  ): Promise<Answer> {
+    let body: unknown;
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        this.problems.push(
+          `${route.operationId} request: the body is not JSON (${path})`,
+        );
+        return {
+          status: 400,
+          body: {
+            message: 'Problems parsing JSON',
+            documentation_url: DOCS,
+            status: '400',
+          },
+        };
+      }
+    }
+    const check = this.openapi.checkRequest(route.template, route.method, {
+      path: params,
+      query,
+      body,
+    });
+    this.problems.push(
+      ...check.problems.map(problem => `${problem} (${path})`),
+    );
+    const call: Call = {
+      params,
+      query,
+      body,
+      user: this.authenticate(authorization)!,
+      docs: check.documentationUrl,
+    };
+    if (check.unrouted) return notFound('');
+    if (check.refusals.length > 0)
+      return unprocessable(
+        call,
+        `Invalid request.\n\n${check.refusals.join('\n')}`,
+      );
+    if (
+      params.owner !== this.options.owner ||
+      params.repo !== this.options.repo
+    )
+      return notFound('repos/repos#get-a-repository');
+    return route.handle(call);
+  }
+
   private async serve(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', this.origin);
     const authorization = req.headers.authorization;
     const ifNoneMatch = req.headers['if-none-match'];
+    const method = req.method ?? '?';
     const record: SimulatedRequest = {
       operationId: '?',
-      method: req.method ?? '?',
+      method,
       path: `${url.pathname}${url.search}`,
       authorization,
       ifNoneMatch,
     };
     this.requests.push(record);
+    const text = await this.readBody(req);
 
     const basePath = this.options.basePath ?? '';
     const apiPath = url.pathname.startsWith(`${basePath}/`)
@@ -599,11 +697,11 @@ export class GithubSimulator {
       : undefined;
     const route =
       apiPath !== undefined
-        ? this.routes.find(r => r.pattern.test(apiPath))
+        ? this.routes.find(r => r.method === method && r.pattern.test(apiPath))
         : undefined;
-    if (req.method !== 'GET' || !route) {
+    if (!route) {
       this.problems.push(
-        `unexpected request ${req.method} ${record.path}: not an endpoint the provider may use`,
+        `unexpected request ${method} ${record.path}: not an endpoint the simulator serves`,
       );
       record.status = 404;
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
@@ -613,23 +711,42 @@ export class GithubSimulator {
       return;
     }
     record.operationId = route.operationId;
-    const params = route.pattern
-      .exec(apiPath!)!
-      .slice(1)
-      .map(decodeURIComponent);
-    const [owner, repo, ...rest] = params;
+    const values = route.pattern.exec(apiPath!)!.slice(1);
+    const params = Object.fromEntries(
+      route.names.map((name, index) => [
+        name,
+        decodeURIComponent(values[index]),
+      ]),
+    );
 
     let answer = this.interception(route, authorization);
     if (answer === 'hang') return; // the client's timeout is what ends this request
     if (!answer) {
-      answer =
-        owner !== this.options.owner || repo !== this.options.repo
-          ? notFound('repos/repos#get-a-repository')
-          : await route.handle(rest, url.searchParams);
+      answer = await this.answer(
+        route,
+        params,
+        url.searchParams,
+        text,
+        authorization,
+        record.path,
+      );
       if (answer.status < 400) this.used++;
     }
 
-    const json = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    const bodyObject =
+      answer.body !== null && typeof answer.body === 'object'
+        ? answer.body
+        : undefined;
+    let sent = bodyObject && this.sent.get(bodyObject);
+    if (!sent) {
+      const json = answer.body === undefined ? '' : JSON.stringify(answer.body);
+      sent = {
+        json,
+        etag: `W/"${crypto.createHash('sha256').update(json).digest('hex')}"`,
+        problems: new Map(),
+      };
+      if (bodyObject) this.sent.set(bodyObject, sent);
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
       'x-github-api-version-selected': '2022-11-28',
@@ -638,19 +755,16 @@ export class GithubSimulator {
       ...answer.headers,
     };
     let status = answer.status;
-    let body = json;
-    if (status === 200) {
-      const etag = `W/"${crypto
-        .createHash('sha256')
-        .update(json)
-        .digest('hex')}"`;
-      headers.etag = etag;
+    let body = sent.json;
+    if (body === '') delete headers['content-type'];
+    if (status === 200 && method === 'GET') {
+      headers.etag = sent.etag;
       headers.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP';
       headers['cache-control'] = 'private, max-age=60, s-maxage=60';
       const wanted = String(ifNoneMatch ?? '')
         .split(',')
         .map(t => t.trim().replace(/^W\//, ''));
-      if (wanted.includes(etag.replace(/^W\//, ''))) {
+      if (wanted.includes(sent.etag.replace(/^W\//, ''))) {
         // A conditional request answered 304 does not count against the rate limit.
         this.used--;
         Object.assign(headers, this.rateLimitHeaders());
@@ -659,14 +773,19 @@ export class GithubSimulator {
         delete headers['content-type'];
       }
     }
-    const check = this.openapi.check(
-      route.template,
-      'GET',
-      status,
-      body === '' ? undefined : JSON.parse(body),
-    );
+    // The same body object is the same answer: it was checked when it was first sent.
+    let problems = sent.problems.get(status);
+    if (!problems) {
+      problems = this.openapi.check(
+        route.template,
+        route.method,
+        status,
+        body === '' ? undefined : JSON.parse(body),
+      ).problems;
+      if (bodyObject) sent.problems.set(status, problems);
+    }
     this.problems.push(
-      ...check.problems.map(problem => `${problem} (${record.path})`),
+      ...problems.map(problem => `${problem} (${record.path})`),
     );
     record.status = status;
     res.writeHead(status, headers);

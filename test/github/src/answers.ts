@@ -1,0 +1,56 @@
+import { GithubUser } from './GithubObjects';
+
+/** What the simulator answers a request with, before it is checked and sent. */
+export interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A request on its way to the endpoint that handles it. */
+export interface Call {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  // Checked against the operation's schema before it gets here.
+  body: any;
+  /** The account the request's token authenticates. */
+  user: GithubUser;
+  /** The operation's page in GitHub's documentation, for error bodies. */
+  docs: string;
+}
+
+export const DOCS = 'https://docs.github.com/rest';
+
+export const notFound = (documentation: string): Answer => ({
+  status: 404,
+  body: {
+    message: 'Not Found',
+    documentation_url: `${DOCS}/${documentation}`,
+    status: '404',
+  },
+});
+
+/** A 422 as GitHub words it: a message, and optionally what failed. */
+export const unprocessable = (
+  call: Call,
+  message: string,
+  errors?: unknown[],
+): Answer => ({
+  status: 422,
+  body: {
+    message,
+    ...(errors ? { errors } : {}),
+    documentation_url: call.docs,
+    status: '422',
+  },
+});
+
+/** The page a list request asks for (`per_page`, at most 100, and `page`). */
+export function pageOf(query: URLSearchParams) {
+  const perPage = Math.min(
+    100,
+    Math.max(1, Number(query.get('per_page') ?? 30) || 30),
+  );
+  const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+  return { perPage, page, skip: (page - 1) * perPage };
+}
