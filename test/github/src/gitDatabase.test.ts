@@ -165,6 +165,37 @@ describe('the Git database', () => {
     expect(simulator.problems).toEqual([]);
   });
 
+  it('gives pull requests ETags that change with them, and never answers a write 304', async () => {
+    const { simulator, repo } = await start();
+    await simulator.pushCommit('promote', { 'a.yaml': 'a\n' }, 'a');
+    const api = `${simulator.apiBaseUrl}/repos/${repo.owner}/${repo.repo}`;
+    const auth = { authorization: 'token bot-token' };
+    const created = await fetch(`${api}/pulls`, {
+      method: 'POST',
+      headers: { ...auth, 'if-none-match': '*' },
+      body: JSON.stringify({ title: 'A', head: 'promote', base: 'main' }),
+    });
+    expect([created.status, created.headers.get('etag')]).toEqual([201, null]);
+    const first = await fetch(`${api}/pulls/1`, { headers: auth });
+    const etag = first.headers.get('etag')!;
+    const unchanged = await fetch(`${api}/pulls/1`, {
+      headers: { ...auth, 'if-none-match': etag },
+    });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('x-ratelimit-used')).toBe(
+      first.headers.get('x-ratelimit-used'),
+    );
+    await simulator.pushCommit('promote', { 'b.yaml': 'b\n' }, 'b');
+    const changed = await fetch(`${api}/pulls/1`, {
+      headers: { ...auth, 'if-none-match': etag },
+    });
+    expect(changed.status).toBe(200);
+    expect(Number(changed.headers.get('x-ratelimit-used'))).toBe(
+      Number(first.headers.get('x-ratelimit-used')) + 1,
+    );
+    expect(simulator.problems).toEqual([]);
+  });
+
   it('writes blobs, trees with nested paths and deletions, commits and refs, into a bare repository too', async () => {
     const { simulator, bot, repo, repoDir } = await start({ bare: true });
     const main = git(repoDir, ['rev-parse', 'main']);
