@@ -89,6 +89,7 @@ export const promotionsPlugin = createBackendPlugin({
             scope: 'global',
             ...config.refresh,
             fn: async (signal?: AbortSignal) => {
+              logger.debug(`Refreshing repository ${repositoryId}`);
               const summary = await refresher.refresh(repositoryId, signal);
               logger.info(
                 `Refreshed repository ${repositoryId} at ${

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 // The client the backend uses, from the root workspace: this package does not declare it yet.
-// eslint-disable-next-line @backstage/no-undeclared-imports
 import { Octokit } from '@octokit/rest';
 import { GithubSimulator, GithubSimulatorOptions } from '../simulator';
 import { createGitFixture, FixtureCommit } from './gitFixture';
