@@ -3,6 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { promotionsPermissions } from '@gitops-promotions/plugin-promotions-common';
 import {
   GitOpsRepositoryProvider,
   LiveStateSource,
@@ -13,6 +14,7 @@ import {
   promotionsRepositoryProvidersExtensionPoint,
 } from '@gitops-promotions/plugin-promotions-node';
 import { createRouter } from './router';
+import { EntityVisibility } from './service/EntityVisibility';
 import { PromotionsService } from './service/PromotionsService';
 import { PromotionsStore } from './state/PromotionsStore';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
@@ -48,6 +50,8 @@ export const promotionsPlugin = createBackendPlugin({
         auth: coreServices.auth,
         catalog: catalogServiceRef,
         repositories: promotionsRepositoriesServiceRef,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
       },
       async init({
         logger,
@@ -58,7 +62,10 @@ export const promotionsPlugin = createBackendPlugin({
         auth,
         catalog,
         repositories,
+        permissions,
+        permissionsRegistry,
       }) {
+        permissionsRegistry.addPermissions(promotionsPermissions);
         for (const provider of providers) repositories.addProvider(provider);
         const { config } = repositories;
         // Modules have registered their providers by now: a repository nobody reads is a mistake.
@@ -110,7 +117,7 @@ export const promotionsPlugin = createBackendPlugin({
         const service = new PromotionsService({
           config,
           store,
-          catalog,
+          visibility: new EntityVisibility({ permissions, catalog, logger }),
           requestRefresh: repositoryId => {
             scheduler.triggerTask(refreshTaskId(repositoryId)).catch(() => {
               // Already running or about to: the entity is picked up by that run.

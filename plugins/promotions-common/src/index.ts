@@ -8,3 +8,4 @@ export * from './api';
 export * from './format';
 export * from './types';
 export * from './paths';
+export * from './permissions';

@@ -1,29 +1,34 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { readEntityTarget } from '../state/entityTarget';
 import { PromotionsStore } from '../state/PromotionsStore';
+import { EntityVisibility } from './EntityVisibility';
 
 /** How long each part of an answer took, in milliseconds, for `Server-Timing`. */
 export interface Timings {
+  /** Deciding whether the caller may see the entity (the catalog's check). */
   catalog: number;
   store: number;
 }
 
 /**
- * Answers "the promotions of this entity, for these credentials": the catalog decides whether
- * the caller may see the entity, the store holds what a refresh last found. It never reads a
- * repository.
+ * Answers "the promotions of this entity, for these credentials": the caller must be allowed to
+ * see the entity in the catalog and to read its promotions; the store holds what a refresh last
+ * found. It never reads a repository.
  */
 export class PromotionsService {
   constructor(
     private readonly deps: {
       config: PromotionsConfig;
       store: PromotionsStore;
-      catalog: CatalogService;
+      visibility: EntityVisibility;
       /** Asks the background refresh of a repository to run soon. */
       requestRefresh: (repositoryId: string) => void;
     },
@@ -31,27 +36,35 @@ export class PromotionsService {
 
   /**
    * The entity's promotions as JSON text, ready to send. A `NotFoundError` when the caller
-   * cannot see the entity, an `InputError` when its annotations are wrong, a
-   * `ServiceUnavailableError` when its repository has never been readable.
+   * cannot see the entity, a `NotAllowedError` when they may not read its promotions, an
+   * `InputError` when its annotations are wrong, a `ServiceUnavailableError` when its
+   * repository has never been readable.
    */
   async getEntityPromotions(
-    entity: { kind: string; namespace: string; name: string },
+    ref: { kind: string; namespace: string; name: string },
     credentials: BackstageCredentials,
   ): Promise<{ json: string; timings: Timings }> {
-    const entityRef = stringifyEntityRef(entity);
+    const entityRef = stringifyEntityRef(ref);
     let mark = performance.now();
-    const found = await this.deps.catalog.getEntityByRef(entityRef, {
-      credentials,
-    });
-    const catalog = performance.now() - mark;
-    if (!found)
-      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
-    const target = readEntityTarget(found, this.deps.config);
-
-    mark = performance.now();
-    const stored = await this.deps.store.get(target.entityRef);
+    const stored = await this.deps.store.get(entityRef);
     const store = performance.now() - mark;
-    const timings = { catalog, store };
+    mark = performance.now();
+    const access = await this.deps.visibility.check(
+      entityRef,
+      stored?.entity ?? undefined,
+      credentials,
+    );
+    const timings = { catalog: performance.now() - mark, store };
+    if (access.kind === 'not-found') {
+      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
+    }
+    if (access.kind === 'forbidden') {
+      throw new NotAllowedError(
+        `You may not read the promotions of ${entityRef}`,
+      );
+    }
+    const target = readEntityTarget(access.entity, this.deps.config);
+
     if (!stored?.body) {
       if (stored?.error)
         throw new ServiceUnavailableError(stored.error.message);

@@ -7,6 +7,7 @@ import {
   LastChange,
 } from '@gitops-promotions/plugin-promotions-common';
 import { Probes } from '@gitops-promotions/plugin-promotions-node';
+import { Entity } from '@backstage/catalog-model';
 import { Knex } from 'knex';
 import { EnvironmentResolution } from './resolution';
 import { VersionTimeline } from './timeline';
@@ -25,6 +26,8 @@ export interface StoredEntityState {
   fingerprint: string | null;
   /** The promotions body as stored JSON text, parsed only by whoever needs it. */
   body: string | null;
+  /** The catalog entity as the last refresh read it. */
+  entity: Entity | null;
   asOf: Date | null;
   error: { message: string; at: Date } | null;
 }
@@ -52,7 +55,12 @@ export interface RepositoryRefreshResult {
   revision: string;
   at: Date;
   /** Entities whose body changed; the others only get a new `asOf`. */
-  entities: Array<{ entityRef: string; fingerprint: string; body: string }>;
+  entities: Array<{
+    entityRef: string;
+    fingerprint: string;
+    body: string;
+    entity: Entity;
+  }>;
   environments: StoredEnvironment[];
   /** Every entity of the repository, changed or not; stored ones not listed are forgotten. */
   entityRefs: string[];
@@ -66,6 +74,7 @@ interface EntityRow {
   revision: string | null;
   fingerprint: string | null;
   body: string | null;
+  entity: string | null;
   as_of: Date | string | null;
   error_message: string | null;
   error_at: Date | string | null;
@@ -169,6 +178,7 @@ export class PromotionsStore {
               revision,
               fingerprint: entity.fingerprint,
               body: entity.body,
+              entity: JSON.stringify(entity.entity),
               as_of: at,
               error_message: null,
               error_at: null,
@@ -245,6 +255,7 @@ export class PromotionsStore {
         revision: null,
         fingerprint: null,
         body: null,
+        entity: null,
         as_of: null,
         error_message: message,
         error_at: at,
@@ -289,6 +300,7 @@ function fromEntityRow(row: EntityRow): StoredEntityState {
     revision: row.revision,
     fingerprint: row.fingerprint,
     body: row.body,
+    entity: parse<Entity>(row.entity),
     asOf: toDate(row.as_of),
     error:
       row.error_message && errorAt

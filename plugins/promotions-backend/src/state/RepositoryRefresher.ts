@@ -19,6 +19,7 @@ import { toLastChange } from './lastChange';
 import {
   EnvironmentKey,
   PromotionsStore,
+  RepositoryRefreshResult,
   StoredEnvironment,
 } from './PromotionsStore';
 import { resolveForState } from './resolution';
@@ -30,13 +31,19 @@ const COMPUTATION_VERSION = 2;
 const CATALOG_PAGE = 500;
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
-/** The entity fields a refresh needs. */
+/** The entity fields a refresh needs: what it reads, and what permission rules may ask of. */
 const ENTITY_FIELDS = [
+  'apiVersion',
   'kind',
   'metadata.name',
   'metadata.namespace',
+  'metadata.uid',
+  'metadata.title',
   'metadata.annotations',
-  'spec.owner',
+  'metadata.labels',
+  'metadata.tags',
+  'spec',
+  'relations',
 ];
 
 /** What one refresh of one repository did, for the log and for the benchmark. */
@@ -122,6 +129,7 @@ export class RepositoryRefresher {
     };
     const entities = await this.annotatedEntities(repositoryId, signal);
     summary.entities = entities.length;
+    const byRef = new Map(entities.map(e => [stringifyEntityRef(e), e]));
     const targets: EntityTarget[] = [];
     const failures: Array<{ entityRef: string; message: string }> = [];
     for (const entity of entities) {
@@ -231,6 +239,7 @@ export class RepositoryRefresher {
       const fingerprint = hash([
         COMPUTATION_VERSION,
         targetKey(target),
+        byRef.get(target.entityRef),
         config.expectedKeys,
         byEntity.get(target.entityRef)!.map(item => [item.name, item.identity]),
       ]);
@@ -268,11 +277,7 @@ export class RepositoryRefresher {
     };
 
     const outEnvironments: StoredEnvironment[] = [];
-    const outEntities: Array<{
-      entityRef: string;
-      fingerprint: string;
-      body: string;
-    }> = [];
+    const outEntities: RepositoryRefreshResult['entities'] = [];
     for (const { target, fingerprint } of changed) {
       signal?.throwIfAborted();
       const items = byEntity.get(target.entityRef)!;
@@ -336,6 +341,7 @@ export class RepositoryRefresher {
           entityRef: target.entityRef,
           fingerprint,
           body: JSON.stringify(stored),
+          entity: byRef.get(target.entityRef)!,
         });
         for (const item of items) {
           const row = rows.get(item.name)!;

@@ -1,0 +1,15 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/**
+ * Reading an entity's promotions: its environments, versions, drift and history. Guarded on top
+ * of the entity's own visibility in the catalog, on the catalog's resource type, so that a
+ * policy can use the catalog's rules (owner, kind, annotations) for it.
+ */
+export const promotionsEntityReadPermission = createPermission({
+  name: 'promotions.entity.read',
+  attributes: { action: 'read' },
+  resourceType: 'catalog-entity',
+});
+
+/** Every permission of the promotions plugins. */
+export const promotionsPermissions = [promotionsEntityReadPermission];
