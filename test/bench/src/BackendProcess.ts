@@ -128,7 +128,11 @@ export class BackendProcess {
     method: string,
     urlPath: string,
     token?: string,
-  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  ): Promise<{
+    status: number;
+    body: string;
+    headers: http.IncomingHttpHeaders;
+  }> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         `${this.baseUrl}${urlPath}`,
@@ -163,7 +167,10 @@ export class BackendProcess {
     }
     // Other plugins' debug lines are many and of no interest here.
     if (line.level === 'debug' && line.plugin !== 'promotions') return;
-    if (process.env.BENCH_VERBOSE && (line.plugin === 'promotions' || /warn|error/.test(line.level))) {
+    if (
+      process.env.BENCH_VERBOSE &&
+      (line.plugin === 'promotions' || /warn|error/.test(line.level))
+    ) {
       // eslint-disable-next-line no-console
       console.log(`      [${this.name}] ${line.level} ${line.message}`);
     }

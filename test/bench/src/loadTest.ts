@@ -14,7 +14,9 @@ export interface LoadResult {
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0
     ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+    : sorted[
+        Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+      ];
 
 /**
  * Sends requests from `concurrency` clients at once for `durationMs`, each client waiting for

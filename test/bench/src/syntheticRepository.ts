@@ -193,20 +193,28 @@ export function createSyntheticRepository(options: {
     }
     for (const env of environments) {
       if (layout === 'patch') {
-        write(`${name}/envs/${env}/kustomization.yaml`, patchOverlay(name, env));
+        write(
+          `${name}/envs/${env}/kustomization.yaml`,
+          patchOverlay(name, env),
+        );
       }
       writeVersion(service, env, '1.0.0');
     }
   }
   commit('Lay out every service at 1.0.0');
-  for (const service of services) writeVersion(service, environments[0], '1.1.0');
+  for (const service of services)
+    writeVersion(service, environments[0], '1.1.0');
   commit(`Promote every service to 1.1.0 in ${environments[0]}`);
   services.forEach((service, i) => {
     if (i % 2 === 0) writeVersion(service, environments[1], '1.1.0');
   });
   commit(`Promote every other service to 1.1.0 in ${environments[1]}`);
 
-  const catalogFile = path.join(dir, '..', `${path.basename(dir)}-catalog.yaml`);
+  const catalogFile = path.join(
+    dir,
+    '..',
+    `${path.basename(dir)}-catalog.yaml`,
+  );
   fs.writeFileSync(
     catalogFile,
     services

@@ -61,6 +61,11 @@ export interface GithubSimulatorOptions {
   firstPullRequestNumber?: number;
   /** Where to deliver webhooks, and the secret to sign them with. */
   webhooks?: WebhookTarget;
+  /**
+   * Requests allowed per hour: 5,000 as for a token on github.com by default; GitHub
+   * Enterprise Server may allow more, or not limit at all.
+   */
+  rateLimit?: number;
 }
 
 /** One request the simulator received, with how it was answered. */
@@ -515,8 +520,10 @@ export class GithubSimulator {
 
   private rateLimitHeaders(): Record<string, string> {
     return {
-      'x-ratelimit-limit': String(RATE_LIMIT),
-      'x-ratelimit-remaining': String(Math.max(0, RATE_LIMIT - this.used)),
+      'x-ratelimit-limit': String(this.options.rateLimit ?? RATE_LIMIT),
+      'x-ratelimit-remaining': String(
+        Math.max(0, (this.options.rateLimit ?? RATE_LIMIT) - this.used),
+      ),
       'x-ratelimit-reset': String(this.resetAt),
       'x-ratelimit-used': String(this.used),
       'x-ratelimit-resource': 'core',

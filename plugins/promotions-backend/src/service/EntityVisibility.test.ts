@@ -3,6 +3,7 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   AuthorizeResult,
+  PermissionRuleParams,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import { EntityVisibility } from './EntityVisibility';
@@ -23,7 +24,7 @@ const ref = 'component:default/shop';
 
 const conditional = (
   rule: string,
-  params: Record<string, unknown>,
+  params: PermissionRuleParams,
 ): PolicyDecision => ({
   result: AuthorizeResult.CONDITIONAL,
   pluginId: 'catalog',

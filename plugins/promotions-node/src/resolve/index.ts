@@ -20,6 +20,7 @@ import {
 } from './types';
 import { containersOf } from './workloads';
 import { recordingSnapshot } from './probes';
+import { ResolveBudget } from './budget';
 
 export * from './types';
 export {
@@ -29,6 +30,8 @@ export {
   recordingSnapshot,
 } from './probes';
 export type { Probes } from './probes';
+export { DEFAULT_RESOLVE_LIMITS } from './budget';
+export type { ResolveLimits } from './budget';
 export { parseImage, formatImage, displayVersion } from './images';
 export { isUnsafeKeyPath } from './helm';
 
@@ -97,9 +100,10 @@ export async function resolveEnvironment(
   path: string,
   options: ResolveOptions = {},
 ): Promise<ResolvedEnvironment> {
-  const { snapshot, probes } = recordingSnapshot(repositorySnapshot);
+  const budget = new ResolveBudget(options.limits);
+  const { snapshot, probes } = recordingSnapshot(repositorySnapshot, budget);
   try {
-    return { ...(await resolve(snapshot, path, options)), probes };
+    return { ...(await resolve(snapshot, path, options, budget)), probes };
   } catch (error) {
     // What was read before the failure decides it as much as what a success reads.
     if (error instanceof ResolutionError) error.probes = probes;
@@ -111,6 +115,7 @@ async function resolve(
   snapshot: RepositorySnapshot,
   path: string,
   options: ResolveOptions,
+  budget: ResolveBudget,
 ): Promise<Omit<ResolvedEnvironment, 'probes'>> {
   if (/\.ya?ml$/.test(path)) {
     const helm = await resolveHelmValues(
@@ -128,7 +133,7 @@ async function resolve(
       warnings: [],
     };
   }
-  const built = await buildKustomization(snapshot, path);
+  const built = await buildKustomization(snapshot, path, budget);
   const images = uniqueImages(
     built.resources.flatMap(({ object }) =>
       containersOf(object).flatMap(container =>

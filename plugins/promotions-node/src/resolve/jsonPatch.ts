@@ -102,32 +102,82 @@ function put(
   return document;
 }
 
-/** Applies RFC 6902 operations to a copy of the document; a failing operation throws. */
+/** The number of values in a JSON value, counting no further than `stopAt`. */
+function countValues(value: unknown, stopAt: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count < stopAt) {
+    const next = stack.pop();
+    count++;
+    if (Array.isArray(next)) stack.push(...next);
+    else if (isBranch(next)) stack.push(...Object.values(next));
+  }
+  return count;
+}
+
+/** Operations one JSON patch may hold. */
+export const MAX_PATCH_OPERATIONS = 1000;
+
+/**
+ * Applies RFC 6902 operations to a copy of the document; a failing operation throws.
+ * `beforeCopy` is told of every value about to be copied, so that a budget can stop a patch
+ * that multiplies its input (`copy /spec -> /spec/c1`, again and again) before it is made.
+ */
 export function applyJsonPatch(
   document: unknown,
   operations: JsonPatchOperation[],
+  beforeCopy: (value: unknown) => void = () => {},
 ): unknown {
+  if (!Array.isArray(operations)) {
+    throw new Error('a JSON patch must be a list of operations');
+  }
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw new Error(
+      `a JSON patch may hold at most ${MAX_PATCH_OPERATIONS} operations, not ${operations.length}`,
+    );
+  }
+  beforeCopy(document);
   let result = structuredClone(document);
+  // Real patches add a few values; a patch that multiplies its input is a copy bomb.
+  const allowed = Math.max(100_000, 4 * countValues(document, 1_000_000));
+  let added = 0;
+  const grow = (value: unknown) => {
+    added += countValues(value, allowed + 1);
+    if (added > allowed) {
+      throw new Error(
+        `the patch adds more than ${allowed} values to its target; it multiplies its input`,
+      );
+    }
+    beforeCopy(value);
+  };
   for (const operation of operations) {
     if (!isBranch(operation) || Array.isArray(operation))
       throw new Error('every JSON patch operation must be a mapping');
     const { op, path, from, value } = operation;
     switch (op) {
       case 'add':
+        grow(value);
         result = put(result, path, value, false);
         break;
       case 'replace':
+        grow(value);
         result = put(result, path, value, true);
         break;
       case 'remove':
         remove(result, path);
         break;
-      case 'move':
-        result = put(result, path, remove(result, from as string), false);
+      case 'move': {
+        const moved = remove(result, from as string);
+        beforeCopy(moved);
+        result = put(result, path, moved, false);
         break;
-      case 'copy':
-        result = put(result, path, get(result, from as string), false);
+      }
+      case 'copy': {
+        const copied = get(result, from as string);
+        grow(copied);
+        result = put(result, path, copied, false);
         break;
+      }
       case 'test':
         if (!isDeepStrictEqual(get(result, path), value))
           throw new Error(`test failed at "${path}"`);

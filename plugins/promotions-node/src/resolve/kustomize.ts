@@ -1,4 +1,5 @@
 import { RepositorySnapshot } from '../repository/types';
+import { ResolveBudget } from './budget';
 import { generate } from './generators';
 import { inside, isRemote } from './paths';
 import { isDirectory } from './probes';
@@ -108,6 +109,7 @@ async function build(
       `kustomizations are nested more than ${MAX_DEPTH} deep`,
     );
   }
+  ctx.budget.time(file);
   if (++ctx.kustomizations > MAX_KUSTOMIZATIONS) {
     throw new ResolutionError(
       file,
@@ -184,14 +186,15 @@ async function build(
 export async function buildKustomization(
   snapshot: RepositorySnapshot,
   dir: string,
+  budget: ResolveBudget = new ResolveBudget(),
 ) {
   const ctx: BuildContext = {
     snapshot,
     inputs: new Set(),
     warnings: [],
     parsed: new Map(),
-    objects: 0,
     kustomizations: 0,
+    budget,
   };
   const root = inside('', dir, dir);
   const resources = await build(ctx, {

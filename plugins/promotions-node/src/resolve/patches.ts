@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { applyJsonPatch, JsonPatchOperation } from './jsonPatch';
 import { inside } from './paths';
 import { BuildContext, isObject, readDocuments, Resource } from './resources';
@@ -26,15 +27,34 @@ interface Patch {
 const escapeRegExp = (text: string) =>
   text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function anchored(pattern: string, field: string, file: string): RegExp {
+/** Longest patch-target pattern accepted; Kubernetes names are at most 253 characters. */
+const MAX_PATTERN_LENGTH = 512;
+const MAX_NAME_LENGTH = 253;
+
+/** A name matcher with RE2's semantics: its time grows with the name, never exponentially. */
+interface Matcher {
+  test(text: string): boolean;
+}
+
+function anchored(pattern: string, field: string, file: string): Matcher {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new ResolutionError(
+      file,
+      `patch target ${field} is longer than ${MAX_PATTERN_LENGTH} characters`,
+    );
+  }
+  let compiled: RE2JS;
   try {
-    return new RegExp(`^(?:${pattern})$`);
+    compiled = RE2JS.compile(`^(?:${pattern})$`);
   } catch {
     throw new ResolutionError(
       file,
-      `patch target ${field} "${pattern}" is not a valid regular expression`,
+      `patch target ${field} "${pattern}" is not a valid regular expression (RE2 syntax)`,
     );
   }
+  return {
+    test: text => text.length <= MAX_NAME_LENGTH && compiled.matches(text),
+  };
 }
 
 /** Label selectors as kustomize accepts them: `k=v`, `k==v`, `k!=v`, `k` and `!k`, comma-separated. */
@@ -181,7 +201,9 @@ function applyJson6902(
     try {
       return {
         ...resource,
-        object: applyJsonPatch(resource.object, operations) as KubernetesObject,
+        object: applyJsonPatch(resource.object, operations, value =>
+          ctx.budget.copy(value, patch.source),
+        ) as KubernetesObject,
       };
     } catch (error) {
       const id = `${resource.object.kind}/${resource.object.metadata.name}`;

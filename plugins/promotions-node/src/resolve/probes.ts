@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { RepositorySnapshot, TreeFile } from '../repository/types';
+import { ResolveBudget } from './budget';
 
 /**
  * What a resolution asked of a repository tree: each file it looked up (with its blob id, or
@@ -128,7 +129,10 @@ class RecordedFiles implements ReadonlyMap<string, TreeFile> {
  *
  * @public
  */
-export function recordingSnapshot(snapshot: RepositorySnapshot): {
+export function recordingSnapshot(
+  snapshot: RepositorySnapshot,
+  budget?: ResolveBudget,
+): {
   snapshot: RepositorySnapshot;
   probes: Probes;
 } {
@@ -140,7 +144,8 @@ export function recordingSnapshot(snapshot: RepositorySnapshot): {
       commit: snapshot.commit,
       files,
       readFile: async path => {
-        files.get(path);
+        const file = files.get(path);
+        if (file) budget?.read(path, file.size);
         return snapshot.readFile(path);
       },
     },

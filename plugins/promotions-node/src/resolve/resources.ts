@@ -1,9 +1,7 @@
 import { RepositorySnapshot } from '../repository/types';
+import { ResolveBudget } from './budget';
 import { KubernetesObject, ResolutionError } from './types';
 import { ParseOptions, parseYamlDocuments, readText } from './yaml';
-
-/** Objects one environment may render, counted over every file read, before it is refused. */
-export const MAX_OBJECTS = 5000;
 
 /** A rendered object and the name it had before any prefix or suffix. */
 export interface Resource {
@@ -17,8 +15,8 @@ export interface BuildContext {
   inputs: Set<string>;
   warnings: string[];
   parsed: Map<string, unknown[]>;
-  objects: number;
   kustomizations: number;
+  budget: ResolveBudget;
 }
 
 export const isObject = (value: unknown): value is Record<string, any> =>
@@ -41,18 +39,13 @@ export async function readDocuments(
     ctx.parsed.set(key, documents);
   }
   ctx.inputs.add(file);
+  ctx.budget.copy(documents, file);
   return structuredClone(documents);
 }
 
 /** Counts objects against the build's limit. */
 export function countObjects(ctx: BuildContext, count: number, file: string) {
-  ctx.objects += count;
-  if (ctx.objects > MAX_OBJECTS) {
-    throw new ResolutionError(
-      file,
-      `the environment renders more than ${MAX_OBJECTS} objects`,
-    );
-  }
+  ctx.budget.render(count, file);
 }
 
 function asObjects(documents: unknown[], file: string): KubernetesObject[] {

@@ -1,5 +1,6 @@
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import { Probes } from './probes';
+import { ResolveLimits } from './budget';
 
 /** A Kubernetes object as read from YAML. */
 export interface KubernetesObject {
@@ -48,6 +49,8 @@ export interface ResolveOptions {
   image?: string;
   /** `gitops-promotions/version-key`: Helm values key path, `image.tag` when absent. */
   versionKey?: string;
+  /** How much the resolution may read and compute; `DEFAULT_RESOLVE_LIMITS` when absent. */
+  limits?: ResolveLimits;
 }
 
 /** An environment could not be resolved; `file` names the repository file at fault. */
