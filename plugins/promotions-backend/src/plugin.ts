@@ -12,6 +12,7 @@ import {
   promotionsLiveStateExtensionPoint,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
+  promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
@@ -50,6 +51,7 @@ export const promotionsPlugin = createBackendPlugin({
         auth: coreServices.auth,
         catalog: catalogServiceRef,
         repositories: promotionsRepositoriesServiceRef,
+        resolver: promotionsResolverServiceRef,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
       },
@@ -62,6 +64,7 @@ export const promotionsPlugin = createBackendPlugin({
         auth,
         catalog,
         repositories,
+        resolver,
         permissions,
         permissionsRegistry,
       }) {
@@ -84,6 +87,7 @@ export const promotionsPlugin = createBackendPlugin({
         const refresher = new RepositoryRefresher({
           config,
           repositories,
+          resolver,
           store,
           catalog,
           auth,

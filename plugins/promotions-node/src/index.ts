@@ -11,3 +11,4 @@ export * from './live';
 export * from './workflow';
 export * from './extensions';
 export * from './services';
+export { ResolverPool } from './resolve/worker/ResolverPool';

@@ -1,7 +1,10 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-promotions-node';
+import {
+  promotionsRepositoriesServiceRef,
+  promotionsResolverServiceRef,
+} from '@gitops-promotions/plugin-promotions-node';
 import { createPlanEnvironmentsAction } from './actions/planEnvironments';
 import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterEntityAction } from './actions/registerEntity';
@@ -16,13 +19,14 @@ export const scaffolderModulePromotions = createBackendModule({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
         repositories: promotionsRepositoriesServiceRef,
+        resolver: promotionsResolverServiceRef,
         catalog: catalogServiceRef,
       },
-      async init({ scaffolder, repositories, catalog }) {
+      async init({ scaffolder, repositories, resolver, catalog }) {
         const { config } = repositories;
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
-          createValidateLayoutAction(),
+          createValidateLayoutAction({ resolver }),
           createPublishGitAction({ repositories }),
           createRegisterEntityAction({ config, catalog }),
         );

@@ -32,7 +32,10 @@ const conditional = (
   conditions: { rule, resourceType: 'catalog-entity', params },
 });
 
-function setup(decisions: PolicyDecision[], catalogEntities: Entity[] = [shop]) {
+function setup(
+  decisions: PolicyDecision[],
+  catalogEntities: Entity[] = [shop],
+) {
   const permissions = mockServices.permissions.mock({
     authorizeConditional: jest.fn().mockResolvedValue(decisions),
   });
@@ -81,10 +84,14 @@ describe('EntityVisibility', () => {
   });
 
   it('answers not found when the catalog would not show the entity, and forbidden when promotions may not be read', async () => {
-    expect(await setup([deny, allow]).visibility.check(ref, shop, user)).toEqual({
+    expect(
+      await setup([deny, allow]).visibility.check(ref, shop, user),
+    ).toEqual({
       kind: 'not-found',
     });
-    expect(await setup([allow, deny]).visibility.check(ref, shop, user)).toEqual({
+    expect(
+      await setup([allow, deny]).visibility.check(ref, shop, user),
+    ).toEqual({
       kind: 'forbidden',
       entity: shop,
     });

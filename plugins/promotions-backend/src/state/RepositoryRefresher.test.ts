@@ -5,6 +5,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   gitRepositoryProvider,
   RepositoryRegistry,
+  resolveEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   appendCommit,
@@ -86,6 +87,7 @@ describe.each(databases.eachSupportedId())(
         new RepositoryRefresher({
           config: repositories.config,
           repositories,
+          resolver: { resolve: resolveEnvironment },
           store,
           catalog: catalogServiceMock({ entities: catalogEntities }),
           auth: mockServices.auth(),

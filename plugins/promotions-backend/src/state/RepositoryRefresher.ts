@@ -11,6 +11,7 @@ import {
   probesHold,
   PromotionsConfig,
   PromotionsRepositoriesService,
+  PromotionsResolverService,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import { computeEntityPromotions } from './computeEntityPromotions';
@@ -104,6 +105,7 @@ export class RepositoryRefresher {
     private readonly deps: {
       config: PromotionsConfig;
       repositories: PromotionsRepositoriesService;
+      resolver: PromotionsResolverService;
       store: PromotionsStore;
       catalog: CatalogService;
       auth: AuthService;
@@ -203,6 +205,7 @@ export class RepositoryRefresher {
     await forEachLimit(toResolve, CONCURRENCY, async item => {
       signal?.throwIfAborted();
       const { resolution, probes } = await resolveForState(
+        this.deps.resolver,
         snapshot,
         item.path,
         { image: item.target.image, versionKey: item.target.versionKey },
@@ -263,7 +266,7 @@ export class RepositoryRefresher {
           repository
             .snapshotAt(commit)
             .then(at =>
-              resolveForState(at, item.path, {
+              resolveForState(this.deps.resolver, at, item.path, {
                 image: item.target.image,
                 versionKey: item.target.versionKey,
               }),

@@ -2,8 +2,8 @@ import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import {
   ComparableObject,
   Probes,
+  PromotionsResolverService,
   ResolutionError,
-  resolveEnvironment,
   ResolveOptions,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
@@ -26,12 +26,13 @@ export type EnvironmentResolution =
  * redone either; any other failure (reading the repository) has no probes and is redone.
  */
 export async function resolveForState(
+  resolver: PromotionsResolverService,
   snapshot: RepositorySnapshot,
   path: string,
   options: ResolveOptions,
 ): Promise<{ resolution: EnvironmentResolution; probes: Probes | null }> {
   try {
-    const resolved = await resolveEnvironment(snapshot, path, options);
+    const resolved = await resolver.resolve(snapshot, path, options);
     return {
       probes: resolved.probes,
       resolution: {

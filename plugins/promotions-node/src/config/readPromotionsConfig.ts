@@ -2,7 +2,9 @@ import {
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
+import os from 'node:os';
 import { Config } from '@backstage/config';
+import { DEFAULT_RESOLVE_LIMITS, ResolveLimits } from '../resolve/budget';
 import {
   DEFAULT_PIPELINE,
   environmentNameProblem,
@@ -45,6 +47,11 @@ export interface PromotionsConfig {
   pipelines: Map<string, PipelineEnvironment[]>;
   refresh: SchedulerServiceTaskScheduleDefinition;
   expectedKeys: string[];
+  resolution: {
+    /** Worker threads resolving environments; 0 resolves on the main thread. */
+    workers: number;
+    limits: ResolveLimits;
+  };
 }
 
 const DEFAULT_PIPELINE_ENVIRONMENTS: PipelineEnvironment[] = [
@@ -114,7 +121,32 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     pipelines,
     refresh,
     expectedKeys: config?.getOptionalStringArray('drift.expectedKeys') ?? [],
+    resolution: readResolution(config?.getOptionalConfig('resolution')),
   };
+}
+
+/** `promotions.resolution`: how many workers resolve, and within which limits. */
+function readResolution(config: Config | undefined) {
+  const workers =
+    config?.getOptionalNumber('workers') ??
+    Math.min(2, Math.max(1, os.availableParallelism() - 1));
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw new Error(
+      `promotions.resolution.workers must be a whole number from 0 to 64, not ${workers}`,
+    );
+  }
+  const limits = { ...DEFAULT_RESOLVE_LIMITS };
+  for (const key of Object.keys(limits) as Array<keyof ResolveLimits>) {
+    const value = config?.getOptionalNumber(`limits.${key}`);
+    if (value === undefined) continue;
+    if (!(value > 0)) {
+      throw new Error(
+        `promotions.resolution.limits.${key} must be a positive number, not ${value}`,
+      );
+    }
+    limits[key] = value;
+  }
+  return { workers, limits };
 }
 
 /**

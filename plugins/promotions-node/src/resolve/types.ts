@@ -63,4 +63,16 @@ export class ResolutionError extends Error {
     this.name = 'ResolutionError';
     this.file = file;
   }
+
+  /** The error again, from its parts, as a worker thread reported it. */
+  static withMessage(
+    file: string,
+    message: string,
+    probes?: Probes,
+  ): ResolutionError {
+    const error = new ResolutionError(file, '');
+    error.message = message;
+    error.probes = probes;
+    return error;
+  }
 }

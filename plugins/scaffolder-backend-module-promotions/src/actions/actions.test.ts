@@ -7,6 +7,7 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import {
   gitRepositoryProvider,
   RepositoryRegistry,
+  ResolverPool,
 } from '@gitops-promotions/plugin-promotions-node';
 import { mockServices } from '@backstage/backend-test-utils';
 import { createPlanEnvironmentsAction } from './planEnvironments';
@@ -42,6 +43,13 @@ const repositories = (url = '/srv/gitops') =>
     providers: [gitRepositoryProvider],
   });
 const config = (url?: string) => repositories(url).config;
+/** The resolver on worker threads, as the backend runs it. */
+const pool = new ResolverPool({ size: 1, logger: mockServices.logger.mock() });
+const resolver = {
+  resolve: (...args: Parameters<ResolverPool['resolve']>) =>
+    pool.resolve(...args),
+};
+afterAll(() => pool.close());
 
 const planInput = {
   service: 'payment',
@@ -211,8 +219,56 @@ describe('promotions:validate-layout', () => {
         expectedVersion: '1.0.0',
       },
     });
-    await createValidateLayoutAction().handler(ctx as any);
+    await createValidateLayoutAction({ resolver }).handler(ctx as any);
     expect(ctx.output).toHaveBeenCalledWith('versions', { dev: '1.0.0' });
+  });
+
+  it('stops a hostile layout (a patch-target ReDoS and a JSON-patch copy bomb) within a second, naming the file', async () => {
+    const copies = Array.from(
+      { length: 30 },
+      (_, i) => `- { op: copy, from: /spec, path: /spec/c${i} }\n`,
+    ).join('');
+    const ctx = createMockActionContext({
+      workspacePath: workspace({
+        ...base,
+        'svc/overlays/prod/kustomization.yaml':
+          'resources: [../../base]\npatches:\n  - target: { name: "(a+)+b" }\n    path: bomb.yaml\n  - target: { kind: Deployment }\n    path: bomb.yaml\n',
+        'svc/overlays/prod/bomb.yaml': copies,
+      }),
+      input: { pathTemplate: 'svc/overlays/{env}', environments: ['prod'] },
+    });
+    const started = performance.now();
+    await expect(
+      createValidateLayoutAction({ resolver }).handler(ctx as any),
+    ).rejects.toThrow(
+      'Environment "prod" cannot be resolved: svc/overlays/prod/bomb.yaml: JSON patch on Deployment/svc failed: the patch adds more than 100000 values to its target; it multiplies its input',
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('reads the ApplicationSet from the workspace only, never through a link out of it', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    fs.writeFileSync(
+      path.join(outside, 'secret.yaml'),
+      'kind: ApplicationSet\n',
+    );
+    const dir = workspace(base);
+    fs.mkdirSync(path.join(dir, 'argocd'));
+    fs.symlinkSync(
+      path.join(outside, 'secret.yaml'),
+      path.join(dir, 'argocd/svc.yaml'),
+    );
+    const ctx = createMockActionContext({
+      workspacePath: dir,
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev'],
+        applicationSet: 'argocd/svc.yaml',
+      },
+    });
+    await expect(
+      createValidateLayoutAction({ resolver }).handler(ctx as any),
+    ).rejects.toThrow('svc.yaml was not generated');
   });
 
   it('names the environment and the file that cannot be resolved', async () => {
@@ -227,7 +283,7 @@ describe('promotions:validate-layout', () => {
       },
     });
     await expect(
-      createValidateLayoutAction().handler(ctx as any),
+      createValidateLayoutAction({ resolver }).handler(ctx as any),
     ).rejects.toThrow(
       'Environment "prod" cannot be resolved: svc/overlays/prod/kustomization.yaml: resource "../../bse" not found',
     );
@@ -243,7 +299,7 @@ describe('promotions:validate-layout', () => {
       },
     });
     await expect(
-      createValidateLayoutAction().handler(ctx as any),
+      createValidateLayoutAction({ resolver }).handler(ctx as any),
     ).rejects.toThrow(
       'Environment "dev" resolves to version 1.0.0 in svc/overlays/dev, not 2.0.0',
     );
@@ -265,7 +321,7 @@ describe('promotions:validate-layout', () => {
         applicationSet: 'argocd/svc.yaml',
       },
     });
-    await createValidateLayoutAction().handler(good as any);
+    await createValidateLayoutAction({ resolver }).handler(good as any);
     const bad = createMockActionContext({
       workspacePath: workspace({
         ...base,
@@ -278,7 +334,7 @@ describe('promotions:validate-layout', () => {
       },
     });
     await expect(
-      createValidateLayoutAction().handler(bad as any),
+      createValidateLayoutAction({ resolver }).handler(bad as any),
     ).rejects.toThrow(
       'The ApplicationSet is not valid: the ApplicationSet generates 2 Applications for 1 environments',
     );
@@ -462,6 +518,36 @@ describe('promotions:register-entity', () => {
       );
     },
   );
+
+  it('refuses a catalog file that is a link out of the workspace', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    fs.writeFileSync(
+      path.join(outside, 'catalog-info.yaml'),
+      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: stolen\nspec: {}\n',
+    );
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
+    fs.mkdirSync(path.join(workspacePath, 'cart'));
+    fs.symlinkSync(
+      path.join(outside, 'catalog-info.yaml'),
+      path.join(workspacePath, 'cart/catalog-info.yaml'),
+    );
+    const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });
+    await expect(
+      createRegisterEntityAction({ config: config(), catalog }).handler(
+        createMockActionContext({
+          workspacePath,
+          input: {
+            repository: 'gitops',
+            branch: 'scaffold/cart',
+            path: 'cart/catalog-info.yaml',
+          },
+        }) as any,
+      ),
+    ).rejects.toThrow(/outside|not allowed/i);
+    expect(catalog.addLocation).not.toHaveBeenCalled();
+  });
 
   it('registers nothing on a dry run and refuses paths outside the repository', async () => {
     const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
+import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
@@ -72,9 +73,11 @@ export function createRegisterEntityAction(options: {
           `path "${ctx.input.path}" is outside the repository`,
         );
       }
+      // resolveSafeChildPath follows links and refuses any that leads out of the workspace.
       const generated = await fs
-        .readFile(path.join(ctx.workspacePath, relative), 'utf8')
-        .catch(() => {
+        .readFile(resolveSafeChildPath(ctx.workspacePath, relative), 'utf8')
+        .catch(error => {
+          if (error instanceof NotAllowedError) throw error;
           throw new InputError(
             `${relative} was not generated in the workspace`,
           );

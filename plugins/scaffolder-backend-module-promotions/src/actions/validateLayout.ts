@@ -1,10 +1,10 @@
 import path from 'node:path';
-import fs from 'node:fs/promises';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   directorySnapshot,
-  resolveEnvironment,
+  PromotionsResolverService,
+  RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   environmentPath,
@@ -14,12 +14,15 @@ import { parseAllDocuments } from 'yaml';
 
 /** Reads the list generator of an ApplicationSet and checks each element against the layout. */
 async function applicationSetProblems(
+  snapshot: RepositorySnapshot,
   file: string,
   environments: Map<string, string>,
 ): Promise<string[]> {
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return [`${path.basename(file)} was not generated`];
-  const documents = parseAllDocuments(text).map(d =>
+  const content = await snapshot.readFile(file);
+  if (content === undefined) {
+    return [`${path.posix.basename(file)} was not generated`];
+  }
+  const documents = parseAllDocuments(content.toString('utf8')).map(d =>
     d.toJS({ maxAliasCount: 100 }),
   );
   const appSet = documents.find(d => d?.kind === 'ApplicationSet');
@@ -52,7 +55,9 @@ async function applicationSetProblems(
  * `promotions:validate-layout`: renders every environment of the generated layout with the same
  * resolver the promotions backend uses, and fails with the environment and file at fault.
  */
-export function createValidateLayoutAction() {
+export function createValidateLayoutAction(options: {
+  resolver: PromotionsResolverService;
+}) {
   return createTemplateAction({
     id: 'promotions:validate-layout',
     description:
@@ -122,7 +127,7 @@ export function createValidateLayoutAction() {
         paths.set(environment, envPath);
         let resolved;
         try {
-          resolved = await resolveEnvironment(snapshot, envPath, {
+          resolved = await options.resolver.resolve(snapshot, envPath, {
             image: ctx.input.image,
             versionKey: ctx.input.versionKey,
           });
@@ -148,18 +153,18 @@ export function createValidateLayoutAction() {
         );
       }
       if (ctx.input.applicationSet) {
-        const appSetPath = path.resolve(
-          ctx.workspacePath,
-          ctx.input.applicationSet,
-        );
-        if (
-          !appSetPath.startsWith(path.resolve(ctx.workspacePath) + path.sep)
-        ) {
+        // Read from the workspace's own files: links are not followed out of it.
+        const appSetPath = path.posix.normalize(ctx.input.applicationSet);
+        if (pathTemplateProblem(`${appSetPath}/{env}`)) {
           throw new InputError(
             `applicationSet "${ctx.input.applicationSet}" is outside the workspace`,
           );
         }
-        const problems = await applicationSetProblems(appSetPath, paths);
+        const problems = await applicationSetProblems(
+          snapshot,
+          appSetPath,
+          paths,
+        );
         if (problems.length > 0)
           throw new InputError(
             `The ApplicationSet is not valid: ${problems.join('; ')}`,
