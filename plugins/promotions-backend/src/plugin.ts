@@ -18,6 +18,7 @@ import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
 import { PromotionsService } from './service/PromotionsService';
 import { PromotionsStore } from './state/PromotionsStore';
+import { RefreshRunner } from './state/RefreshRunner';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
 
 /** The scheduled task that refreshes one repository. */
@@ -94,26 +95,31 @@ export const promotionsPlugin = createBackendPlugin({
           logger,
         });
 
+        const runner = new RefreshRunner({
+          refresher,
+          store,
+          logger,
+          onRefreshed: summary =>
+            logger.info(
+              `Refreshed repository ${summary.repositoryId} at ${
+                summary.revision ?? 'no revision'
+              }: ${summary.entities} entities, ${
+                summary.environments
+              } environments, ${summary.resolved} resolved again, ${
+                summary.recomputed
+              } entities recomputed, ${summary.failed} failed, in ${
+                summary.durationMs
+              } ms`,
+              { ...summary, readAt: summary.readAt.toISOString() },
+            ),
+        });
         for (const repositoryId of config.repositories.keys()) {
           await scheduler.scheduleTask({
             id: refreshTaskId(repositoryId),
             scope: 'global',
             ...config.refresh,
             fn: async (signal?: AbortSignal) => {
-              logger.debug(`Refreshing repository ${repositoryId}`);
-              const summary = await refresher.refresh(repositoryId, signal);
-              logger.info(
-                `Refreshed repository ${repositoryId} at ${
-                  summary.revision ?? 'no revision'
-                }: ${summary.entities} entities, ${
-                  summary.environments
-                } environments, ${summary.resolved} resolved again, ${
-                  summary.recomputed
-                } entities recomputed, ${summary.failed} failed, in ${
-                  summary.durationMs
-                } ms`,
-                { ...summary },
-              );
+              await runner.run(repositoryId, signal);
             },
           });
         }
@@ -122,13 +128,17 @@ export const promotionsPlugin = createBackendPlugin({
           config,
           store,
           visibility: new EntityVisibility({ permissions, catalog, logger }),
-          requestRefresh: repositoryId => {
-            scheduler.triggerTask(refreshTaskId(repositoryId)).catch(() => {
-              // Already running or about to: the entity is picked up by that run.
-            });
-          },
+          requestRefresh: repositoryId => runner.request(repositoryId),
         });
-        httpRouter.use(await createRouter({ service, httpAuth }));
+        httpRouter.use(
+          await createRouter({
+            service,
+            httpAuth,
+            permissions,
+            config,
+            refresh: repositoryId => runner.run(repositoryId),
+          }),
+        );
       },
     });
   },

@@ -1,9 +1,18 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
+import { RefreshSummary } from './state/RepositoryRefresher';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import { PROMOTIONS_API_ROUTES } from '@gitops-promotions/plugin-promotions-common';
+import {
+  PROMOTIONS_API_ROUTES,
+  promotionsRepositoryRefreshPermission,
+} from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsService } from './service/PromotionsService';
 
 const entityParams = z.object({
@@ -16,8 +25,12 @@ const entityParams = z.object({
 export async function createRouter(options: {
   service: PromotionsService;
   httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  config: PromotionsConfig;
+  /** Refreshes a repository now; undefined when a refresh of it is already running. */
+  refresh: (repositoryId: string) => Promise<RefreshSummary | undefined>;
 }): Promise<express.Router> {
-  const { service, httpAuth } = options;
+  const { service, httpAuth, permissions, config } = options;
   const router = Router();
   router.use(express.json());
 
@@ -42,6 +55,35 @@ export async function createRouter(options: {
       )}, store;dur=${timings.store.toFixed(1)}`,
     );
     res.type('application/json').send(json);
+  });
+
+  // CI after a push, or an operator: read a repository now rather than at the next tick.
+  router.post(PROMOTIONS_API_ROUTES.repositoryRefresh, async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const [decision] = await permissions.authorize(
+      [{ permission: promotionsRepositoryRefreshPermission }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError('You may not refresh promotions repositories');
+    }
+    const { id } = req.params;
+    if (!config.repositories.has(id)) {
+      throw new NotFoundError(`"${id}" is not a configured repository`);
+    }
+    const summary = await options.refresh(id);
+    res.status(summary ? 200 : 202).json(
+      summary
+        ? {
+            repository: id,
+            revision: summary.revision,
+            resolved: summary.resolved,
+            recomputed: summary.recomputed,
+            failed: summary.failed,
+            durationMs: summary.durationMs,
+          }
+        : { repository: id, queued: true },
+    );
   });
 
   return router;

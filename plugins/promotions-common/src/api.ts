@@ -1,6 +1,7 @@
 /** The REST API's routes, relative to the plugin's base URL. */
 export const PROMOTIONS_API_ROUTES = {
   entity: '/v1/entities/:kind/:namespace/:name',
+  repositoryRefresh: '/v1/repositories/:id/refresh',
 } as const;
 
 /** The path of an entity's promotions below the plugin's base URL. */

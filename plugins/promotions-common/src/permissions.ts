@@ -11,5 +11,14 @@ export const promotionsEntityReadPermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
+/** Reading a repository now rather than at the next scheduled refresh (CI after a push). */
+export const promotionsRepositoryRefreshPermission = createPermission({
+  name: 'promotions.repository.refresh',
+  attributes: { action: 'update' },
+});
+
 /** Every permission of the promotions plugins. */
-export const promotionsPermissions = [promotionsEntityReadPermission];
+export const promotionsPermissions = [
+  promotionsEntityReadPermission,
+  promotionsRepositoryRefreshPermission,
+];

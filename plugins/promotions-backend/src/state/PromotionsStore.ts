@@ -216,6 +216,63 @@ export class PromotionsStore {
   }
 
   /**
+   * Takes the right to refresh a repository for `ms`, unless another instance holds it and has
+   * not let it lapse. Every replica refreshes through this lease, so one refresh of a repository
+   * runs at a time across them.
+   */
+  async acquireLease(
+    repositoryId: string,
+    owner: string,
+    ms: number,
+  ): Promise<boolean> {
+    const now = new Date();
+    await this.db(REPOSITORIES)
+      .insert({ repository_id: repositoryId })
+      .onConflict('repository_id')
+      .ignore();
+    const taken = await this.db(REPOSITORIES)
+      .where({ repository_id: repositoryId })
+      .andWhere(q =>
+        q
+          .whereNull('lease_until')
+          .orWhere('lease_until', '<', now)
+          .orWhere('lease_owner', owner),
+      )
+      .update({
+        lease_owner: owner,
+        lease_until: new Date(now.getTime() + ms),
+      });
+    return taken === 1;
+  }
+
+  /** Gives the lease back, if this instance still holds it. */
+  async releaseLease(repositoryId: string, owner: string): Promise<void> {
+    await this.db(REPOSITORIES)
+      .where({ repository_id: repositoryId, lease_owner: owner })
+      .update({ lease_owner: null, lease_until: null });
+  }
+
+  /** Notes that a refresh was asked for, for whoever holds the lease to run again. */
+  async requestRefresh(repositoryId: string): Promise<void> {
+    await this.db(REPOSITORIES)
+      .insert({ repository_id: repositoryId, requested_at: new Date() })
+      .onConflict('repository_id')
+      .merge(['requested_at']);
+  }
+
+  /** Whether a refresh was asked for after `since`. */
+  async refreshRequestedSince(
+    repositoryId: string,
+    since: Date,
+  ): Promise<boolean> {
+    const row = await this.db(REPOSITORIES)
+      .where({ repository_id: repositoryId })
+      .first('requested_at');
+    const at = row?.requested_at ? new Date(row.requested_at) : undefined;
+    return at !== undefined && at.getTime() > since.getTime();
+  }
+
+  /**
    * Records that a repository could not be read: every entity keeps its last known state,
    * with the error beside it; an entity never read gets the error alone.
    */

@@ -59,6 +59,8 @@ export interface RefreshSummary {
   recomputed: number;
   failed: number;
   durationMs: number;
+  /** When the repository's head was asked for: changes asked about before it are in this refresh. */
+  readAt: Date;
 }
 
 const errorMessage = (error: unknown) =>
@@ -128,6 +130,7 @@ export class RepositoryRefresher {
       recomputed: 0,
       failed: 0,
       durationMs: 0,
+      readAt: new Date(),
     };
     const entities = await this.annotatedEntities(repositoryId, signal);
     summary.entities = entities.length;
@@ -148,6 +151,7 @@ export class RepositoryRefresher {
 
     const repository = await this.deps.repositories.get(repositoryId);
     let snapshot: RepositorySnapshot;
+    summary.readAt = new Date();
     try {
       snapshot = await repository.snapshot();
     } catch (error) {
