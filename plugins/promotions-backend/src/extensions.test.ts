@@ -133,7 +133,17 @@ const shop = {
 
 const config = {
   promotions: {
-    repositories: [{ id: 'in-memory', provider: 'memory', url: 'memory:shop' }],
+    repositories: [
+      {
+        id: 'in-memory',
+        provider: 'memory',
+        url: 'memory:shop',
+        paths: [
+          '{entity.metadata.name}/**',
+          'charts/{entity.metadata.name}/**',
+        ],
+      },
+    ],
   },
 };
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { ServiceFactory } from '@backstage/backend-plugin-api';
 import {
+  mockCredentials,
   mockServices,
   startTestBackend,
   TestDatabases,
@@ -31,7 +32,7 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 describe.each(databases.eachSupportedId())(
   'promotions backend on %s',
   databaseId => {
-    async function start(repositoryDir: string) {
+    async function start(repositoryDir: string, extra: ServiceFactory[] = []) {
       // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
       const scheduler = mockServices.scheduler() as ReturnType<
         typeof mockServices.scheduler
@@ -57,18 +58,47 @@ describe.each(databases.eachSupportedId())(
           'gitops-promotions/path': 'shop/overlays/prod',
         }),
         component('not-annotated', {}),
+        // Another team's service pointed at shop's overlays.
+        component('intruder', {
+          'gitops-promotions/repository': 'gitops',
+          'gitops-promotions/path': 'shop/overlays/{env}',
+        }),
+        // Without paths rules, a repository serves entities registered from inside it only.
+        component('shop', {
+          'gitops-promotions/repository': 'own',
+          'gitops-promotions/path': 'shop/overlays/{env}',
+          'backstage.io/managed-by-location':
+            'gitops-promotions:own:main:shop/catalog-info.yaml',
+        }),
+        component('outsider', {
+          'gitops-promotions/repository': 'own',
+          'gitops-promotions/path': 'shop/overlays/{env}',
+          'backstage.io/managed-by-location':
+            'url:https://example.com/team/catalog-info.yaml',
+        }),
       ];
+      entities[entities.length - 2].metadata.namespace = 'own';
       const { server } = await startTestBackend({
         features: [
           promotionsPlugin,
           scheduler.factory({ skipTaskRunOnStartup: true }),
           mockServices.database.factory({ knex }),
           catalogServiceMock.factory({ entities }),
+          ...extra,
           mockServices.rootConfig.factory({
             data: {
               promotions: {
                 repositories: [
-                  { id: 'gitops', provider: 'git', url: repositoryDir },
+                  {
+                    id: 'gitops',
+                    provider: 'git',
+                    url: repositoryDir,
+                    paths: [
+                      '{entity.metadata.name}/**',
+                      'charts/{entity.metadata.name}/**',
+                    ],
+                  },
+                  { id: 'own', provider: 'git', url: repositoryDir },
                 ],
               },
             },
@@ -76,11 +106,11 @@ describe.each(databases.eachSupportedId())(
         ],
       });
       const refresh = () => scheduler.triggerTask('promotions-refresh:gitops');
-      const get = (name: string) =>
+      const get = (name: string, namespace = 'default') =>
         request(server).get(
-          `/api/promotions/v1/entities/component/default/${name}`,
+          `/api/promotions/v1/entities/component/${namespace}/${name}`,
         );
-      return { refresh, get };
+      return { refresh, get, server, scheduler };
     }
 
     it('serves every environment with its version, last change and drift once the repository was read', async () => {
@@ -240,7 +270,7 @@ describe.each(databases.eachSupportedId())(
       const cases: Array<[string, string]> = [
         [
           'unknown-repo',
-          'gitops-promotions/repository "nowhere" is not a configured repository (configured: gitops)',
+          'gitops-promotions/repository "nowhere" is not a configured repository (configured: gitops, own)',
         ],
         ['escaping', 'escapes the repository with ".."'],
         ['no-placeholder', 'has no {env} placeholder'],
@@ -251,6 +281,44 @@ describe.each(databases.eachSupportedId())(
         expect(res.status).toBe(400);
         expect(res.body.error.message).toContain(message);
       }
+    });
+
+    it('refuses a path another team owns, naming the rule', async () => {
+      const { get } = await start(createGitFixture(history));
+      const res = await get('intruder');
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe(
+        'component:default/intruder: gitops-promotions/path "shop/overlays/{env}" reads shop/overlays/dev for dev, which repository gitops does not let this entity read ({entity.metadata.name}/**, charts/{entity.metadata.name}/**)',
+      );
+    });
+
+    it('serves a repository without paths rules only to entities registered from inside it', async () => {
+      const { get, scheduler } = await start(createGitFixture(history));
+      await scheduler.triggerTask('promotions-refresh:own');
+      const inside = await get('shop', 'own');
+      expect(inside.status).toBe(200);
+      expect(inside.body.environments).toHaveLength(3);
+      const outside = await get('outsider');
+      expect(outside.status).toBe(400);
+      expect(outside.body.error.message).toContain(
+        'which repository own does not let this entity read (it has no paths rules, and the entity is not registered from inside it)',
+      );
+    });
+
+    it('answers 401 to a request without credentials', async () => {
+      const { server } = await start(createGitFixture(history), [
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
+      ]);
+      const res = await request(server).get(
+        '/api/promotions/v1/entities/component/default/shop',
+      );
+      expect(res.status).toBe(401);
+      const signedIn = await request(server)
+        .get('/api/promotions/v1/entities/component/default/shop')
+        .set('authorization', mockCredentials.user.header());
+      expect(signedIn.status).toBe(200);
     });
   },
 );

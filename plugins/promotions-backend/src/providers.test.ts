@@ -147,6 +147,10 @@ async function bothProviders(dir: string, simulator: GithubSimulator) {
         id: 'gitops',
         provider: 'github',
         url: 'https://github.example.com/acme/gitops',
+        paths: [
+          '{entity.metadata.name}/**',
+          'charts/{entity.metadata.name}/**',
+        ],
       },
     ],
     {
@@ -159,7 +163,14 @@ async function bothProviders(dir: string, simulator: GithubSimulator) {
       ],
     },
   );
-  const viaGit = await start([{ id: 'gitops', provider: 'git', url: dir }]);
+  const viaGit = await start([
+    {
+      id: 'gitops',
+      provider: 'git',
+      url: dir,
+      paths: ['{entity.metadata.name}/**', 'charts/{entity.metadata.name}/**'],
+    },
+  ]);
   return { viaGit, viaGithub };
 }
 
@@ -310,6 +321,10 @@ describe('a refresh through the github provider', () => {
           id: 'gitops',
           provider: 'github',
           url: 'https://github.example.com/acme/gitops',
+          paths: [
+            '{entity.metadata.name}/**',
+            'charts/{entity.metadata.name}/**',
+          ],
         },
       ],
       {

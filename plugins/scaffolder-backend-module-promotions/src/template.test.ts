@@ -59,7 +59,15 @@ function config(repositoryDir: string) {
     },
     promotions: {
       repositories: [
-        { id: 'gitops', provider: 'git', url: repositoryDir },
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: repositoryDir,
+          paths: [
+            '{entity.metadata.name}/**',
+            'charts/{entity.metadata.name}/**',
+          ],
+        },
         {
           id: 'hub',
           provider: 'github',

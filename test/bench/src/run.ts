@@ -23,6 +23,11 @@ const ENVIRONMENTS = ['dev', 'qa', 'staging', 'prod', 'perf', 'canary'];
 const GITHUB_TOKEN = 'ghs_bench';
 const GITHUB_HOST = 'github.bench.example';
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+/** Each service reads its own directories only. */
+const SERVICE_PATHS = [
+  '{entity.metadata.name}/**',
+  'charts/{entity.metadata.name}/**',
+];
 
 interface Options {
   small: boolean;
@@ -368,6 +373,7 @@ async function main() {
         id: 'bench',
         provider: 'github',
         url: `https://${GITHUB_HOST}/acme/gitops`,
+        paths: SERVICE_PATHS,
       },
       environments,
       githubApi: simulator.apiBaseUrl,
@@ -395,7 +401,12 @@ async function main() {
         port,
         workDir,
         database: { client: 'pg', connection: PG, prefix },
-        repository: { id: 'bench', provider: 'git', url: repo.dir },
+        repository: {
+          id: 'bench',
+          provider: 'git',
+          url: repo.dir,
+          paths: SERVICE_PATHS,
+        },
         environments,
         catalogFile: repo.catalogFile,
       });

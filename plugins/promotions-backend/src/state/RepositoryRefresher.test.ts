@@ -66,7 +66,17 @@ describe.each(databases.eachSupportedId())(
       ]);
       const rootConfig = new ConfigReader({
         promotions: {
-          repositories: [{ id: 'gitops', provider: 'git', url: dir }],
+          repositories: [
+            {
+              id: 'gitops',
+              provider: 'git',
+              url: dir,
+              paths: [
+                '{entity.metadata.name}/**',
+                'charts/{entity.metadata.name}/**',
+              ],
+            },
+          ],
         },
       });
       const repositories = new RepositoryRegistry({
@@ -209,6 +219,27 @@ describe.each(databases.eachSupportedId())(
       expect((await body('shop')).body.environments[0].desired.version).toBe(
         '1.3.0',
       );
+    });
+
+    it("refuses an environment that reads another service's files, naming the file", async () => {
+      const { dir, refresher, body } = await setup();
+      appendCommit(dir, {
+        author: 'Eve',
+        date: '2026-10-22T09:00:00Z',
+        message: "Borrow shop's base",
+        files: {
+          'cart/overlays/dev/kustomization.yaml':
+            'resources:\n  - ../../../shop/overlays/prod\n',
+        },
+      });
+      await refresher.refresh('gitops');
+      const [dev, staging] = (await body('cart')).body.environments;
+      expect(dev.error).toBe(
+        'shop/overlays/prod/kustomization.yaml: the environment may not read this file ({entity.metadata.name}/**, charts/{entity.metadata.name}/**)',
+      );
+      expect(dev.desired.version).toBeNull();
+      // Nothing of shop's reaches cart: no config drift is computed against what it read.
+      expect(staging.drift).toEqual([]);
     });
 
     it('stops at once, writing nothing, when its task is aborted', async () => {

@@ -85,6 +85,13 @@ async function forEachLimit<T>(
   await Promise.all(runners);
 }
 
+/** How an entity's environments are resolved: its image, version key and readable paths. */
+const resolveOptions = (target: EntityTarget) => ({
+  image: target.image,
+  versionKey: target.versionKey,
+  readable: target.readable,
+});
+
 /** One environment during a refresh: kept from the store, or resolved again. */
 interface EnvironmentWork {
   target: EntityTarget;
@@ -187,6 +194,7 @@ export class RepositoryRefresher {
           path,
           target.image ?? null,
           target.versionKey ?? null,
+          target.repository.paths ?? null,
         ]);
         const stored = keys.get(`${target.entityRef}\0${env.name}`);
         const keep =
@@ -212,7 +220,7 @@ export class RepositoryRefresher {
         this.deps.resolver,
         snapshot,
         item.path,
-        { image: item.target.image, versionKey: item.target.versionKey },
+        resolveOptions(item.target),
       );
       const [last] = await repository.history(
         snapshot.commit,
@@ -270,10 +278,12 @@ export class RepositoryRefresher {
           repository
             .snapshotAt(commit)
             .then(at =>
-              resolveForState(this.deps.resolver, at, item.path, {
-                image: item.target.image,
-                versionKey: item.target.versionKey,
-              }),
+              resolveForState(
+                this.deps.resolver,
+                at,
+                item.path,
+                resolveOptions(item.target),
+              ),
             )
             .then(({ resolution }) =>
               resolution.ok ? resolution.version : null,
@@ -317,7 +327,8 @@ export class RepositoryRefresher {
               : timelineAt({
                   repository,
                   head: snapshot.commit,
-                  paths: [...new Set([item.path, ...row.resolution.inputs])],
+                  // What the environment deploys depends on the files it reads, and on nothing else.
+                  paths: row.resolution.inputs,
                   versionAt: versionAt(item),
                   stored: old?.recipe === item.recipe ? old.timeline : null,
                 }).then(timeline => {

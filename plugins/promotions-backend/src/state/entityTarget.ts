@@ -1,4 +1,9 @@
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  Entity,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   ANNOTATION_IMAGE,
@@ -7,12 +12,17 @@ import {
   ANNOTATION_REPOSITORY,
   ANNOTATION_VERSION_KEY,
   DEFAULT_PIPELINE,
+  environmentPath,
+  GITOPS_LOCATION_TYPE,
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
+  entityPathRules,
+  isReadable,
   isUnsafeKeyPath,
   PipelineEnvironment,
   PromotionsConfig,
+  ReadablePaths,
   RepositoryConfig,
 } from '@gitops-promotions/plugin-promotions-node';
 
@@ -25,6 +35,8 @@ export interface EntityTarget {
   pipeline: PipelineEnvironment[];
   image?: string;
   versionKey?: string;
+  /** The paths of the repository this entity may read. */
+  readable: ReadablePaths;
 }
 
 /** Reads an entity's annotations; a mistake in them is an InputError that says which and why. */
@@ -64,6 +76,16 @@ export function readEntityTarget(
       `${entityRef}: ${ANNOTATION_PIPELINE} "${pipelineName}" is not a configured pipeline (configured: ${known})`,
     );
   }
+  const readable = readableBy(entity, repository);
+  for (const env of pipeline) {
+    const envPath = environmentPath(pathTemplate, env.name);
+    if (!isReadable(readable, envPath)) {
+      throw new InputError(
+        `${entityRef}: ${ANNOTATION_PATH} "${pathTemplate}" reads ${envPath} for ${env.name}, which repository ${repository.id} does not let this entity read (${readable.description})`,
+      );
+    }
+  }
+
   const versionKey = annotations[ANNOTATION_VERSION_KEY]?.trim() || undefined;
   if (
     versionKey &&
@@ -81,6 +103,42 @@ export function readEntityTarget(
     pipeline,
     image: annotations[ANNOTATION_IMAGE]?.trim() || undefined,
     versionKey,
+    readable,
+  };
+}
+
+/** Whether a location names a place inside a repository's URL. */
+function locatedIn(location: string | undefined, repository: RepositoryConfig) {
+  if (!location) return false;
+  if (location.startsWith(`${GITOPS_LOCATION_TYPE}:${repository.id}:`)) {
+    return true;
+  }
+  const url = repository.url.replace(/\.git$/, '').replace(/\/+$/, '');
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && location.startsWith(`url:${url}/`)
+  );
+}
+
+/**
+ * What of a repository an entity may read: the repository's `paths` rules filled in with the
+ * entity's values; without rules, the whole repository for an entity registered from inside it,
+ * and nothing for any other.
+ */
+function readableBy(
+  entity: Entity,
+  repository: RepositoryConfig,
+): ReadablePaths {
+  if (repository.paths) return entityPathRules(repository.paths, entity);
+  const annotations = entity.metadata.annotations ?? {};
+  const inside = [
+    annotations[ANNOTATION_LOCATION],
+    annotations[ANNOTATION_ORIGIN_LOCATION],
+  ].some(location => locatedIn(location, repository));
+  return {
+    patterns: inside ? ['^'] : [],
+    description: inside
+      ? 'the entity is registered from inside it'
+      : 'it has no paths rules, and the entity is not registered from inside it',
   };
 }
 
@@ -94,5 +152,6 @@ export function targetKey(target: EntityTarget) {
     target.pipeline,
     target.image ?? null,
     target.versionKey ?? null,
+    target.repository.paths ?? null,
   ];
 }

@@ -1,1 +1,2 @@
 export * from './readPromotionsConfig';
+export * from './pathRules';

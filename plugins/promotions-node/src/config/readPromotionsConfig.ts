@@ -5,6 +5,7 @@ import {
 import os from 'node:os';
 import { Config } from '@backstage/config';
 import { DEFAULT_RESOLVE_LIMITS, ResolveLimits } from '../resolve/budget';
+import { pathRuleProblem } from './pathRules';
 import {
   DEFAULT_PIPELINE,
   environmentNameProblem,
@@ -23,6 +24,12 @@ export interface RepositoryConfig {
   provider: string;
   url: string;
   branch: string;
+  /**
+   * The paths of the repository its entities may read (`paths`, globs with entity
+   * placeholders); when absent, an entity must come from a catalog location inside the
+   * repository itself.
+   */
+  paths?: string[];
   /** The whole entry, for settings of a provider's own. */
   config: Config;
 }
@@ -88,11 +95,19 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
         `promotions.repositories[${id}]: "${branch}" is not a valid branch name`,
       );
     }
+    const paths = repo.getOptionalStringArray('paths');
+    for (const rule of paths ?? []) {
+      const problem = pathRuleProblem(rule);
+      if (problem) {
+        throw new Error(`promotions.repositories[${id}].paths: ${problem}`);
+      }
+    }
     repositories.set(id, {
       id,
       provider,
       url: repo.getString('url'),
       branch,
+      paths,
       config: repo,
     });
   }

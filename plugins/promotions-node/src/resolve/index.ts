@@ -101,7 +101,11 @@ export async function resolveEnvironment(
   options: ResolveOptions = {},
 ): Promise<ResolvedEnvironment> {
   const budget = new ResolveBudget(options.limits);
-  const { snapshot, probes } = recordingSnapshot(repositorySnapshot, budget);
+  const { snapshot, probes } = recordingSnapshot(
+    repositorySnapshot,
+    budget,
+    options.readable,
+  );
   try {
     return { ...(await resolve(snapshot, path, options, budget)), probes };
   } catch (error) {

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { RepositorySnapshot, TreeFile } from '../repository/types';
+import { ReadablePaths } from '../config/pathRules';
 import { ResolveBudget } from './budget';
+import { ResolutionError } from './types';
 
 /**
  * What a resolution asked of a repository tree: each file it looked up (with its blob id, or
@@ -132,12 +134,14 @@ class RecordedFiles implements ReadonlyMap<string, TreeFile> {
 export function recordingSnapshot(
   snapshot: RepositorySnapshot,
   budget?: ResolveBudget,
+  readable?: ReadablePaths,
 ): {
   snapshot: RepositorySnapshot;
   probes: Probes;
 } {
   const probes: Probes = { files: {}, directories: {} };
   const files = new RecordedFiles(snapshot.files, probes);
+  const allowed = readable?.patterns.map(pattern => new RegExp(pattern));
   return {
     probes,
     snapshot: {
@@ -145,6 +149,12 @@ export function recordingSnapshot(
       files,
       readFile: async path => {
         const file = files.get(path);
+        if (allowed && !allowed.some(re => re.test(path))) {
+          throw new ResolutionError(
+            path,
+            `the environment may not read this file (${readable!.description})`,
+          );
+        }
         if (file) budget?.read(path, file.size);
         return snapshot.readFile(path);
       },

@@ -1,6 +1,7 @@
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import { Probes } from './probes';
 import { ResolveLimits } from './budget';
+import { ReadablePaths } from '../config/pathRules';
 
 /** A Kubernetes object as read from YAML. */
 export interface KubernetesObject {
@@ -51,6 +52,8 @@ export interface ResolveOptions {
   versionKey?: string;
   /** How much the resolution may read and compute; `DEFAULT_RESOLVE_LIMITS` when absent. */
   limits?: ResolveLimits;
+  /** The only files it may read; any other read fails, naming the file and the rule. */
+  readable?: ReadablePaths;
 }
 
 /** An environment could not be resolved; `file` names the repository file at fault. */
