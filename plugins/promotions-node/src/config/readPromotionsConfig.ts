@@ -97,9 +97,9 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     }
     const paths = repo.getOptionalStringArray('paths');
     for (const rule of paths ?? []) {
-      const problem = pathRuleProblem(rule);
-      if (problem) {
-        throw new Error(`promotions.repositories[${id}].paths: ${problem}`);
+      const ruleProblem = pathRuleProblem(rule);
+      if (ruleProblem) {
+        throw new Error(`promotions.repositories[${id}].paths: ${ruleProblem}`);
       }
     }
     repositories.set(id, {
