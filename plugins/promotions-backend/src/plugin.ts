@@ -19,6 +19,7 @@ import { EntityVisibility } from './service/EntityVisibility';
 import { PromotionsService } from './service/PromotionsService';
 import { PromotionsStore } from './state/PromotionsStore';
 import { RefreshRunner } from './state/RefreshRunner';
+import { secretProtection } from './state/secrets';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
 
 /** The scheduled task that refreshes one repository. */
@@ -90,6 +91,10 @@ export const promotionsPlugin = createBackendPlugin({
           repositories,
           resolver,
           store,
+          secrets: secretProtection(
+            await store.secretKey(),
+            config.drift.secretKeys,
+          ),
           catalog,
           auth,
           logger,

@@ -56,8 +56,11 @@ export interface VersionDrift extends DriftBase {
 export interface ConfigDifference {
   /** Human readable key, such as `Deployment/payment containers[app].env.CACHE_SIZE`. */
   key: string;
+  /** The value here; null when absent, or when it is a secret, which is never shown. */
   value: string | null;
   upstreamValue: string | null;
+  /** The values are secrets: they differ, and that is all anyone is told. */
+  secret?: boolean;
 }
 
 export interface ConfigDrift extends DriftBase {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import {
   DatabaseService,
   resolvePackagePath,
@@ -213,6 +214,24 @@ export class PromotionsStore {
         .onConflict('repository_id')
         .merge();
     });
+  }
+
+  /**
+   * The key secret-looking values are hidden under: made once, at random, by whichever replica
+   * starts first, and kept in the database so that every replica hides values alike.
+   */
+  async secretKey(): Promise<Buffer> {
+    await this.db('promotions_settings')
+      .insert({
+        name: 'secret-key',
+        value: crypto.randomBytes(32).toString('base64'),
+      })
+      .onConflict('name')
+      .ignore();
+    const row = await this.db('promotions_settings')
+      .where({ name: 'secret-key' })
+      .first('value');
+    return Buffer.from(row.value, 'base64');
   }
 
   /**

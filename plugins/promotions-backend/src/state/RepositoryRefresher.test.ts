@@ -16,6 +16,7 @@ import {
 } from '@gitops-promotions/plugin-promotions-node/testUtils';
 import { parseBody, PromotionsStore } from './PromotionsStore';
 import { RepositoryRefresher } from './RepositoryRefresher';
+import { secretProtection } from './secrets';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
@@ -99,6 +100,7 @@ describe.each(databases.eachSupportedId())(
           repositories,
           resolver: { resolve: resolveEnvironment },
           store,
+          secrets: secretProtection(Buffer.from('test key')),
           catalog: catalogServiceMock({ entities: catalogEntities }),
           auth: mockServices.auth(),
           logger: mockServices.logger.mock(),

@@ -24,6 +24,7 @@ import {
   StoredEnvironment,
 } from './PromotionsStore';
 import { resolveForState } from './resolution';
+import { protectSecrets, SecretProtection } from './secrets';
 import { timelineAt, VersionTimeline } from './timeline';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
@@ -116,6 +117,7 @@ export class RepositoryRefresher {
       repositories: PromotionsRepositoriesService;
       resolver: PromotionsResolverService;
       store: PromotionsStore;
+      secrets: SecretProtection;
       catalog: CatalogService;
       auth: AuthService;
       logger: LoggerService;
@@ -222,6 +224,12 @@ export class RepositoryRefresher {
         item.path,
         resolveOptions(item.target),
       );
+      if (resolution.ok) {
+        resolution.comparable = protectSecrets(
+          resolution.comparable,
+          this.deps.secrets,
+        );
+      }
       const [last] = await repository.history(
         snapshot.commit,
         resolution.inputs,

@@ -6,6 +6,7 @@ import {
   VersionDrift,
 } from '@gitops-promotions/plugin-promotions-common';
 import { ComparableObject } from '@gitops-promotions/plugin-promotions-node';
+import { SECRET_MARK } from './secrets';
 import { VersionTimeline } from './timeline';
 
 const day = (iso: string) => iso.slice(0, 10);
@@ -189,16 +190,23 @@ export function configDrift(input: {
       continue;
     const space = key.indexOf(' ');
     if (space > 0 && oneSided.has(key.slice(0, space))) continue;
-    differences.push({ key: displayKey(key), value, upstreamValue });
+    const secret =
+      value?.startsWith(SECRET_MARK) || upstreamValue?.startsWith(SECRET_MARK);
+    differences.push(
+      secret
+        ? { key: displayKey(key), value: null, upstreamValue: null, secret: true }
+        : { key: displayKey(key), value, upstreamValue },
+    );
   }
   if (differences.length === 0) return undefined;
   const names = differences
     .slice(0, 3)
-    .map(
-      d =>
-        `${shortKey(d.key)}: ${d.value ?? 'absent'} vs ${
-          d.upstreamValue ?? 'absent'
-        }`,
+    .map(d =>
+      d.secret
+        ? `${shortKey(d.key)} differs`
+        : `${shortKey(d.key)}: ${d.value ?? 'absent'} vs ${
+            d.upstreamValue ?? 'absent'
+          }`,
     );
   const more =
     differences.length > 3 ? `, and ${differences.length - 3} more` : '';

@@ -54,6 +54,10 @@ export interface PromotionsConfig {
   pipelines: Map<string, PipelineEnvironment[]>;
   refresh: SchedulerServiceTaskScheduleDefinition;
   expectedKeys: string[];
+  drift: {
+    /** Patterns (case-insensitive) of keys whose values are secrets; defaults when absent. */
+    secretKeys?: string[];
+  };
   resolution: {
     /** Worker threads resolving environments; 0 resolves on the main thread. */
     workers: number;
@@ -136,8 +140,24 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     pipelines,
     refresh,
     expectedKeys: config?.getOptionalStringArray('drift.expectedKeys') ?? [],
+    drift: { secretKeys: readSecretKeys(config) },
     resolution: readResolution(config?.getOptionalConfig('resolution')),
   };
+}
+
+/** `promotions.drift.secretKeys`: patterns that must compile, case-insensitively. */
+function readSecretKeys(config: Config | undefined) {
+  const patterns = config?.getOptionalStringArray('drift.secretKeys');
+  for (const pattern of patterns ?? []) {
+    try {
+      new RegExp(pattern, 'i'); // eslint-disable-line no-new
+    } catch {
+      throw new Error(
+        `promotions.drift.secretKeys: "${pattern}" is not a regular expression`,
+      );
+    }
+  }
+  return patterns;
 }
 
 /** `promotions.resolution`: how many workers resolve, and within which limits. */

@@ -79,6 +79,27 @@ describe('DriftBadge', () => {
     ).toBeVisible();
   });
 
+  it('says a secret differs without showing a value', async () => {
+    const drift: ConfigDrift = {
+      kind: 'config',
+      upstream: 'staging',
+      summary: 'Config differs from staging in 1 key (DB_PASSWORD differs)',
+      differences: [
+        {
+          key: 'Deployment/app containers[app].env.DB_PASSWORD',
+          value: null,
+          upstreamValue: null,
+          secret: true,
+        },
+      ],
+    };
+    await renderInTestApp(<DriftBadge drift={drift} environment="prod" />);
+    expect(
+      screen.getByText(/differs between staging and prod \(a secret: its values are not shown\)/),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/absent/)).not.toBeInTheDocument();
+  });
+
   it('colours the chip by kind: amber behind, blue ahead, red out of sync', async () => {
     const [behind] = driftsOf('staging-eu');
     const [ahead, outOfSync] = driftsOf('prod-us');

@@ -64,8 +64,6 @@ const useStyles = makeStyles(theme => ({
   },
 }));
 
-/** `Deployment/checkout containers[checkout].env.CACHE_SIZE` → `CACHE_SIZE`. */
-
 function DifferenceLine(props: {
   difference: ConfigDifference;
   environment: string;
@@ -75,6 +73,13 @@ function DifferenceLine(props: {
   const classes = useStyles({ kind: 'config' });
   return (
     <li className={classes.difference} title={difference.key}>
+      {difference.secret ? (
+        <div>
+          <span className={classes.key}>{shortKey(difference.key)}</span>{' '}
+          differs between {upstream} and {environment} (a secret: its values
+          are not shown)
+        </div>
+      ) : (
       <div>
         <span className={classes.key}>{shortKey(difference.key)}</span>:{' '}
         <span className={classes.value}>
@@ -84,6 +89,7 @@ function DifferenceLine(props: {
         <span className={classes.value}>{difference.value ?? 'absent'}</span> in{' '}
         {environment}
       </div>
+      )}
       <div className={classes.fullKey}>{difference.key}</div>
     </li>
   );

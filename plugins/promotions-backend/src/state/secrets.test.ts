@@ -1,0 +1,101 @@
+import { configDrift } from './drift';
+import { protectSecrets, secretProtection, SECRET_MARK } from './secrets';
+
+const objects = (password: string, cache: string) => [
+  {
+    id: 'Secret/db',
+    body: {
+      kind: 'Secret',
+      metadata: { name: 'db' },
+      data: { password: Buffer.from(password).toString('base64') },
+      stringData: { url: `postgres://app:${password}@db` },
+    },
+  },
+  {
+    id: 'Deployment/app',
+    body: {
+      kind: 'Deployment',
+      metadata: { name: 'app' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                env: [
+                  { name: 'DB_PASSWORD', value: password },
+                  { name: 'CACHE_SIZE', value: cache },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  },
+  {
+    id: 'HelmValues/values',
+    body: { auth: { apiKey: password }, image: { pullPolicy: 'Always' } },
+  },
+];
+
+describe('protectSecrets', () => {
+  const protection = secretProtection(Buffer.from('server key'));
+
+  it('never lets a secret value, or a digest anyone could reproduce, out of the backend', () => {
+    const protectedObjects = protectSecrets(
+      objects('hunter2', '512kb'),
+      protection,
+    );
+    const text = JSON.stringify(protectedObjects);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain(Buffer.from('hunter2').toString('base64'));
+    // Not a plain hash of the value either: the same value under another key looks different.
+    const other = JSON.stringify(
+      protectSecrets(objects('hunter2', '512kb'), secretProtection(Buffer.from('k2'))),
+    );
+    expect(other).not.toEqual(text);
+    // What is not secret stays readable.
+    expect(text).toContain('512kb');
+    expect(text).toContain('Always');
+    expect(text.split(SECRET_MARK)).toHaveLength(5);
+  });
+
+  it('says a secret differs, and only that, in config drift', () => {
+    const drift = configDrift({
+      environment: 'prod',
+      comparable: protectSecrets(objects('hunter2', '512kb'), protection),
+      upstream: 'staging',
+      upstreamComparable: protectSecrets(
+        objects('correct-horse', '1024kb'),
+        protection,
+      ),
+      expectedKeys: [],
+    })!;
+    const secret = drift.differences.filter(d => d.secret);
+    expect(secret.map(d => d.key)).toEqual([
+      'Deployment/app containers[app].env.DB_PASSWORD',
+      'HelmValues/values auth.apiKey',
+      'Secret/db data.password',
+      'Secret/db stringData.url',
+    ]);
+    for (const d of secret) {
+      expect(d).toMatchObject({ value: null, upstreamValue: null });
+    }
+    expect(drift.summary).toContain('DB_PASSWORD differs');
+    expect(drift.summary).toContain('CACHE_SIZE: 512kb vs 1024kb');
+    expect(JSON.stringify(drift)).not.toMatch(/hunter2|correct-horse|hmac:/);
+  });
+
+  it('finds no drift where secrets are equal', () => {
+    expect(
+      configDrift({
+        environment: 'prod',
+        comparable: protectSecrets(objects('same', '1'), protection),
+        upstream: 'staging',
+        upstreamComparable: protectSecrets(objects('same', '1'), protection),
+        expectedKeys: [],
+      }),
+    ).toBeUndefined();
+  });
+});

@@ -1,0 +1,94 @@
+import crypto from 'node:crypto';
+import { ComparableObject } from '@gitops-promotions/plugin-promotions-node';
+
+/** What a protected value is stored as: a keyed digest, marked so that drift says "differs". */
+export const SECRET_MARK = 'hmac:';
+
+/** Keys whose values are taken to be secrets unless configured otherwise. */
+export const DEFAULT_SECRET_KEYS = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'api[_-]?key',
+  'private[_-]?key',
+  'credential',
+  'auth',
+  'dsn',
+  'connection[_-]?string',
+];
+
+/** Hides secret-looking values before they are stored or compared. */
+export interface SecretProtection {
+  key: Buffer;
+  /** Patterns (case-insensitive) of keys whose values are secrets. */
+  keyPatterns: RegExp[];
+}
+
+export function secretProtection(
+  key: Buffer,
+  patterns: string[] = DEFAULT_SECRET_KEYS,
+): SecretProtection {
+  return { key, keyPatterns: patterns.map(p => new RegExp(p, 'i')) };
+}
+
+const isScalar = (value: unknown) =>
+  value === null || ['string', 'number', 'boolean'].includes(typeof value);
+
+/**
+ * The rendered objects with every secret-looking value replaced by an HMAC under a key only the
+ * backend holds: equal values still compare equal between environments, but neither the value
+ * nor a digest anyone could reverse by guessing leaves the backend. Secret data and stringData,
+ * values under secret-looking keys (Helm values, ConfigMap data) and secret-looking environment
+ * variables are protected.
+ */
+export function protectSecrets(
+  objects: ComparableObject[],
+  protection: SecretProtection,
+): ComparableObject[] {
+  const digest = (value: unknown) =>
+    `${SECRET_MARK}${crypto
+      .createHmac('sha256', protection.key)
+      .update(JSON.stringify(value))
+      .digest('hex')
+      .slice(0, 32)}`;
+  const secretKey = (key: string) =>
+    protection.keyPatterns.some(pattern => pattern.test(key));
+
+  const walk = (value: unknown, everything: boolean): unknown => {
+    if (Array.isArray(value)) return value.map(item => walk(item, everything));
+    if (typeof value !== 'object' || value === null) {
+      return everything ? digest(value) : value;
+    }
+    const record = value as Record<string, unknown>;
+    // An environment variable: { name: DB_PASSWORD, value: ... }.
+    const namedSecret =
+      typeof record.name === 'string' && secretKey(record.name);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(record)) {
+      if (namedSecret && key === 'value') out[key] = digest(item);
+      else if (everything || (secretKey(key) && isScalar(item))) {
+        out[key] = isScalar(item) ? digest(item) : walk(item, true);
+      } else out[key] = walk(item, false);
+    }
+    return out;
+  };
+
+  return objects.map(object => {
+    const body = object.body as Record<string, unknown>;
+    if (body?.kind === 'Secret') {
+      const { data, stringData, ...rest } = body;
+      return {
+        id: object.id,
+        body: {
+          ...(walk(rest, false) as object),
+          ...(data !== undefined ? { data: walk(data, true) } : {}),
+          ...(stringData !== undefined
+            ? { stringData: walk(stringData, true) }
+            : {}),
+        },
+      };
+    }
+    return { id: object.id, body: walk(object.body, false) };
+  });
+}
