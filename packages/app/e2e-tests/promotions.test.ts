@@ -94,9 +94,9 @@ test('the service template explains a bad name in the form before anything is wr
     page.getByText('GitOps service with environment promotion').first(),
   ).toBeVisible();
   await page.getByLabel('Service name').fill('Payment_Service');
-  await page.getByLabel('Owner').fill('guests');
+  await page.getByLabel('Owner').fill('shop-team');
   await page
-    .getByRole('option', { name: /guests/ })
+    .getByRole('option', { name: /shop-team/ })
     .first()
     .click();
   await page
