@@ -17,8 +17,15 @@ export const promotionsRepositoryRefreshPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Publishing a new service's GitOps layout to a repository (the scaffolder's publish action). */
+export const promotionsLayoutPublishPermission = createPermission({
+  name: 'promotions.layout.publish',
+  attributes: { action: 'create' },
+});
+
 /** Every permission of the promotions plugins. */
 export const promotionsPermissions = [
   promotionsEntityReadPermission,
   promotionsRepositoryRefreshPermission,
+  promotionsLayoutPublishPermission,
 ];

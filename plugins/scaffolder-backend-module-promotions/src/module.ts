@@ -1,4 +1,7 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import {
@@ -21,13 +24,14 @@ export const scaffolderModulePromotions = createBackendModule({
         repositories: promotionsRepositoriesServiceRef,
         resolver: promotionsResolverServiceRef,
         catalog: catalogServiceRef,
+        permissions: coreServices.permissions,
       },
-      async init({ scaffolder, repositories, resolver, catalog }) {
+      async init({ scaffolder, repositories, resolver, catalog, permissions }) {
         const { config } = repositories;
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
           createValidateLayoutAction({ resolver }),
-          createPublishGitAction({ repositories }),
+          createPublishGitAction({ repositories, permissions }),
           createRegisterEntityAction({ config, catalog }),
         );
       },

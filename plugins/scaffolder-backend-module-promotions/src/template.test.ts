@@ -66,6 +66,7 @@ function config(repositoryDir: string) {
           paths: [
             '{entity.metadata.name}/**',
             'charts/{entity.metadata.name}/**',
+            'argocd/{entity.metadata.name}-*.yaml',
           ],
         },
         {

@@ -15,6 +15,7 @@ import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 
 /** The repositories service as the backend builds it, over a repository at `url`. */
 const repositories = (url = '/srv/gitops') =>
@@ -43,6 +44,7 @@ const repositories = (url = '/srv/gitops') =>
     providers: [gitRepositoryProvider],
   });
 const config = (url?: string) => repositories(url).config;
+const permissions = mockServices.permissions();
 /** The resolver on worker threads, as the backend runs it. */
 const pool = new ResolverPool({ size: 1, logger: mockServices.logger.mock() });
 const resolver = {
@@ -358,9 +360,11 @@ describe('promotions:publish-git', () => {
         repository: 'gitops',
         branch: 'scaffold/payment',
         message: 'Add payment',
+        service: 'payment',
+        serviceDirectory: 'payment',
       },
     });
-    await createPublishGitAction({ repositories: repositories(dir) }).handler(
+    await createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
       ctx as any,
     );
     expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe(
@@ -378,15 +382,81 @@ describe('promotions:publish-git', () => {
         repository: 'gitops',
         branch: 'scaffold/payment',
         message: 'Add payment',
+        service: 'payment',
+        serviceDirectory: 'payment',
       },
     });
     await expect(
-      createPublishGitAction({ repositories: repositories(dir) }).handler(
+      createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
         again as any,
       ),
     ).rejects.toThrow(
       'branch "scaffold/payment" already exists in repository gitops',
     );
+  });
+
+  it("refuses a workspace holding files outside the service's own paths, and writes nothing", async () => {
+    const { dir, git } = testGitRepository();
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
+    for (const file of [
+      'payment/base/kustomization.yaml',
+      'argocd/payment-applicationset.yaml',
+      '.github/workflows/release.yml',
+      'argocd/other-applicationset.yaml',
+    ]) {
+      fs.mkdirSync(path.dirname(path.join(workspacePath, file)), {
+        recursive: true,
+      });
+      fs.writeFileSync(path.join(workspacePath, file), 'x: 1\n');
+    }
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: {
+        repository: 'gitops',
+        branch: 'scaffold/payment',
+        message: 'Add payment',
+        service: 'payment',
+        serviceDirectory: 'payment',
+      },
+    });
+    await expect(
+      createPublishGitAction({
+        repositories: repositories(dir),
+        permissions,
+      }).handler(ctx as any),
+    ).rejects.toThrow(
+      "The workspace holds files outside payment's own paths (payment/, argocd/payment-applicationset.yaml): .github/workflows/release.yml, argocd/other-applicationset.yaml; nothing was published",
+    );
+    expect(git('branch', '--list', 'scaffold/payment')).toBe('');
+  });
+
+  it('publishes nothing for someone the permission policy does not allow', async () => {
+    const { dir, git } = testGitRepository();
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
+    fs.mkdirSync(path.join(workspacePath, 'payment'));
+    fs.writeFileSync(path.join(workspacePath, 'payment/a.yaml'), 'x: 1\n');
+    await expect(
+      createPublishGitAction({
+        repositories: repositories(dir),
+        permissions: mockServices.permissions({ result: AuthorizeResult.DENY }),
+      }).handler(
+        createMockActionContext({
+          workspacePath,
+          input: {
+            repository: 'gitops',
+            branch: 'scaffold/payment',
+            message: 'm',
+            service: 'payment',
+            serviceDirectory: 'payment',
+          },
+        }) as any,
+      ),
+    ).rejects.toThrow('You may not publish service layouts to repository gitops');
+    expect(git('branch', '--list', 'scaffold/payment')).toBe('');
   });
 
   it('writes nothing through a symbolic link the repository holds', async () => {
@@ -410,10 +480,16 @@ describe('promotions:publish-git', () => {
     fs.writeFileSync(path.join(workspacePath, 'payment/evil.yaml'), 'x\n');
     const ctx = createMockActionContext({
       workspacePath,
-      input: { repository: 'gitops', branch: 'scaffold/p', message: 'm' },
+      input: {
+        repository: 'gitops',
+        branch: 'scaffold/p',
+        message: 'm',
+        service: 'payment',
+        serviceDirectory: 'payment',
+      },
     });
     await expect(
-      createPublishGitAction({ repositories: repositories(dir) }).handler(
+      createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
         ctx as any,
       ),
     ).rejects.toThrow(
@@ -430,14 +506,21 @@ describe('promotions:publish-git', () => {
     const workspacePath = fs.mkdtempSync(
       path.join(os.tmpdir(), 'scaffold-ws-'),
     );
-    fs.writeFileSync(path.join(workspacePath, 'a.txt'), 'a\n');
-    const action = createPublishGitAction({ repositories: repositories(dir) });
+    fs.mkdirSync(path.join(workspacePath, 'a'));
+    fs.writeFileSync(path.join(workspacePath, 'a/a.txt'), 'a\n');
+    const action = createPublishGitAction({ repositories: repositories(dir), permissions });
     await action.handler(
       // The mock context does not carry isDryRun over, so it is set on the context it returns.
       {
         ...createMockActionContext({
           workspacePath,
-          input: { repository: 'gitops', branch: 'scaffold/a', message: 'm' },
+          input: {
+            repository: 'gitops',
+            branch: 'scaffold/a',
+            message: 'm',
+            service: 'a',
+            serviceDirectory: 'a',
+          },
         }),
         isDryRun: true,
       } as any,
@@ -447,7 +530,13 @@ describe('promotions:publish-git', () => {
       action.handler(
         createMockActionContext({
           workspacePath,
-          input: { repository: 'hub', branch: 'b', message: 'm' },
+          input: {
+            repository: 'hub',
+            branch: 'b',
+            message: 'm',
+            service: 'a',
+            serviceDirectory: 'a',
+          },
         }) as any,
       ),
     ).rejects.toThrow('uses provider github');
@@ -455,7 +544,13 @@ describe('promotions:publish-git', () => {
       action.handler(
         createMockActionContext({
           workspacePath,
-          input: { repository: 'gitops', branch: '--force', message: 'm' },
+          input: {
+            repository: 'gitops',
+            branch: '--force',
+            message: 'm',
+            service: 'a',
+            serviceDirectory: 'a',
+          },
         }) as any,
       ),
     ).rejects.toThrow('"--force" is not a valid branch name');

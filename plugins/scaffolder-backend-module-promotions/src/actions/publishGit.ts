@@ -1,12 +1,33 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, InputError } from '@backstage/errors';
+import { PermissionsService } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { isBranchName } from '@gitops-promotions/plugin-promotions-common';
 import {
+  isBranchName,
+  pathTemplateProblem,
+  promotionsLayoutPublishPermission,
+} from '@gitops-promotions/plugin-promotions-common';
+import {
+  entityPathRules,
   FileChange,
+  isReadable,
   PromotionsRepositoriesService,
 } from '@gitops-promotions/plugin-promotions-node';
+
+/** Whether a file is the service's own: under its directory, or its ApplicationSet. */
+function ownedBy(
+  file: string,
+  input: { service: string; serviceDirectory: string },
+): boolean {
+  const directory = path.posix.normalize(input.serviceDirectory);
+  if (pathTemplateProblem(`${directory}/{env}`)) return false;
+  return (
+    file.startsWith(`${directory}/`) ||
+    file === `argocd/${input.service}-applicationset.yaml`
+  );
+}
 
 /** The workspace's files as changes to commit; links are refused rather than followed. */
 async function workspaceChanges(root: string): Promise<FileChange[]> {
@@ -39,6 +60,7 @@ async function workspaceChanges(root: string): Promise<FileChange[]> {
  */
 export function createPublishGitAction(options: {
   repositories: PromotionsRepositoriesService;
+  permissions: PermissionsService;
 }) {
   return createTemplateAction({
     id: 'promotions:publish-git',
@@ -56,6 +78,8 @@ export function createPublishGitAction(options: {
       repository: example-gitops
       branch: scaffold/payment
       message: Add payment with its environments
+      service: payment
+      serviceDirectory: payment
 `,
       },
     ],
@@ -69,6 +93,23 @@ export function createPublishGitAction(options: {
             ),
         branch: z => z.string().describe('New branch to create'),
         message: z => z.string().min(1).describe('Commit message'),
+        service: z =>
+          z
+            .string()
+            .describe('The new service: only its own files may be written'),
+        serviceDirectory: z =>
+          z
+            .string()
+            .describe(
+              'Where the service keeps its files (plan-environments gives it); with argocd/<service>-applicationset.yaml, the only paths written',
+            ),
+        owner: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "The service's owner, for the repository's paths rules that name it",
+            ),
       },
       output: {
         branch: z => z.string(),
@@ -94,8 +135,43 @@ export function createPublishGitAction(options: {
       if (!isBranchName(branch)) {
         throw new InputError(`"${branch}" is not a valid branch name`);
       }
+      const credentials = await ctx.getInitiatorCredentials();
+      const [decision] = await options.permissions.authorize(
+        [{ permission: promotionsLayoutPublishPermission }],
+        { credentials },
+      );
+      if (decision.result !== AuthorizeResult.ALLOW) {
+        throw new NotAllowedError(
+          `You may not publish service layouts to repository ${configured.id}`,
+        );
+      }
       const repository = await options.repositories.get(configured.id);
       const changes = await workspaceChanges(ctx.workspacePath);
+      const outside = changes
+        .map(change => change.path)
+        .filter(
+          file =>
+            !ownedBy(file, ctx.input) ||
+            (configured.paths &&
+              !isReadable(
+                entityPathRules(configured.paths, {
+                  apiVersion: 'backstage.io/v1alpha1',
+                  kind: 'Component',
+                  metadata: { name: ctx.input.service },
+                  spec: { owner: ctx.input.owner },
+                }),
+                file,
+              )),
+        );
+      if (outside.length > 0) {
+        throw new NotAllowedError(
+          `The workspace holds files outside ${ctx.input.service}'s own paths (${
+            ctx.input.serviceDirectory
+          }/, argocd/${ctx.input.service}-applicationset.yaml): ${outside
+            .slice(0, 5)
+            .join(', ')}; nothing was published`,
+        );
+      }
       const base = await repository.snapshot();
       if (await repository.branchHead(branch)) {
         throw new ConflictError(
