@@ -3,7 +3,9 @@
 /** @param {import('knex').Knex} knex */
 exports.up = async function up(knex) {
   await knex.schema.createTable('promotions_settings', table => {
-    table.comment('Settings the plugin makes for itself, shared by every replica');
+    table.comment(
+      'Settings the plugin makes for itself, shared by every replica',
+    );
     table.string('name', 63).primary().notNullable();
     table.text('value').notNullable();
   });

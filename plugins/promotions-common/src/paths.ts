@@ -10,8 +10,10 @@ export function pathTemplateProblem(template: string): string | undefined {
   if (!template.includes(ENV_PLACEHOLDER)) {
     return `the path "${template}" has no ${ENV_PLACEHOLDER} placeholder`;
   }
-  if (template.includes('\\') || template.includes('\0')) {
-    return `the path "${template}" contains a backslash or NUL character`;
+  if (template.includes('\\') || hasControlCharacter(template)) {
+    return `the path ${JSON.stringify(
+      template,
+    )} contains a backslash or a control character`;
   }
   if (template.startsWith('/')) {
     return `the path "${template}" is absolute; it must be relative to the repository root`;
@@ -21,6 +23,15 @@ export function pathTemplateProblem(template: string): string | undefined {
     return `the path "${template}" escapes the repository with ".."`;
   }
   return undefined;
+}
+
+/** Whether a text holds a control character (newlines, NUL, DEL...), which no name may. */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127) return true;
+  }
+  return false;
 }
 
 /** Environment names are Kubernetes DNS-1123 labels, so they are safe in paths and branch names. */

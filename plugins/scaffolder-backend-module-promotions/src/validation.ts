@@ -1,3 +1,5 @@
+import { hasControlCharacter } from '@gitops-promotions/plugin-promotions-common';
+
 /** Checks on what people type into the template, each returning a reason or undefined. */
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -48,6 +50,12 @@ export function clusterUrlProblem(
   what: string,
   value: string,
 ): string | undefined {
+  // The URL parser drops tabs and newlines where a YAML reader or Argo CD would not.
+  if (/\s/.test(value) || hasControlCharacter(value)) {
+    return `${what} ${JSON.stringify(
+      value,
+    )} contains spaces or control characters`;
+  }
   try {
     const url = new URL(value);
     if (url.protocol !== 'https:')
@@ -56,4 +64,23 @@ export function clusterUrlProblem(
   } catch {
     return `${what} "${value}" is not a URL`;
   }
+}
+
+/** A string a form may not have let through: control characters go into no file or command. */
+export function controlCharacterProblem(
+  what: string,
+  value: unknown,
+): string | undefined {
+  if (typeof value === 'string' && hasControlCharacter(value)) {
+    return `${what} ${JSON.stringify(value)} contains control characters`;
+  }
+  return undefined;
+}
+
+/** An owner as the catalog writes it: `team`, `group:team` or `group:namespace/team`. */
+export function ownerProblem(value: string): string | undefined {
+  if (!/^([a-zA-Z]+:)?([a-z0-9-]+\/)?[A-Za-z0-9._-]{1,63}$/.test(value)) {
+    return `owner "${value}" is not an entity reference such as group:default/shop-team`;
+  }
+  return undefined;
 }

@@ -194,7 +194,12 @@ export function configDrift(input: {
       value?.startsWith(SECRET_MARK) || upstreamValue?.startsWith(SECRET_MARK);
     differences.push(
       secret
-        ? { key: displayKey(key), value: null, upstreamValue: null, secret: true }
+        ? {
+            key: displayKey(key),
+            value: null,
+            upstreamValue: null,
+            secret: true,
+          }
         : { key: displayKey(key), value, upstreamValue },
     );
   }

@@ -52,7 +52,10 @@ describe('protectSecrets', () => {
     expect(text).not.toContain(Buffer.from('hunter2').toString('base64'));
     // Not a plain hash of the value either: the same value under another key looks different.
     const other = JSON.stringify(
-      protectSecrets(objects('hunter2', '512kb'), secretProtection(Buffer.from('k2'))),
+      protectSecrets(
+        objects('hunter2', '512kb'),
+        secretProtection(Buffer.from('k2')),
+      ),
     );
     expect(other).not.toEqual(text);
     // What is not secret stays readable.

@@ -95,7 +95,9 @@ describe('DriftBadge', () => {
     };
     await renderInTestApp(<DriftBadge drift={drift} environment="prod" />);
     expect(
-      screen.getByText(/differs between staging and prod \(a secret: its values are not shown\)/),
+      screen.getByText(
+        /differs between staging and prod \(a secret: its values are not shown\)/,
+      ),
     ).toBeInTheDocument();
     expect(screen.queryByText(/absent/)).not.toBeInTheDocument();
   });

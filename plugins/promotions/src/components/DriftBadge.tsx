@@ -76,19 +76,19 @@ function DifferenceLine(props: {
       {difference.secret ? (
         <div>
           <span className={classes.key}>{shortKey(difference.key)}</span>{' '}
-          differs between {upstream} and {environment} (a secret: its values
-          are not shown)
+          differs between {upstream} and {environment} (a secret: its values are
+          not shown)
         </div>
       ) : (
-      <div>
-        <span className={classes.key}>{shortKey(difference.key)}</span>:{' '}
-        <span className={classes.value}>
-          {difference.upstreamValue ?? 'absent'}
-        </span>{' '}
-        in {upstream} vs{' '}
-        <span className={classes.value}>{difference.value ?? 'absent'}</span> in{' '}
-        {environment}
-      </div>
+        <div>
+          <span className={classes.key}>{shortKey(difference.key)}</span>:{' '}
+          <span className={classes.value}>
+            {difference.upstreamValue ?? 'absent'}
+          </span>{' '}
+          in {upstream} vs{' '}
+          <span className={classes.value}>{difference.value ?? 'absent'}</span>{' '}
+          in {environment}
+        </div>
       )}
       <div className={classes.fullKey}>{difference.key}</div>
     </li>

@@ -186,6 +186,34 @@ describe('promotions:plan-environments', () => {
       { defaultCluster: 'http://cluster' },
       'default cluster "http://cluster" must be an https URL',
     ],
+    // new URL() accepts this, dropping the newline; written out, it would add a key.
+    [
+      {
+        overrides: [
+          {
+            name: 'prod',
+            cluster: 'https://prod.k8s.acme.example\n            evil: "true"',
+          },
+        ],
+      },
+      'overrides.0.cluster "https://prod.k8s.acme.example\\n            evil: \\"true\\"" contains control characters',
+    ],
+    [
+      { owner: 'group:default/team\nspec: {}' },
+      'owner "group:default/team\\nspec: {}" contains control characters',
+    ],
+    [
+      { argoProject: 'shop\r' },
+      'argoProject "shop\\r" contains control characters',
+    ],
+    [
+      { namespacePattern: '{service}-{env}\u0000' },
+      'namespacePattern "{service}-{env}\\u0000" contains control characters',
+    ],
+    [
+      { owner: 'group:default/../../x' },
+      'owner "group:default/../../x" is not an entity reference',
+    ],
   ])('refuses %j before anything is written', async (change, message) => {
     const ctx = createMockActionContext({ input: { ...planInput, ...change } });
     await expect(
@@ -364,9 +392,10 @@ describe('promotions:publish-git', () => {
         serviceDirectory: 'payment',
       },
     });
-    await createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
-      ctx as any,
-    );
+    await createPublishGitAction({
+      repositories: repositories(dir),
+      permissions,
+    }).handler(ctx as any);
     expect(git('log', '-1', '--format=%s', 'scaffold/payment')).toBe(
       'Add payment',
     );
@@ -387,9 +416,10 @@ describe('promotions:publish-git', () => {
       },
     });
     await expect(
-      createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
-        again as any,
-      ),
+      createPublishGitAction({
+        repositories: repositories(dir),
+        permissions,
+      }).handler(again as any),
     ).rejects.toThrow(
       'branch "scaffold/payment" already exists in repository gitops',
     );
@@ -455,7 +485,9 @@ describe('promotions:publish-git', () => {
           },
         }) as any,
       ),
-    ).rejects.toThrow('You may not publish service layouts to repository gitops');
+    ).rejects.toThrow(
+      'You may not publish service layouts to repository gitops',
+    );
     expect(git('branch', '--list', 'scaffold/payment')).toBe('');
   });
 
@@ -489,9 +521,10 @@ describe('promotions:publish-git', () => {
       },
     });
     await expect(
-      createPublishGitAction({ repositories: repositories(dir), permissions }).handler(
-        ctx as any,
-      ),
+      createPublishGitAction({
+        repositories: repositories(dir),
+        permissions,
+      }).handler(ctx as any),
     ).rejects.toThrow(
       'Repository gitops has a file or link at payment, where the change needs a directory',
     );
@@ -508,7 +541,10 @@ describe('promotions:publish-git', () => {
     );
     fs.mkdirSync(path.join(workspacePath, 'a'));
     fs.writeFileSync(path.join(workspacePath, 'a/a.txt'), 'a\n');
-    const action = createPublishGitAction({ repositories: repositories(dir), permissions });
+    const action = createPublishGitAction({
+      repositories: repositories(dir),
+      permissions,
+    });
     await action.handler(
       // The mock context does not carry isDryRun over, so it is set on the context it returns.
       {

@@ -4,6 +4,8 @@ import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { environmentPath } from '@gitops-promotions/plugin-promotions-common';
 import {
   clusterUrlProblem,
+  controlCharacterProblem,
+  ownerProblem,
   dnsLabelProblem,
   imageRepositoryProblem,
   imageTagProblem,
@@ -110,6 +112,13 @@ export function createPlanEnvironmentsAction(options: {
             })
             .default({})
             .describe('Settings of every environment unless overridden'),
+        owner: z =>
+          z
+            .string()
+            .optional()
+            .describe("The service's owner, an entity reference"),
+        argoProject: z =>
+          z.string().optional().describe('The Argo CD project of the service'),
         overrides: z =>
           z
             .array(
@@ -157,7 +166,22 @@ export function createPlanEnvironmentsAction(options: {
       const check = (problem: string | undefined) =>
         problem && problems.push(problem);
 
+      // Whatever the form let through, no control character reaches a file or a command.
+      const strings = (value: unknown, where: string): void => {
+        if (typeof value === 'string') {
+          check(controlCharacterProblem(where, value));
+        } else if (value && typeof value === 'object') {
+          for (const [key, item] of Object.entries(value)) {
+            strings(item, where ? `${where}.${key}` : key);
+          }
+        }
+      };
+      strings(input, '');
       check(dnsLabelProblem('service name', input.service));
+      if (input.owner !== undefined) check(ownerProblem(input.owner));
+      if (input.argoProject !== undefined) {
+        check(dnsLabelProblem('Argo CD project', input.argoProject));
+      }
       check(imageRepositoryProblem(input.imageRepository));
       check(imageTagProblem(input.initialTag));
       check(clusterUrlProblem('default cluster', input.defaultCluster));

@@ -165,9 +165,11 @@ export function createPublishGitAction(options: {
         );
       if (outside.length > 0) {
         throw new NotAllowedError(
-          `The workspace holds files outside ${ctx.input.service}'s own paths (${
-            ctx.input.serviceDirectory
-          }/, argocd/${ctx.input.service}-applicationset.yaml): ${outside
+          `The workspace holds files outside ${
+            ctx.input.service
+          }'s own paths (${ctx.input.serviceDirectory}/, argocd/${
+            ctx.input.service
+          }-applicationset.yaml): ${outside
             .slice(0, 5)
             .join(', ')}; nothing was published`,
         );
