@@ -86,6 +86,11 @@ describe('GitOpsLocationProcessor', () => {
       providers: [gitRepositoryProvider],
     }),
     logger: mockServices.logger.mock(),
+    // The main branch, and the layouts published to scaffold/cart and huge.
+    branches: {
+      allows: (_repository, branch) =>
+        ['main', 'scaffold/cart', 'huge'].includes(branch),
+    },
   });
 
   it.each(['gitops', 'remote'])(
@@ -141,6 +146,14 @@ describe('GitOpsLocationProcessor', () => {
     );
     expect(missing.results[0].error.message).toBe(
       'cart/catalog-info.yaml not found on main of gitops',
+    );
+    const unpublished = await read(
+      processor,
+      'gitops-promotions',
+      'gitops:feature/x:cart/catalog-info.yaml',
+    );
+    expect(unpublished.results[0].error.message).toBe(
+      "gitops:feature/x:cart/catalog-info.yaml: branch feature/x of gitops is neither the branch it is read from nor a published layout's",
     );
     for (const target of [
       'nowhere:main:a.yaml',

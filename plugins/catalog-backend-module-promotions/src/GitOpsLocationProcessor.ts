@@ -26,6 +26,8 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
     private readonly options: {
       repositories: PromotionsRepositoriesService;
       logger: LoggerService;
+      /** Which branches a location may read: the repository's own, and published layouts'. */
+      branches: { allows(repositoryId: string, branch: string): boolean };
     },
   ) {}
 
@@ -54,6 +56,15 @@ export class GitOpsLocationProcessor implements CatalogProcessor {
         processingResult.inputError(
           location,
           `"${location.target}" is not <repository id>:<branch>:<path>`,
+        ),
+      );
+      return true;
+    }
+    if (!this.options.branches.allows(repositoryId, branch)) {
+      emit(
+        processingResult.inputError(
+          location,
+          `${location.target}: branch ${branch} of ${repositoryId} is neither the branch it is read from nor a published layout's`,
         ),
       );
       return true;

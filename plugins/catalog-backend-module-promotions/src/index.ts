@@ -5,3 +5,4 @@
  */
 export { catalogModulePromotions as default } from './module';
 export { GitOpsLocationProcessor } from './GitOpsLocationProcessor';
+export { ScaffoldLocationProvider } from './ScaffoldLocationProvider';

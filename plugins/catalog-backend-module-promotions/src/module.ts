@@ -2,13 +2,10 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import {
-  catalogLocationsExtensionPoint,
-  catalogProcessingExtensionPoint,
-} from '@backstage/plugin-catalog-node';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-promotions-node';
-import { GITOPS_LOCATION_TYPE } from '@gitops-promotions/plugin-promotions-common';
 import { GitOpsLocationProcessor } from './GitOpsLocationProcessor';
+import { ScaffoldLocationProvider } from './ScaffoldLocationProvider';
 
 /** Lets the catalog read entities from branches of promotions repositories. */
 export const catalogModulePromotions = createBackendModule({
@@ -18,15 +15,39 @@ export const catalogModulePromotions = createBackendModule({
     env.registerInit({
       deps: {
         processing: catalogProcessingExtensionPoint,
-        locations: catalogLocationsExtensionPoint,
         repositories: promotionsRepositoriesServiceRef,
         logger: coreServices.logger,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        scheduler: coreServices.scheduler,
       },
-      async init({ processing, locations, repositories, logger }) {
+      async init({
+        processing,
+        repositories,
+        logger,
+        discovery,
+        auth,
+        scheduler,
+      }) {
+        // Registered by the provider only: the catalog's API keeps refusing the location type.
+        const provider = new ScaffoldLocationProvider({
+          discovery,
+          auth,
+          repositories,
+          logger,
+          taskRunner: scheduler.createScheduledTaskRunner({
+            frequency: { seconds: 10 },
+            timeout: { minutes: 1 },
+          }),
+        });
+        processing.addEntityProvider(provider);
         processing.addProcessor(
-          new GitOpsLocationProcessor({ repositories, logger }),
+          new GitOpsLocationProcessor({
+            repositories,
+            logger,
+            branches: provider,
+          }),
         );
-        locations.setAllowedLocationTypes(['url', GITOPS_LOCATION_TYPE]);
       },
     });
   },

@@ -142,6 +142,11 @@ export const promotionsPlugin = createBackendPlugin({
             permissions,
             config,
             refresh: repositoryId => runner.run(repositoryId),
+            recordScaffold: async scaffold => {
+              await store.recordScaffold(scaffold);
+              runner.request(scaffold.repository);
+            },
+            scaffolds: () => store.scaffolds(),
           }),
         );
       },

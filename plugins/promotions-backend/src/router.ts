@@ -10,8 +10,11 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import {
+  isBranchName,
+  pathTemplateProblem,
   PROMOTIONS_API_ROUTES,
   promotionsRepositoryRefreshPermission,
+  Scaffold,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsService } from './service/PromotionsService';
 
@@ -29,6 +32,14 @@ export async function createRouter(options: {
   config: PromotionsConfig;
   /** Refreshes a repository now; undefined when a refresh of it is already running. */
   refresh: (repositoryId: string) => Promise<RefreshSummary | undefined>;
+  recordScaffold: (scaffold: {
+    entityRef: string;
+    repository: string;
+    branch: string;
+    path: string;
+    pullRequestUrl: string | null;
+  }) => Promise<void>;
+  scaffolds: () => Promise<Scaffold[]>;
 }): Promise<express.Router> {
   const { service, httpAuth, permissions, config } = options;
   const router = Router();
@@ -84,6 +95,55 @@ export async function createRouter(options: {
           }
         : { repository: id, queued: true },
     );
+  });
+
+  const scaffoldBody = z
+    .object({
+      entityRef: z.string().min(1).max(255),
+      repository: z.string().min(1).max(255),
+      branch: z.string().min(1).max(200),
+      path: z.string().min(1).max(1024),
+      pullRequestUrl: z.string().url().max(2048).nullable().default(null),
+    })
+    .strict();
+
+  // The scaffolder records a service it published; only the scaffolder itself may.
+  router.post(PROMOTIONS_API_ROUTES.scaffolds, async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['service'] });
+    if (credentials.principal.subject !== 'plugin:scaffolder') {
+      throw new NotAllowedError(
+        'Only the scaffolder records published layouts',
+      );
+    }
+    const parsed = scaffoldBody.safeParse(req.body);
+    if (!parsed.success) {
+      throw new InputError(
+        `Invalid scaffold: ${parsed.error.issues
+          .map(i => `${i.path.join('.') || 'body'}: ${i.message}`)
+          .join(', ')}`,
+      );
+    }
+    const scaffold = parsed.data;
+    const repository = config.repositories.get(scaffold.repository);
+    if (!repository) {
+      throw new InputError(
+        `"${scaffold.repository}" is not a configured repository`,
+      );
+    }
+    if (
+      !isBranchName(scaffold.branch) ||
+      pathTemplateProblem(`${scaffold.path}/{env}`)
+    ) {
+      throw new InputError('Invalid scaffold: bad branch or path');
+    }
+    await options.recordScaffold(scaffold);
+    res.status(201).json(scaffold);
+  });
+
+  // Backend plugins (the catalog module) read the published layouts.
+  router.get(PROMOTIONS_API_ROUTES.scaffolds, async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['service'] });
+    res.json({ items: await options.scaffolds() });
   });
 
   return router;

@@ -2,6 +2,7 @@
 export const PROMOTIONS_API_ROUTES = {
   entity: '/v1/entities/:kind/:namespace/:name',
   repositoryRefresh: '/v1/repositories/:id/refresh',
+  scaffolds: '/v1/scaffolds',
 } as const;
 
 /** The path of an entity's promotions below the plugin's base URL. */

@@ -95,6 +95,8 @@ export interface EntityPromotions {
   environments: EnvironmentState[];
   /** The last refresh failed; what is shown is the last known state, of age `asOf`. */
   error?: { message: string; at: string };
+  /** The entity's layout was published by the template and is not merged yet. */
+  waitingForMerge?: { branch: string; pullRequestUrl: string | null };
 }
 
 /** Where a gate stands: met, still waiting (for what, until when), or not met (why). */
@@ -161,4 +163,22 @@ export interface LiveState {
   applications: LiveApplication[];
   /** Why the source could not be read, when it could not. */
   error?: string;
+}
+
+/**
+ * A new service whose layout was published by the software template and waits to be merged:
+ * its entity is read from the branch until then, from the repository's branch afterwards.
+ */
+export interface Scaffold {
+  entityRef: string;
+  repository: string;
+  /** The branch the layout was published to. */
+  branch: string;
+  /** The catalog file's path in the repository. */
+  path: string;
+  /** The pull request that merges it, where the repository has pull requests. */
+  pullRequestUrl: string | null;
+  state: 'pending' | 'merged';
+  createdAt: string;
+  mergedAt: string | null;
 }

@@ -2,7 +2,6 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import {
   promotionsRepositoriesServiceRef,
@@ -23,16 +22,24 @@ export const scaffolderModulePromotions = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         repositories: promotionsRepositoriesServiceRef,
         resolver: promotionsResolverServiceRef,
-        catalog: catalogServiceRef,
         permissions: coreServices.permissions,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
       },
-      async init({ scaffolder, repositories, resolver, catalog, permissions }) {
+      async init({
+        scaffolder,
+        repositories,
+        resolver,
+        permissions,
+        discovery,
+        auth,
+      }) {
         const { config } = repositories;
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
           createValidateLayoutAction({ resolver }),
           createPublishGitAction({ repositories, permissions }),
-          createRegisterEntityAction({ config, catalog }),
+          createRegisterEntityAction({ config, discovery, auth }),
         );
       },
     });

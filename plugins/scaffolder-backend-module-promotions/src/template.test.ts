@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { testGitRepository } from './testing/testRepository';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +13,19 @@ import {
   RepositoryRegistry,
   resolveEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  Entity,
+  LocationEntity,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { parseEntityYaml } from '@backstage/plugin-catalog-node';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderGithubModule from '@backstage/plugin-scaffolder-backend-module-github';
-import { GitOpsLocationProcessor } from '@gitops-promotions/plugin-catalog-backend-module-promotions';
+import {
+  GitOpsLocationProcessor,
+  ScaffoldLocationProvider,
+} from '@gitops-promotions/plugin-catalog-backend-module-promotions';
 // The template's tab is proven against the real promotions backend, as a portal runs both.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
@@ -123,8 +132,8 @@ const values = (layout: 'kustomize' | 'helm') => ({
 });
 
 /**
- * The catalog as the scaffolder and the promotions backend see it: the template, and whatever
- * registered locations yield when the promotions catalog module's processor reads them.
+ * The catalog as the scaffolder and the promotions backend see it: the template, and whatever the
+ * promotions catalog module registers for published layouts, read by its processor.
  */
 function catalogWithLocations(repositoryDir: string) {
   const template = parse(fs.readFileSync(templateFile, 'utf8')) as Entity;
@@ -134,15 +143,6 @@ function catalogWithLocations(repositoryDir: string) {
     'backstage.io/managed-by-origin-location': `file:${templateFile}`,
   };
   const entities: Entity[] = [template];
-  const processor = new GitOpsLocationProcessor({
-    repositories: new RepositoryRegistry({
-      rootConfig: new ConfigReader(config(repositoryDir)),
-      logger: mockServices.logger.mock(),
-      started: Promise.resolve(),
-      providers: [gitRepositoryProvider],
-    }),
-    logger: mockServices.logger.mock(),
-  });
   const annotated = () =>
     entities.filter(
       e => e.metadata.annotations?.['gitops-promotions/repository'],
@@ -160,10 +160,47 @@ function catalogWithLocations(repositoryDir: string) {
       totalItems: annotated().length,
       pageInfo: {},
     }),
-    addLocation: async location => {
+  });
+
+  /** Runs the catalog module's provider and processor once, as the catalog would. */
+  async function readPublished(server: http.Server) {
+    const { port } = server.address() as AddressInfo;
+    const repositories = new RepositoryRegistry({
+      rootConfig: new ConfigReader(config(repositoryDir)),
+      logger: mockServices.logger.mock(),
+      started: Promise.resolve(),
+      providers: [gitRepositoryProvider],
+    });
+    const locations: LocationEntity[] = [];
+    const provider = new ScaffoldLocationProvider({
+      discovery: mockServices.discovery.mock({
+        getBaseUrl: async id => `http://127.0.0.1:${port}/api/${id}`,
+      }),
+      auth: mockServices.auth({ pluginId: 'catalog' }),
+      repositories,
+      logger: mockServices.logger.mock(),
+      taskRunner: { run: async () => {} },
+    });
+    await provider.connect({
+      applyMutation: async mutation => {
+        if (mutation.type !== 'full') return;
+        locations.splice(0);
+        locations.push(
+          ...mutation.entities.map(e => e.entity as LocationEntity),
+        );
+      },
+      refresh: async () => {},
+    });
+    await provider.refresh();
+    const processor = new GitOpsLocationProcessor({
+      repositories,
+      logger: mockServices.logger.mock(),
+      branches: provider,
+    });
+    for (const location of locations) {
       const results: any[] = [];
-      const handled = await processor.readLocation(
-        { type: location.type ?? 'url', target: location.target },
+      await processor.readLocation(
+        { type: location.spec.type!, target: location.spec.target! },
         false,
         result => results.push(result),
         async function* parser({ data, location: at }) {
@@ -171,30 +208,30 @@ function catalogWithLocations(repositoryDir: string) {
         },
       );
       const errors = results.filter(r => r.type === 'error');
-      if (!handled || errors.length > 0) {
-        throw new Error(
-          `location not readable: ${errors
-            .map(e => e.error.message)
-            .join(', ')}`,
-        );
+      if (errors.length > 0) {
+        throw new Error(errors.map(e => e.error.message).join(', '));
       }
-      const added = results
-        .filter(r => r.type === 'entity')
-        .map(r => r.entity as Entity);
-      entities.push(...added);
-      return {
-        location: {
-          id: 'l1',
-          type: location.type ?? 'url',
-          target: location.target,
-          entityRef: 'location:default/l1',
-        },
-        entities: added,
-        exists: false,
-      };
-    },
-  });
-  return { catalog };
+      for (const { entity } of results.filter(r => r.type === 'entity')) {
+        const ref = stringifyEntityRef(entity);
+        const index = entities.findIndex(e => stringifyEntityRef(e) === ref);
+        if (index >= 0) entities.splice(index, 1);
+        entities.push({
+          ...entity,
+          metadata: {
+            ...entity.metadata,
+            namespace: entity.metadata.namespace ?? 'default',
+            annotations: {
+              ...entity.metadata.annotations,
+              'backstage.io/managed-by-location': `${location.spec.type}:${location.spec.target}`,
+              'backstage.io/managed-by-origin-location': `${location.spec.type}:${location.spec.target}`,
+            },
+          },
+        });
+      }
+    }
+    return locations;
+  }
+  return { catalog, readPublished };
 }
 
 async function startBackend(repositoryDir: string) {
@@ -203,7 +240,7 @@ async function startBackend(repositoryDir: string) {
   > & {
     factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
   };
-  const { catalog } = catalogWithLocations(repositoryDir);
+  const { catalog, readPublished } = catalogWithLocations(repositoryDir);
   const { server } = await startTestBackend({
     features: [
       scaffolderPlugin,
@@ -218,6 +255,7 @@ async function startBackend(repositoryDir: string) {
   return {
     server,
     catalog,
+    readPublished: () => readPublished(server),
     refreshPromotions: () => scheduler.triggerTask('promotions-refresh:gitops'),
   };
 }
@@ -363,7 +401,7 @@ describe('the GitOps service template', () => {
       /Skipping step publish-git because its if condition was false/,
     );
     expect(log).toMatch(
-      /would register url https:\/\/github.com\/acme\/gitops\/blob\/scaffold\/cart-helm\/charts\/cart-helm\/catalog-info.yaml/,
+      /would register component:default\/cart-helm from hub:scaffold\/cart-helm:charts\/cart-helm\/catalog-info.yaml/,
     );
   });
 
@@ -371,7 +409,8 @@ describe('the GitOps service template', () => {
     'creates a %s service on a branch of the git repository, registers it, and every environment resolves',
     async layout => {
       const { dir, git } = testGitRepository();
-      const { server, catalog, refreshPromotions } = await startBackend(dir);
+      const { server, catalog, readPublished, refreshPromotions } =
+        await startBackend(dir);
       const service = `cart-${layout}`;
 
       const created = await request(server)
@@ -441,15 +480,15 @@ describe('the GitOps service template', () => {
       );
 
       // The entity is registered from the branch, read by the promotions catalog module.
-      expect(catalog.addLocation).toHaveBeenCalledWith(
+      const catalogFile = `${
+        layout === 'kustomize' ? service : `charts/${service}`
+      }/catalog-info.yaml`;
+      expect((await readPublished()).map(l => l.spec)).toEqual([
         {
           type: 'gitops-promotions',
-          target: `gitops:${branch}:${
-            layout === 'kustomize' ? service : `charts/${service}`
-          }/catalog-info.yaml`,
+          target: `gitops:${branch}:${catalogFile}`,
         },
-        expect.anything(),
-      );
+      ]);
       const entity = (await catalog.getEntityByRef(
         `component:default/${service}`,
         {} as any,
@@ -471,6 +510,17 @@ describe('the GitOps service template', () => {
           }),
         ]),
       );
+
+      // Until the layout is merged, the tab says what it waits for instead of failing.
+      await refreshPromotions();
+      const waiting = await request(server).get(
+        `/api/promotions/v1/entities/component/default/${service}`,
+      );
+      expect(waiting.status).toBe(200);
+      expect(waiting.body).toMatchObject({
+        environments: [],
+        waitingForMerge: { branch, pullRequestUrl: null },
+      });
 
       // Once the pull request's branch is merged, the Promotions tab shows every environment.
       git(
@@ -511,6 +561,11 @@ describe('the GitOps service template', () => {
         kind: 'config',
         upstream: 'staging-us',
       });
+      expect(promotions.waitingForMerge).toBeUndefined();
+      // And the entity is now read from the repository's own branch.
+      expect((await readPublished()).map(l => l.spec)).toEqual([
+        { type: 'gitops-promotions', target: `gitops:main:${catalogFile}` },
+      ]);
     },
   );
 });

@@ -65,6 +65,18 @@ export class PromotionsService {
     }
     const target = readEntityTarget(access.entity, this.deps.config);
 
+    if (stored?.waiting) {
+      // The layout exists on its branch only: until it is merged, that is all there is to say.
+      const waiting: EntityPromotions = {
+        entityRef: target.entityRef,
+        asOf: stored.asOf?.toISOString() ?? null,
+        repository: { id: target.repository.id, revision: stored.revision },
+        pipeline: target.pipelineName,
+        environments: [],
+        waitingForMerge: stored.waiting,
+      };
+      return { json: JSON.stringify(waiting), timings };
+    }
     if (!stored?.body) {
       if (stored?.error)
         throw new ServiceUnavailableError(stored.error.message);

@@ -6,6 +6,7 @@ import {
 import {
   EntityPromotions,
   LastChange,
+  Scaffold,
 } from '@gitops-promotions/plugin-promotions-common';
 import { Probes } from '@gitops-promotions/plugin-promotions-node';
 import { Entity } from '@backstage/catalog-model';
@@ -16,6 +17,7 @@ import { VersionTimeline } from './timeline';
 const ENTITIES = 'promotions_entity_state';
 const ENVIRONMENTS = 'promotions_environment_state';
 const REPOSITORIES = 'promotions_repository_state';
+const SCAFFOLDS = 'promotions_scaffolds';
 /** Rows per insert statement: well under SQLite's and PostgreSQL's parameter limits. */
 const BATCH = 100;
 
@@ -29,6 +31,8 @@ export interface StoredEntityState {
   body: string | null;
   /** The catalog entity as the last refresh read it. */
   entity: Entity | null;
+  /** Its layout was published by the template and is not merged yet. */
+  waiting: { branch: string; pullRequestUrl: string | null } | null;
   asOf: Date | null;
   error: { message: string; at: Date } | null;
 }
@@ -76,6 +80,7 @@ interface EntityRow {
   fingerprint: string | null;
   body: string | null;
   entity: string | null;
+  waiting: string | null;
   as_of: Date | string | null;
   error_message: string | null;
   error_at: Date | string | null;
@@ -216,6 +221,75 @@ export class PromotionsStore {
     });
   }
 
+  /** Records a service the template published, until its layout is merged. */
+  async recordScaffold(scaffold: {
+    entityRef: string;
+    repository: string;
+    branch: string;
+    path: string;
+    pullRequestUrl: string | null;
+  }): Promise<void> {
+    await this.db(SCAFFOLDS)
+      .insert({
+        entity_ref: scaffold.entityRef,
+        repository_id: scaffold.repository,
+        branch: scaffold.branch,
+        path: scaffold.path,
+        pull_request_url: scaffold.pullRequestUrl,
+        state: 'pending',
+        created_at: new Date(),
+        merged_at: null,
+      })
+      .onConflict('entity_ref')
+      .merge();
+    // Page views read one row: the entity's own says it waits.
+    await this.db<EntityRow>(ENTITIES)
+      .insert({
+        entity_ref: scaffold.entityRef,
+        repository_id: scaffold.repository,
+        waiting: JSON.stringify({
+          branch: scaffold.branch,
+          pullRequestUrl: scaffold.pullRequestUrl,
+        }),
+      })
+      .onConflict('entity_ref')
+      .merge(['waiting']);
+  }
+
+  async scaffolds(
+    options: {
+      repositoryId?: string;
+      entityRef?: string;
+    } = {},
+  ): Promise<Scaffold[]> {
+    const query = this.db(SCAFFOLDS);
+    if (options.repositoryId)
+      query.where({ repository_id: options.repositoryId });
+    if (options.entityRef) query.where({ entity_ref: options.entityRef });
+    const rows = await query.orderBy('entity_ref');
+    return rows.map(row => ({
+      entityRef: row.entity_ref,
+      repository: row.repository_id,
+      branch: row.branch,
+      path: row.path,
+      pullRequestUrl: row.pull_request_url,
+      state: row.state,
+      createdAt: new Date(row.created_at).toISOString(),
+      mergedAt: row.merged_at ? new Date(row.merged_at).toISOString() : null,
+    }));
+  }
+
+  async markScaffoldMerged(entityRef: string, at: Date): Promise<void> {
+    await this.db.transaction(async trx => {
+      await trx(SCAFFOLDS)
+        .where({ entity_ref: entityRef, state: 'pending' })
+        .update({ state: 'merged', merged_at: at });
+      await trx<EntityRow>(ENTITIES)
+        .where({ entity_ref: entityRef })
+        .update({ waiting: null });
+    });
+  }
+
   /**
    * The key secret-looking values are hidden under: made once, at random, by whichever replica
    * starts first, and kept in the database so that every replica hides values alike.
@@ -349,7 +423,9 @@ export class PromotionsStore {
     const keep = new Set(entityRefs);
     const existing = await trx<EntityRow>(ENTITIES)
       .where({ repository_id: repositoryId })
-      .select('entity_ref');
+      .select('entity_ref', 'waiting');
+    // A published layout not merged yet waits for its entity: it is kept until then.
+    for (const row of existing) if (row.waiting) keep.add(row.entity_ref);
     const environments = await trx<EnvironmentRow>(ENVIRONMENTS)
       .where({ repository_id: repositoryId })
       .distinct('entity_ref');
@@ -377,6 +453,7 @@ function fromEntityRow(row: EntityRow): StoredEntityState {
     fingerprint: row.fingerprint,
     body: row.body,
     entity: parse<Entity>(row.entity),
+    waiting: parse(row.waiting),
     asOf: toDate(row.as_of),
     error:
       row.error_message && errorAt

@@ -180,6 +180,12 @@ export class RepositoryRefresher {
     }
     summary.revision = snapshot.commit;
     signal?.throwIfAborted();
+    // A published layout is merged once its catalog file is on the branch the repository is read from.
+    for (const scaffold of await store.scaffolds({ repositoryId })) {
+      if (scaffold.state === 'pending' && snapshot.files.has(scaffold.path)) {
+        await store.markScaffoldMerged(scaffold.entityRef, new Date());
+      }
+    }
 
     const keys = new Map(
       (await store.environmentKeys(repositoryId)).map(key => [

@@ -154,6 +154,35 @@ describe('EntityPromotionsContent', () => {
     ).toBeInTheDocument();
   });
 
+  const waiting = (pullRequestUrl: string | null): EntityPromotions => ({
+    entityRef: 'component:default/checkout',
+    asOf: null,
+    repository: { id: 'example-gitops', revision: null },
+    pipeline: 'regional',
+    environments: [],
+    waitingForMerge: { branch: 'scaffold/checkout', pullRequestUrl },
+  });
+
+  it('says the layout waits to be merged, with a link to its pull request', async () => {
+    await render(answering(waiting('https://github.com/acme/gitops/pull/12')));
+    expect(
+      await screen.findByText('Waiting for the layout to be merged'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'Open the pull request' }),
+    ).toHaveAttribute('href', 'https://github.com/acme/gitops/pull/12');
+  });
+
+  it('says the layout waits to be merged, naming its branch where there is no pull request', async () => {
+    await render(answering(waiting(null)));
+    expect(
+      await screen.findByText('Waiting for the layout to be merged'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('scaffold/checkout', { selector: 'code' }),
+    ).toBeInTheDocument();
+  });
+
   it('says the repository is being read, and asks again until it has been', async () => {
     jest.useFakeTimers({ advanceTimers: true });
     const notRead = { ...checkoutPromotions, asOf: null, environments: [] };

@@ -12,6 +12,7 @@ import {
   MissingAnnotationEmptyState,
   useEntity,
 } from '@backstage/plugin-catalog-react';
+import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
@@ -127,6 +128,31 @@ function UnusablePathAnnotation(props: { problem: string; service: string }) {
   );
 }
 
+/** A service the template published, whose layout is not merged yet. */
+function WaitingForMerge({ promotions }: { promotions: EntityPromotions }) {
+  const { branch, pullRequestUrl } = promotions.waitingForMerge!;
+  return (
+    <Content>
+      <EmptyState
+        missing="data"
+        title="Waiting for the layout to be merged"
+        description={`This service's environments were published to the branch ${branch} of ${promotions.repository.id}. They appear here once that branch is merged into the branch the repository is read from.`}
+        action={
+          pullRequestUrl ? (
+            <Button variant="contained" color="primary" href={pullRequestUrl}>
+              Open the pull request
+            </Button>
+          ) : (
+            <Typography variant="body2">
+              Branch: <code>{branch}</code>
+            </Typography>
+          )
+        }
+      />
+    </Content>
+  );
+}
+
 /** The annotations an entity needs before its promotions can be read. */
 const REQUIRED_ANNOTATIONS = [ANNOTATION_REPOSITORY, ANNOTATION_PATH];
 
@@ -172,6 +198,9 @@ export function EntityPromotionsContent() {
   }
   if (state.error) return <ResponseErrorPanel error={state.error} />;
   if (!value) return <Progress />;
+  if (value.waitingForMerge) {
+    return <WaitingForMerge promotions={value} />;
+  }
   if (pending) return <ReadingRepository promotions={value} />;
   return (
     <Content>

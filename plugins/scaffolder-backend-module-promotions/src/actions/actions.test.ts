@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { testGitRepository } from '../testing/testRepository';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,6 @@ import { createPlanEnvironmentsAction } from './planEnvironments';
 import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 
 /** The repositories service as the backend builds it, over a repository at `url`. */
@@ -606,43 +607,64 @@ describe('promotions:register-entity', () => {
     return workspacePath;
   }
 
-  it.each([
-    [
-      'hub',
-      {
-        type: 'url',
-        target:
-          'https://github.com/acme/gitops/blob/scaffold/cart/cart/catalog-info.yaml',
-      },
-    ],
-    [
-      'gitops',
-      {
-        type: 'gitops-promotions',
-        target: 'gitops:scaffold/cart:cart/catalog-info.yaml',
-      },
-    ],
-  ])(
-    'registers the catalog file of a %s repository from its branch',
-    async (repository, location) => {
-      const catalog = catalogServiceMock.mock({
-        addLocation: jest.fn().mockResolvedValue({}),
+  const servers: http.Server[] = [];
+  afterEach(() => servers.splice(0).forEach(server => server.close()));
+
+  /** The promotions backend's scaffold endpoint, recording what it is sent. */
+  async function promotionsBackend() {
+    const received: Array<{ authorization?: string; body: any }> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', chunk => {
+        body += chunk;
       });
+      req.on('end', () => {
+        received.push({
+          authorization: req.headers.authorization,
+          body: JSON.parse(body),
+        });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    servers.push(server);
+    const action = createRegisterEntityAction({
+      config: config(),
+      discovery: mockServices.discovery.mock({
+        getBaseUrl: async () => `http://127.0.0.1:${port}/api/promotions`,
+      }),
+      auth: mockServices.auth(),
+    });
+    return { received, action };
+  }
+
+  it.each(['hub', 'gitops'])(
+    'records the published layout of a %s repository with the promotions backend, as the scaffolder',
+    async repository => {
+      const { received, action } = await promotionsBackend();
       const ctx = createMockActionContext({
         workspacePath: generated(),
         input: {
           repository,
           branch: 'scaffold/cart',
           path: 'cart/catalog-info.yaml',
+          pullRequestUrl: 'https://github.com/acme/gitops/pull/12',
         },
       });
-      await createRegisterEntityAction({ config: config(), catalog }).handler(
-        ctx as any,
-      );
-      expect(catalog.addLocation).toHaveBeenCalledWith(
-        location,
-        expect.anything(),
-      );
+      await action.handler(ctx as any);
+      expect(received).toEqual([
+        {
+          authorization: expect.stringMatching(/^Bearer /),
+          body: {
+            entityRef: 'component:default/cart',
+            repository,
+            branch: 'scaffold/cart',
+            path: 'cart/catalog-info.yaml',
+            pullRequestUrl: 'https://github.com/acme/gitops/pull/12',
+          },
+        },
+      ]);
       expect(ctx.output).toHaveBeenCalledWith(
         'entityRef',
         'component:default/cart',
@@ -664,9 +686,9 @@ describe('promotions:register-entity', () => {
       path.join(outside, 'catalog-info.yaml'),
       path.join(workspacePath, 'cart/catalog-info.yaml'),
     );
-    const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });
+    const { received, action } = await promotionsBackend();
     await expect(
-      createRegisterEntityAction({ config: config(), catalog }).handler(
+      action.handler(
         createMockActionContext({
           workspacePath,
           input: {
@@ -677,12 +699,11 @@ describe('promotions:register-entity', () => {
         }) as any,
       ),
     ).rejects.toThrow(/outside|not allowed/i);
-    expect(catalog.addLocation).not.toHaveBeenCalled();
+    expect(received).toEqual([]);
   });
 
-  it('registers nothing on a dry run and refuses paths outside the repository', async () => {
-    const catalog = catalogServiceMock.mock({ addLocation: jest.fn() });
-    const action = createRegisterEntityAction({ config: config(), catalog });
+  it('registers nothing on a dry run and refuses paths and branches outside the repository', async () => {
+    const { received, action } = await promotionsBackend();
     const input = {
       repository: 'gitops',
       branch: 'scaffold/cart',
@@ -692,7 +713,7 @@ describe('promotions:register-entity', () => {
       ...createMockActionContext({ workspacePath: generated(), input }),
       isDryRun: true,
     } as any);
-    expect(catalog.addLocation).not.toHaveBeenCalled();
+    expect(received).toEqual([]);
     await expect(
       action.handler(
         createMockActionContext({
@@ -701,5 +722,13 @@ describe('promotions:register-entity', () => {
         }) as any,
       ),
     ).rejects.toThrow('path "../x.yaml" is outside the repository');
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: generated(),
+          input: { ...input, branch: 'x\ny' },
+        }) as any,
+      ),
+    ).rejects.toThrow('is not a valid branch name');
   });
 });

@@ -1,25 +1,32 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  AuthService,
+  DiscoveryService,
+  resolveSafeChildPath,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, ResponseError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  GITOPS_LOCATION_TYPE,
   gitopsLocationTarget,
+  isBranchName,
+  pathTemplateProblem,
+  PROMOTIONS_API_ROUTES,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { parse } from 'yaml';
 
 /**
- * `promotions:register-entity`: registers the generated catalog file from the branch it was
- * published to: a GitHub blob URL for `github` repositories, a `gitops-promotions` location
- * (read by the promotions catalog module) for `git` repositories.
+ * `promotions:register-entity`: records the new service with the promotions backend, whose
+ * catalog module registers its catalog file from the branch it was published to, and from the
+ * repository's own branch once the layout is merged. Until then, the service's Promotions tab
+ * says what it waits for.
  */
 export function createRegisterEntityAction(options: {
   config: PromotionsConfig;
-  catalog: CatalogService;
+  discovery: DiscoveryService;
+  auth: AuthService;
 }) {
   return createTemplateAction({
     id: 'promotions:register-entity',
@@ -53,6 +60,11 @@ export function createRegisterEntityAction(options: {
             .describe(
               'Path of the catalog file in the repository (and the workspace)',
             ),
+        pullRequestUrl: z =>
+          z
+            .string()
+            .optional()
+            .describe('The pull request that merges the layout, if any'),
       },
       output: {
         entityRef: z =>
@@ -67,8 +79,11 @@ export function createRegisterEntityAction(options: {
         throw new InputError(
           `repository "${ctx.input.repository}" is not in promotions.repositories`,
         );
+      if (!isBranchName(branch)) {
+        throw new InputError(`"${branch}" is not a valid branch name`);
+      }
       const relative = path.posix.normalize(ctx.input.path);
-      if (relative.startsWith('..') || path.posix.isAbsolute(relative)) {
+      if (pathTemplateProblem(`${relative}/{env}`)) {
         throw new InputError(
           `path "${ctx.input.path}" is outside the repository`,
         );
@@ -84,32 +99,37 @@ export function createRegisterEntityAction(options: {
         });
       const entity = parse(generated, { maxAliasCount: 100 });
       const entityRef = stringifyEntityRef(entity);
-
-      const location =
-        repository.provider === 'github'
-          ? {
-              type: 'url',
-              target: `${repository.url.replace(
-                /\/$/,
-                '',
-              )}/blob/${branch}/${relative}`,
-            }
-          : {
-              type: GITOPS_LOCATION_TYPE,
-              target: gitopsLocationTarget(repository.id, branch, relative),
-            };
+      const target = gitopsLocationTarget(repository.id, branch, relative);
       if (ctx.isDryRun) {
-        ctx.logger.info(
-          `Dry run: would register ${location.type} ${location.target}`,
-        );
+        ctx.logger.info(`Dry run: would register ${entityRef} from ${target}`);
       } else {
-        await options.catalog.addLocation(location, {
-          credentials: await ctx.getInitiatorCredentials(),
+        const baseUrl = await options.discovery.getBaseUrl('promotions');
+        const { token } = await options.auth.getPluginRequestToken({
+          onBehalfOf: await options.auth.getOwnServiceCredentials(),
+          targetPluginId: 'promotions',
         });
-        ctx.logger.info(`Registered ${entityRef} from ${location.target}`);
+        const response = await fetch(
+          `${baseUrl}${PROMOTIONS_API_ROUTES.scaffolds}`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${token}`,
+            },
+            body: JSON.stringify({
+              entityRef,
+              repository: repository.id,
+              branch,
+              path: relative,
+              pullRequestUrl: ctx.input.pullRequestUrl || null,
+            }),
+          },
+        );
+        if (!response.ok) throw await ResponseError.fromResponse(response);
+        ctx.logger.info(`Registered ${entityRef} from ${target}`);
       }
       ctx.output('entityRef', entityRef);
-      ctx.output('location', location.target);
+      ctx.output('location', target);
     },
   });
 }
