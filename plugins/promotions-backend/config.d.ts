@@ -15,6 +15,14 @@ export interface Config {
       url: string;
       /** The branch environments are read from. Defaults to `main`. */
       branch?: string;
+      /**
+       * The paths of the repository its entities may read: globs (`**` any depth, `*` one
+       * segment) with `{entity.metadata.name}`, `{entity.metadata.namespace}`,
+       * `{entity.spec.owner}` and `{entity.spec.system}` filled in from the entity, such as
+       * `{entity.metadata.name}/**`. Without it, only entities registered from a catalog
+       * location inside the repository may read it.
+       */
+      paths?: string[];
     }>;
     /**
      * Environment pipelines by name. Each environment lists the environments it is promoted
@@ -35,6 +43,26 @@ export interface Config {
        * Image references, namespaces and name prefixes are always expected to differ.
        */
       expectedKeys?: string[];
+      /**
+       * Patterns (regular expressions, case-insensitive) of keys whose values are secrets: they
+       * are compared under an HMAC with a key only the backend holds and shown as differing,
+       * never in clear. Secret data is always treated so. Defaults to password, secret, token,
+       * api key, private key, credential, auth, dsn and connection string.
+       */
+      secretKeys?: string[];
+    };
+    /** How environments are resolved: off the main thread, within limits. */
+    resolution?: {
+      /** Worker threads; 0 resolves on the main thread. Defaults to one or two, by cores. */
+      workers?: number;
+      /** What one environment may cost before it is stopped with an error of its own. */
+      limits?: {
+        files?: number;
+        bytes?: number;
+        objects?: number;
+        copies?: number;
+        milliseconds?: number;
+      };
     };
   };
 }

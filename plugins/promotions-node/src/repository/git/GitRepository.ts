@@ -24,6 +24,9 @@ const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const RECORD = `@@promotions-${crypto.randomBytes(8).toString('hex')}@@`;
 const LOG_FORMAT = `--format=${RECORD}%H%n%P%n%an%n%ae%n%aI%n%B`;
 
+/** Commands whose failure is an answer (no such branch, a conflict, a moved branch). */
+const EXPECTED_FAILURES = new Set(['rev-parse', 'merge-tree', 'update-ref']);
+
 /** Commits read into the history index at once: one `git log` answers most questions. */
 const INDEX_WINDOW = 2000;
 const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
@@ -616,7 +619,15 @@ export class GitRepository implements GitOpsRepository {
     env?: NodeJS.ProcessEnv,
     input?: Buffer | string,
   ) {
-    return runGit(args, { cwd: this.gitDir, env, input });
+    return runGit(args, { cwd: this.gitDir, env, input }).catch(error => {
+      // git's own words name local paths: they go to the log, never into an answer.
+      if (error instanceof GitCommandError && !EXPECTED_FAILURES.has(args[0])) {
+        this.logger.warn(
+          `Repository ${this.id}: git ${args[0]} failed: ${error.detail}`,
+        );
+      }
+      throw error;
+    });
   }
 
   private checkCommit(commit: string) {
