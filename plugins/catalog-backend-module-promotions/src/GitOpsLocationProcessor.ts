@@ -20,6 +20,8 @@ const MAX_CATALOG_FILE_BYTES = 512 * 1024;
  * Reads `gitops-promotions` locations: catalog files on branches of promotions repositories,
  * which no URL reader can reach (a local path, or a Git URL outside the configured integrations).
  * Reads go through the backend's one shared reader of each repository, and its caches.
+ *
+ * @public
  */
 export class GitOpsLocationProcessor implements CatalogProcessor {
   constructor(

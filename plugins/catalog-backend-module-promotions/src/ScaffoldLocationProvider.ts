@@ -28,6 +28,8 @@ import { PromotionsRepositoriesService } from '@gitops-promotions/plugin-promoti
  * them: from the branch they were published to while the layout waits to be merged, from the
  * repository's own branch once it is. These locations are the only `gitops-promotions` ones:
  * nobody registers them through the catalog's API.
+ *
+ * @public
  */
 export class ScaffoldLocationProvider implements EntityProvider {
   private connection?: EntityProviderConnection;

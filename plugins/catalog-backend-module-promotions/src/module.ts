@@ -7,7 +7,11 @@ import { promotionsRepositoriesServiceRef } from '@gitops-promotions/plugin-prom
 import { GitOpsLocationProcessor } from './GitOpsLocationProcessor';
 import { ScaffoldLocationProvider } from './ScaffoldLocationProvider';
 
-/** Lets the catalog read entities from branches of promotions repositories. */
+/**
+ * Lets the catalog read entities from branches of promotions repositories.
+ *
+ * @public
+ */
 export const catalogModulePromotions = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'promotions',

@@ -26,7 +26,11 @@ import { RepositoryRefresher } from './state/RepositoryRefresher';
 export const refreshTaskId = (repositoryId: string) =>
   `promotions-refresh:${repositoryId}`;
 
-/** The GitOps Promotions backend plugin. */
+/**
+ * The GitOps Promotions backend plugin.
+ *
+ * @public
+ */
 export const promotionsPlugin = createBackendPlugin({
   pluginId: 'promotions',
   register(env) {

@@ -1,19 +1,48 @@
-/** Repository id from `promotions.repositories` in app-config. */
+/**
+ * Repository id from `promotions.repositories` in app-config.
+ *
+ * @public
+ */
 export const ANNOTATION_REPOSITORY = 'gitops-promotions/repository';
-/** Path template with `{env}`: a Kustomize directory or a Helm values file. */
+/**
+ * Path template with `{env}`: a Kustomize directory or a Helm values file.
+ *
+ * @public
+ */
 export const ANNOTATION_PATH = 'gitops-promotions/path';
-/** Pipeline name from `promotions.pipelines`; `default` when absent. */
+/**
+ * Pipeline name from `promotions.pipelines`; `default` when absent.
+ *
+ * @public
+ */
 export const ANNOTATION_PIPELINE = 'gitops-promotions/pipeline';
-/** Which image is the service's version when an environment runs several. */
+/**
+ * Which image is the service's version when an environment runs several.
+ *
+ * @public
+ */
 export const ANNOTATION_IMAGE = 'gitops-promotions/image';
-/** Helm values key path of the version; `image.tag` when absent. */
+/**
+ * Helm values key path of the version; `image.tag` when absent.
+ *
+ * @public
+ */
 export const ANNOTATION_VERSION_KEY = 'gitops-promotions/version-key';
 
-/** Annotations of the Argo CD plugins, reused rather than rivalled. */
+/**
+ * Annotations of the Argo CD plugins, reused rather than rivalled.
+ *
+ * @public
+ */
 export const ANNOTATION_ARGOCD_APP_NAME = 'argocd/app-name';
+/** @public */
 export const ANNOTATION_ARGOCD_APP_SELECTOR = 'argocd/app-selector';
+/** @public */
 export const ANNOTATION_ARGOCD_INSTANCE_NAME = 'argocd/instance-name';
 
+/** @public */
 export const DEFAULT_PIPELINE = 'default';
+/** @public */
 export const DEFAULT_VERSION_KEY = 'image.tag';
+/** @public */
 export const ENV_PLACEHOLDER = '{env}';

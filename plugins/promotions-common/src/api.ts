@@ -1,11 +1,19 @@
-/** The REST API's routes, relative to the plugin's base URL. */
+/**
+ * The REST API's routes, relative to the plugin's base URL.
+ *
+ * @public
+ */
 export const PROMOTIONS_API_ROUTES = {
   entity: '/v1/entities/:kind/:namespace/:name',
   repositoryRefresh: '/v1/repositories/:id/refresh',
   scaffolds: '/v1/scaffolds',
 } as const;
 
-/** The path of an entity's promotions below the plugin's base URL. */
+/**
+ * The path of an entity's promotions below the plugin's base URL.
+ *
+ * @public
+ */
 export function entityPromotionsPath(entity: {
   kind: string;
   namespace: string;
@@ -19,10 +27,16 @@ export function entityPromotionsPath(entity: {
 /**
  * The catalog location type of a file on a branch of a promotions repository, read by the
  * promotions catalog module: `<repository id>:<branch>:<path>`.
+ *
+ * @public
  */
 export const GITOPS_LOCATION_TYPE = 'gitops-promotions';
 
-/** The target of a `gitops-promotions` location. */
+/**
+ * The target of a `gitops-promotions` location.
+ *
+ * @public
+ */
 export function gitopsLocationTarget(
   repository: string,
   branch: string,

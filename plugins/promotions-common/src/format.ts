@@ -1,6 +1,10 @@
 import { ImageRef } from './types';
 
-/** A digest shortened for people: `sha256:` and the first 12 hex digits. */
+/**
+ * A digest shortened for people: `sha256:` and the first 12 hex digits.
+ *
+ * @public
+ */
 export function shortDigest(digest: string): string {
   const [algorithm, hex] = digest.includes(':')
     ? digest.split(':', 2)
@@ -11,6 +15,8 @@ export function shortDigest(digest: string): string {
 /**
  * An image as `name:tag@digest`, each part when known; with `short`, the digest shortened for
  * people.
+ *
+ * @public
  */
 export function formatImage(
   image: ImageRef,
@@ -23,12 +29,20 @@ export function formatImage(
   return `${image.name}${tag}${digest}`;
 }
 
-/** The version shown for an image: its tag, or its short digest when pinned by digest only. */
+/**
+ * The version shown for an image: its tag, or its short digest when pinned by digest only.
+ *
+ * @public
+ */
 export function displayVersion(image: ImageRef): string | null {
   if (image.tag) return image.tag;
   if (image.digest) return shortDigest(image.digest);
   return null;
 }
 
-/** The last part of a config-drift key, as a summary names it: `...env.CACHE_SIZE` → `CACHE_SIZE`. */
+/**
+ * The last part of a config-drift key, as a summary names it: `...env.CACHE_SIZE` → `CACHE_SIZE`.
+ *
+ * @public
+ */
 export const shortKey = (key: string) => key.split(/[ .]/).pop() || key;

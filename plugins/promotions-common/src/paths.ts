@@ -4,6 +4,8 @@ import { ENV_PLACEHOLDER } from './annotations';
  * Checks a path template from the `gitops-promotions/path` annotation and returns the reason it
  * is unusable, or undefined when it is fine. Paths are relative to the repository root and may
  * not leave it.
+ *
+ * @public
  */
 export function pathTemplateProblem(template: string): string | undefined {
   if (!template.trim()) return 'the path is empty';
@@ -25,7 +27,11 @@ export function pathTemplateProblem(template: string): string | undefined {
   return undefined;
 }
 
-/** Whether a text holds a control character (newlines, NUL, DEL...), which no name may. */
+/**
+ * Whether a text holds a control character (newlines, NUL, DEL...), which no name may.
+ *
+ * @public
+ */
 export function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -34,7 +40,11 @@ export function hasControlCharacter(text: string): boolean {
   return false;
 }
 
-/** Environment names are Kubernetes DNS-1123 labels, so they are safe in paths and branch names. */
+/**
+ * Environment names are Kubernetes DNS-1123 labels, so they are safe in paths and branch names.
+ *
+ * @public
+ */
 export function environmentNameProblem(name: string): string | undefined {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
     return `"${name}" is not a valid environment name (lower-case letters, digits and "-", at most 63)`;
@@ -42,7 +52,11 @@ export function environmentNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** The path of one environment: the template with `{env}` replaced, `./` segments removed. */
+/**
+ * The path of one environment: the template with `{env}` replaced, `./` segments removed.
+ *
+ * @public
+ */
 export function environmentPath(template: string, environment: string): string {
   return template
     .split(ENV_PLACEHOLDER)
@@ -56,6 +70,8 @@ export function environmentPath(template: string, environment: string): string {
  * Whether a name is a branch name git accepts and that is safe to pass to git and GitHub: no
  * leading "-", no "..", "//", "@{", control characters or spaces, no segment starting with "."
  * or ending in ".lock".
+ *
+ * @public
  */
 export function isBranchName(name: string): boolean {
   return (
@@ -70,7 +86,11 @@ export function isBranchName(name: string): boolean {
   );
 }
 
-/** Repository ids name directories and appear in URLs: letters, digits, ".", "_" and "-". */
+/**
+ * Repository ids name directories and appear in URLs: letters, digits, ".", "_" and "-".
+ *
+ * @public
+ */
 export function repositoryIdProblem(id: string): string | undefined {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
     return `"${id}" is not a valid repository id (letters, digits, ".", "_" and "-", at most 63)`;

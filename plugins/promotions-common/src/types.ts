@@ -1,4 +1,8 @@
-/** A container image as an environment would deploy it. */
+/**
+ * A container image as an environment would deploy it.
+ *
+ * @public
+ */
 export interface ImageRef {
   /** Repository name, with registry when given (`ghcr.io/acme/payment`). */
   name: string;
@@ -6,7 +10,11 @@ export interface ImageRef {
   digest: string | null;
 }
 
-/** The commit that last changed any file an environment's version is read from. */
+/**
+ * The commit that last changed any file an environment's version is read from.
+ *
+ * @public
+ */
 export interface LastChange {
   commit: string;
   author: string;
@@ -17,6 +25,7 @@ export interface LastChange {
   message: string;
 }
 
+/** @public */
 export interface DesiredState {
   /** The version shown for the environment: the tag, or the short digest when only pinned by digest. */
   version: string | null;
@@ -26,6 +35,7 @@ export interface DesiredState {
   lastChange: LastChange | null;
 }
 
+/** @public */
 export type DriftKind =
   | 'behind'
   | 'ahead'
@@ -40,6 +50,7 @@ interface DriftBase {
   summary: string;
 }
 
+/** @public */
 export interface VersionDrift extends DriftBase {
   kind: 'behind' | 'ahead';
   upstream: string;
@@ -53,6 +64,7 @@ export interface VersionDrift extends DriftBase {
   since: string | null;
 }
 
+/** @public */
 export interface ConfigDifference {
   /** Human readable key, such as `Deployment/payment containers[app].env.CACHE_SIZE`. */
   key: string;
@@ -63,18 +75,22 @@ export interface ConfigDifference {
   secret?: boolean;
 }
 
+/** @public */
 export interface ConfigDrift extends DriftBase {
   kind: 'config';
   upstream: string;
   differences: ConfigDifference[];
 }
 
+/** @public */
 export interface OtherDrift extends DriftBase {
   kind: 'out-of-sync' | 'live-mismatch' | 'stale-promotion';
 }
 
+/** @public */
 export type Drift = VersionDrift | ConfigDrift | OtherDrift;
 
+/** @public */
 export interface EnvironmentState {
   name: string;
   requires: string[];
@@ -86,6 +102,7 @@ export interface EnvironmentState {
   error?: string;
 }
 
+/** @public */
 export interface EntityPromotions {
   entityRef: string;
   /** When the repository was last read (ISO 8601); null before the first read. */
@@ -99,10 +116,18 @@ export interface EntityPromotions {
   waitingForMerge?: { branch: string; pullRequestUrl: string | null };
 }
 
-/** Where a gate stands: met, still waiting (for what, until when), or not met (why). */
+/**
+ * Where a gate stands: met, still waiting (for what, until when), or not met (why).
+ *
+ * @public
+ */
 export type GateState = 'passed' | 'pending' | 'failed';
 
-/** One gate's judgement of a promotion. */
+/**
+ * One gate's judgement of a promotion.
+ *
+ * @public
+ */
 export interface GateEvaluation {
   /** The gate's policy key, such as `approvals`. */
   gate: string;
@@ -113,7 +138,11 @@ export interface GateEvaluation {
   until?: string;
 }
 
-/** One Argo CD application (or Flux object) deploying an environment, as last read. */
+/**
+ * One Argo CD application (or Flux object) deploying an environment, as last read.
+ *
+ * @public
+ */
 export interface LiveApplication {
   /** The Argo CD instance or Kubernetes cluster it was read from. */
   instance: string;
@@ -152,7 +181,11 @@ export interface LiveApplication {
   } | null;
 }
 
-/** What really runs in one environment, from one live-state source. */
+/**
+ * What really runs in one environment, from one live-state source.
+ *
+ * @public
+ */
 export interface LiveState {
   /** The source: `argocd` or `flux`. */
   source: string;
@@ -168,6 +201,8 @@ export interface LiveState {
 /**
  * A new service whose layout was published by the software template and waits to be merged:
  * its entity is read from the branch until then, from the repository's branch afterwards.
+ *
+ * @public
  */
 export interface Scaffold {
   entityRef: string;

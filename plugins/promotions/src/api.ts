@@ -10,16 +10,25 @@ import {
   entityPromotionsPath,
 } from '@gitops-promotions/plugin-promotions-common';
 
-/** Reads the promotions state the backend keeps for each entity. */
+/**
+ * Reads the promotions state the backend keeps for each entity.
+ *
+ * @public
+ */
 export interface PromotionsApi {
   getEntityPromotions(entity: CompoundEntityRef): Promise<EntityPromotions>;
 }
 
+/** @public */
 export const promotionsApiRef = createApiRef<PromotionsApi>({
   id: 'plugin.promotions.service',
 });
 
-/** The PromotionsApi over the backend's REST API. */
+/**
+ * The PromotionsApi over the backend's REST API.
+ *
+ * @public
+ */
 export class PromotionsClient implements PromotionsApi {
   constructor(
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },

@@ -1,6 +1,10 @@
 import { Entity } from '@backstage/catalog-model';
 import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
 
-/** Whether an entity has a Promotions tab: it names the GitOps repository it is deployed from. */
+/**
+ * Whether an entity has a Promotions tab: it names the GitOps repository it is deployed from.
+ *
+ * @public
+ */
 export const isPromotionsAvailable = (entity: Entity): boolean =>
   Boolean(entity.metadata.annotations?.[ANNOTATION_REPOSITORY]);

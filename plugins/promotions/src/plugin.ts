@@ -10,7 +10,11 @@ import { rootRouteRef } from './routes';
 
 export { isPromotionsAvailable } from './conditions';
 
-/** The Promotions plugin, for apps on the legacy frontend system. */
+/**
+ * The Promotions plugin, for apps on the legacy frontend system.
+ *
+ * @public
+ */
 export const promotionsPlugin = createPlugin({
   id: 'promotions',
   apis: [
@@ -26,6 +30,8 @@ export const promotionsPlugin = createPlugin({
 /**
  * The Promotions tab, for an `EntityLayout.Route` of the entity page, shown where
  * `isPromotionsAvailable` holds.
+ *
+ * @public
  */
 export const EntityPromotionsContent = promotionsPlugin.provide(
   createRoutableExtension({

@@ -1,3 +1,4 @@
 import { createRouteRef } from '@backstage/core-plugin-api';
 
+/** @public */
 export const rootRouteRef = createRouteRef({ id: 'promotions' });

@@ -12,7 +12,11 @@ import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterEntityAction } from './actions/registerEntity';
 import { createValidateLayoutAction } from './actions/validateLayout';
 
-/** Scaffolder actions of GitOps Promotions. */
+/**
+ * Scaffolder actions of GitOps Promotions.
+ *
+ * @public
+ */
 export const scaffolderModulePromotions = createBackendModule({
   pluginId: 'scaffolder',
   moduleId: 'promotions',

@@ -30,6 +30,8 @@ export interface PromotionsRepositoriesService {
  * The default `PromotionsRepositoriesService`: builds repositories lazily, once each. A provider
  * added by a module is known once the backend has started, so a repository asked for before
  * then waits for it.
+ *
+ * @public
  */
 export class RepositoryRegistry implements PromotionsRepositoriesService {
   readonly config: PromotionsConfig;

@@ -3,7 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RepositorySnapshot, TreeFile } from './types';
 
-/** The Git blob id of some content, so files on disk compare with files in a repository. */
+/**
+ * The Git blob id of some content, so files on disk compare with files in a repository.
+ *
+ * @public
+ */
 export function gitBlobId(content: Buffer): string {
   return crypto
     .createHash('sha1')
@@ -15,6 +19,8 @@ export function gitBlobId(content: Buffer): string {
 /**
  * A snapshot of a directory on disk (a scaffolder workspace, for example), read like a
  * repository tree. `.git` is skipped; symbolic links are not followed.
+ *
+ * @public
  */
 export async function directorySnapshot(
   root: string,

@@ -36,7 +36,11 @@ async function readValues(
 
 const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
-/** Whether a values key path names an object's internals rather than a value. */
+/**
+ * Whether a values key path names an object's internals rather than a value.
+ *
+ * @public
+ */
 export const isUnsafeKeyPath = (keyPath: string) =>
   keyPath.split('.').some(key => UNSAFE_KEYS.has(key) || key === '');
 

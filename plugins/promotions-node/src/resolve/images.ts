@@ -9,6 +9,8 @@ export {
 /**
  * Parses an image reference: `[registry[:port]/]path[:tag][@digest]`. A reference without a
  * tag has tag null (not `latest`): the repository did not say.
+ *
+ * @public
  */
 export function parseImage(reference: string): ImageRef {
   let rest = reference.trim();

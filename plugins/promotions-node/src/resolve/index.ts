@@ -77,6 +77,8 @@ function comparable({ object, originalName }: Resource): ComparableObject {
  * Resolves what an environment would deploy. A path ending in `.yaml` or `.yml` is a Helm values
  * file, merged over the `values.yaml` beside it; any other path is a Kustomize directory, built
  * by kustomize's rules (resources, components, patches, then the images transformer).
+ *
+ * @public
  */
 export async function resolveEnvironment(
   repositorySnapshot: RepositorySnapshot,

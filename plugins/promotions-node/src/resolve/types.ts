@@ -3,7 +3,11 @@ import { Probes } from './probes';
 import { ResolveLimits } from './budget';
 import { ReadablePaths } from '../config/pathRules';
 
-/** A Kubernetes object as read from YAML. */
+/**
+ * A Kubernetes object as read from YAML.
+ *
+ * @public
+ */
 export interface KubernetesObject {
   apiVersion?: string;
   kind: string;
@@ -21,12 +25,15 @@ export interface KubernetesObject {
  * One rendered object prepared for comparing environments: `id` is stable across environments
  * (kind and name before any name prefix or suffix), and `body` has the keys that are expected to
  * differ between environments (namespace, name prefix and suffix, image references) removed.
+ *
+ * @public
  */
 export interface ComparableObject {
   id: string;
   body: unknown;
 }
 
+/** @public */
 export interface ResolvedEnvironment {
   layout: 'kustomize' | 'helm';
   /** The environment's path in the repository (a directory or a values file). */
@@ -45,6 +52,7 @@ export interface ResolvedEnvironment {
   probes: Probes;
 }
 
+/** @public */
 export interface ResolveOptions {
   /** `gitops-promotions/image`: which image is the service's version when there are several. */
   image?: string;
@@ -56,7 +64,11 @@ export interface ResolveOptions {
   readable?: ReadablePaths;
 }
 
-/** An environment could not be resolved; `file` names the repository file at fault. */
+/**
+ * An environment could not be resolved; `file` names the repository file at fault.
+ *
+ * @public
+ */
 export class ResolutionError extends Error {
   readonly file: string;
   /** The lookups made up to the failure, set by `resolveEnvironment`. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** @public */
 export interface FixtureCommit {
   author: string;
   email?: string;
@@ -13,7 +14,11 @@ export interface FixtureCommit {
   files: Record<string, string | null>;
 }
 
-/** Creates a real Git repository (branch main) from a list of commits, for tests. */
+/**
+ * Creates a real Git repository (branch main) from a list of commits, for tests.
+ *
+ * @public
+ */
 export function createGitFixture(
   commits: FixtureCommit[],
   dir?: string,
@@ -31,7 +36,11 @@ export function createGitFixture(
   return root;
 }
 
-/** Adds one commit to a fixture repository and returns its id. */
+/**
+ * Adds one commit to a fixture repository and returns its id.
+ *
+ * @public
+ */
 export function appendCommit(root: string, commit: FixtureCommit): string {
   for (const [file, content] of Object.entries(commit.files)) {
     const target = path.join(root, file);

@@ -1,7 +1,11 @@
 import { gitBlobId } from '../repository/directorySnapshot';
 import { RepositorySnapshot, TreeFile } from '../repository/types';
 
-/** An in-memory repository snapshot from `{ path: content }`, for tests. */
+/**
+ * An in-memory repository snapshot from `{ path: content }`, for tests.
+ *
+ * @public
+ */
 export function memorySnapshot(
   files: Record<string, string>,
   commit = 'test',

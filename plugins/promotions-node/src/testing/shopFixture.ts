@@ -1,6 +1,10 @@
 import { FixtureCommit } from './gitFixture';
 
-/** The `shop` service's base Deployment, with its cache size. */
+/**
+ * The `shop` service's base Deployment, with its cache size.
+ *
+ * @public
+ */
 export const shopDeployment = (cacheSize: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -17,7 +21,11 @@ spec:
               value: "${cacheSize}"
 `;
 
-/** The Kustomize overlay of one `shop` environment, pinning the image tag. */
+/**
+ * The Kustomize overlay of one `shop` environment, pinning the image tag.
+ *
+ * @public
+ */
 export const shopOverlay = (env: string, tag: string) => `resources:
   - ../../base
 namePrefix: ${env}-
@@ -44,6 +52,8 @@ spec:
 /**
  * A GitOps history of the `shop` service (Kustomize overlays dev, staging, prod): dev runs 1.2.0,
  * staging 1.1.0 (through PR #5), prod 1.0.0 with a cache size patch.
+ *
+ * @public
  */
 export const shopHistory: FixtureCommit[] = [
   {

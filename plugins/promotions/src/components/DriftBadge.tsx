@@ -98,6 +98,8 @@ function DifferenceLine(props: {
 /**
  * One drift of an environment: a chip naming its kind, the line that explains it and, for config
  * drift, each differing key with its value upstream and here.
+ *
+ * @public
  */
 export function DriftBadge(props: { drift: Drift; environment: string }) {
   const { drift, environment } = props;

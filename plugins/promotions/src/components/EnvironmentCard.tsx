@@ -78,7 +78,11 @@ const useStyles = makeStyles(theme => ({
   live: { color: theme.palette.text.secondary, marginTop: theme.spacing(1.5) },
 }));
 
-/** An image as `name:tag@shortdigest`, each part when known. */
+/**
+ * An image as `name:tag@shortdigest`, each part when known.
+ *
+ * @public
+ */
 export const formatImageRef = (image: ImageRef) =>
   formatImage(image, { short: true });
 
@@ -114,7 +118,11 @@ function LastChangeLine({ change }: { change: LastChange }) {
   );
 }
 
-/** One environment: its desired version, drift, images, path and last change. */
+/**
+ * One environment: its desired version, drift, images, path and last change.
+ *
+ * @public
+ */
 export function EnvironmentCard({
   environment,
 }: {

@@ -14,6 +14,8 @@ import { EnvironmentCard } from './EnvironmentCard';
 /**
  * Columns of the pipeline graph, left to right: an environment stands one column after the
  * furthest environment it requires, so environments a pipeline fans out to share a column.
+ *
+ * @public
  */
 export function pipelineColumns(
   environments: EnvironmentState[],
@@ -46,13 +48,21 @@ export function pipelineColumns(
   return columns.filter(Boolean);
 }
 
-/** A promotion edge of the pipeline graph. */
+/**
+ * A promotion edge of the pipeline graph.
+ *
+ * @public
+ */
 export interface PipelineEdge {
   from: string;
   to: string;
 }
 
-/** The edges from each environment's upstreams to it, leaving out upstreams not shown. */
+/**
+ * The edges from each environment's upstreams to it, leaving out upstreams not shown.
+ *
+ * @public
+ */
 export function pipelineEdges(
   environments: EnvironmentState[],
 ): PipelineEdge[] {
@@ -164,7 +174,11 @@ const useStyles = makeStyles(theme => ({
   },
 }));
 
-/** The environments as a graph drawn left to right in promotion order, one column per stage. */
+/**
+ * The environments as a graph drawn left to right in promotion order, one column per stage.
+ *
+ * @public
+ */
 export function EnvironmentPipeline({
   environments,
 }: {

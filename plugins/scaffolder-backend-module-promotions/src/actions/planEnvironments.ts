@@ -40,6 +40,8 @@ function scaffolderRepoUrl(provider: string, url: string): string {
  * `promotions:plan-environments`: expands the pipeline from app-config into the new service's
  * environments (with the form's per-environment settings), checks every name, and says where
  * each file goes. Nothing is written, so a mistake stops the task before anything exists.
+ *
+ * @public
  */
 export function createPlanEnvironmentsAction(options: {
   config: PromotionsConfig;

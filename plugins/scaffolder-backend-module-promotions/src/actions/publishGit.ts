@@ -57,6 +57,8 @@ async function workspaceChanges(root: string): Promise<FileChange[]> {
  * the `git` provider (a local path or any Git URL), the counterpart of
  * `publish:github:pull-request` for repositories that are not on GitHub. It writes through the
  * backend's one shared writer of the repository.
+ *
+ * @public
  */
 export function createPublishGitAction(options: {
   repositories: PromotionsRepositoriesService;

@@ -22,6 +22,8 @@ import { parse } from 'yaml';
  * catalog module registers its catalog file from the branch it was published to, and from the
  * repository's own branch once the layout is merged. Until then, the service's Promotions tab
  * says what it waits for.
+ *
+ * @public
  */
 export function createRegisterEntityAction(options: {
   config: PromotionsConfig;

@@ -54,6 +54,8 @@ async function applicationSetProblems(
 /**
  * `promotions:validate-layout`: renders every environment of the generated layout with the same
  * resolver the promotions backend uses, and fails with the environment and file at fault.
+ *
+ * @public
  */
 export function createValidateLayoutAction(options: {
   resolver: PromotionsResolverService;

@@ -37,6 +37,7 @@ const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 /** Tree entries kept across all cached trees: a few full listings of a large monorepo. */
 const MAX_TREE_CACHE_ENTRIES = 500_000;
 
+/** @public */
 export interface GithubRepositoryOptions {
   id: string;
   /** `https://<host>/<owner>/<repo>`, on github.com or a GitHub Enterprise host. */
@@ -180,6 +181,8 @@ function plainPath(path: string): string | undefined {
  * conditional request; otherwise the tree is read whole and only blobs not seen before are
  * fetched. Commits, trees, blobs and histories below a commit never change, so they are
  * cached by id.
+ *
+ * @public
  */
 export class GithubRepository implements GitOpsRepository {
   readonly id: string;

@@ -1,7 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Octokit } from '@octokit/rest';
 
-/** How requests to GitHub are retried, timed out and held back by rate limits. */
+/**
+ * How requests to GitHub are retried, timed out and held back by rate limits.
+ *
+ * @public
+ */
 export interface GithubRequestPolicy {
   /** Further attempts after a 5xx, timeout, network error or rate-limit answer. */
   retries: number;
@@ -20,7 +24,11 @@ export const DEFAULT_GITHUB_REQUEST_POLICY: GithubRequestPolicy = {
   requestTimeoutMs: 30_000,
 };
 
-/** One attempt of one request, as reported to `onRequest`. */
+/**
+ * One attempt of one request, as reported to `onRequest`.
+ *
+ * @public
+ */
 export interface GithubRequestRecord {
   method: string;
   /** The route template, for example `GET /repos/{owner}/{repo}/git/ref/{ref}`. */

@@ -35,6 +35,8 @@ interface PoolWorker {
  * Resolves environments on worker threads. A job that outlives its time budget stops its
  * worker: its environment gets an error, the other jobs on that worker start again on a new one,
  * and the backend's event loop never waits for any of it.
+ *
+ * @public
  */
 export class ResolverPool {
   private readonly workers: PoolWorker[] = [];
