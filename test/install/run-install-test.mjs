@@ -123,6 +123,27 @@ export function readInstallLines(readme) {
   };
 }
 
+/**
+ * The promotions configuration of the README's "Configure" section, with its first `git`
+ * repository pointed at a local repository: every other key (path rules, pipelines, drift,
+ * resolution limits) as the README gives it.
+ */
+export function readmeConfiguration(readme, { id, url }) {
+  const block = readmeSection(readme, 'Configure').find(b => b.lang === 'yaml');
+  assert.ok(block, 'README.md, "Configure": no yaml block');
+  const { promotions } = YAML.parse(block.code);
+  const repository = promotions?.repositories?.find(r => r.provider === 'git');
+  assert.ok(
+    repository,
+    'README.md, "Configure": no repository with provider: git',
+  );
+  assert.ok(
+    promotions.pipelines?.default?.length,
+    'README.md, "Configure": no default pipeline',
+  );
+  return { ...promotions, repositories: [{ ...repository, id, url }] };
+}
+
 const IMPORT = /^import\s[^;]*?\sfrom\s+['"][^'"]+['"];?[ \t]*$/gm;
 
 /** Adds import statements after the last import of a source file. */
@@ -364,8 +385,8 @@ function registry() {
   }
 }
 
-/** A GitOps repository with one Kustomize service in two environments. */
-function createGitopsRepository(dir, env) {
+/** A GitOps repository with one Kustomize service, in a directory of its name: a version per environment. */
+function createGitopsRepository(dir, service, versions, env) {
   const write = (file, content) => {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);
@@ -378,11 +399,11 @@ function createGitopsRepository(dir, env) {
       '',
     ].join('\n');
   write(
-    'shop/base/kustomization.yaml',
+    `${service}/base/kustomization.yaml`,
     kustomization(['resources:', '  - deployment.yaml']),
   );
   write(
-    'shop/base/deployment.yaml',
+    `${service}/base/deployment.yaml`,
     [
       'apiVersion: apps/v1',
       'kind: Deployment',
@@ -405,13 +426,22 @@ function createGitopsRepository(dir, env) {
       '  - name: ghcr.io/acme/shop',
       `    newTag: ${tag}`,
     ]);
-  write('shop/overlays/dev/kustomization.yaml', overlay('1.2.0'));
-  write('shop/overlays/prod/kustomization.yaml', overlay('1.1.0'));
+  for (const [environment, version] of Object.entries(versions)) {
+    write(
+      `${service}/overlays/${environment}/kustomization.yaml`,
+      overlay(version),
+    );
+  }
   const git = (...args) =>
     execFileSync('git', args, { cwd: dir, env, stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   git('add', '.');
-  git('commit', '-q', '-m', 'shop in dev and prod');
+  git(
+    'commit',
+    '-q',
+    '-m',
+    `${service} in ${Object.keys(versions).join(', ')}`,
+  );
 }
 
 function bundleContains(dir, marker) {
@@ -491,7 +521,7 @@ export function createContext({ log = console.log } = {}) {
     );
     const where = path.relative(scratch, cwd).startsWith('..')
       ? path.relative(repoRoot, cwd) || '.'
-      : path.relative(scratch, cwd);
+      : path.relative(scratch, cwd) || path.basename(scratch);
     const started = Date.now();
     return new Promise((resolve, reject) => {
       const out = fs.openSync(logFile, 'w');
@@ -771,7 +801,16 @@ export const steps = [
     name: "boots the app's backend with the plugins and serves an annotated entity's environments",
     async run(ctx) {
       const gitops = path.join(ctx.scratch, 'gitops');
-      createGitopsRepository(gitops, ctx.env);
+      const promotions = readmeConfiguration(
+        fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8'),
+        { id: REPOSITORY_ID, url: gitops },
+      );
+      // A different version in each environment of the default pipeline: 1.<n>.0, newest first.
+      const environments = promotions.pipelines.default.map(e => e.name);
+      const versions = Object.fromEntries(
+        environments.map((name, i) => [name, `1.${environments.length - i}.0`]),
+      );
+      createGitopsRepository(gitops, ENTITY, versions, ctx.env);
       const port = await freePort();
       const token = crypto.randomBytes(24).toString('hex');
       const entityFile = path.join(ctx.scratch, 'catalog-info.yaml');
@@ -784,7 +823,7 @@ export const steps = [
             name: ENTITY,
             annotations: {
               'gitops-promotions/repository': REPOSITORY_ID,
-              'gitops-promotions/path': 'shop/overlays/{env}',
+              'gitops-promotions/path': `${ENTITY}/overlays/{env}`,
             },
           },
           spec: { type: 'service', lifecycle: 'production', owner: 'guests' },
@@ -805,19 +844,10 @@ export const steps = [
             },
           },
           catalog: { locations: [{ type: 'file', target: entityFile }] },
+          // Read every few seconds rather than the README's 30, to wait less for the entity.
           promotions: {
-            repositories: [
-              {
-                id: REPOSITORY_ID,
-                provider: 'git',
-                url: gitops,
-                branch: 'main',
-              },
-            ],
-            pipelines: {
-              default: [{ name: 'dev' }, { name: 'prod', requires: ['dev'] }],
-            },
-            refresh: { frequency: { seconds: 5 }, timeout: { minutes: 1 } },
+            ...promotions,
+            refresh: { ...promotions.refresh, frequency: { seconds: 5 } },
           },
         }),
       );
@@ -860,6 +890,8 @@ export const steps = [
           const text = await response.text();
           last = `${response.status} ${text.slice(0, 300)}`;
           firstAnswer ??= Date.now();
+          // 400: the entity's annotations or the configuration are wrong; waiting will not help.
+          if (response.status === 400) break;
           if (response.status === 200) {
             body = JSON.parse(text);
             // The first answers may be the pending state: asOf null, no environments yet.
@@ -877,6 +909,8 @@ export const steps = [
         `GET ${url} never answered with environments (${
           exitCode !== undefined
             ? `the backend exited with ${exitCode}`
+            : last.startsWith('400')
+            ? 'a bad request'
             : 'gave up after 5 minutes'
         }; last answer: ${last}). The backend's log ends:\n${backendLog()}`,
       );
@@ -890,7 +924,7 @@ export const steps = [
         Object.fromEntries(
           body.environments.map(e => [e.name, e.desired?.version]),
         ),
-        { dev: '1.2.0', prod: '1.1.0' },
+        versions,
         "each environment's version as the GitOps repository has it",
       );
 
