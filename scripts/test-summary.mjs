@@ -1,4 +1,5 @@
-// Adds up the results the test runners wrote into test-results/ and prints one closing line.
+// Adds up the results the checks and test runners wrote into test-results/ and prints one
+// closing line. A runner that wrote no results counts as one failure.
 import fs from 'node:fs';
 
 const read = file =>
@@ -7,6 +8,29 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const parts = [];
+const failures = [];
+
+const missing = what => {
+  failed += 1;
+  parts.push(`${what} no results`);
+  failures.push(`${what} (wrote no results)`);
+};
+
+// The repository's checks and the benchmark, one line each from scripts/test-all.sh.
+const checks = read('test-results/checks.jsonl');
+if (checks) {
+  const results = checks
+    .split('\n')
+    .filter(Boolean)
+    .map(line => JSON.parse(line));
+  const ok = results.filter(r => r.ok);
+  passed += ok.length;
+  failed += results.length - ok.length;
+  parts.push(`checks ${ok.length}/${results.length}`);
+  failures.push(...results.filter(r => !r.ok).map(r => r.name));
+} else {
+  missing('checks');
+}
 
 const jest = read('test-results/jest.json');
 if (jest) {
@@ -15,20 +39,38 @@ if (jest) {
   failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
   skipped += r.numPendingTests;
   parts.push(`jest ${r.numPassedTests}/${r.numTotalTests}`);
+  for (const suite of r.testResults ?? []) {
+    if (suite.status === 'failed') {
+      failures.push(`jest ${suite.name.replace(`${process.cwd()}/`, '')}`);
+    }
+  }
+} else {
+  missing('jest');
 }
 
-const nodeTests = read('test-results/node-test.xml');
-if (nodeTests) {
+/** Counts a JUnit file of Node's test runner. */
+function junit(file, label) {
+  const xml = read(file);
+  if (!xml) {
+    missing(label);
+    return;
+  }
   const cases = [
-    ...nodeTests.matchAll(/<testcase\b[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g),
+    ...xml.matchAll(/<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g),
   ];
-  const bad = cases.filter(c => /<failure\b/.test(c[2] ?? '')).length;
-  const skip = cases.filter(c => /<skipped\b/.test(c[2] ?? '')).length;
-  passed += cases.length - bad - skip;
-  failed += bad;
+  const isFailure = c => /<failure\b/.test(c[3] ?? '');
+  const bad = cases.filter(isFailure);
+  const skip = cases.filter(c => /<skipped\b/.test(c[3] ?? '')).length;
+  passed += cases.length - bad.length - skip;
+  failed += bad.length;
   skipped += skip;
-  parts.push(`node ${cases.length - bad - skip}/${cases.length}`);
+  parts.push(`${label} ${cases.length - bad.length - skip}/${cases.length}`);
+  for (const c of bad) {
+    failures.push(`${label}: ${c[1].match(/name="([^"]*)"/)?.[1] ?? '?'}`);
+  }
 }
+junit('test-results/node-test.xml', 'node');
+junit('test-results/install-test.xml', 'install');
 
 const browser = read('test-results/playwright.json');
 if (browser) {
@@ -41,8 +83,11 @@ if (browser) {
       stats.expected + stats.unexpected + (stats.flaky ?? 0) + stats.skipped
     }`,
   );
+} else if (process.env.SKIP_BROWSER_TESTS !== '1') {
+  missing('browser');
 }
 
+if (failures.length > 0) console.log(`\nfailed: ${failures.join('; ')}`);
 console.log(`\n(${parts.join(', ')})`);
 console.log(`all: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || parts.length === 0 ? 1 : 0);
