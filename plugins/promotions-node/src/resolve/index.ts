@@ -17,7 +17,7 @@ import {
   ResolveOptions,
   ResolutionError,
 } from './types';
-import { containersOf } from './workloads';
+import { containersOf, everyContainer } from './workloads';
 import { recordingSnapshot } from './probes';
 import { ResolveBudget } from './budget';
 
@@ -68,7 +68,9 @@ function comparable({ object, originalName }: Resource): ComparableObject {
   const body = structuredClone(object);
   delete body.metadata.namespace;
   body.metadata.name = originalName;
-  for (const container of containersOf(body)) delete container.image;
+  // Images are taken out wherever the images transformer would set them; a CRD has none.
+  if (body.kind !== 'CustomResourceDefinition')
+    for (const container of everyContainer(body)) delete container.image;
   // Secret values stay as they are here; whoever stores or shows them must hide them first.
   return { id: `${object.kind}/${originalName}`, body };
 }

@@ -86,21 +86,30 @@ images:
     expect(withTag.version).toBe('1.4.2');
   });
 
-  it('replaces a pinned digest when a new tag is set, and reads an unquoted tag as written', async () => {
-    const env = await resolve(
-      {
-        ...base,
-        'payment/base/deployment.yaml': deployment(
-          `ghcr.io/acme/payment:1.0.0@${digest}`,
-        ),
-        'payment/overlays/dev/kustomization.yaml':
-          'resources: [../../base]\nimages:\n  - name: ghcr.io/acme/payment\n    newTag: 1.20\n',
-      },
-      'payment/overlays/dev',
-    );
+  it('replaces a pinned digest when a new tag is set, and refuses an unquoted numeric tag as kustomize does', async () => {
+    const files = {
+      ...base,
+      'payment/base/deployment.yaml': deployment(
+        `ghcr.io/acme/payment:1.0.0@${digest}`,
+      ),
+      'payment/overlays/dev/kustomization.yaml':
+        'resources: [../../base]\nimages:\n  - name: ghcr.io/acme/payment\n    newTag: "1.20"\n',
+    };
+    const env = await resolve(files, 'payment/overlays/dev');
     expect(env.images).toEqual([
       { name: 'ghcr.io/acme/payment', tag: '1.20', digest: null },
     ]);
+    // kustomize decodes `newTag: 1.20` as a number and fails the build; so does the resolver.
+    await expect(
+      resolve(
+        {
+          ...files,
+          'payment/overlays/dev/kustomization.yaml':
+            'resources: [../../base]\nimages:\n  - name: ghcr.io/acme/payment\n    newTag: 1.20\n',
+        },
+        'payment/overlays/dev',
+      ),
+    ).rejects.toThrow('"images[0].newTag" must be a string, not a number');
   });
 
   it('matches images by their whole name, registry port included', async () => {
@@ -245,10 +254,11 @@ images: [{ name: ghcr.io/acme/payment, newTag: "2.0.0" }]
       ['payment/overlays/dev', '2.0.0'],
       ['payment/overlays/prod', '1.0.0'],
     ]) {
-      const env = await resolve(files, path);
+      const env = await resolve(files, path, { image: 'ghcr.io/acme/payment' });
+      // kustomize puts the containers a strategic merge patch adds before the others.
       expect(env.images.map(i => `${i.name}:${i.tag}`)).toEqual([
-        `ghcr.io/acme/payment:${version}`,
         'ghcr.io/acme/otel-agent:0.9.1',
+        `ghcr.io/acme/payment:${version}`,
       ]);
       expect(env.version).toBe(version);
       expect(env.comparable.map(c => c.id)).toContain('ConfigMap/collector');
@@ -304,7 +314,7 @@ patches:
         path: /metadata/annotations/example.com~1team
         value: payments-team
   - target: { kind: Deployment, name: pay }
-    patch: '[{ op: remove, path: /spec }]'
+    patch: '[{ "op": "remove", "path": "/spec" }]'
 `,
       },
       'payment/overlays/prod',
@@ -375,7 +385,7 @@ patches:
       metadata: { name: staging-payment-v2 }
       spec: { replicas: 3 }
   - target: { kind: Service, name: payment }
-    patch: '[{ op: add, path: /spec/type, value: NodePort }]'
+    patch: '[{ "op": "add", "path": "/spec/type", "value": "NodePort" }]'
 `,
       },
       'payment/overlays/staging',
@@ -399,7 +409,7 @@ patches:
         'payment/overlays/prod/kustomization.yaml': `resources: [../../base]
 namespace: payment-prod
 namePrefix: prod-
-commonLabels: { env: prod, release: 1.10 }
+commonLabels: { env: prod, release: "1.10" }
 labels: [{ pairs: { team: payments } }]
 commonAnnotations: { owner: payments }
 replicas: [{ name: payment, count: 6 }]
@@ -584,9 +594,9 @@ helmCharts: [{ name: redis }]
     );
     expect(env.version).toBe('1.0.0');
     expect(env.warnings).toEqual([
-      'payment/overlays/dev/kustomization.yaml: "helmCharts" is not applied',
-      'payment/overlays/dev/kustomization.yaml: remote resource "https://github.com/acme/shared//monitoring?ref=v1" was not read',
-      'payment/overlays/dev/kustomization.yaml: remote resource "github.com/acme/shared/alerts?ref=v2" was not read',
+      'payment/overlays/dev/kustomization.yaml: not read: helmCharts',
+      'payment/overlays/dev/kustomization.yaml: not read: remote resource "https://github.com/acme/shared//monitoring?ref=v1"',
+      'payment/overlays/dev/kustomization.yaml: not read: remote resource "github.com/acme/shared/alerts?ref=v2"',
     ]);
   });
 });

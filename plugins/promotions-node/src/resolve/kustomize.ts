@@ -1,9 +1,11 @@
 import { RepositorySnapshot } from '../repository/types';
 import { ResolveBudget } from './budget';
 import { generate } from './generators';
-import { inside, isRemote } from './paths';
+import { checkKustomization, NOT_READ } from './kustomization';
+import { fileIn, inside, isRemote } from './paths';
 import { isDirectory } from './probes';
-import { applyPatches } from './patches';
+import { applyJson6902Patches, applyPatches } from './patches';
+import { applyReplacements } from './replacements';
 import {
   BuildContext,
   isObject,
@@ -24,15 +26,6 @@ const KUSTOMIZATION_FILES = [
 const MAX_DEPTH = 20;
 /** Kustomizations one environment may visit, counting repeats: stops a diamond of references. */
 const MAX_KUSTOMIZATIONS = 500;
-/** Fields that can change what is deployed but are not applied here; each gets a warning. */
-const NOT_APPLIED = [
-  'helmCharts',
-  'helmChartInflationGenerator',
-  'replacements',
-  'vars',
-  'generators',
-  'transformers',
-];
 
 function kustomizationFile(
   snapshot: RepositorySnapshot,
@@ -43,19 +36,11 @@ function kustomizationFile(
   );
 }
 
-function strings(value: unknown, field: string, file: string): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some(item => typeof item !== 'string')) {
-    throw new ResolutionError(file, `"${field}" must be a list of strings`);
-  }
-  return value;
-}
-
 async function readKustomization(
   ctx: BuildContext,
   file: string,
 ): Promise<Record<string, any>> {
-  const documents = await readDocuments(ctx, file, { numbersAsWritten: true });
+  const documents = await readDocuments(ctx, file);
   if (documents.length > 1) {
     throw new ResolutionError(
       file,
@@ -65,6 +50,7 @@ async function readKustomization(
   const kustomization = documents[0] ?? {};
   if (!isObject(kustomization))
     throw new ResolutionError(file, 'a kustomization must be a YAML mapping');
+  checkKustomization(kustomization, file);
   return kustomization;
 }
 
@@ -80,7 +66,8 @@ interface Visit {
 
 /**
  * Builds one kustomization by kustomize's order: resources, components, generators, patches,
- * then namespace, name prefix and suffix, labels and annotations, replicas, and images.
+ * then namespace, name prefix and suffix, labels and annotations, `patchesJson6902`, replicas,
+ * images, and replacements last.
  */
 async function build(
   ctx: BuildContext,
@@ -130,40 +117,38 @@ async function build(
       `"${dir || '.'}" is a Component; list it under components`,
     );
   }
-  for (const field of NOT_APPLIED) {
-    if (kustomization[field] !== undefined)
-      ctx.warnings.push(`${file}: "${field}" is not applied`);
+  for (const field of NOT_READ) {
+    const value = kustomization[field];
+    if (value !== undefined && value !== null)
+      ctx.warnings.push(`${file}: not read: ${field}`);
   }
   const inner = [...stack, dir];
 
   let resources = accumulated ? [...accumulated] : [];
-  const references = [
-    ...strings(kustomization.resources, 'resources', file),
-    ...strings(kustomization.bases, 'bases', file),
+  // The deprecated `bases` are resources, read after the others.
+  const references: string[] = [
+    ...(kustomization.resources ?? []),
+    ...(kustomization.bases ?? []),
   ];
   for (const reference of references) {
     if (isRemote(reference)) {
-      ctx.warnings.push(`${file}: remote resource "${reference}" was not read`);
+      ctx.warnings.push(`${file}: not read: remote resource "${reference}"`);
       continue;
     }
     const target = inside(dir, reference, file);
-    if (ctx.snapshot.files.has(target))
-      resources.push(...(await loadResources(ctx, target)));
-    else if (isDirectory(ctx.snapshot, target)) {
+    if (ctx.snapshot.files.has(target)) {
+      resources.push(
+        ...(await loadResources(ctx, fileIn(dir, reference, file))),
+      );
+    } else if (isDirectory(ctx.snapshot, target)) {
       resources.push(
         ...(await build(ctx, { dir: target, stack: inner, referrer: file })),
       );
     } else throw new ResolutionError(file, `resource "${reference}" not found`);
   }
-  for (const reference of strings(
-    kustomization.components,
-    'components',
-    file,
-  )) {
+  for (const reference of kustomization.components ?? []) {
     if (isRemote(reference)) {
-      ctx.warnings.push(
-        `${file}: remote component "${reference}" was not read`,
-      );
+      ctx.warnings.push(`${file}: not read: remote component "${reference}"`);
       continue;
     }
     const target = inside(dir, reference, file);
@@ -178,8 +163,16 @@ async function build(
   resources = await generate(ctx, dir, file, kustomization, resources);
   resources = await applyPatches(ctx, dir, file, kustomization, resources);
   resources = transformMetadata(kustomization, resources, file);
+  resources = await applyJson6902Patches(
+    ctx,
+    dir,
+    file,
+    kustomization,
+    resources,
+  );
   resources = setReplicas(kustomization, resources, file);
-  return setImages(kustomization, resources, file);
+  resources = setImages(kustomization, resources, file);
+  return applyReplacements(ctx, dir, file, kustomization, resources);
 }
 
 /** Builds the kustomization in `dir` and returns what it renders, the files read and warnings. */

@@ -22,3 +22,18 @@ export const isRemote = (reference: string) =>
   /^(git@|git::)/.test(reference) ||
   reference.includes('?ref=') ||
   /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(reference);
+
+/**
+ * A file a kustomization reads (a resource, patch or generator source): kustomize reads none
+ * outside the kustomization's own directory, so neither does the resolver.
+ */
+export function fileIn(dir: string, reference: string, file: string): string {
+  const target = inside(dir, reference, file);
+  if (dir && !target.startsWith(`${dir}/`)) {
+    throw new ResolutionError(
+      file,
+      `"${reference}" is outside the kustomization's directory; kustomize reads no file there`,
+    );
+  }
+  return target;
+}

@@ -1,12 +1,55 @@
 import { RepositorySnapshot } from '../repository/types';
 import { ResolveBudget } from './budget';
 import { KubernetesObject, ResolutionError } from './types';
-import { ParseOptions, parseYamlDocuments, readText } from './yaml';
+import { parseYamlDocuments, readText } from './yaml';
+
+/** A name and namespace an object has had. */
+export interface ResourceId {
+  name: string;
+  namespace?: string;
+}
 
 /** A rendered object and the name it had before any prefix or suffix. */
 export interface Resource {
   object: KubernetesObject;
   originalName: string;
+  /** Names and namespaces it had before the current ones, oldest first (kustomize's previous ids). */
+  previous?: ResourceId[];
+}
+
+/** The namespace kustomize compares ids by: none is `default`. */
+export const effectiveNamespace = (namespace: unknown) =>
+  typeof namespace === 'string' && namespace !== '' ? namespace : 'default';
+
+const currentId = ({ object }: Resource): ResourceId => ({
+  name: object.metadata.name,
+  namespace: object.metadata.namespace,
+});
+
+/** Every id a resource has had, the current one last. */
+export const idsOf = (resource: Resource): ResourceId[] => [
+  ...(resource.previous ?? []),
+  currentId(resource),
+];
+
+/** The id a resource was loaded or generated with. */
+export const originalId = (resource: Resource): ResourceId =>
+  resource.previous?.[0] ?? currentId(resource);
+
+/** A resource with a new object, remembering its id when the name or namespace changed. */
+export function withObject(
+  resource: Resource,
+  object: KubernetesObject,
+): Resource {
+  const before = currentId(resource);
+  const changed =
+    before.name !== object.metadata.name ||
+    before.namespace !== object.metadata.namespace;
+  return {
+    ...resource,
+    object,
+    ...(changed ? { previous: [...(resource.previous ?? []), before] } : {}),
+  };
 }
 
 /** What one kustomize build reads and reports, shared by every kustomization it visits. */
@@ -26,17 +69,11 @@ export const isObject = (value: unknown): value is Record<string, any> =>
 export async function readDocuments(
   ctx: BuildContext,
   file: string,
-  options: ParseOptions = {},
 ): Promise<unknown[]> {
-  const key = `${options.numbersAsWritten ? 'as-written' : 'typed'}:${file}`;
-  let documents = ctx.parsed.get(key);
+  let documents = ctx.parsed.get(file);
   if (!documents) {
-    documents = parseYamlDocuments(
-      await readText(ctx.snapshot, file),
-      file,
-      options,
-    );
-    ctx.parsed.set(key, documents);
+    documents = parseYamlDocuments(await readText(ctx.snapshot, file), file);
+    ctx.parsed.set(file, documents);
   }
   ctx.inputs.add(file);
   ctx.budget.copy(documents, file);

@@ -31,7 +31,7 @@ describe('strategicMerge', () => {
     expect(merged.spec.containers).toHaveLength(2);
   });
 
-  it('merges containers by name and keeps what the patch does not mention', () => {
+  it('merges containers by name, those of the patch first as kustomize orders them, and keeps what the patch does not mention', () => {
     const merged = strategicMerge(pod(), {
       spec: {
         containers: [
@@ -42,7 +42,7 @@ describe('strategicMerge', () => {
     }) as any;
     expect(
       merged.spec.containers.map((c: any) => `${c.name}=${c.image}`),
-    ).toEqual(['app=app:2', 'sidecar=sidecar:1', 'agent=agent:1']);
+    ).toEqual(['app=app:2', 'agent=agent:1', 'sidecar=sidecar:1']);
     expect(merged.spec.containers[0].env).toHaveLength(2);
   });
 
@@ -66,9 +66,9 @@ describe('strategicMerge', () => {
     }) as any;
     const app = merged.spec.containers[0];
     expect(app.env).toEqual([
-      { name: 'A', value: '1' },
       { name: 'B', value: 'two' },
       { name: 'C', value: '3' },
+      { name: 'A', value: '1' },
     ]);
     expect(app.ports).toEqual([{ containerPort: 8080, name: 'web' }]);
     expect(app.volumeMounts).toEqual([
@@ -92,6 +92,24 @@ describe('strategicMerge', () => {
     ).toEqual({
       spec: { ports: [{ port: 80, targetPort: 9090 }] },
     });
+  });
+
+  it('replaces the lists of a type kustomize has no schema for, such as an Argo Rollout', () => {
+    const merged = strategicMerge(
+      pod(),
+      { spec: { containers: [{ name: 'app', image: 'app:2' }] } },
+      false,
+    ) as any;
+    expect(merged.spec.containers).toEqual([{ name: 'app', image: 'app:2' }]);
+  });
+
+  it('merges finalizers, those of the patch first', () => {
+    expect(
+      strategicMerge(
+        { metadata: { finalizers: ['a', 'b'] } },
+        { metadata: { finalizers: ['c', 'a'] } },
+      ),
+    ).toEqual({ metadata: { finalizers: ['c', 'a', 'b'] } });
   });
 
   it('replaces lists that have no merge key', () => {

@@ -1,9 +1,16 @@
 import { Resource } from './resources';
 import { setReplicas, transformMetadata } from './transformers';
 
+const API_VERSIONS: Record<string, string> = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  ClusterRole: 'rbac.authorization.k8s.io/v1',
+  CustomResourceDefinition: 'apiextensions.k8s.io/v1',
+};
+
 const resource = (kind: string, name: string, spec?: object): Resource => ({
   object: {
-    apiVersion: 'v1',
+    apiVersion: API_VERSIONS[kind] ?? 'v1',
     kind,
     metadata: { name },
     ...(spec ? { spec } : {}),
@@ -23,9 +30,10 @@ describe('kustomize transformers', () => {
       ],
       'kustomization.yaml',
     );
+    // kustomize names a Namespace object after the namespace it sets, and prefixes it never.
     expect(transformed.map(r => r.object.metadata)).toEqual([
       { name: 'prod-payment-eu', namespace: 'payment-prod' },
-      { name: 'payment' },
+      { name: 'payment-prod' },
       { name: 'prod-reader-eu' },
       { name: 'x.acme.io' },
     ]);
@@ -41,6 +49,7 @@ describe('kustomize transformers', () => {
     const prefixed = {
       ...resource('StatefulSet', 'prod-db', { replicas: 1 }),
       originalName: 'db',
+      previous: [{ name: 'db' }],
     };
     const scaled = setReplicas(
       {

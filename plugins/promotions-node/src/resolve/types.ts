@@ -46,7 +46,11 @@ export interface ResolvedEnvironment {
   comparable: ComparableObject[];
   /** Every repository file that was read to resolve the environment, sorted. */
   inputs: string[];
-  /** Things that were skipped but did not prevent resolution (remote resources, for example). */
+  /**
+   * Things that were skipped but did not prevent resolution: `<file>: not read: <field>` for each
+   * kustomize field or remote resource the resolver does not apply, and patch targets that match
+   * nothing.
+   */
   warnings: string[];
   /** Every lookup the resolution made: unchanged answers mean an unchanged result. */
   probes: Probes;

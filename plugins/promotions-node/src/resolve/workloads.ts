@@ -36,3 +36,19 @@ export function containersOf(object: KubernetesObject): Container[] {
     ).filter(isObject),
   );
 }
+
+/**
+ * Every item of every `containers` or `initContainers` list at any depth of an object: where
+ * kustomize's images transformer looks for images, a custom resource's pod templates included.
+ */
+export function everyContainer(node: unknown): Container[] {
+  if (Array.isArray(node)) return node.flatMap(everyContainer);
+  if (!isObject(node)) return [];
+  return Object.entries(node).flatMap(([key, value]) => [
+    ...everyContainer(value),
+    ...((key === 'containers' || key === 'initContainers') &&
+    Array.isArray(value)
+      ? value.filter(isObject)
+      : []),
+  ]);
+}

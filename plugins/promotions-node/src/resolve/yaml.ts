@@ -1,4 +1,4 @@
-import { Document, parseAllDocuments, visit } from 'yaml';
+import { Document, parseAllDocuments } from 'yaml';
 import { RepositorySnapshot } from '../repository/types';
 import { ResolutionError } from './types';
 
@@ -25,15 +25,7 @@ export async function readText(
   return content.toString('utf8');
 }
 
-export interface ParseOptions {
-  /**
-   * Keep numbers as written (`newTag: 1.20` stays "1.20"), as kustomize does for its string
-   * fields.
-   */
-  numbersAsWritten?: boolean;
-}
-
-function toJs(doc: Document, path: string, options: ParseOptions): unknown {
+function toJs(doc: Document, path: string): unknown {
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
     const line = error.linePos?.[0]?.line;
@@ -43,15 +35,6 @@ function toJs(doc: Document, path: string, options: ParseOptions): unknown {
         error.message.split('\n')[0]
       }`,
     );
-  }
-  if (options.numbersAsWritten) {
-    visit(doc, {
-      Scalar(_key, node) {
-        if (typeof node.value === 'number' && node.source) {
-          node.value = node.source;
-        }
-      },
-    });
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -64,28 +47,20 @@ function toJs(doc: Document, path: string, options: ParseOptions): unknown {
 }
 
 /** Parses every document of a YAML text, skipping empty ones. */
-export function parseYamlDocuments(
-  text: string,
-  path: string,
-  options: ParseOptions = {},
-): unknown[] {
+export function parseYamlDocuments(text: string, path: string): unknown[] {
   // Merge keys (`<<: *defaults`) are read as Kubernetes' YAML reader does.
   const documents = parseAllDocuments(text, {
     prettyErrors: true,
     merge: true,
   });
   return documents
-    .map(doc => toJs(doc as Document, path, options))
+    .map(doc => toJs(doc as Document, path))
     .filter(value => value !== null && value !== undefined);
 }
 
 /** Parses a YAML text that holds one document; an empty text is null. */
-export function parseYaml(
-  text: string,
-  path: string,
-  options: ParseOptions = {},
-): unknown {
-  const documents = parseYamlDocuments(text, path, options);
+export function parseYaml(text: string, path: string): unknown {
+  const documents = parseYamlDocuments(text, path);
   if (documents.length > 1) {
     throw new ResolutionError(
       path,
