@@ -210,11 +210,11 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
         'resources: [../../base]\npatchesJson6902: [{ target: { kind: Deployment, name: payment }, path: patch.yaml }]\n',
       ),
       'payment/overlays/dev/patch.yaml':
-        '- { op: replace, path: /spec/replicas, value: 2 }\n',
+        '- { op: replace, path: /spec/strategy/type, value: Recreate }\n',
     },
     'payment/overlays/dev',
     'payment/overlays/dev/patch.yaml',
-    'JSON patch on Deployment/payment failed: path "/spec/replicas" does not exist',
+    'JSON patch on Deployment/payment failed: path "/spec/strategy/type" does not exist',
   ],
   [
     'a JSON patch without a target',

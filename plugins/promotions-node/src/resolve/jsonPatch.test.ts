@@ -52,8 +52,16 @@ describe('applyJsonPatch', () => {
       'unknown JSON patch operation "frobnicate"',
     ],
     [
-      { op: 'replace', path: '/spec/missing', value: 1 },
-      'path "/spec/missing" does not exist',
+      { op: 'replace', path: '/spec/missing/deeper', value: 1 },
+      'path "/spec/missing/deeper" does not exist',
+    ],
+    [
+      { op: 'copy', from: '/spec/missing/deeper', path: '/spec/copy' },
+      'path "/spec/missing/deeper" does not exist',
+    ],
+    [
+      { op: 'add', path: '', value: {} },
+      'the whole document cannot be replaced',
     ],
     [
       { op: 'remove', path: '/spec/containers/3' },
@@ -66,6 +74,16 @@ describe('applyJsonPatch', () => {
     [{ op: 'add', path: 'spec', value: 1 }, '"spec" is not a JSON pointer'],
   ])('refuses %j', (operation, message) => {
     expect(() => applyJsonPatch(document(), [operation])).toThrow(message);
+  });
+
+  it('reads missing keys as kustomize does: replace sets them, copy and test see null', () => {
+    const patched = applyJsonPatch(document(), [
+      { op: 'replace', path: '/spec/replicas', value: 2 },
+      { op: 'copy', from: '/spec/missing', path: '/spec/copied' },
+      { op: 'test', path: '/spec/absent', value: null },
+    ]) as any;
+    expect(patched.spec.replicas).toBe(2);
+    expect(patched.spec.copied).toBeNull();
   });
 
   it('leaves the input unchanged', () => {

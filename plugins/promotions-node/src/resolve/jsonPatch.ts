@@ -62,8 +62,17 @@ function arrayIndex(
   return index;
 }
 
-const get = (document: unknown, path: string) =>
-  pointer(path).reduce((node, token) => child(node, token, path), document);
+/**
+ * The value at a path, as kustomize's JSON patch library reads it for `copy` and `test`: a
+ * missing key of an object that exists is null; a missing object is an error.
+ */
+function get(document: unknown, path: string): unknown {
+  const tokens = pointer(path);
+  if (tokens.length === 0) return document;
+  const { node, last } = parentOf(document, tokens, path);
+  if (Array.isArray(node)) return child(node, last, path);
+  return Object.hasOwn(node, last) ? node[last] : null;
+}
 
 function remove(document: unknown, path: string): unknown {
   const tokens = pointer(path);
@@ -86,7 +95,8 @@ function put(
   replace: boolean,
 ): unknown {
   const tokens = pointer(path);
-  if (tokens.length === 0) return structuredClone(value);
+  if (tokens.length === 0)
+    throw new Error('the whole document cannot be replaced');
   const { node, last } = parentOf(document, tokens, path);
   if (Array.isArray(node)) {
     node.splice(
@@ -95,8 +105,7 @@ function put(
       structuredClone(value),
     );
   } else {
-    if (replace && !Object.hasOwn(node, last))
-      throw new Error(`path "${path}" does not exist`);
+    // As in kustomize's JSON patch library, `replace` sets a key its object does not have yet.
     node[last] = structuredClone(value);
   }
   return document;
@@ -179,7 +188,7 @@ export function applyJsonPatch(
         break;
       }
       case 'test':
-        if (!isDeepStrictEqual(get(result, path), value))
+        if (!isDeepStrictEqual(get(result, path), value ?? null))
           throw new Error(`test failed at "${path}"`);
         break;
       default:
