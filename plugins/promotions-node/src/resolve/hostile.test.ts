@@ -72,6 +72,23 @@ patches:
     expect(error!.message).toContain('at most 1000 operations');
   });
 
+  it('refuses a strategic merge of lists longer than any real one, within a second', async () => {
+    const containers = Array.from(
+      { length: 2001 },
+      (_, i) => `{ name: c${i}, image: "x:1" }`,
+    ).join(', ');
+    const { error, ms } = await failure({
+      'env/kustomization.yaml':
+        'resources: [deployment.yaml]\npatches: [{ path: many.yaml }]\n',
+      'env/many.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app }\nspec:\n  template:\n    spec:\n      containers: [${containers}]\n`,
+      'env/deployment.yaml': deployment('app'),
+    });
+    expect(ms).toBeLessThan(1000);
+    expect(error!.message).toBe(
+      'env/many.yaml: strategic merge patch on Deployment/app failed: a merged list may hold at most 2000 items, not 2002',
+    );
+  });
+
   it('refuses a pattern longer than any name it could match', async () => {
     const { error } = await failure({
       'env/kustomization.yaml': `resources: [deployment.yaml]\npatches:\n  - target: { name: "${'a'.repeat(

@@ -9,6 +9,7 @@ import {
   originalId,
   readDocuments,
   Resource,
+  withObject,
 } from './resources';
 import { groupVersion, isKnownType } from './schema';
 import { strategicMerge } from './strategicMerge';
@@ -341,6 +342,7 @@ function mergeInto(
   resource: Resource,
   document: Record<string, any>,
   options: Record<string, boolean>,
+  source: string,
 ): Resource | undefined {
   // The patch's kind, name and namespace only select; the target keeps its own.
   const { apiVersion: _apiVersion, kind, ...body } = structuredClone(document);
@@ -349,12 +351,21 @@ function mergeInto(
     delete body.metadata.namespace;
   }
   if (options.allowKindChange) body.kind = kind;
-  const object = strategicMerge(
-    resource.object,
-    body,
-    isKnownType(resource.object),
-  ) as KubernetesObject | undefined;
-  return object && { ...resource, object };
+  let object: KubernetesObject | undefined;
+  try {
+    object = strategicMerge(
+      resource.object,
+      body,
+      isKnownType(resource.object) ? resource.object.kind : null,
+    ) as KubernetesObject | undefined;
+  } catch (error) {
+    const id = `${resource.object.kind}/${resource.object.metadata.name}`;
+    throw new ResolutionError(
+      source,
+      `strategic merge patch on ${id} failed: ${(error as Error).message}`,
+    );
+  }
+  return object && withObject(resource, object);
 }
 
 function applyStrategicMerge(
@@ -389,7 +400,7 @@ function applyStrategicMerge(
     }
     result = result.flatMap(resource => {
       if (!selected(resource)) return [resource];
-      return mergeInto(resource, document, options) ?? [];
+      return mergeInto(resource, document, options, patch.source) ?? [];
     });
   }
   return result;

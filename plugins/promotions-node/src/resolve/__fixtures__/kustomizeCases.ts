@@ -43,6 +43,9 @@ spec:
             - { name: LOG_LEVEL, value: info }
           volumeMounts: [{ mountPath: /data, name: data }]
       volumes: [{ name: data, emptyDir: {} }]
+      imagePullSecrets: [{ name: registry }]
+      topologySpreadConstraints:
+        - { topologyKey: zone, maxSkew: 2, whenUnsatisfiable: ScheduleAnyway }
 `;
 
 const service = (name: string) => `apiVersion: v1
@@ -207,6 +210,41 @@ imageTags:
       dev: 'resources: [../../base]\nimages: [{ name: "ghcr.io/acme/(app|web)", newTag: "4.0.0" }]\n',
       prod: 'resources: [../../base]\nimages: [{ name: "ghcr.io/acme", newTag: "4.0.0" }]\n',
     }),
+  },
+  {
+    name: 'images: container lists at any depth of a custom resource, none in a CRD',
+    files: {
+      'env/kustomization.yaml':
+        'resources: [custom.yaml]\nimages: [{ name: ghcr.io/acme/app, newTag: "5.0.0" }]\n',
+      'env/custom.yaml': `apiVersion: batch.acme.io/v1
+kind: Pipeline
+metadata: { name: build }
+spec:
+  stages:
+    - name: test
+      template:
+        spec:
+          containers: [{ name: test, image: "ghcr.io/acme/app:1.0.0" }]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: pipelines.batch.acme.io }
+spec:
+  group: batch.acme.io
+  names: { kind: Pipeline, plural: pipelines }
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-example:
+            containers: [{ name: example, image: "ghcr.io/acme/app:1.0.0" }]
+`,
+    },
+    environments: ['env'],
   },
   {
     name: 'images: an unquoted numeric tag fails both',
@@ -520,6 +558,10 @@ patchesStrategicMerge:
               args: [--fast]
           volumes: [{ name: cache, emptyDir: {} }]
           tolerations: [{ key: spot, operator: Exists }]
+          imagePullSecrets: [{ name: mirror }]
+          hostAliases: [{ ip: 10.0.0.1, hostnames: [db] }]
+          topologySpreadConstraints:
+            - { topologyKey: zone, maxSkew: 1, whenUnsatisfiable: DoNotSchedule }
 `,
       prod: `resources: [../../base]
 patchesStrategicMerge:
@@ -533,8 +575,113 @@ patchesStrategicMerge:
           containers:
             - name: app
               env: [{ name: LOG_LEVEL, value: warn }]
+          imagePullSecrets: [{ name: mirror }]
+          topologySpreadConstraints:
+            - { topologyKey: host, maxSkew: 2, whenUnsatisfiable: ScheduleAnyway }
 `,
     }),
+  },
+  {
+    name: 'strategic merge by the schema of each place: finalizers, owners, ports by protocol, service account lists',
+    files: {
+      'env/kustomization.yaml': `resources: [objects.yaml]
+patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: app
+        finalizers: [c, a]
+        ownerReferences: [{ apiVersion: v1, kind: Owner, name: o2, uid: u2 }]
+      spec:
+        template:
+          spec:
+            hostAliases: [{ ip: 2.2.2.2, hostnames: [b] }]
+            containers:
+              - name: app
+                ports: [{ containerPort: 9090 }, { containerPort: 8080, protocol: TCP, name: web }]
+                volumeDevices: [{ devicePath: /dev/b, name: b }]
+                envFrom: [{ configMapRef: { name: b } }]
+            ephemeralContainers: [{ name: e2, image: e }]
+            readinessGates: [{ conditionType: b }]
+  - patch: |-
+      apiVersion: v1
+      kind: Service
+      metadata: { name: svc }
+      spec:
+        ports: [{ port: 81, targetPort: 3 }, { port: 82, targetPort: 4 }]
+  - patch: |-
+      apiVersion: v1
+      kind: ServiceAccount
+      metadata: { name: sa }
+      secrets: [{ name: s2 }]
+      imagePullSecrets: [{ name: p2 }]
+`,
+      'env/objects.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  finalizers: [a, b]
+  ownerReferences: [{ apiVersion: v1, kind: Owner, name: o1, uid: u1 }]
+spec:
+  template:
+    spec:
+      hostAliases: [{ ip: 1.1.1.1, hostnames: [a] }]
+      containers:
+        - name: app
+          image: ghcr.io/acme/app:1.0.0
+          ports: [{ containerPort: 8080, name: http }, { containerPort: 8443, protocol: TCP }]
+          volumeDevices: [{ devicePath: /dev/a, name: a }]
+          envFrom: [{ configMapRef: { name: a } }]
+      ephemeralContainers: [{ name: e1, image: e }]
+      readinessGates: [{ conditionType: a }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: svc }
+spec:
+  ports: [{ port: 80, protocol: TCP, targetPort: 1 }, { port: 81, targetPort: 2 }]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: sa }
+secrets: [{ name: s1 }]
+imagePullSecrets: [{ name: p1 }]
+`,
+    },
+    environments: ['env'],
+  },
+  {
+    name: 'patches: a file of several strategic merge documents, null deleting a key, a rename allowed',
+    ...withBase(
+      {
+        dev: `resources: [../../base]
+patches:
+  - path: several.yaml
+  - target: { kind: Service }
+    options: { allowNameChange: true }
+    patch: |-
+      apiVersion: v1
+      kind: Service
+      metadata: { name: app-internal }
+      spec: { type: ClusterIP }
+`,
+      },
+      undefined,
+      {
+        'app/overlays/dev/several.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: app, labels: { app: null } }
+spec: { replicas: null, strategy: { type: Recreate } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: app }
+spec:
+  ports: [{ port: 80, targetPort: 9090 }, { port: 443, targetPort: https }]
+`,
+      },
+    ),
   },
   {
     name: 'patchesStrategicMerge: a patch that names no resource fails both',
@@ -827,6 +974,53 @@ configMapGenerator:
     environments: ['env'],
   },
   {
+    name: 'generators: merging into a ConfigMap written as a resource, from a component',
+    ...withBase(
+      {
+        dev: 'resources: [../../base, ../../config]\ncomponents: [../../components/debug]\n',
+      },
+      undefined,
+      {
+        'app/config/kustomization.yaml': 'resources: [settings.yaml]\n',
+        'app/config/settings.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, labels: { kept: "yes" } }\ndata: { MODE: live, LIMIT: "5" }\n',
+        'app/components/debug/kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+configMapGenerator:
+  - { name: settings, behavior: merge, literals: [MODE=debug] }
+`,
+      },
+    ),
+  },
+  {
+    name: 'generators: a namespace of their own, and Secrets referenced from a prefixed workload',
+    ...withBase({
+      prod: `resources: [../../base]
+namePrefix: prod-
+secretGenerator:
+  - { name: db, literals: [PASSWORD=hunter2] }
+configMapGenerator:
+  - { name: shared, namespace: platform, literals: [REGION=eu] }
+patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: { name: app }
+      spec:
+        template:
+          spec:
+            containers:
+              - name: app
+                env:
+                  - name: PASSWORD
+                    valueFrom: { secretKeyRef: { name: db, key: PASSWORD } }
+            volumes:
+              - name: db
+                secret: { secretName: db }
+`,
+    }),
+  },
+  {
     name: 'generators: a repeated key fails both',
     fails: true,
     files: {
@@ -880,6 +1074,38 @@ metadata: { name: app }
 spec:
   podSelector: { matchLabels: { app: app } }
   ingress: [{ from: [{ podSelector: { matchLabels: { role: web } } }] }]
+`,
+    },
+    environments: ['env'],
+  },
+  {
+    name: 'commonLabels on affinity selectors, claim templates and a Service without a selector',
+    files: {
+      'env/kustomization.yaml':
+        'resources: [objects.yaml]\ncommonLabels: { env: prod }\n',
+      'env/objects.yaml': `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            - topologyKey: kubernetes.io/hostname
+              labelSelector: { matchLabels: { app: db } }
+      containers: [{ name: db, image: "postgres:16" }]
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: external }
+spec: { type: ExternalName, externalName: db.example.com }
 `,
     },
     environments: ['env'],
@@ -1012,6 +1238,41 @@ patches:
     },
     environments: ['shop/overlays/staging', 'shop/overlays/staging-eu'],
     pairs: [['shop/overlays/staging', 'shop/overlays/staging-eu']],
+  },
+  {
+    name: 'kustomizations named kustomization.yml and Kustomization',
+    files: {
+      'svc/base/Kustomization': 'resources: [web.yaml]\n',
+      'svc/base/web.yaml': deployment('web'),
+      'svc/prod/kustomization.yml':
+        'resources: [../base]\nimages: [{ name: ghcr.io/acme/web, newTag: "7.0.0" }]\n',
+    },
+    environments: ['svc/base', 'svc/prod'],
+    pairs: [['svc/base', 'svc/prod']],
+  },
+  {
+    name: 'JSON patches on missing paths: replace sets a missing key, copy and test read null',
+    ...withBase({
+      dev: `resources: [../../base]
+patches:
+  - target: { kind: Service }
+    patch: |-
+      - { op: replace, path: /spec/type, value: NodePort }
+      - { op: copy, from: /spec/missing, path: /spec/copied }
+      - { op: test, path: /spec/absent, value: null }
+`,
+    }),
+  },
+  {
+    name: 'a JSON patch under a path that does not exist fails both',
+    fails: true,
+    ...withBase({
+      prod: `resources: [../../base]
+patches:
+  - target: { kind: Service }
+    patch: '[{"op": "replace", "path": "/spec/missing/type", "value": "NodePort"}]'
+`,
+    }),
   },
   {
     name: 'multi-document resource files and List kinds',
