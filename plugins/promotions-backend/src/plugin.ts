@@ -3,7 +3,11 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { promotionsPermissions } from '@gitops-promotions/plugin-promotions-common';
+import { parseEntityRef } from '@backstage/catalog-model';
+import {
+  promotionsEnvironmentPermissions,
+  promotionsPermissions,
+} from '@gitops-promotions/plugin-promotions-common';
 import {
   GitOpsRepositoryProvider,
   LiveStateSource,
@@ -12,6 +16,8 @@ import {
   promotionsLiveStateExtensionPoint,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
+  promotionsEnvironmentResourceRef,
+  promotionsEnvironmentRules,
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
 import { createRouter } from './router';
@@ -21,6 +27,9 @@ import { PromotionsStore } from './state/PromotionsStore';
 import { RefreshRunner } from './state/RefreshRunner';
 import { secretProtection } from './state/secrets';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
+import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
+import { createWorkflowRouter } from './workflow/router';
+import { WorkflowStore } from './workflow/WorkflowStore';
 
 /** The scheduled task that refreshes one repository. */
 export const refreshTaskId = (repositoryId: string) =>
@@ -60,6 +69,9 @@ export const promotionsPlugin = createBackendPlugin({
         resolver: promotionsResolverServiceRef,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        userInfo: coreServices.userInfo,
+        rootConfig: coreServices.rootConfig,
       },
       async init({
         logger,
@@ -73,6 +85,9 @@ export const promotionsPlugin = createBackendPlugin({
         resolver,
         permissions,
         permissionsRegistry,
+        auditor,
+        userInfo,
+        rootConfig,
       }) {
         permissionsRegistry.addPermissions(promotionsPermissions);
         for (const provider of providers) repositories.addProvider(provider);
@@ -90,15 +105,16 @@ export const promotionsPlugin = createBackendPlugin({
           }
         }
         const store = await PromotionsStore.create(database);
+        const secrets = secretProtection(
+          await store.secretKey(),
+          config.drift.secretKeys,
+        );
         const refresher = new RepositoryRefresher({
           config,
           repositories,
           resolver,
           store,
-          secrets: secretProtection(
-            await store.secretKey(),
-            config.drift.secretKeys,
-          ),
+          secrets,
           catalog,
           auth,
           logger,
@@ -133,11 +149,64 @@ export const promotionsPlugin = createBackendPlugin({
           });
         }
 
+        const visibility = new EntityVisibility({
+          permissions,
+          catalog,
+          logger,
+        });
         const service = new PromotionsService({
           config,
           store,
-          visibility: new EntityVisibility({ permissions, catalog, logger }),
+          visibility,
           requestRefresh: repositoryId => runner.request(repositoryId),
+        });
+
+        const appBaseUrl = (
+          rootConfig.getOptionalString('app.baseUrl') ?? ''
+        ).replace(/\/+$/, '');
+        let workflow: PromotionsWorkflow | undefined = undefined;
+        permissionsRegistry.addResourceType({
+          resourceRef: promotionsEnvironmentResourceRef,
+          permissions: promotionsEnvironmentPermissions,
+          rules: Object.values(promotionsEnvironmentRules),
+          getResources: refs => workflow!.environmentResources(refs),
+        });
+        workflow = new PromotionsWorkflow({
+          config,
+          store,
+          workflow: new WorkflowStore(store.client),
+          repositories,
+          resolver,
+          visibility,
+          permissions,
+          permissionsRegistry,
+          userInfo,
+          auth,
+          catalog,
+          auditor,
+          logger,
+          gates,
+          secrets,
+          requestRefresh: repositoryId => runner.request(repositoryId),
+          entityUrl: entityRef => {
+            const { kind, namespace, name } = parseEntityRef(entityRef);
+            return `${appBaseUrl}/catalog/${[
+              namespace,
+              kind.toLowerCase(),
+              name,
+            ]
+              .map(encodeURIComponent)
+              .join('/')}/promotions`;
+          },
+        });
+        const following = workflow;
+        await scheduler.scheduleTask({
+          id: 'promotions-workflow-sync',
+          scope: 'global',
+          frequency: { seconds: 30 },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 5 },
+          fn: async (signal?: AbortSignal) => following.sync({ signal }),
         });
         httpRouter.use(
           await createRouter({
@@ -153,6 +222,7 @@ export const promotionsPlugin = createBackendPlugin({
             scaffolds: () => store.scaffolds(),
           }),
         );
+        httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
       },
     });
   },

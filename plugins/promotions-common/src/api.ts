@@ -7,6 +7,15 @@ export const PROMOTIONS_API_ROUTES = {
   entity: '/v1/entities/:kind/:namespace/:name',
   repositoryRefresh: '/v1/repositories/:id/refresh',
   scaffolds: '/v1/scaffolds',
+  entityPromotions: '/v1/entities/:kind/:namespace/:name/promotions',
+  entityPreview: '/v1/entities/:kind/:namespace/:name/promotions/preview',
+  entityHistory: '/v1/entities/:kind/:namespace/:name/history',
+  entityVersions:
+    '/v1/entities/:kind/:namespace/:name/environments/:environment/versions',
+  promotion: '/v1/promotions/:id',
+  promotionAction: '/v1/promotions/:id/:action',
+  freezes: '/v1/freezes',
+  freezeLift: '/v1/freezes/:id/lift',
 } as const;
 
 /**

@@ -33,6 +33,67 @@ export const promotionsLayoutPublishPermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/** The resource type of one environment of one service, which promotions act on. */
+export const RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT = 'promotions-environment';
+
+/** The reference of an environment of an entity, as a permission's resource ref. */
+export const environmentResourceRef = (
+  entityRef: string,
+  environment: string,
+) => `${entityRef}#${environment}`;
+
+/** An environment resource ref split into its entity and environment. */
+export function parseEnvironmentResourceRef(
+  resourceRef: string,
+): { entityRef: string; environment: string } | undefined {
+  const hash = resourceRef.lastIndexOf('#');
+  if (hash <= 0) return undefined;
+  return {
+    entityRef: resourceRef.slice(0, hash),
+    environment: resourceRef.slice(hash + 1),
+  };
+}
+
+const environmentPermission = (
+  name: string,
+  action: 'create' | 'update' | 'delete',
+) =>
+  createPermission({
+    name,
+    attributes: { action },
+    resourceType: RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT,
+  });
+
+/** Asking for a version to be promoted to an environment, or rolled back in it. */
+export const promotionsPromotePermission = environmentPermission(
+  'promotions.promote',
+  'create',
+);
+
+/** Approving or rejecting a promotion to an environment. */
+export const promotionsApprovePermission = environmentPermission(
+  'promotions.approve',
+  'update',
+);
+
+/** Merging a promotion whose gates pass, or closing one. */
+export const promotionsMergePermission = environmentPermission(
+  'promotions.merge',
+  'update',
+);
+
+/** Merging despite a change window or a freeze, with a reason, in an emergency. */
+export const promotionsOverridePermission = environmentPermission(
+  'promotions.override',
+  'update',
+);
+
+/** Freezing an environment, and lifting a freeze. */
+export const promotionsFreezePermission = environmentPermission(
+  'promotions.freeze',
+  'update',
+);
+
 /**
  * Every permission of the promotions plugins.
  *
@@ -42,4 +103,18 @@ export const promotionsPermissions = [
   promotionsEntityReadPermission,
   promotionsRepositoryRefreshPermission,
   promotionsLayoutPublishPermission,
+  promotionsPromotePermission,
+  promotionsApprovePermission,
+  promotionsMergePermission,
+  promotionsOverridePermission,
+  promotionsFreezePermission,
+];
+
+/** The environment permissions a policy decides, by resource. */
+export const promotionsEnvironmentPermissions = [
+  promotionsPromotePermission,
+  promotionsApprovePermission,
+  promotionsMergePermission,
+  promotionsOverridePermission,
+  promotionsFreezePermission,
 ];

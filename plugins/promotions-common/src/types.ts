@@ -217,3 +217,119 @@ export interface Scaffold {
   createdAt: string;
   mergedAt: string | null;
 }
+
+/** Where a promotion stands. `opening` and `merging` are steps a restart completes. */
+export type PromotionState =
+  | 'opening'
+  | 'open'
+  | 'merging'
+  | 'merged'
+  | 'closed'
+  | 'failed';
+
+/** An approval or rejection of a promotion, from the portal or a pull-request review. */
+export interface PromotionDecision {
+  by: string;
+  at: string;
+  decision: 'approve' | 'reject';
+  comment: string;
+  source: 'portal' | 'github';
+  /** Given on an earlier head of the change: it no longer counts. */
+  stale?: boolean;
+}
+
+/** A request to move one environment of one service to a version, through a change to review. */
+export interface Promotion {
+  id: string;
+  entityRef: string;
+  environment: string;
+  /** The environments the version comes from (its upstreams), or empty for a rollback. */
+  from: string[];
+  version: string;
+  /** What the environment ran when the promotion was asked for. */
+  previousVersion: string | null;
+  kind: 'promotion' | 'rollback';
+  state: PromotionState;
+  requestedBy: string;
+  requestedAt: string;
+  updatedAt: string;
+  /** The version is one no upstream runs; allowed only when asked for explicitly. */
+  unknownVersion: boolean;
+  branch: string | null;
+  /** The commit that would be merged. */
+  headCommit: string | null;
+  pullRequest: { number: number; url: string } | null;
+  decisions: PromotionDecision[];
+  /** Each gate's judgement, as last evaluated. */
+  gates: GateEvaluation[];
+  mergedCommit: string | null;
+  /** Why it was closed or failed. */
+  reason: string | null;
+  /** A merge waiting for a change window to open (ISO 8601). */
+  queuedUntil?: string | null;
+}
+
+/** A commit shown as part of what would ship. */
+export interface CommitSummary {
+  sha: string;
+  author: string;
+  at: string;
+  message: string;
+  pullRequest: number | null;
+}
+
+/** Exactly what a promotion would do, shown before it is asked for. */
+export interface PromotionPreview {
+  environment: string;
+  version: string;
+  previousVersion: string | null;
+  from: string[];
+  unknownVersion: boolean;
+  /** Unified diff of the files the promotion changes: only the version lines. */
+  fileDiff: string;
+  /** Unified diff of the environment's rendered manifests, before and after. */
+  renderedDiff: string;
+  /** Commits that touched the upstream's inputs since the target's current version. */
+  commits: CommitSummary[];
+  configDifferences: ConfigDifference[];
+  gates: GateEvaluation[];
+}
+
+/** One line of an environment's history, kept without limit. */
+export interface HistoryEntry {
+  id: number;
+  entityRef: string;
+  environment: string;
+  action:
+    | 'requested'
+    | 'approved'
+    | 'rejected'
+    | 'merged'
+    | 'closed'
+    | 'superseded'
+    | 'overridden'
+    | 'frozen'
+    | 'unfrozen'
+    | 'failed'
+    | 'changed'
+    | 'queued';
+  actor: string;
+  at: string;
+  version: string | null;
+  kind: 'promotion' | 'rollback' | null;
+  promotionId: string | null;
+  pullRequest: number | null;
+  comment: string | null;
+}
+
+/** An environment frozen for every service, or one service's. */
+export interface Freeze {
+  id: number;
+  /** `*` for every service. */
+  entityRef: string;
+  /** `*` for every environment. */
+  environment: string;
+  reason: string;
+  by: string;
+  at: string;
+}

@@ -11,4 +11,5 @@ export * from './live';
 export * from './workflow';
 export * from './extensions';
 export * from './services';
+export * from './permissions';
 export { ResolverPool } from './resolve/worker/ResolverPool';

@@ -77,6 +77,8 @@ export interface SimulatedRequest {
   status?: number;
   authorization?: string;
   ifNoneMatch?: string;
+  /** The request's JSON body, when it had one. */
+  body?: unknown;
 }
 
 export type { GithubUser } from './GithubObjects';
@@ -697,6 +699,13 @@ export class GithubSimulator {
     };
     this.requests.push(record);
     const text = await this.readBody(req);
+    if (text.trim() !== '') {
+      try {
+        record.body = JSON.parse(text);
+      } catch {
+        // Reported with the operation's answer.
+      }
+    }
 
     const basePath = this.options.basePath ?? '';
     const apiPath = url.pathname.startsWith(`${basePath}/`)

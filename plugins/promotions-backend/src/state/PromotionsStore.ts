@@ -120,6 +120,11 @@ export class PromotionsStore {
 
   private constructor(private readonly db: Knex) {}
 
+  /** The database, for the workflow's tables beside these. */
+  get client(): Knex {
+    return this.db;
+  }
+
   async get(entityRef: string): Promise<StoredEntityState | undefined> {
     const row = await this.db<EntityRow>(ENTITIES)
       .where({ entity_ref: entityRef })

@@ -15,7 +15,12 @@ import {
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import { computeEntityPromotions } from './computeEntityPromotions';
-import { EntityTarget, readEntityTarget, targetKey } from './entityTarget';
+import {
+  EntityTarget,
+  readEntityTarget,
+  resolveOptionsOf,
+  targetKey,
+} from './entityTarget';
 import { toLastChange } from './lastChange';
 import {
   EnvironmentKey,
@@ -85,13 +90,6 @@ async function forEachLimit<T>(
   );
   await Promise.all(runners);
 }
-
-/** How an entity's environments are resolved: its image, version key and readable paths. */
-const resolveOptions = (target: EntityTarget) => ({
-  image: target.image,
-  versionKey: target.versionKey,
-  readable: target.readable,
-});
 
 /** One environment during a refresh: kept from the store, or resolved again. */
 interface EnvironmentWork {
@@ -228,7 +226,7 @@ export class RepositoryRefresher {
         this.deps.resolver,
         snapshot,
         item.path,
-        resolveOptions(item.target),
+        resolveOptionsOf(item.target),
       );
       if (resolution.ok) {
         resolution.comparable = protectSecrets(
@@ -296,7 +294,7 @@ export class RepositoryRefresher {
                 this.deps.resolver,
                 at,
                 item.path,
-                resolveOptions(item.target),
+                resolveOptionsOf(item.target),
               ),
             )
             .then(({ resolution }) =>

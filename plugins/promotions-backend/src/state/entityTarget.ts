@@ -149,9 +149,16 @@ export function targetKey(target: EntityTarget) {
     target.repository.id,
     target.pathTemplate,
     target.pipelineName,
-    target.pipeline,
+    target.pipeline.map(env => [env.name, env.requires]),
     target.image ?? null,
     target.versionKey ?? null,
     target.repository.paths ?? null,
   ];
 }
+
+/** How an entity's environments are resolved: its image, version key and readable paths. */
+export const resolveOptionsOf = (target: EntityTarget) => ({
+  image: target.image,
+  versionKey: target.versionKey,
+  readable: target.readable,
+});

@@ -1,2 +1,3 @@
 export * from './readPromotionsConfig';
 export * from './pathRules';
+export * from './environmentPolicy';

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { Config } from '@backstage/config';
 import { DEFAULT_RESOLVE_LIMITS, ResolveLimits } from '../resolve/budget';
 import { pathRuleProblem } from './pathRules';
+import { EnvironmentPolicy, readEnvironmentPolicy } from './environmentPolicy';
 import {
   DEFAULT_PIPELINE,
   environmentNameProblem,
@@ -42,6 +43,10 @@ export interface RepositoryConfig {
 export interface PipelineEnvironment {
   name: string;
   requires: string[];
+  /** What must hold before a promotion to it may be merged. */
+  policy: EnvironmentPolicy;
+  /** The environment's whole entry, for gates a module adds. */
+  config?: Config;
 }
 
 /**
@@ -66,9 +71,21 @@ export interface PromotionsConfig {
 }
 
 const DEFAULT_PIPELINE_ENVIRONMENTS: PipelineEnvironment[] = [
-  { name: 'dev', requires: [] },
-  { name: 'staging', requires: ['dev'] },
-  { name: 'prod', requires: ['staging'] },
+  { name: 'dev', requires: [], policy: { production: false, services: [] } },
+  {
+    name: 'staging',
+    requires: ['dev'],
+    policy: { production: false, services: [] },
+  },
+  {
+    name: 'prod',
+    requires: ['staging'],
+    policy: {
+      production: true,
+      approvals: { count: 1, groups: [] },
+      services: [],
+    },
+  },
 ];
 
 /**
@@ -119,10 +136,17 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
   const pipelines = new Map<string, PipelineEnvironment[]>();
   const pipelinesConfig = config?.getOptionalConfig('pipelines');
   for (const name of pipelinesConfig?.keys() ?? []) {
-    const environments = pipelinesConfig!.getConfigArray(name).map(env => ({
-      name: env.getString('name'),
-      requires: env.getOptionalStringArray('requires') ?? [],
-    }));
+    const environments = pipelinesConfig!
+      .getConfigArray(name)
+      .map((env, i) => ({
+        name: env.getString('name'),
+        requires: env.getOptionalStringArray('requires') ?? [],
+        policy: readEnvironmentPolicy(
+          env,
+          `promotions.pipelines.${name}[${i}]`,
+        ),
+        config: env,
+      }));
     pipelines.set(name, checkPipeline(name, environments));
   }
   if (!pipelines.has(DEFAULT_PIPELINE)) {

@@ -141,6 +141,82 @@ export interface GitOpsRepository {
   }): Promise<string>;
   /** Deletes a branch, only if it is still at `expectedHead` when one is given. */
   deleteBranch(branch: string, expectedHead?: string): Promise<void>;
+  /** Pull requests, where the repository has them. */
+  readonly pullRequests?: PullRequests;
+  /** A link to a branch, where the repository has a web page for it. */
+  branchUrl?(branch: string): string;
+}
+
+/**
+ * A pull request as the workflow follows it.
+ *
+ * @public
+ */
+export interface PullRequest {
+  number: number;
+  url: string;
+  state: 'open' | 'closed' | 'merged';
+  /** The commit at the head of its branch. */
+  headCommit: string;
+  mergeCommit: string | null;
+}
+
+/**
+ * A review of a pull request.
+ *
+ * @public
+ */
+export interface PullRequestReview {
+  /** The reviewer's login on the forge. */
+  user: string;
+  state: 'approved' | 'changes-requested' | 'commented' | 'dismissed';
+  at: string;
+  body: string;
+  /** The commit the review was given on. */
+  commit: string | null;
+}
+
+/**
+ * The state of the checks on a commit: check runs and commit statuses together.
+ *
+ * @public
+ */
+export interface CommitChecks {
+  state: 'success' | 'pending' | 'failure' | 'none';
+  checks: Array<{
+    name: string;
+    state: 'success' | 'pending' | 'failure';
+    url: string | null;
+  }>;
+}
+
+/**
+ * Pull requests of a repository on a forge (GitHub): where a promotion is reviewed and merged.
+ * Providers without them (`git`) keep promotions in the portal.
+ *
+ * @public
+ */
+export interface PullRequests {
+  /** Opens a pull request, or returns the one already open for the branch. */
+  open(options: {
+    branch: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<PullRequest>;
+  /** The open pull request of a branch, if any. */
+  find(branch: string): Promise<PullRequest | undefined>;
+  get(number: number): Promise<PullRequest>;
+  /** Merges only if the head is still `expectedHead`; a `ConflictError` when it moved. */
+  merge(options: {
+    number: number;
+    expectedHead: string;
+    title: string;
+  }): Promise<string>;
+  close(number: number, comment?: string): Promise<void>;
+  comment(number: number, body: string): Promise<void>;
+  reviews(number: number): Promise<PullRequestReview[]>;
+  checks(commit: string): Promise<CommitChecks>;
 }
 
 /**

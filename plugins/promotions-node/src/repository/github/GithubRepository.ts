@@ -18,13 +18,59 @@ import {
 import { gitBlobId } from '../directorySnapshot';
 import {
   CommitAuthor,
+  CommitChecks,
   CommitInfo,
   Comparison,
   FileChange,
   GitOpsRepository,
+  PullRequest,
+  PullRequestReview,
+  PullRequests,
   RepositorySnapshot,
   TreeFile,
 } from '../types';
+
+const REVIEW_STATES: Record<string, PullRequestReview['state']> = {
+  APPROVED: 'approved',
+  CHANGES_REQUESTED: 'changes-requested',
+  COMMENTED: 'commented',
+  DISMISSED: 'dismissed',
+};
+
+/** A pull request as GitHub answers it, as the workflow follows it. */
+function toPullRequest(data: {
+  number: number;
+  html_url: string;
+  state: string;
+  merged_at?: string | null;
+  merged?: boolean;
+  merge_commit_sha?: string | null;
+  head: { sha: string };
+}): PullRequest {
+  const merged = Boolean(data.merged || data.merged_at);
+  return {
+    number: data.number,
+    url: data.html_url,
+    state: merged ? 'merged' : (data.state as 'open' | 'closed'),
+    headCommit: data.head.sha,
+    mergeCommit: merged ? data.merge_commit_sha ?? null : null,
+  };
+}
+
+function checkRunState(
+  status: string,
+  conclusion: string | null,
+): 'success' | 'pending' | 'failure' {
+  if (status !== 'completed') return 'pending';
+  return ['success', 'neutral', 'skipped'].includes(conclusion ?? '')
+    ? 'success'
+    : 'failure';
+}
+
+function statusState(state: string): 'success' | 'pending' | 'failure' {
+  if (state === 'success') return 'success';
+  return state === 'pending' ? 'pending' : 'failure';
+}
 
 export type { GithubRequestPolicy, GithubRequestRecord } from './githubClient';
 
@@ -578,6 +624,170 @@ export class GithubRepository implements GitOpsRepository {
       return current;
     }
     return response.data.sha;
+  }
+
+  /** Pull requests on GitHub: where a promotion is reviewed, checked and merged. */
+  readonly pullRequests: PullRequests = {
+    open: async ({ branch, base, title, body }) => {
+      const existing = await this.pullRequests.find(branch);
+      if (existing) return existing;
+      const octokit = await this.octokit();
+      const { data } = await octokit.rest.pulls
+        .create({
+          owner: this.owner,
+          repo: this.repo,
+          head: branch,
+          base,
+          title,
+          body,
+        })
+        .catch(error => {
+          throw this.explain(error, `a pull request from ${branch}`, 'write');
+        });
+      return toPullRequest(data);
+    },
+    find: async branch => {
+      const octokit = await this.octokit();
+      const { data } = await octokit.rest.pulls
+        .list({
+          owner: this.owner,
+          repo: this.repo,
+          head: `${this.owner}:${branch}`,
+          state: 'open',
+          per_page: 1,
+        })
+        .catch(error => {
+          throw this.explain(error, `the pull requests of ${branch}`);
+        });
+      return data[0] ? toPullRequest(data[0]) : undefined;
+    },
+    get: async number => {
+      const octokit = await this.octokit();
+      const { data } = await octokit.rest.pulls
+        .get({ owner: this.owner, repo: this.repo, pull_number: number })
+        .catch(error => {
+          throw this.explain(error, `pull request #${number}`);
+        });
+      return toPullRequest(data);
+    },
+    merge: async ({ number, expectedHead, title }) => {
+      this.checkCommit(expectedHead);
+      const octokit = await this.octokit();
+      // Naming the head merges exactly what was reviewed, or nothing.
+      const { data } = await octokit.rest.pulls
+        .merge({
+          owner: this.owner,
+          repo: this.repo,
+          pull_number: number,
+          sha: expectedHead,
+          merge_method: 'merge',
+          commit_title: title,
+        })
+        .catch(error => {
+          const status = statusOf(error);
+          if (status === 409) {
+            throw new ConflictError(
+              `Repository ${this.id}: pull request #${number} changed since it was reviewed; it was not merged`,
+            );
+          }
+          if (status === 405) {
+            throw new ConflictError(
+              `Repository ${this.id}: GitHub will not merge pull request #${number}: ${
+                (error as Error).message
+              }`,
+            );
+          }
+          throw this.explain(error, `a merge of #${number}`, 'write');
+        });
+      return data.sha;
+    },
+    close: async (number, comment) => {
+      const octokit = await this.octokit();
+      if (comment) await this.pullRequests.comment(number, comment);
+      await octokit.rest.pulls
+        .update({
+          owner: this.owner,
+          repo: this.repo,
+          pull_number: number,
+          state: 'closed',
+        })
+        .catch(error => {
+          throw this.explain(error, `pull request #${number}`, 'write');
+        });
+    },
+    comment: async (number, body) => {
+      const octokit = await this.octokit();
+      await octokit.rest.issues
+        .createComment({
+          owner: this.owner,
+          repo: this.repo,
+          issue_number: number,
+          body,
+        })
+        .catch(error => {
+          throw this.explain(error, `a comment on #${number}`, 'write');
+        });
+    },
+    reviews: async number => {
+      const octokit = await this.octokit();
+      const { data } = await octokit.rest.pulls
+        .listReviews({
+          owner: this.owner,
+          repo: this.repo,
+          pull_number: number,
+          per_page: 100,
+        })
+        .catch(error => {
+          throw this.explain(error, `the reviews of #${number}`);
+        });
+      return data.map(review => ({
+        user: review.user?.login ?? '',
+        state: REVIEW_STATES[review.state] ?? 'commented',
+        at: review.submitted_at ?? '',
+        body: review.body ?? '',
+        commit: review.commit_id ?? null,
+      }));
+    },
+    checks: async commit => {
+      this.checkCommit(commit);
+      const octokit = await this.octokit();
+      const [runs, status] = await Promise.all([
+        octokit.rest.checks.listForRef({
+          owner: this.owner,
+          repo: this.repo,
+          ref: commit,
+          per_page: 100,
+        }),
+        octokit.rest.repos.getCombinedStatusForRef({
+          owner: this.owner,
+          repo: this.repo,
+          ref: commit,
+        }),
+      ]).catch(error => {
+        throw this.explain(error, `the checks of ${commit}`);
+      });
+      const checks: CommitChecks['checks'] = [
+        ...runs.data.check_runs.map(run => ({
+          name: run.name,
+          state: checkRunState(run.status, run.conclusion),
+          url: run.html_url ?? null,
+        })),
+        ...status.data.statuses.map(s => ({
+          name: s.context,
+          state: statusState(s.state),
+          url: s.target_url ?? null,
+        })),
+      ];
+      let state: CommitChecks['state'] = 'none';
+      if (checks.some(c => c.state === 'failure')) state = 'failure';
+      else if (checks.some(c => c.state === 'pending')) state = 'pending';
+      else if (checks.length > 0) state = 'success';
+      return { state, checks };
+    },
+  };
+
+  branchUrl(branch: string): string {
+    return `${this.url}/tree/${branch}`;
   }
 
   async deleteBranch(branch: string, expectedHead?: string): Promise<void> {

@@ -1,0 +1,1792 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AuditorService,
+  AuditorServiceEvent,
+  AuthService,
+  BackstageCredentials,
+  LoggerService,
+  PermissionsRegistryService,
+  PermissionsService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  Freeze,
+  GateEvaluation,
+  HistoryEntry,
+  parseEnvironmentResourceRef,
+  Promotion,
+  PromotionPreview,
+  promotionsApprovePermission,
+  promotionsFreezePermission,
+  promotionsMergePermission,
+  promotionsOverridePermission,
+  promotionsPromotePermission,
+  RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT,
+} from '@gitops-promotions/plugin-promotions-common';
+import {
+  CommitAuthor,
+  GateContext,
+  GitOpsRepository,
+  PipelineEnvironment,
+  PromotionGate,
+  PromotionsConfig,
+  PromotionsEnvironmentResource,
+  promotionsEnvironmentResourceRef,
+  PromotionsResolverService,
+  ResolvedEnvironment,
+} from '@gitops-promotions/plugin-promotions-node';
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { EntityTarget, readEntityTarget } from '../state/entityTarget';
+import {
+  parseBody,
+  PromotionsStore,
+  StoredEnvironment,
+} from '../state/PromotionsStore';
+import { EntityVisibility } from '../service/EntityVisibility';
+import { protectSecrets, SecretProtection } from '../state/secrets';
+import { evaluateGates, gatesFor, OVERRIDABLE_GATES } from './gates';
+import { GithubPeople, humanizeEntityRef } from './people';
+import { environmentNamed, planPromotion, Plan, PlanRequest } from './plan';
+import {
+  commitMessage,
+  promotionTitle,
+  pullRequestBody,
+} from './pullRequestText';
+import {
+  loadChanges,
+  OPEN_STATES,
+  storeChanges,
+  StoredPromotion,
+  WorkflowStore,
+} from './WorkflowStore';
+
+/** Who acts: a person with their groups, or a service such as CI. */
+interface Actor {
+  ref: string;
+  ownership: string[];
+  service: boolean;
+  author: CommitAuthor;
+  credentials: BackstageCredentials;
+}
+
+/** A request for a promotion or rollback, as the API takes it. */
+export interface PromotionRequest extends PlanRequest {
+  /** Close the open promotion of the environment, if any, and open this one. */
+  supersede?: boolean;
+  /** Merge at once when every gate passes (CI promoting to its first environment). */
+  merge?: boolean;
+}
+
+/** How long a step may stay unfinished before the sync finishes it or cleans it up. */
+const STUCK_AFTER_MS = 2 * 60_000;
+/** After this, a promotion that could not be opened is given up and cleaned up. */
+const GIVE_UP_AFTER_MS = 60 * 60_000;
+const MAX_COMMENT = 4000;
+
+const VERBS: Record<string, string> = {
+  'promotions.promote': 'promote to',
+  'promotions.approve': 'approve promotions to',
+  'promotions.merge': 'merge promotions to',
+  'promotions.override': 'override the gates of',
+  'promotions.freeze': 'freeze',
+};
+
+/**
+ * Promotions and rollbacks: planned from the repository, written on a branch, reviewed in the
+ * portal (and on GitHub, where the repository is there), merged when their gates pass, and kept
+ * in a history. Each is a state machine in the database, so a restart finishes what a crash
+ * interrupted. Every action is permission-checked and audited.
+ */
+export class PromotionsWorkflow {
+  private readonly authorizeResource: (
+    decision: Parameters<ReturnType<typeof createConditionAuthorizer>>[0],
+    resource: PromotionsEnvironmentResource | undefined,
+  ) => boolean;
+
+  constructor(
+    private readonly deps: {
+      config: PromotionsConfig;
+      store: PromotionsStore;
+      workflow: WorkflowStore;
+      repositories: { get(id: string): Promise<GitOpsRepository> };
+      resolver: PromotionsResolverService;
+      visibility: EntityVisibility;
+      permissions: PermissionsService;
+      permissionsRegistry: PermissionsRegistryService;
+      userInfo: UserInfoService;
+      auth: AuthService;
+      catalog: CatalogService;
+      auditor: AuditorService;
+      logger: LoggerService;
+      gates: PromotionGate[];
+      /** How secret values are hidden in what is shown. */
+      secrets: SecretProtection;
+      requestRefresh: (repositoryId: string) => void;
+      /** The entity's Promotions tab, for links in pull requests. */
+      entityUrl: (entityRef: string) => string;
+      now?: () => Date;
+    },
+  ) {
+    this.authorizeResource = createConditionAuthorizer(
+      deps.permissionsRegistry.getPermissionRuleset(
+        promotionsEnvironmentResourceRef,
+      ),
+    );
+  }
+
+  private readonly people = new Map<string, GithubPeople>();
+  private get github() {
+    let people = this.people.get('github');
+    if (!people) {
+      people = new GithubPeople(this.deps.catalog, this.deps.auth);
+      this.people.set('github', people);
+    }
+    return people;
+  }
+
+  private now() {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** The resources the permission framework decides on, loaded for its conditions. */
+  async environmentResources(
+    resourceRefs: string[],
+  ): Promise<Array<PromotionsEnvironmentResource | undefined>> {
+    return Promise.all(
+      resourceRefs.map(async ref => {
+        const parsed = parseEnvironmentResourceRef(ref);
+        if (!parsed) return undefined;
+        const stored = await this.deps.store.get(parsed.entityRef);
+        return this.resourceOf(
+          parsed.entityRef,
+          parsed.environment,
+          stored?.entity ?? null,
+        );
+      }),
+    );
+  }
+
+  private resourceOf(
+    entityRef: string,
+    environment: string,
+    entity: Entity | null,
+  ): PromotionsEnvironmentResource | undefined {
+    if (!entity && entityRef !== '*') return undefined;
+    let production = false;
+    if (entity) {
+      try {
+        const target = readEntityTarget(entity, this.deps.config);
+        production = Boolean(
+          target.pipeline.find(e => e.name === environment)?.policy.production,
+        );
+      } catch {
+        return undefined;
+      }
+    } else {
+      production = [...this.deps.config.pipelines.values()].some(p =>
+        p.some(e => e.name === environment && e.policy.production),
+      );
+    }
+    const owners = new Set<string>();
+    if (entity) {
+      for (const relation of entity.relations ?? []) {
+        if (relation.type === RELATION_OWNED_BY) owners.add(relation.targetRef);
+      }
+    }
+    return { entityRef, environment, owners: [...owners], production };
+  }
+
+  /** Whether the caller may do something to an environment; throws a `NotAllowedError` if not. */
+  private async authorize(
+    permission: ResourcePermission<typeof RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT>,
+    entityRef: string,
+    environment: string,
+    entity: Entity | null,
+    credentials: BackstageCredentials,
+  ): Promise<void> {
+    const [decision] = await this.deps.permissions.authorizeConditional(
+      [{ permission }],
+      { credentials },
+    );
+    const allowed =
+      decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL &&
+        this.authorizeResource(
+          decision,
+          this.resourceOf(entityRef, environment, entity),
+        ));
+    if (!allowed) {
+      throw new NotAllowedError(
+        `You may not ${
+          VERBS[permission.name] ?? permission.name
+        } ${environment} of ${entityRef}`,
+      );
+    }
+  }
+
+  /** What the caller may do to each environment of an entity, for the tab's buttons. */
+  async allowedActions(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Record<string, string[]>> {
+    const { target, entity } = await this.entityOf(entityRef, credentials);
+    const permissions = [
+      promotionsPromotePermission,
+      promotionsApprovePermission,
+      promotionsMergePermission,
+      promotionsOverridePermission,
+      promotionsFreezePermission,
+    ];
+    const decisions = await this.deps.permissions.authorizeConditional(
+      permissions.map(permission => ({ permission })),
+      { credentials },
+    );
+    const result: Record<string, string[]> = {};
+    for (const env of target.pipeline) {
+      const resource = this.resourceOf(entityRef, env.name, entity);
+      result[env.name] = permissions
+        .filter(
+          (_, i) =>
+            decisions[i].result === AuthorizeResult.ALLOW ||
+            (decisions[i].result === AuthorizeResult.CONDITIONAL &&
+              this.authorizeResource(decisions[i], resource)),
+        )
+        .map(p => p.name.replace('promotions.', ''));
+    }
+    return result;
+  }
+
+  private async actorOf(credentials: BackstageCredentials): Promise<Actor> {
+    const principal = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    if (principal.type === 'user' && principal.userEntityRef) {
+      const info = await this.deps.userInfo.getUserInfo(credentials);
+      const user = await this.deps.catalog
+        .getEntityByRef(info.userEntityRef, {
+          credentials: await this.deps.auth.getOwnServiceCredentials(),
+        })
+        .catch(() => undefined);
+      const profile = (user?.spec?.profile ?? {}) as {
+        displayName?: string;
+        email?: string;
+      };
+      return {
+        ref: info.userEntityRef,
+        ownership: info.ownershipEntityRefs,
+        service: false,
+        author: {
+          name: profile.displayName ?? humanizeEntityRef(info.userEntityRef),
+          email:
+            profile.email ??
+            `${humanizeEntityRef(info.userEntityRef).replace(
+              /\//g,
+              '.',
+            )}@backstage.invalid`,
+        },
+        credentials,
+      };
+    }
+    if (principal.type === 'service' && principal.subject) {
+      return {
+        ref: principal.subject,
+        ownership: [],
+        service: true,
+        author: {
+          name: principal.subject,
+          email: `${principal.subject.replace(
+            /[^\w.-]/g,
+            '.',
+          )}@backstage.invalid`,
+        },
+        credentials,
+      };
+    }
+    throw new NotAllowedError('Sign in to act on promotions');
+  }
+
+  private async entityOf(entityRef: string, credentials: BackstageCredentials) {
+    const stored = await this.deps.store.get(entityRef);
+    const access = await this.deps.visibility.check(
+      entityRef,
+      stored?.entity ?? undefined,
+      credentials,
+    );
+    if (access.kind === 'not-found') {
+      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
+    }
+    if (access.kind === 'forbidden') {
+      throw new NotAllowedError(
+        `You may not read the promotions of ${entityRef}`,
+      );
+    }
+    const target = readEntityTarget(access.entity, this.deps.config);
+    const repository = await this.deps.repositories.get(target.repository.id);
+    return { entity: access.entity, target, repository, stored };
+  }
+
+  /** A promotion, for someone who may see its entity. */
+  async get(id: string, credentials: BackstageCredentials): Promise<Promotion> {
+    const promotion = await this.deps.workflow.get(id).catch(() => undefined);
+    if (!promotion) throw new NotFoundError(`No promotion ${id}`);
+    await this.entityOf(promotion.entityRef, credentials).catch(error => {
+      if (error instanceof NotAllowedError) throw error;
+      throw new NotFoundError(`No promotion ${id}`);
+    });
+    return toApi(promotion);
+  }
+
+  /** An entity's open promotions and its latest finished ones. */
+  async list(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<{ promotions: Promotion[]; actions: Record<string, string[]> }> {
+    await this.entityOf(entityRef, credentials);
+    const open = await this.deps.workflow.list({
+      states: OPEN_STATES,
+      entityRef,
+    });
+    const recent = await this.deps.workflow.list({
+      states: ['merged', 'closed', 'failed'],
+      entityRef,
+      newestFirst: true,
+      limit: 20,
+    });
+    return {
+      promotions: [...open, ...recent].map(toApi),
+      actions: await this.allowedActions(entityRef, credentials),
+    };
+  }
+
+  /** An entity's history, newest first, a page at a time. */
+  async history(
+    entityRef: string,
+    credentials: BackstageCredentials,
+    options: { environment?: string; before?: number; limit?: number },
+  ): Promise<{ entries: HistoryEntry[]; next: number | null }> {
+    await this.entityOf(entityRef, credentials);
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
+    const entries = await this.deps.workflow.history({
+      entityRef,
+      environment: options.environment,
+      before: options.before,
+      limit: limit + 1,
+    });
+    const more = entries.length > limit;
+    const page = entries.slice(0, limit);
+    return { entries: page, next: more ? page[page.length - 1].id : null };
+  }
+
+  /** The versions an environment ran, newest first, to roll back to. */
+  async versions(
+    entityRef: string,
+    environment: string,
+    credentials: BackstageCredentials,
+  ): Promise<Array<{ version: string; commit: string; at: string }>> {
+    const { target } = await this.entityOf(entityRef, credentials);
+    environmentNamed(target, environment);
+    const [stored] = (await this.deps.store.environments([entityRef])).filter(
+      e => e.environment === environment,
+    );
+    const seen = new Set<string>();
+    const versions: Array<{ version: string; commit: string; at: string }> = [];
+    for (const commit of stored?.timeline?.commits ?? []) {
+      if (!commit.version || seen.has(commit.version)) continue;
+      seen.add(commit.version);
+      versions.push({
+        version: commit.version,
+        commit: commit.sha,
+        at: commit.at,
+      });
+    }
+    return versions;
+  }
+
+  // ---------------------------------------------------------------- preview and request
+
+  /** Exactly what a promotion would do: file diff, rendered diff, commits, config, gates. */
+  async preview(
+    entityRef: string,
+    credentials: BackstageCredentials,
+    request: PlanRequest,
+  ): Promise<PromotionPreview> {
+    const actor = await this.actorOf(credentials);
+    const { target, repository } = await this.entityOf(entityRef, credentials);
+    const stored = await this.deps.store.environments([entityRef]);
+    const plan = await planPromotion({
+      request,
+      target,
+      repository,
+      resolver: this.deps.resolver,
+      stored,
+    });
+    const fileDiff = (
+      await Promise.all(
+        plan.changes.map(async change => {
+          const before =
+            (await plan.base.readFile(change.path))?.toString('utf8') ?? '';
+          return createTwoFilesPatch(
+            `a/${change.path}`,
+            `b/${change.path}`,
+            before,
+            change.content?.toString('utf8') ?? '',
+            undefined,
+            undefined,
+            { context: 3 },
+          );
+        }),
+      )
+    ).join('');
+    const after = await this.deps.resolver.resolve(plan.after, plan.path, {
+      image: target.image,
+      versionKey: target.versionKey,
+      readable: target.readable,
+    });
+    const renderedDiff = createTwoFilesPatch(
+      `${plan.environment.name} (now)`,
+      `${plan.environment.name} (after)`,
+      this.renderedText(plan.before),
+      this.renderedText(after),
+      undefined,
+      undefined,
+      { context: 3 },
+    );
+    const promotion = this.draft(plan, target, actor);
+    const gates = await this.evaluate(
+      promotion,
+      plan.environment,
+      repository,
+      stored,
+      plan,
+    );
+    return {
+      environment: plan.environment.name,
+      version: plan.version,
+      previousVersion: plan.previousVersion,
+      from: plan.from,
+      unknownVersion: plan.unknownVersion,
+      fileDiff,
+      renderedDiff,
+      commits: await this.commitsSince(plan, target, repository, stored),
+      configDifferences: this.configDifferences(
+        target,
+        plan,
+        await this.deps.store.get(entityRef),
+      ),
+      gates,
+    };
+  }
+
+  /** An environment's rendered manifests as YAML, secret values hidden, for a diff. */
+  private renderedText(resolved: ResolvedEnvironment): string {
+    const rendered = (resolved as { rendered?: unknown[] }).rendered;
+    const objects = (rendered ?? resolved.comparable.map(c => c.body)).map(
+      (body, i) => ({ id: String(i), body }),
+    );
+    return protectSecrets(objects, this.deps.secrets)
+      .map(o => stringify(o.body, { lineWidth: 0 }))
+      .join('---\n');
+  }
+
+  /** The commits that touched the upstream's inputs since the target's current version. */
+  private async commitsSince(
+    plan: Plan,
+    target: EntityTarget,
+    repository: GitOpsRepository,
+    stored: StoredEnvironment[],
+  ) {
+    const upstream = plan.from[0];
+    if (!upstream) return [];
+    const upstreamStored = stored.find(e => e.environment === upstream);
+    const inputs = upstreamStored?.resolution.inputs ?? [];
+    if (inputs.length === 0) return [];
+    // The newest commit at which the upstream ran what the target runs now.
+    const since = upstreamStored?.timeline?.commits.find(
+      c => c.version === plan.previousVersion,
+    )?.sha;
+    const commits = await repository.history(plan.base.commit, inputs, 50, {
+      ...(since ? { since } : {}),
+    });
+    void target;
+    return commits.map(c => ({
+      sha: c.sha,
+      author: c.authorName,
+      at: c.authoredAt,
+      message: c.message.split('\n')[0].slice(0, 200),
+      pullRequest:
+        Number(
+          /\(#(\d+)\)|pull request #(\d+)/
+            .exec(c.message)
+            ?.slice(1)
+            .find(Boolean),
+        ) || null,
+    }));
+  }
+
+  private configDifferences(
+    target: EntityTarget,
+    plan: Plan,
+    state: Awaited<ReturnType<PromotionsStore['get']>>,
+  ) {
+    if (!state?.body || plan.from.length === 0) return [];
+    const body = parseBody(state.body);
+    const env = body.environments.find(e => e.name === plan.environment.name);
+    void target;
+    return (env?.drift ?? []).flatMap(d =>
+      d.kind === 'config' && plan.from.includes(d.upstream)
+        ? d.differences
+        : [],
+    );
+  }
+
+  private draft(
+    plan: Plan,
+    target: EntityTarget,
+    actor: Actor,
+  ): StoredPromotion {
+    const id = randomUUID();
+    const now = this.now().toISOString();
+    const name = target.entityRef.split('/').pop()!;
+    return {
+      id,
+      entityRef: target.entityRef,
+      environment: plan.environment.name,
+      repositoryId: target.repository.id,
+      kind: plan.kind,
+      from: plan.from,
+      version: plan.version,
+      previousVersion: plan.previousVersion,
+      unknownVersion: plan.unknownVersion,
+      state: 'opening',
+      requestedBy: actor.ref,
+      requestedAt: now,
+      updatedAt: now,
+      baseBranch: target.repository.branch,
+      baseCommit: plan.base.commit,
+      branch: `promotions/${name}/${plan.environment.name}/${id.slice(0, 8)}`,
+      headCommit: null,
+      pullRequest: null,
+      changes: storeChanges(plan.changes),
+      gates: [],
+      decisions: [],
+      mergedCommit: null,
+      reason: null,
+      queuedUntil: null,
+    };
+  }
+
+  /**
+   * Asks for a promotion or rollback: plans it, writes it on a new branch, opens its pull
+   * request (GitHub) or keeps it in the portal (`git`), and judges its gates.
+   */
+  async request(
+    entityRef: string,
+    credentials: BackstageCredentials,
+    request: PromotionRequest,
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    const audit = await this.deps.auditor.createEvent({
+      eventId:
+        request.kind === 'rollback' ? 'rollback-request' : 'promotion-request',
+      severityLevel: 'medium',
+      request: auditRequest,
+      meta: {
+        entityRef,
+        environment: request.to ?? null,
+        version: request.version ?? null,
+      },
+    });
+    try {
+      const result = await this.requestUnaudited(
+        entityRef,
+        credentials,
+        request,
+      );
+      await audit.success({
+        meta: { promotionId: result.id, state: result.state },
+      });
+      return result;
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  private async requestUnaudited(
+    entityRef: string,
+    credentials: BackstageCredentials,
+    request: PromotionRequest,
+  ): Promise<Promotion> {
+    const actor = await this.actorOf(credentials);
+    const { target, repository, entity } = await this.entityOf(
+      entityRef,
+      credentials,
+    );
+    const environment = environmentNamed(target, request.to);
+    await this.authorize(
+      promotionsPromotePermission,
+      target.entityRef,
+      request.to,
+      entity,
+      credentials,
+    );
+    if (actor.service && !environment.policy.services.includes(actor.ref)) {
+      throw new NotAllowedError(
+        `${actor.ref} may not ask for promotions to ${request.to}: its policy lists no such service`,
+      );
+    }
+    const stored = await this.deps.store.environments([entityRef]);
+    const plan = await planPromotion({
+      request,
+      target,
+      repository,
+      resolver: this.deps.resolver,
+      stored,
+    });
+    const promotion = this.draft(plan, target, actor);
+
+    const open = await this.deps.workflow.findOpen(
+      target.entityRef,
+      plan.environment.name,
+    );
+    if (open) {
+      if (!request.supersede) {
+        throw new ConflictError(
+          `A promotion to ${plan.environment.name} of ${
+            target.entityRef
+          } is already open: ${open.id}${
+            open.pullRequest ? ` (${open.pullRequest.url})` : ''
+          }; ask with supersede to replace it`,
+        );
+      }
+      await this.closeWith(
+        open,
+        actor,
+        'superseded',
+        `Superseded by ${promotion.id}`,
+      );
+    }
+    await this.deps.workflow.create(promotion);
+    await this.recordOn(
+      promotion,
+      'requested',
+      actor.ref,
+      promotion.unknownVersion ? 'A version no upstream runs' : null,
+    );
+    try {
+      await this.completeOpening(promotion, repository, actor.author);
+    } catch (error) {
+      await this.abandon(promotion, repository, error as Error);
+      throw error;
+    }
+    let opened = await this.deps.workflow.get(promotion.id);
+    opened = await this.judge(opened, plan.environment, repository, stored);
+    if (request.merge) {
+      if (opened.gates.every(g => g.state === 'passed')) {
+        return this.merge(opened.id, credentials, {});
+      }
+    }
+    return toApi(opened);
+  }
+
+  /**
+   * Writes a promotion's branch and opens its pull request. Each step looks first whether it was
+   * done, so that finishing after a crash never makes a second branch or pull request.
+   */
+  private async completeOpening(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    author: CommitAuthor,
+  ): Promise<void> {
+    let head = await repository.branchHead(promotion.branch);
+    if (head === undefined) {
+      await repository.createBranch(promotion.branch, promotion.baseCommit);
+      head = promotion.baseCommit;
+    }
+    if (head === promotion.baseCommit) {
+      head = await repository.commitFiles({
+        branch: promotion.branch,
+        parent: promotion.baseCommit,
+        message: commitMessage(promotion),
+        author,
+        changes: loadChanges(promotion.changes),
+      });
+    }
+    const pullRequest = repository.pullRequests
+      ? await repository.pullRequests.open({
+          branch: promotion.branch,
+          base: promotion.baseBranch,
+          title: promotionTitle(promotion),
+          body: pullRequestBody(
+            promotion,
+            this.deps.entityUrl(promotion.entityRef),
+          ),
+        })
+      : null;
+    await this.deps.workflow.transition(promotion.id, ['opening'], {
+      state: 'open',
+      headCommit: head,
+      pullRequest: pullRequest
+        ? { number: pullRequest.number, url: pullRequest.url }
+        : null,
+    });
+  }
+
+  /**
+   * A promotion that could not be opened: marked failed first, so that nobody else finishes it
+   * meanwhile, then its pull request closed and its branch removed, the failure in history.
+   */
+  private async abandon(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    error: Error,
+  ) {
+    const failed = await this.deps.workflow.transition(
+      promotion.id,
+      ['opening'],
+      {
+        state: 'failed',
+        reason: error.message.slice(0, 2000),
+      },
+    );
+    if (!failed) return;
+    await this.recordOn(
+      promotion,
+      'failed',
+      'system',
+      error.message.slice(0, MAX_COMMENT),
+    );
+    const head = await repository
+      .branchHead(promotion.branch)
+      .catch(() => undefined);
+    if (head === undefined) return;
+    const pr = repository.pullRequests
+      ? await repository.pullRequests
+          .find(promotion.branch)
+          .catch(() => undefined)
+      : undefined;
+    if (pr) {
+      await repository
+        .pullRequests!.close(
+          pr.number,
+          `This promotion failed: ${error.message}`,
+        )
+        .catch(() => {});
+    }
+    await repository
+      .deleteBranch(promotion.branch, head)
+      .catch(e =>
+        this.deps.logger.warn(
+          `Could not delete branch ${promotion.branch} of failed promotion ${promotion.id}: ${e}`,
+        ),
+      );
+  }
+
+  // ---------------------------------------------------------------- gates
+
+  private upstreamsOf(
+    environment: PipelineEnvironment,
+    stored: StoredEnvironment[],
+    plan?: Plan,
+  ): GateContext['upstreams'] {
+    return environment.requires.map(name => {
+      const env = stored.find(e => e.environment === name);
+      const version =
+        plan?.upstreams.find(u => u.name === name)?.version ??
+        (env?.resolution.ok ? env.resolution.version : null);
+      // Since when the version ran: the oldest commit of the run of it at the timeline's top.
+      let since: Date | null = null;
+      for (const commit of env?.timeline?.commits ?? []) {
+        if (commit.version !== version) break;
+        since = new Date(commit.at);
+      }
+      return { name, version, since };
+    });
+  }
+
+  private async evaluate(
+    promotion: StoredPromotion,
+    environment: PipelineEnvironment,
+    repository: GitOpsRepository,
+    stored: StoredEnvironment[],
+    plan?: Plan,
+  ): Promise<GateEvaluation[]> {
+    const config = environment.config ?? new ConfigReader({});
+    const upstreams = this.upstreamsOf(environment, stored, plan);
+    const context: GateContext = {
+      entityRef: promotion.entityRef,
+      environment: promotion.environment,
+      version: promotion.version,
+      policy: environment.policy,
+      config,
+      promotion: {
+        id: promotion.id,
+        kind: promotion.kind,
+        requestedBy: promotion.requestedBy,
+        requestedAt: new Date(promotion.requestedAt),
+        unknownVersion: promotion.unknownVersion,
+        headCommit: promotion.headCommit,
+        pullRequest: promotion.pullRequest?.number ?? null,
+        changedPaths: promotion.changes.map(c => c.path),
+        // Only decisions on the change as it is now count.
+        decisions: promotion.decisions
+          .filter(d => !d.commit || d.commit === promotion.headCommit)
+          .map(d => ({
+            by: d.by,
+            ownership: d.ownership,
+            decision: d.decision,
+            source: d.source,
+          })),
+      },
+      upstreams,
+      repository,
+      freezes: await this.deps.workflow.freezes(
+        promotion.entityRef,
+        promotion.environment,
+      ),
+      now: this.now(),
+    };
+    return evaluateGates(gatesFor(context, this.deps.gates), context);
+  }
+
+  /** Judges a promotion's gates again and stores the judgement. */
+  private async judge(
+    promotion: StoredPromotion,
+    environment: PipelineEnvironment,
+    repository: GitOpsRepository,
+    stored?: StoredEnvironment[],
+  ): Promise<StoredPromotion> {
+    const gates = await this.evaluate(
+      promotion,
+      environment,
+      repository,
+      stored ?? (await this.deps.store.environments([promotion.entityRef])),
+    );
+    await this.deps.workflow.transition(promotion.id, OPEN_STATES, { gates });
+    return { ...promotion, gates };
+  }
+
+  /** The pipeline environment of a promotion, read from its entity as last refreshed. */
+  private async environmentOf(promotion: StoredPromotion) {
+    const state = await this.deps.store.get(promotion.entityRef);
+    // Until a refresh has stored the entity, the catalog has it.
+    const entity =
+      state?.entity ??
+      (await this.deps.catalog.getEntityByRef(promotion.entityRef, {
+        credentials: await this.deps.auth.getOwnServiceCredentials(),
+      }));
+    if (!entity) {
+      throw new NotFoundError(
+        `${promotion.entityRef} is no longer in the catalog`,
+      );
+    }
+    const target = readEntityTarget(entity, this.deps.config);
+    const environment = target.pipeline.find(
+      e => e.name === promotion.environment,
+    );
+    if (!environment) {
+      throw new ConflictError(
+        `${promotion.environment} is no longer an environment of ${promotion.entityRef}`,
+      );
+    }
+    const repository = await this.deps.repositories.get(promotion.repositoryId);
+    return { target, environment, repository, entity };
+  }
+
+  // ---------------------------------------------------------------- decisions
+
+  /** Approves or rejects a promotion, with a comment. Nobody approves their own. */
+  async decide(
+    id: string,
+    credentials: BackstageCredentials,
+    input: { decision: 'approve' | 'reject'; comment?: string },
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      input.decision === 'approve' ? 'promotion-approve' : 'promotion-reject',
+      { promotionId: id },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        const promotion = await this.visiblePromotion(id, credentials);
+        const { environment, repository, entity } = await this.environmentOf(
+          promotion,
+        );
+        await this.authorize(
+          promotionsApprovePermission,
+          promotion.entityRef,
+          promotion.environment,
+          entity,
+          credentials,
+        );
+        if (actor.service) {
+          throw new NotAllowedError('Only people approve or reject promotions');
+        }
+        this.requireOpen(
+          promotion,
+          input.decision === 'approve' ? 'approved' : 'rejected',
+        );
+        if (
+          input.decision === 'approve' &&
+          actor.ref === promotion.requestedBy
+        ) {
+          throw new NotAllowedError(
+            'You asked for this promotion: someone else must approve it',
+          );
+        }
+        const comment = (input.comment ?? '').slice(0, MAX_COMMENT);
+        const recorded = await this.deps.workflow.decide(promotion.id, {
+          by: actor.ref,
+          ownership: actor.ownership,
+          decision: input.decision,
+          comment,
+          source: 'portal',
+          commit: promotion.headCommit,
+          at: this.now().toISOString(),
+        });
+        if (!recorded) {
+          throw new ConflictError(
+            `You already decided on this promotion; a decision is not changed`,
+          );
+        }
+        await this.recordOn(
+          promotion,
+          input.decision === 'approve' ? 'approved' : 'rejected',
+          actor.ref,
+          comment || null,
+        );
+        if (promotion.pullRequest && repository.pullRequests) {
+          // The pull request shows what was decided in the portal; the token cannot review as them.
+          await repository.pullRequests
+            .comment(
+              promotion.pullRequest.number,
+              `${
+                input.decision === 'approve' ? 'Approved' : 'Rejected'
+              } in the portal by \`${actor.ref}\`${
+                comment ? `:\n\n> ${comment.replace(/\n/g, '\n> ')}` : '.'
+              }`,
+            )
+            .catch(error =>
+              this.deps.logger.warn(
+                `Could not write the decision on promotion ${promotion.id} to its pull request: ${error}`,
+              ),
+            );
+        }
+        const updated = await this.deps.workflow.get(promotion.id);
+        return toApi(await this.judge(updated, environment, repository));
+      },
+    );
+  }
+
+  private async visiblePromotion(
+    id: string,
+    credentials: BackstageCredentials,
+  ) {
+    const promotion = await this.deps.workflow.get(id).catch(() => undefined);
+    if (!promotion) throw new NotFoundError(`No promotion ${id}`);
+    await this.entityOf(promotion.entityRef, credentials).catch(error => {
+      if (error instanceof NotAllowedError) throw error;
+      throw new NotFoundError(`No promotion ${id}`);
+    });
+    return promotion;
+  }
+
+  private requireOpen(promotion: StoredPromotion, action: string) {
+    if (promotion.state === 'open') return;
+    const why: Record<string, string> = {
+      opening: 'it is still being opened',
+      merging: 'it is being merged',
+      merged: `it was merged${
+        promotion.mergedCommit
+          ? ` in ${promotion.mergedCommit.slice(0, 12)}`
+          : ''
+      }`,
+      closed: `it was closed${promotion.reason ? `: ${promotion.reason}` : ''}`,
+      failed: `it failed${promotion.reason ? `: ${promotion.reason}` : ''}`,
+    };
+    throw new ConflictError(
+      `Promotion ${promotion.id} cannot be ${action}: ${why[promotion.state]}`,
+    );
+  }
+
+  // ---------------------------------------------------------------- merge and close
+
+  /**
+   * Merges a promotion whose gates pass, naming the commit that was reviewed: if the branch
+   * moved, nothing is merged. A change window or freeze is overridden only with the override
+   * permission and a reason, and the override is kept in history.
+   */
+  async merge(
+    id: string,
+    credentials: BackstageCredentials,
+    input: { override?: { reason: string } },
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      input.override ? 'promotion-merge-override' : 'promotion-merge',
+      { promotionId: id, override: input.override?.reason ?? null },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        let promotion = await this.visiblePromotion(id, credentials);
+        const { environment, repository, entity } = await this.environmentOf(
+          promotion,
+        );
+        await this.authorize(
+          promotionsMergePermission,
+          promotion.entityRef,
+          promotion.environment,
+          entity,
+          credentials,
+        );
+        this.requireOpen(promotion, 'merged');
+        const reviewed = promotion.headCommit;
+        promotion = await this.syncOne(promotion, repository);
+        this.requireOpen(promotion, 'merged');
+        if (promotion.headCommit !== reviewed) {
+          throw new ConflictError(
+            `The branch ${promotion.branch} moved from ${reviewed?.slice(
+              0,
+              12,
+            )} to ${promotion.headCommit?.slice(
+              0,
+              12,
+            )} since it was reviewed; nothing was merged. Review the new change and merge again`,
+          );
+        }
+        promotion = await this.judge(promotion, environment, repository);
+        const blocking = promotion.gates.filter(g => g.state !== 'passed');
+        const overridden = blocking.filter(g => OVERRIDABLE_GATES.has(g.gate));
+        if (blocking.length > 0) {
+          const notOverridable = blocking.filter(
+            g => !OVERRIDABLE_GATES.has(g.gate),
+          );
+          if (!input.override || notOverridable.length > 0) {
+            throw new ConflictError(
+              `Not every gate passes: ${(input.override
+                ? notOverridable
+                : blocking
+              )
+                .map(g => `${g.gate}: ${g.summary}`)
+                .join('; ')}`,
+            );
+          }
+          if (!input.override.reason?.trim()) {
+            throw new InputError('An override needs a reason');
+          }
+          await this.authorize(
+            promotionsOverridePermission,
+            promotion.entityRef,
+            promotion.environment,
+            entity,
+            credentials,
+          );
+        }
+        await this.verifyBranch(promotion, repository);
+        if (
+          !(await this.deps.workflow.transition(promotion.id, ['open'], {
+            state: 'merging',
+          }))
+        ) {
+          const now = await this.deps.workflow.get(promotion.id);
+          this.requireOpen(now, 'merged');
+        }
+        try {
+          const mergedCommit = await this.mergeChange(
+            promotion,
+            repository,
+            actor.author,
+          );
+          await this.finishMerge(
+            promotion,
+            repository,
+            mergedCommit,
+            actor.ref,
+            {
+              overrides: overridden.length > 0 ? overridden : undefined,
+              reason: input.override?.reason,
+            },
+          );
+        } catch (error) {
+          await this.settleMerging(promotion, repository, error as Error);
+        }
+        return toApi(await this.deps.workflow.get(promotion.id));
+      },
+    );
+  }
+
+  /**
+   * The branch holds exactly the reviewed commit, and changes only the promotion's own files:
+   * whatever else someone pushed to it is refused, not merged with the portal's credentials.
+   */
+  private async verifyBranch(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ) {
+    const head =
+      promotion.pullRequest && repository.pullRequests
+        ? (await repository.pullRequests.get(promotion.pullRequest.number))
+            .headCommit
+        : await repository.branchHead(promotion.branch);
+    if (head === undefined) {
+      throw new ConflictError(
+        `The branch ${promotion.branch} is gone; nothing was merged`,
+      );
+    }
+    if (head !== promotion.headCommit) {
+      throw new ConflictError(
+        `The branch ${
+          promotion.branch
+        } moved from ${promotion.headCommit?.slice(0, 12)} to ${head.slice(
+          0,
+          12,
+        )} since it was reviewed; nothing was merged`,
+      );
+    }
+    const comparison = await repository.compare(promotion.baseCommit, head);
+    const own = new Set(promotion.changes.map(c => c.path));
+    const foreign = comparison.files.filter(f => !own.has(f));
+    if (foreign.length > 0) {
+      throw new NotAllowedError(
+        `The branch ${
+          promotion.branch
+        } changes files the promotion does not: ${foreign
+          .slice(0, 5)
+          .join(', ')}; nothing was merged`,
+      );
+    }
+  }
+
+  private async mergeChange(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    author: CommitAuthor,
+  ): Promise<string> {
+    const title = promotionTitle(promotion);
+    if (promotion.pullRequest && repository.pullRequests) {
+      return repository.pullRequests.merge({
+        number: promotion.pullRequest.number,
+        expectedHead: promotion.headCommit!,
+        title: `${title} (#${promotion.pullRequest.number})`,
+      });
+    }
+    return repository.merge({
+      source: promotion.branch,
+      expectedHead: promotion.headCommit!,
+      target: promotion.baseBranch,
+      message: `${title}\n\nPromotion-Id: ${promotion.id}\n`,
+      author,
+    });
+  }
+
+  private async finishMerge(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    mergedCommit: string | null,
+    actor: string,
+    options: { overrides?: GateEvaluation[]; reason?: string } = {},
+  ) {
+    if (
+      !(await this.deps.workflow.transition(promotion.id, ['merging', 'open'], {
+        state: 'merged',
+        mergedCommit,
+        queuedUntil: null,
+      }))
+    ) {
+      return;
+    }
+    const at = this.now().toISOString();
+    if (options.overrides) {
+      const gates = options.overrides.map(g => g.gate).join(', ');
+      await this.recordOn(
+        promotion,
+        'overridden',
+        actor,
+        `${gates} overridden: ${options.reason}`,
+        at,
+      );
+    }
+    await this.recordOn(
+      promotion,
+      'merged',
+      actor,
+      mergedCommit ? `Merged in ${mergedCommit.slice(0, 12)}` : null,
+      at,
+    );
+    await repository
+      .deleteBranch(promotion.branch)
+      .catch(error =>
+        this.deps.logger.warn(
+          `Could not delete branch ${promotion.branch} of merged promotion ${promotion.id}: ${error}`,
+        ),
+      );
+    this.deps.requestRefresh(promotion.repositoryId);
+  }
+
+  /**
+   * After a merge failed or its outcome is unknown (a crash, a timeout): if it landed, record it;
+   * if not, the promotion is open again and the error says why.
+   */
+  private async settleMerging(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    error?: Error,
+  ) {
+    let merged: string | null | undefined;
+    try {
+      merged = await this.landedCommit(promotion, repository);
+    } catch (checkError) {
+      // Unknown: stays `merging`, the sync looks again.
+      throw error ?? checkError;
+    }
+    if (merged !== undefined) {
+      await this.finishMerge(
+        promotion,
+        repository,
+        merged,
+        promotion.requestedBy,
+      );
+      return;
+    }
+    await this.deps.workflow.transition(promotion.id, ['merging'], {
+      state: 'open',
+      reason: error ? error.message.slice(0, 2000) : null,
+    });
+    if (error) throw error;
+  }
+
+  /** The commit a promotion landed in, null when it landed but the commit is not known, undefined when it did not. */
+  private async landedCommit(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ): Promise<string | null | undefined> {
+    if (promotion.pullRequest && repository.pullRequests) {
+      const pr = await repository.pullRequests.get(
+        promotion.pullRequest.number,
+      );
+      return pr.state === 'merged' ? pr.mergeCommit : undefined;
+    }
+    if (!promotion.headCommit) return undefined;
+    const target = await repository.branchHead(promotion.baseBranch);
+    if (!target) return undefined;
+    // Merged when the target branch holds the promotion's head.
+    const comparison = await repository.compare(target, promotion.headCommit);
+    return comparison.commits.length === 0 ? target : undefined;
+  }
+
+  /** Closes a promotion: its pull request closed, its branch deleted, the reason kept. */
+  async close(
+    id: string,
+    credentials: BackstageCredentials,
+    input: { reason?: string },
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      'promotion-close',
+      { promotionId: id },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        const promotion = await this.visiblePromotion(id, credentials);
+        const { entity } = await this.environmentOf(promotion);
+        // Whoever asked may take it back; otherwise closing is for those who may merge.
+        await this.authorize(
+          actor.ref === promotion.requestedBy
+            ? promotionsPromotePermission
+            : promotionsMergePermission,
+          promotion.entityRef,
+          promotion.environment,
+          entity,
+          credentials,
+        );
+        this.requireOpen(promotion, 'closed');
+        await this.closeWith(
+          promotion,
+          actor,
+          'closed',
+          (input.reason ?? '').slice(0, MAX_COMMENT) || null,
+        );
+        return toApi(await this.deps.workflow.get(promotion.id));
+      },
+    );
+  }
+
+  private async closeWith(
+    promotion: StoredPromotion,
+    actor: Actor,
+    action: 'closed' | 'superseded',
+    reason: string | null,
+  ) {
+    if (
+      !(await this.deps.workflow.transition(promotion.id, ['open', 'opening'], {
+        state: 'closed',
+        reason: reason ?? `Closed by ${actor.ref}`,
+      }))
+    ) {
+      const now = await this.deps.workflow.get(promotion.id);
+      this.requireOpen(now, 'closed');
+    }
+    await this.recordOn(promotion, action, actor.ref, reason);
+    const repository = await this.deps.repositories.get(promotion.repositoryId);
+    if (promotion.pullRequest && repository.pullRequests) {
+      await repository.pullRequests
+        .close(
+          promotion.pullRequest.number,
+          `Closed in the portal by \`${actor.ref}\`${
+            reason ? `: ${reason}` : '.'
+          }`,
+        )
+        .catch(error =>
+          this.deps.logger.warn(
+            `Could not close pull request of ${promotion.id}: ${error}`,
+          ),
+        );
+    }
+    await repository
+      .deleteBranch(promotion.branch, promotion.headCommit ?? undefined)
+      .catch(error =>
+        this.deps.logger.warn(
+          `Could not delete branch ${promotion.branch}: ${error}`,
+        ),
+      );
+  }
+
+  // ---------------------------------------------------------------- freezes
+
+  async freezes(
+    credentials: BackstageCredentials,
+    entityRef?: string,
+  ): Promise<Freeze[]> {
+    if (entityRef) await this.entityOf(entityRef, credentials);
+    return this.deps.workflow.freezes(entityRef);
+  }
+
+  /** Freezes an environment of a service, or of every service (`*`), with a reason. */
+  async freeze(
+    credentials: BackstageCredentials,
+    input: { entityRef: string; environment: string; reason: string },
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Freeze> {
+    return this.audited(
+      'environment-freeze',
+      { ...input },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        if (!input.reason.trim())
+          throw new InputError('A freeze needs a reason');
+        let entity: Entity | null = null;
+        if (input.entityRef !== '*') {
+          const found = await this.entityOf(input.entityRef, credentials);
+          entity = found.entity;
+          if (input.environment !== '*') {
+            environmentNamed(found.target, input.environment);
+          }
+        }
+        await this.authorize(
+          promotionsFreezePermission,
+          input.entityRef,
+          input.environment,
+          entity,
+          credentials,
+        );
+        const freeze = await this.deps.workflow.freeze({
+          entityRef: input.entityRef,
+          environment: input.environment,
+          reason: input.reason.slice(0, MAX_COMMENT),
+          by: actor.ref,
+          at: this.now().toISOString(),
+        });
+        await this.deps.workflow.record({
+          entityRef: input.entityRef,
+          environment: input.environment,
+          action: 'frozen',
+          actor: actor.ref,
+          at: freeze.at,
+          version: null,
+          kind: null,
+          promotionId: null,
+          pullRequest: null,
+          comment: freeze.reason,
+        });
+        return freeze;
+      },
+    );
+  }
+
+  async lift(
+    credentials: BackstageCredentials,
+    id: number,
+    input: { reason?: string },
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Freeze> {
+    return this.audited(
+      'environment-unfreeze',
+      { freezeId: id },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        const [existing] = (await this.deps.workflow.freezes()).filter(
+          f => f.id === id,
+        );
+        if (!existing) throw new NotFoundError(`No freeze ${id} in force`);
+        let entity: Entity | null = null;
+        if (existing.entityRef !== '*') {
+          entity = (await this.entityOf(existing.entityRef, credentials))
+            .entity;
+        }
+        await this.authorize(
+          promotionsFreezePermission,
+          existing.entityRef,
+          existing.environment,
+          entity,
+          credentials,
+        );
+        const lifted = await this.deps.workflow.lift(id, actor.ref);
+        await this.deps.workflow.record({
+          entityRef: lifted.entityRef,
+          environment: lifted.environment,
+          action: 'unfrozen',
+          actor: actor.ref,
+          at: this.now().toISOString(),
+          version: null,
+          kind: null,
+          promotionId: null,
+          pullRequest: null,
+          comment: (input.reason ?? '').slice(0, MAX_COMMENT) || null,
+        });
+        return lifted;
+      },
+    );
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  /**
+   * Follows every unfinished promotion: finishes those a crash interrupted, notices pull
+   * requests merged or closed outside the portal and reviews given on GitHub, and judges the
+   * gates again. Run by a scheduled task on one replica at a time.
+   */
+  async sync(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const unfinished = await this.deps.workflow.list({ states: OPEN_STATES });
+    for (const promotion of unfinished) {
+      options.signal?.throwIfAborted();
+      try {
+        await this.syncPromotion(promotion);
+      } catch (error) {
+        this.deps.logger.warn(
+          `Could not follow promotion ${promotion.id} of ${promotion.entityRef} to ${promotion.environment}: ${error}`,
+        );
+      }
+    }
+  }
+
+  private async syncPromotion(promotion: StoredPromotion) {
+    const repository = await this.deps.repositories.get(promotion.repositoryId);
+    const age = this.now().getTime() - new Date(promotion.updatedAt).getTime();
+    if (promotion.state === 'opening') {
+      if (age < STUCK_AFTER_MS) return;
+      try {
+        const author = await this.authorOf(promotion.requestedBy);
+        await this.completeOpening(promotion, repository, author);
+        this.deps.logger.info(
+          `Finished opening promotion ${promotion.id} after an interruption`,
+        );
+      } catch (error) {
+        const total =
+          this.now().getTime() - new Date(promotion.requestedAt).getTime();
+        if (total > GIVE_UP_AFTER_MS)
+          await this.abandon(promotion, repository, error as Error);
+        else throw error;
+      }
+      return;
+    }
+    if (promotion.state === 'merging') {
+      if (age < STUCK_AFTER_MS) return;
+      await this.settleMerging(promotion, repository).catch(() => {});
+      return;
+    }
+    const synced = await this.syncOne(promotion, repository);
+    if (synced.state !== 'open') return;
+    const { environment } = await this.environmentOf(synced);
+    await this.judge(synced, environment, repository);
+  }
+
+  private async authorOf(ref: string): Promise<CommitAuthor> {
+    const user = await this.deps.catalog
+      .getEntityByRef(ref, {
+        credentials: await this.deps.auth.getOwnServiceCredentials(),
+      })
+      .catch(() => undefined);
+    const profile = (user?.spec?.profile ?? {}) as {
+      displayName?: string;
+      email?: string;
+    };
+    return {
+      name: profile.displayName ?? humanizeEntityRef(ref),
+      email:
+        profile.email ??
+        `${humanizeEntityRef(ref).replace(/[^\w.-]/g, '.')}@backstage.invalid`,
+    };
+  }
+
+  /**
+   * An open promotion as its repository now has it: merged or closed outside the portal,
+   * moved to a new head, or reviewed on GitHub.
+   */
+  private async syncOne(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ): Promise<StoredPromotion> {
+    if (promotion.state !== 'open') return promotion;
+    let head: string | undefined;
+    if (promotion.pullRequest && repository.pullRequests) {
+      const pr = await repository.pullRequests.get(
+        promotion.pullRequest.number,
+      );
+      if (pr.state === 'merged') {
+        if (
+          await this.deps.workflow.transition(promotion.id, ['open'], {
+            state: 'merged',
+            mergedCommit: pr.mergeCommit,
+          })
+        ) {
+          await this.recordOn(
+            promotion,
+            'merged',
+            'github',
+            'Merged on GitHub, outside the portal',
+          );
+          this.deps.requestRefresh(promotion.repositoryId);
+        }
+        return this.deps.workflow.get(promotion.id);
+      }
+      if (pr.state === 'closed') {
+        if (
+          await this.deps.workflow.transition(promotion.id, ['open'], {
+            state: 'closed',
+            reason: 'The pull request was closed on GitHub',
+          })
+        ) {
+          await this.recordOn(
+            promotion,
+            'closed',
+            'github',
+            'Closed on GitHub, outside the portal',
+          );
+        }
+        return this.deps.workflow.get(promotion.id);
+      }
+      head = pr.headCommit;
+      await this.syncReviews(promotion, repository);
+    } else {
+      head = await repository.branchHead(promotion.branch);
+      if (head === undefined) {
+        const landed = await this.landedCommit(promotion, repository).catch(
+          () => undefined,
+        );
+        if (landed !== undefined) {
+          if (
+            await this.deps.workflow.transition(promotion.id, ['open'], {
+              state: 'merged',
+              mergedCommit: landed,
+            })
+          ) {
+            await this.recordOn(
+              promotion,
+              'merged',
+              'git',
+              'Merged outside the portal',
+            );
+          }
+        } else if (
+          await this.deps.workflow.transition(promotion.id, ['open'], {
+            state: 'closed',
+            reason: `The branch ${promotion.branch} was deleted outside the portal`,
+          })
+        ) {
+          await this.recordOn(
+            promotion,
+            'closed',
+            'git',
+            `The branch ${promotion.branch} was deleted outside the portal`,
+          );
+        }
+        return this.deps.workflow.get(promotion.id);
+      }
+      const landed = await this.landedCommit(promotion, repository).catch(
+        () => undefined,
+      );
+      if (landed !== undefined && head === promotion.headCommit) {
+        if (
+          await this.deps.workflow.transition(promotion.id, ['open'], {
+            state: 'merged',
+            mergedCommit: landed,
+          })
+        ) {
+          await this.recordOn(
+            promotion,
+            'merged',
+            'git',
+            'Merged outside the portal',
+          );
+          await repository.deleteBranch(promotion.branch, head).catch(() => {});
+        }
+        return this.deps.workflow.get(promotion.id);
+      }
+    }
+    if (head && head !== promotion.headCommit) {
+      // Someone pushed to the branch: decisions on the old head no longer count.
+      await this.deps.workflow.transition(promotion.id, ['open'], {
+        headCommit: head,
+      });
+      await this.recordOn(
+        promotion,
+        'changed',
+        'system',
+        `The branch moved from ${promotion.headCommit?.slice(
+          0,
+          12,
+        )} to ${head.slice(0, 12)}: earlier decisions no longer count`,
+      );
+    }
+    return this.deps.workflow.get(promotion.id);
+  }
+
+  /** Pull-request reviews as decisions of the people behind the GitHub logins. */
+  private async syncReviews(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ) {
+    const reviews = await repository.pullRequests!.reviews(
+      promotion.pullRequest!.number,
+    );
+    // A person's latest review is their decision.
+    const latest = new Map<string, (typeof reviews)[number]>();
+    for (const review of reviews) {
+      if (review.state === 'commented' || !review.user) continue;
+      latest.set(review.user, review);
+    }
+    for (const review of latest.values()) {
+      if (review.state !== 'approved' && review.state !== 'changes-requested')
+        continue;
+      const person = await this.github.byLogin(review.user);
+      const recorded = await this.deps.workflow.decide(promotion.id, {
+        by: person.ref,
+        ownership: person.ownership,
+        decision: review.state === 'approved' ? 'approve' : 'reject',
+        comment: review.body.slice(0, MAX_COMMENT),
+        source: 'github',
+        commit: review.commit,
+        at: review.at || this.now().toISOString(),
+      });
+      if (recorded) {
+        await this.recordOn(
+          promotion,
+          review.state === 'approved' ? 'approved' : 'rejected',
+          person.ref,
+          `On GitHub${review.body ? `: ${review.body.slice(0, 500)}` : ''}`,
+          review.at || this.now().toISOString(),
+        );
+      }
+    }
+  }
+
+  /** A line of a promotion's history. */
+  private recordOn(
+    promotion: StoredPromotion,
+    action: HistoryEntry['action'],
+    actor: string,
+    comment: string | null,
+    at = this.now().toISOString(),
+  ) {
+    return this.deps.workflow.record({
+      entityRef: promotion.entityRef,
+      environment: promotion.environment,
+      action,
+      actor,
+      at,
+      version: promotion.version,
+      kind: promotion.kind,
+      promotionId: promotion.id,
+      pullRequest: promotion.pullRequest?.number ?? null,
+      comment,
+    });
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  private async audited<T>(
+    eventId: string,
+    meta: Record<string, string | number | null>,
+    request: Parameters<AuditorService['createEvent']>[0]['request'],
+    action: () => Promise<T>,
+  ): Promise<T> {
+    const event: AuditorServiceEvent = await this.deps.auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      request,
+      meta,
+    });
+    try {
+      const result = await action();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  }
+}
+
+/** A promotion as the API shows it: without stored internals or deciders' groups. */
+export function toApi(p: StoredPromotion): Promotion {
+  return {
+    id: p.id,
+    entityRef: p.entityRef,
+    environment: p.environment,
+    from: p.from,
+    version: p.version,
+    previousVersion: p.previousVersion,
+    kind: p.kind,
+    state: p.state,
+    requestedBy: p.requestedBy,
+    requestedAt: p.requestedAt,
+    updatedAt: p.updatedAt,
+    unknownVersion: p.unknownVersion,
+    branch: p.branch,
+    headCommit: p.headCommit,
+    pullRequest: p.pullRequest,
+    decisions: p.decisions.map(d => ({
+      by: d.by,
+      at: d.at,
+      decision: d.decision,
+      comment: d.comment,
+      source: d.source,
+      stale: Boolean(d.commit && p.headCommit && d.commit !== p.headCommit),
+    })),
+    gates: p.gates,
+    mergedCommit: p.mergedCommit,
+    reason: p.reason,
+    queuedUntil: p.queuedUntil ?? null,
+  };
+}

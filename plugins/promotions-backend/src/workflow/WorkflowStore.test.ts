@@ -1,0 +1,122 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
+import { StoredPromotion, WorkflowStore } from './WorkflowStore';
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const promotion = (id: string, environment = 'staging'): StoredPromotion => ({
+  id,
+  entityRef: 'component:default/shop',
+  environment,
+  repositoryId: 'gitops',
+  kind: 'promotion',
+  from: ['dev'],
+  version: '1.2.0',
+  previousVersion: '1.1.0',
+  unknownVersion: false,
+  state: 'opening',
+  requestedBy: 'user:default/ana',
+  requestedAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+  baseBranch: 'main',
+  baseCommit: 'a'.repeat(40),
+  branch: `promotions/shop/${environment}/${id.slice(0, 8)}`,
+  headCommit: null,
+  pullRequest: null,
+  changes: [],
+  gates: [],
+  decisions: [],
+  mergedCommit: null,
+  reason: null,
+  queuedUntil: null,
+});
+
+describe.each(databases.eachSupportedId())(
+  'the workflow store on %s',
+  databaseId => {
+    async function store() {
+      const knex = await databases.init(databaseId);
+      await knex.migrate.latest({
+        directory: resolvePackagePath(
+          '@gitops-promotions/plugin-promotions-backend',
+          'migrations',
+        ),
+      });
+      return new WorkflowStore(knex);
+    }
+
+    it('lets the database refuse a second open promotion of an environment, however the requests race', async () => {
+      const s = await store();
+      const ids = Array.from(
+        { length: 8 },
+        (_, i) => `0000000${i}-0000-4000-8000-000000000000`,
+      );
+      // No check before the insert: the unique key alone decides.
+      const results = await Promise.allSettled(
+        ids.map(id => s.create(promotion(id))),
+      );
+      expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
+      for (const refused of results.filter(r => r.status === 'rejected')) {
+        expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(
+          ConflictError,
+        );
+      }
+      // Another environment is free; a finished promotion frees its environment.
+      await s.create(promotion('10000000-0000-4000-8000-000000000000', 'prod'));
+      const [open] = await s.list({
+        states: ['opening'],
+        entityRef: 'component:default/shop',
+      });
+      expect(
+        await s.transition(open.id, ['opening'], { state: 'closed' }),
+      ).toBe(true);
+      expect(await s.transition(open.id, ['opening'], { state: 'open' })).toBe(
+        false,
+      );
+      await s.create(promotion('20000000-0000-4000-8000-000000000000'));
+    });
+
+    it('records one decision per person and keeps history paged, newest first', async () => {
+      const s = await store();
+      const p = promotion('30000000-0000-4000-8000-000000000000');
+      await s.create(p);
+      const decision = {
+        by: 'user:default/rita',
+        ownership: ['group:default/release-managers'],
+        decision: 'approve' as const,
+        comment: 'ok',
+        source: 'portal' as const,
+        commit: null,
+        at: new Date().toISOString(),
+      };
+      expect(await s.decide(p.id, decision)).toBe(true);
+      expect(await s.decide(p.id, decision)).toBe(false);
+      expect((await s.get(p.id)).decisions).toEqual([
+        expect.objectContaining({ by: 'user:default/rita' }),
+      ]);
+      for (let i = 0; i < 5; i++) {
+        await s.record({
+          entityRef: p.entityRef,
+          environment: 'staging',
+          action: 'requested',
+          actor: 'user:default/ana',
+          at: new Date().toISOString(),
+          version: `1.${i}.0`,
+          kind: 'promotion',
+          promotionId: p.id,
+          pullRequest: null,
+          comment: null,
+        });
+      }
+      const first = await s.history({ entityRef: p.entityRef, limit: 2 });
+      expect(first.map(e => e.version)).toEqual(['1.4.0', '1.3.0']);
+      const second = await s.history({
+        entityRef: p.entityRef,
+        limit: 2,
+        before: first[1].id,
+      });
+      expect(second.map(e => e.version)).toEqual(['1.2.0', '1.1.0']);
+    });
+  },
+);

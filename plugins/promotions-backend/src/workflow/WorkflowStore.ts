@@ -1,0 +1,413 @@
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import {
+  Freeze,
+  GateEvaluation,
+  HistoryEntry,
+  Promotion,
+  PromotionDecision,
+  PromotionState,
+} from '@gitops-promotions/plugin-promotions-common';
+import { FileChange } from '@gitops-promotions/plugin-promotions-node';
+import { Knex } from 'knex';
+
+const REQUESTS = 'promotions_requests';
+const DECISIONS = 'promotions_decisions';
+const HISTORY = 'promotions_history';
+const FREEZES = 'promotions_freezes';
+
+/** States a promotion is not finished in: one such per service and environment. */
+export const OPEN_STATES: PromotionState[] = ['opening', 'open', 'merging'];
+
+/** A promotion as stored, with what the workflow needs that the API does not show. */
+export interface StoredPromotion extends Omit<Promotion, 'decisions'> {
+  decisions: StoredDecision[];
+  repositoryId: string;
+  baseBranch: string;
+  baseCommit: string;
+  branch: string;
+  /** The files the promotion writes, as stored (contents in base64). */
+  changes: Array<{ path: string; content: string | null }>;
+}
+
+/** A decision with the groups its author belonged to, for gates that name groups. */
+export interface StoredDecision extends PromotionDecision {
+  ownership: string[];
+  /** The head commit decided on. */
+  commit: string | null;
+}
+
+interface RequestRow {
+  id: string;
+  entity_ref: string;
+  environment: string;
+  repository_id: string;
+  kind: 'promotion' | 'rollback';
+  from_environments: string;
+  version: string;
+  previous_version: string | null;
+  unknown_version: boolean | number;
+  state: PromotionState;
+  open_key: string | null;
+  requested_by: string;
+  requested_at: Date | string;
+  updated_at: Date | string;
+  base_branch: string;
+  base_commit: string;
+  branch: string;
+  head_commit: string | null;
+  pull_request_number: number | null;
+  pull_request_url: string | null;
+  changes: string;
+  gates: string | null;
+  merged_commit: string | null;
+  reason: string | null;
+  queued_until: Date | string | null;
+}
+
+const iso = (value: Date | string | null) =>
+  value === null ? null : new Date(value).toISOString();
+
+const openKey = (entityRef: string, environment: string) =>
+  `${entityRef}#${environment}`;
+
+/** Whether an error is the database refusing a duplicate key. */
+function isDuplicate(error: unknown): boolean {
+  const text = String((error as { code?: string; message?: string })?.message);
+  const code = (error as { code?: string })?.code;
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed|duplicate key/i.test(text)
+  );
+}
+
+/** The workflow's tables: promotions, their decisions, freezes and a history kept forever. */
+export class WorkflowStore {
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Stores a new promotion. The database refuses a second open one for the same service and
+   * environment, also when two requests race: a `ConflictError` naming the first.
+   */
+  async create(promotion: StoredPromotion): Promise<void> {
+    try {
+      await this.db<RequestRow>(REQUESTS).insert(toRow(promotion));
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      const open = await this.findOpen(
+        promotion.entityRef,
+        promotion.environment,
+      );
+      throw new ConflictError(
+        `A promotion to ${promotion.environment} of ${
+          promotion.entityRef
+        } is already open: ${open?.id ?? 'being opened'}`,
+      );
+    }
+  }
+
+  async get(id: string): Promise<StoredPromotion> {
+    const row = await this.db<RequestRow>(REQUESTS).where({ id }).first();
+    if (!row) throw new NotFoundError(`No promotion ${id}`);
+    return this.withDecisions(fromRow(row));
+  }
+
+  async findOpen(
+    entityRef: string,
+    environment: string,
+  ): Promise<StoredPromotion | undefined> {
+    const row = await this.db<RequestRow>(REQUESTS)
+      .where({ open_key: openKey(entityRef, environment) })
+      .first();
+    return row ? this.withDecisions(fromRow(row)) : undefined;
+  }
+
+  /** Promotions in some states, oldest first; of one entity when given. */
+  async list(options: {
+    states?: PromotionState[];
+    entityRef?: string;
+    limit?: number;
+    newestFirst?: boolean;
+  }): Promise<StoredPromotion[]> {
+    const query = this.db<RequestRow>(REQUESTS).orderBy(
+      'requested_at',
+      options.newestFirst ? 'desc' : 'asc',
+    );
+    if (options.states) query.whereIn('state', options.states);
+    if (options.entityRef) query.where({ entity_ref: options.entityRef });
+    if (options.limit) query.limit(options.limit);
+    const rows = await query;
+    const promotions = rows.map(fromRow);
+    const decisions = await this.decisionsOf(promotions.map(p => p.id));
+    return promotions.map(p => ({
+      ...p,
+      decisions: decisions.get(p.id) ?? [],
+    }));
+  }
+
+  /**
+   * Changes a promotion only if it is still in the state the caller saw: two approvers merging
+   * at once, or a restart finishing a step, change it once. False when it had moved on.
+   */
+  async transition(
+    id: string,
+    from: PromotionState[],
+    change: Partial<
+      Pick<
+        StoredPromotion,
+        | 'state'
+        | 'headCommit'
+        | 'pullRequest'
+        | 'mergedCommit'
+        | 'reason'
+        | 'gates'
+        | 'queuedUntil'
+      >
+    >,
+  ): Promise<boolean> {
+    const row: Partial<RequestRow> = { updated_at: new Date() };
+    if (change.state) {
+      row.state = change.state;
+      if (!OPEN_STATES.includes(change.state)) row.open_key = null;
+    }
+    if (change.headCommit !== undefined) row.head_commit = change.headCommit;
+    if (change.pullRequest !== undefined) {
+      row.pull_request_number = change.pullRequest?.number ?? null;
+      row.pull_request_url = change.pullRequest?.url ?? null;
+    }
+    if (change.mergedCommit !== undefined) {
+      row.merged_commit = change.mergedCommit;
+    }
+    if (change.reason !== undefined) row.reason = change.reason;
+    if (change.gates !== undefined) row.gates = JSON.stringify(change.gates);
+    if (change.queuedUntil !== undefined) {
+      row.queued_until = change.queuedUntil
+        ? new Date(change.queuedUntil)
+        : null;
+    }
+    const changed = await this.db<RequestRow>(REQUESTS)
+      .where({ id })
+      .whereIn('state', from)
+      .update(row);
+    return changed === 1;
+  }
+
+  /** Records a decision; false when this person already decided on this promotion. */
+  async decide(
+    promotionId: string,
+    decision: StoredDecision,
+  ): Promise<boolean> {
+    try {
+      await this.db(DECISIONS).insert({
+        request_id: promotionId,
+        decided_by: decision.by,
+        ownership: JSON.stringify(decision.ownership),
+        decision: decision.decision,
+        comment: decision.comment,
+        source: decision.source,
+        commit_sha: decision.commit,
+        decided_at: new Date(decision.at),
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicate(error)) return false;
+      throw error;
+    }
+  }
+
+  async record(entry: Omit<HistoryEntry, 'id'>): Promise<void> {
+    await this.db(HISTORY).insert({
+      entity_ref: entry.entityRef,
+      environment: entry.environment,
+      action: entry.action,
+      actor: entry.actor,
+      at: new Date(entry.at),
+      version: entry.version,
+      kind: entry.kind,
+      request_id: entry.promotionId,
+      pull_request_number: entry.pullRequest,
+      comment: entry.comment,
+    });
+  }
+
+  /** An entity's history, newest first, a page at a time (`before` the last id seen). */
+  async history(options: {
+    entityRef: string;
+    environment?: string;
+    before?: number;
+    limit: number;
+  }): Promise<HistoryEntry[]> {
+    const query = this.db(HISTORY)
+      .where({ entity_ref: options.entityRef })
+      .orderBy('id', 'desc')
+      .limit(options.limit);
+    if (options.environment) query.where({ environment: options.environment });
+    if (options.before) query.where('id', '<', options.before);
+    const rows = await query;
+    return rows.map(row => ({
+      id: Number(row.id),
+      entityRef: row.entity_ref,
+      environment: row.environment,
+      action: row.action,
+      actor: row.actor,
+      at: iso(row.at)!,
+      version: row.version,
+      kind: row.kind,
+      promotionId: row.request_id,
+      pullRequest: row.pull_request_number,
+      comment: row.comment,
+    }));
+  }
+
+  async freeze(freeze: Omit<Freeze, 'id'>): Promise<Freeze> {
+    const [row] = await this.db(FREEZES)
+      .insert({
+        entity_ref: freeze.entityRef,
+        environment: freeze.environment,
+        reason: freeze.reason,
+        frozen_by: freeze.by,
+        frozen_at: new Date(freeze.at),
+      })
+      .returning('id');
+    const id = typeof row === 'object' ? Number(row.id) : Number(row);
+    return { ...freeze, id };
+  }
+
+  async lift(id: number, by: string): Promise<Freeze> {
+    const row = await this.db(FREEZES)
+      .where({ id })
+      .whereNull('lifted_at')
+      .first();
+    if (!row) throw new NotFoundError(`No freeze ${id} in force`);
+    await this.db(FREEZES)
+      .where({ id })
+      .update({ lifted_by: by, lifted_at: new Date() });
+    return fromFreezeRow(row);
+  }
+
+  /** Freezes in force on an environment of an entity: its own, and those of every service. */
+  async freezes(entityRef?: string, environment?: string): Promise<Freeze[]> {
+    const query = this.db(FREEZES).whereNull('lifted_at').orderBy('id');
+    if (entityRef) query.whereIn('entity_ref', [entityRef, '*']);
+    if (environment) query.whereIn('environment', [environment, '*']);
+    return (await query).map(fromFreezeRow);
+  }
+
+  private async withDecisions(promotion: StoredPromotion) {
+    const decisions = await this.decisionsOf([promotion.id]);
+    return { ...promotion, decisions: decisions.get(promotion.id) ?? [] };
+  }
+
+  /** Decisions of some promotions, in the order they were made. */
+  async decisionsOf(ids: string[]): Promise<Map<string, StoredDecision[]>> {
+    const result = new Map<string, StoredDecision[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db(DECISIONS)
+        .whereIn('request_id', ids.slice(i, i + 500))
+        .orderBy('id');
+      for (const row of rows) {
+        const list = result.get(row.request_id) ?? [];
+        list.push({
+          by: row.decided_by,
+          ownership: JSON.parse(row.ownership),
+          decision: row.decision,
+          comment: row.comment,
+          source: row.source,
+          commit: row.commit_sha ?? null,
+          at: iso(row.decided_at)!,
+        });
+        result.set(row.request_id, list);
+      }
+    }
+    return result;
+  }
+}
+
+function toRow(p: StoredPromotion): RequestRow {
+  return {
+    id: p.id,
+    entity_ref: p.entityRef,
+    environment: p.environment,
+    repository_id: p.repositoryId,
+    kind: p.kind,
+    from_environments: JSON.stringify(p.from),
+    version: p.version,
+    previous_version: p.previousVersion,
+    unknown_version: p.unknownVersion,
+    state: p.state,
+    open_key: OPEN_STATES.includes(p.state)
+      ? openKey(p.entityRef, p.environment)
+      : null,
+    requested_by: p.requestedBy,
+    requested_at: new Date(p.requestedAt),
+    updated_at: new Date(p.updatedAt),
+    base_branch: p.baseBranch,
+    base_commit: p.baseCommit,
+    branch: p.branch,
+    head_commit: p.headCommit,
+    pull_request_number: p.pullRequest?.number ?? null,
+    pull_request_url: p.pullRequest?.url ?? null,
+    changes: JSON.stringify(p.changes),
+    gates: JSON.stringify(p.gates),
+    merged_commit: p.mergedCommit,
+    reason: p.reason,
+    queued_until: p.queuedUntil ? new Date(p.queuedUntil) : null,
+  };
+}
+
+function fromRow(row: RequestRow): StoredPromotion {
+  return {
+    id: row.id,
+    entityRef: row.entity_ref,
+    environment: row.environment,
+    repositoryId: row.repository_id,
+    kind: row.kind,
+    from: JSON.parse(row.from_environments),
+    version: row.version,
+    previousVersion: row.previous_version,
+    unknownVersion: Boolean(row.unknown_version),
+    state: row.state,
+    requestedBy: row.requested_by,
+    requestedAt: iso(row.requested_at)!,
+    updatedAt: iso(row.updated_at)!,
+    baseBranch: row.base_branch,
+    baseCommit: row.base_commit,
+    branch: row.branch,
+    headCommit: row.head_commit,
+    pullRequest:
+      row.pull_request_number !== null
+        ? { number: row.pull_request_number, url: row.pull_request_url ?? '' }
+        : null,
+    changes: JSON.parse(row.changes),
+    gates: row.gates ? (JSON.parse(row.gates) as GateEvaluation[]) : [],
+    decisions: [],
+    mergedCommit: row.merged_commit,
+    reason: row.reason,
+    queuedUntil: iso(row.queued_until),
+  };
+}
+
+function fromFreezeRow(row: any): Freeze {
+  return {
+    id: Number(row.id),
+    entityRef: row.entity_ref,
+    environment: row.environment,
+    reason: row.reason,
+    by: row.frozen_by,
+    at: iso(row.frozen_at)!,
+  };
+}
+
+/** Files as a promotion stores them, and back. */
+export const storeChanges = (changes: FileChange[]) =>
+  changes.map(c => ({
+    path: c.path,
+    content: c.content ? c.content.toString('base64') : null,
+  }));
+export const loadChanges = (
+  changes: Array<{ path: string; content: string | null }>,
+): FileChange[] =>
+  changes.map(c => ({
+    path: c.path,
+    content: c.content === null ? null : Buffer.from(c.content, 'base64'),
+  }));

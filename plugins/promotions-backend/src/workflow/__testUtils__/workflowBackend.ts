@@ -1,0 +1,265 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  coreServices,
+  createServiceFactory,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabaseId,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { JsonObject } from '@backstage/types';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  createPromotionsEnvironmentConditionalDecision,
+  promotionsEnvironmentConditions,
+} from '@gitops-promotions/plugin-promotions-node';
+import {
+  createGitFixture,
+  FixtureCommit,
+} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import request from 'supertest';
+import { promotionsPlugin } from '../../plugin';
+
+/** The people of the tests: a requester in the owning team, an approver, and a stranger. */
+export const GROUPS: Record<string, string[]> = {
+  'user:default/ana': ['group:default/shop-team'],
+  'user:default/ben': ['group:default/shop-team'],
+  'user:default/rita': ['group:default/release-managers'],
+  'user:default/sam': ['group:default/other-team'],
+};
+
+export const shopEntity = (
+  annotations: Record<string, string> = {},
+): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'shop',
+    namespace: 'default',
+    annotations: {
+      'gitops-promotions/repository': 'gitops',
+      'gitops-promotions/path': 'shop/overlays/{env}',
+      ...annotations,
+    },
+  },
+  spec: {
+    type: 'service',
+    owner: 'group:default/shop-team',
+    lifecycle: 'production',
+  },
+  relations: [{ type: 'ownedBy', targetRef: 'group:default/shop-team' }],
+});
+
+const users: Entity[] = Object.entries(GROUPS).map(([ref, groups]) => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'User',
+  metadata: { name: ref.split('/')[1], namespace: 'default' },
+  spec: {
+    profile: {
+      displayName: ref.split('/')[1],
+      email: `${ref.split('/')[1]}@acme.example`,
+    },
+  },
+  relations: groups.map(targetRef => ({ type: 'memberOf', targetRef })),
+}));
+
+/** Users and their groups, as the sign-in resolver would have given them. */
+const userInfoFactory = createServiceFactory({
+  service: coreServices.userInfo,
+  deps: {},
+  factory: () => ({
+    async getUserInfo(credentials) {
+      const principal = credentials.principal as { userEntityRef: string };
+      return {
+        userEntityRef: principal.userEntityRef,
+        ownershipEntityRefs: [
+          principal.userEntityRef,
+          ...(GROUPS[principal.userEntityRef] ?? []),
+        ],
+      };
+    },
+  }),
+});
+
+const { isEntityOwner, isProduction } = promotionsEnvironmentConditions;
+
+/**
+ * The example portal's rules, as conditional decisions the plugin applies itself: owners
+ * promote (and approve, merge, close) outside production; release managers do anything;
+ * services are decided by their access restrictions.
+ */
+export const examplePolicyFactory = createServiceFactory({
+  service: coreServices.permissions,
+  deps: { userInfo: coreServices.userInfo },
+  factory: ({ userInfo }) => {
+    const decide = async (
+      permission: { name: string; resourceType?: string },
+      credentials: any,
+    ): Promise<PolicyDecision> => {
+      if (credentials.principal.type === 'service') {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      const { ownershipEntityRefs: claims } = await userInfo.getUserInfo(
+        credentials,
+      );
+      if (!permission.name.startsWith('promotions.')) {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      if (claims.includes('group:default/release-managers')) {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      if (permission.resourceType !== 'promotions-environment') {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      if (
+        ['promotions.override', 'promotions.freeze'].includes(permission.name)
+      ) {
+        return { result: AuthorizeResult.DENY };
+      }
+      return createPromotionsEnvironmentConditionalDecision(permission as any, {
+        allOf: [isEntityOwner({ claims }), { not: isProduction({}) }],
+      });
+    };
+    return {
+      authorize: async (requests: any[], options: any) =>
+        Promise.all(
+          requests.map(async r => {
+            const d = await decide(r.permission, options.credentials);
+            return d.result === AuthorizeResult.CONDITIONAL
+              ? { result: AuthorizeResult.DENY }
+              : d;
+          }),
+        ),
+      authorizeConditional: async (requests: any[], options: any) =>
+        Promise.all(
+          requests.map(r => decide(r.permission, options.credentials)),
+        ),
+    } as any;
+  },
+});
+
+/** A bare copy of a fixture history: a repository promotions may write to. */
+export function bareRepository(history: FixtureCommit[]): string {
+  const work = createGitFixture(history);
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-bare-'));
+  execFileSync('git', ['clone', '-q', '--bare', work, bare]);
+  return bare;
+}
+
+export const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
+
+/** The shop pipeline: dev, staging (one approval), prod (production, a release manager). */
+export const SHOP_PIPELINE = [
+  { name: 'dev', requires: [], services: ['external:test-service'] },
+  { name: 'staging', requires: ['dev'], approvals: 1 },
+  {
+    name: 'prod',
+    requires: ['staging'],
+    production: true,
+    approvals: { count: 1, groups: ['release-managers'] },
+  },
+];
+
+export async function startWorkflowBackend(options: {
+  databases: TestDatabases;
+  databaseId: TestDatabaseId;
+  repositories: JsonObject[];
+  integrations?: JsonObject;
+  pipeline?: JsonObject[];
+  entities?: Entity[];
+  features?: ServiceFactory[];
+  permissions?: ServiceFactory;
+  /** More configuration beside the app's and the plugin's. */
+  config?: JsonObject;
+}) {
+  const scheduler = mockServices.scheduler() as ReturnType<
+    typeof mockServices.scheduler
+  > & {
+    factory(o: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+  };
+  const knex = await options.databases.init(options.databaseId);
+  const { server } = await startTestBackend({
+    features: [
+      promotionsPlugin,
+      scheduler.factory({ skipTaskRunOnStartup: true }),
+      mockServices.database.factory({ knex }),
+      catalogServiceMock.factory({
+        entities: [...(options.entities ?? [shopEntity()]), ...users],
+      }),
+      userInfoFactory,
+      options.permissions ?? examplePolicyFactory,
+      ...(options.features ?? []),
+      mockServices.rootConfig.factory({
+        data: {
+          ...options.config,
+          app: { baseUrl: 'http://portal.example' },
+          integrations: options.integrations ?? {},
+          promotions: {
+            repositories: options.repositories,
+            pipelines: { default: options.pipeline ?? SHOP_PIPELINE },
+          },
+        },
+      }),
+    ],
+  });
+  const api = '/api/promotions/v1';
+  const entityPath = '/entities/component/default/shop';
+  const as = (user: string | 'ci') => {
+    const header =
+      user === 'ci'
+        ? mockCredentials.service.header()
+        : mockCredentials.user.header(`user:default/${user}`);
+    return {
+      get: (url: string) =>
+        request(server).get(`${api}${url}`).set('authorization', header),
+      post: (url: string, body: object = {}) =>
+        request(server)
+          .post(`${api}${url}`)
+          .set('authorization', header)
+          .send(body),
+      promote: (body: object) =>
+        request(server)
+          .post(`${api}${entityPath}/promotions`)
+          .set('authorization', header)
+          .send(body),
+      act: (id: string, action: string, body: object = {}) =>
+        request(server)
+          .post(`${api}/promotions/${id}/${action}`)
+          .set('authorization', header)
+          .send(body),
+    };
+  };
+  const refresh = () => scheduler.triggerTask('promotions-refresh:gitops');
+  /** Reads the repository and waits for the entity's state to be stored. */
+  const ready = async () => {
+    await refresh();
+    for (let i = 0; i < 200; i++) {
+      const res = await as('ana').get(entityPath);
+      if (res.body.asOf && res.body.environments?.length) return res.body;
+      await new Promise(r => setTimeout(r, 50));
+    }
+    throw new Error('the entity was never refreshed');
+  };
+  return {
+    server,
+    knex,
+    as,
+    refresh,
+    ready,
+    entityPath,
+    sync: () => scheduler.triggerTask('promotions-workflow-sync'),
+  };
+}

@@ -1,0 +1,571 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
+import {
+  EnvironmentPolicy,
+  GateContext,
+  GitOpsRepository,
+  readEnvironmentPolicy,
+} from '@gitops-promotions/plugin-promotions-node';
+import { memorySnapshot } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import {
+  approvalsGate,
+  checksGate,
+  codeownersGate,
+  evaluateGates,
+  freezeGate,
+  gatesFor,
+  httpGate,
+  immutableVersionGate,
+  isImmutableVersion,
+  requiresGate,
+  soakGate,
+  windowsGate,
+} from './gates';
+import { parseCodeowners, ownersOf } from './codeowners';
+import { nextOpening } from './windows';
+
+const NOW = new Date('2026-11-25T10:00:00Z'); // a Wednesday
+
+function context(
+  policy: JsonObject,
+  overrides: Omit<Partial<GateContext>, 'promotion'> & {
+    promotion?: Partial<GateContext['promotion']>;
+  } = {},
+): GateContext {
+  const config = new ConfigReader(policy);
+  const { promotion, ...rest } = overrides;
+  return {
+    entityRef: 'component:default/shop',
+    environment: 'prod',
+    version: '1.2.0',
+    policy: readEnvironmentPolicy(config, 'test') as EnvironmentPolicy,
+    config,
+    promotion: {
+      id: 'p1',
+      kind: 'promotion',
+      requestedBy: 'user:default/ana',
+      requestedAt: NOW,
+      unknownVersion: false,
+      headCommit: 'a'.repeat(40),
+      pullRequest: 7,
+      changedPaths: ['shop/overlays/prod/kustomization.yaml'],
+      decisions: [],
+      ...promotion,
+    },
+    upstreams: [
+      {
+        name: 'staging',
+        version: '1.2.0',
+        since: new Date(NOW.getTime() - 3 * 3600_000),
+      },
+    ],
+    repository: { id: 'gitops' } as GitOpsRepository,
+    freezes: [],
+    now: NOW,
+    ...rest,
+  };
+}
+
+const approve = (by: string, ownership: string[] = []) => ({
+  by,
+  ownership: [by, ...ownership],
+  decision: 'approve' as const,
+  source: 'portal' as const,
+});
+
+describe('requires', () => {
+  it('passes when every upstream runs the version, and fails naming those that do not', async () => {
+    expect(await requiresGate.evaluate(context({}))).toMatchObject({
+      state: 'passed',
+      summary: 'staging runs 1.2.0',
+    });
+    const behind = context(
+      {},
+      {
+        upstreams: [
+          { name: 'staging', version: '1.1.0', since: null },
+          { name: 'canary', version: null, since: null },
+        ],
+      },
+    );
+    expect(await requiresGate.evaluate(behind)).toEqual({
+      gate: 'requires',
+      state: 'failed',
+      summary:
+        'staging runs 1.1.0, not 1.2.0; canary runs nothing known, not 1.2.0',
+    });
+    const rollback = context(
+      {},
+      { upstreams: behind.upstreams, promotion: { kind: 'rollback' } },
+    );
+    expect((await requiresGate.evaluate(rollback)).state).toBe('passed');
+  });
+});
+
+describe('approvals', () => {
+  it('counts people other than the requester, once each', async () => {
+    const policy = { approvals: 2 };
+    expect(await approvalsGate.evaluate(context(policy))).toMatchObject({
+      state: 'pending',
+      summary: '0 of 2 approvals',
+    });
+    const own = context(policy, {
+      promotion: {
+        decisions: [approve('user:default/ana'), approve('user:default/rita')],
+      },
+    });
+    expect(await approvalsGate.evaluate(own)).toMatchObject({
+      state: 'pending',
+      summary: '1 of 2 approvals (the requester’s own does not count)',
+    });
+    const two = context(policy, {
+      promotion: {
+        decisions: [
+          approve('user:default/rita'),
+          approve('user:default/rita'),
+          approve('user:default/ben'),
+        ],
+      },
+    });
+    expect(await approvalsGate.evaluate(two)).toMatchObject({
+      state: 'passed',
+      summary: 'Approved by rita, ben',
+    });
+  });
+
+  it('counts only members of the named groups, and fails on a rejection', async () => {
+    const policy = { approvals: { count: 1, groups: ['release-managers'] } };
+    const outsider = context(policy, {
+      promotion: {
+        decisions: [approve('user:default/ben', ['group:default/shop-team'])],
+      },
+    });
+    expect(await approvalsGate.evaluate(outsider)).toMatchObject({
+      state: 'pending',
+      summary: '0 of 1 approval from release-managers',
+    });
+    const member = context(policy, {
+      promotion: {
+        decisions: [
+          approve('user:default/rita', ['group:default/release-managers']),
+        ],
+      },
+    });
+    expect((await approvalsGate.evaluate(member)).state).toBe('passed');
+    const rejected = context(policy, {
+      promotion: {
+        decisions: [
+          approve('user:default/rita', ['group:default/release-managers']),
+          { ...approve('user:default/sam'), decision: 'reject' },
+        ],
+      },
+    });
+    expect(await approvalsGate.evaluate(rejected)).toMatchObject({
+      state: 'failed',
+      summary: 'Rejected by sam',
+    });
+  });
+});
+
+describe('soak', () => {
+  it('waits until the version ran long enough upstream, and says until when', async () => {
+    const soaking = await soakGate.evaluate(context({ soak: { hours: 24 } }));
+    expect(soaking).toMatchObject({
+      state: 'pending',
+      summary: 'Soaking upstream for 24 h: 21 h to go',
+    });
+    expect(soaking.until).toBe(
+      new Date(NOW.getTime() + 21 * 3600_000).toISOString(),
+    );
+    expect(
+      (await soakGate.evaluate(context({ soak: { hours: 2 } }))).state,
+    ).toBe('passed');
+    const notThere = context(
+      { soak: { hours: 2 } },
+      { upstreams: [{ name: 'staging', version: '1.1.0', since: NOW }] },
+    );
+    expect(await soakGate.evaluate(notThere)).toMatchObject({
+      state: 'pending',
+      summary: 'Waiting for staging to run 1.2.0 for 2 h',
+    });
+  });
+});
+
+describe('windows', () => {
+  const weekdays = {
+    windows: [
+      {
+        days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        hours: '09:00-17:00',
+        timeZone: 'Europe/Berlin',
+      },
+    ],
+  };
+
+  it('passes inside a window, in the window’s time zone', async () => {
+    // 10:00 UTC is 11:00 in Berlin on a Wednesday.
+    expect(await windowsGate.evaluate(context(weekdays))).toMatchObject({
+      state: 'passed',
+      summary: 'Inside the change window (Mon–Fri 09:00–17:00 Europe/Berlin)',
+    });
+  });
+
+  it('waits outside, until the next opening, across a weekend and a change of daylight saving time', async () => {
+    // Friday 2026-03-27 18:00 Berlin (17:00 UTC): the next opening is Monday 09:00 CEST = 07:00 UTC.
+    const friday = new Date('2026-03-27T17:00:00Z');
+    const result = await windowsGate.evaluate(
+      context(weekdays, { now: friday }),
+    );
+    expect(result).toMatchObject({
+      state: 'pending',
+      until: '2026-03-30T07:00:00.000Z',
+    });
+    // Before the switch the same opening was at 08:00 UTC.
+    expect(
+      nextOpening(
+        readEnvironmentPolicy(new ConfigReader(weekdays), 't').windows!,
+        new Date('2026-03-20T17:00:00Z'),
+      )?.toISOString(),
+    ).toBe('2026-03-23T08:00:00.000Z');
+    // Saturday in New York is outside; Monday 09:00 EST is 14:00 UTC.
+    const ny = {
+      windows: [
+        { days: ['mon'], hours: '09:00-10:00', timeZone: 'America/New_York' },
+      ],
+    };
+    const sat = await windowsGate.evaluate(
+      context(ny, { now: new Date('2026-11-28T12:00:00Z') }),
+    );
+    expect(sat).toMatchObject({
+      state: 'pending',
+      until: '2026-11-30T14:00:00.000Z',
+    });
+  });
+
+  it('refuses a window that does not make sense at startup', () => {
+    for (const windows of [
+      [{ days: ['someday'] }],
+      [{ hours: '17:00-09:00' }],
+      [{ hours: '9am-5pm' }],
+      [{ timeZone: 'Mars/Olympus' }],
+    ]) {
+      expect(() =>
+        readEnvironmentPolicy(new ConfigReader({ windows }), 'p'),
+      ).toThrow(/^p\.windows\[0\]/);
+    }
+  });
+});
+
+describe('freeze', () => {
+  it('fails while the environment is frozen, for the service or for every service', async () => {
+    expect((await freezeGate.evaluate(context({}))).state).toBe('passed');
+    const frozen = context(
+      {},
+      {
+        freezes: [
+          {
+            id: 1,
+            entityRef: '*',
+            environment: 'prod',
+            reason: 'Black Friday',
+            by: 'user:default/rita',
+            at: NOW.toISOString(),
+          },
+        ],
+      },
+    );
+    expect(await freezeGate.evaluate(frozen)).toMatchObject({
+      state: 'failed',
+      summary: 'Frozen for every service by rita: Black Friday',
+    });
+  });
+});
+
+describe('checks', () => {
+  const repository = (checks: any) =>
+    ({
+      id: 'gitops',
+      pullRequests: { checks: async () => checks },
+    } as unknown as GitOpsRepository);
+
+  it('passes when every check or the named ones are green, waits for pending ones, fails on red', async () => {
+    const green = {
+      state: 'success',
+      checks: [{ name: 'build', state: 'success', url: null }],
+    };
+    expect(
+      (
+        await checksGate.evaluate(
+          context({ checks: true }, { repository: repository(green) }),
+        )
+      ).state,
+    ).toBe('passed');
+    const mixed = {
+      state: 'failure',
+      checks: [
+        { name: 'build', state: 'success', url: null },
+        { name: 'lint', state: 'failure', url: null },
+        { name: 'e2e', state: 'pending', url: null },
+      ],
+    };
+    expect(
+      await checksGate.evaluate(
+        context({ checks: true }, { repository: repository(mixed) }),
+      ),
+    ).toMatchObject({
+      state: 'failed',
+      summary: 'Failed: lint',
+    });
+    expect(
+      await checksGate.evaluate(
+        context(
+          { checks: ['build', 'e2e'] },
+          { repository: repository(mixed) },
+        ),
+      ),
+    ).toMatchObject({
+      state: 'pending',
+      summary: 'Waiting for e2e',
+    });
+    expect(
+      (
+        await checksGate.evaluate(
+          context({ checks: ['build'] }, { repository: repository(mixed) }),
+        )
+      ).state,
+    ).toBe('passed');
+    expect(
+      await checksGate.evaluate(
+        context(
+          { checks: true },
+          { repository: repository({ state: 'none', checks: [] }) },
+        ),
+      ),
+    ).toMatchObject({
+      state: 'pending',
+      summary: 'Waiting for checks to report',
+    });
+  });
+
+  it('fails on a repository without checks rather than pass unchecked', async () => {
+    expect(await checksGate.evaluate(context({ checks: true }))).toMatchObject({
+      state: 'failed',
+    });
+  });
+});
+
+describe('immutableVersion', () => {
+  it('takes numbered versions, commit hashes and digests, and refuses tags that move', async () => {
+    for (const version of [
+      '1.2.0',
+      'v2.0.0-rc.1',
+      '2026.06.01',
+      '1.4.2-3f9c2ab',
+      'sha-3f9c2ab',
+      `sha256:${'a'.repeat(64)}`,
+    ]) {
+      expect({ version, immutable: isImmutableVersion(version) }).toEqual({
+        version,
+        immutable: true,
+      });
+    }
+    for (const version of [
+      'latest',
+      'stable',
+      'main',
+      'Nightly',
+      'feature-login',
+      'edge',
+      'v1',
+    ]) {
+      expect({ version, immutable: isImmutableVersion(version) }).toEqual({
+        version,
+        immutable: false,
+      });
+    }
+    expect(
+      await immutableVersionGate.evaluate(context({}, { version: 'latest' })),
+    ).toMatchObject({
+      state: 'failed',
+      summary:
+        'latest is a tag that can move: promote a numbered version, a commit hash or a digest',
+    });
+  });
+});
+
+describe('codeowners', () => {
+  const CODEOWNERS = [
+    '# owners',
+    '*                    @acme/platform',
+    '/shop/               @acme/shop-team',
+    'shop/overlays/prod/  @acme/release-managers @rita',
+    '*.md                 docs@acme.example',
+  ].join('\n');
+
+  it('reads patterns as GitHub does: the last match wins', () => {
+    const rules = parseCodeowners(CODEOWNERS);
+    expect(ownersOf(rules, 'shop/overlays/prod/kustomization.yaml')).toEqual([
+      '@acme/release-managers',
+      '@rita',
+    ]);
+    expect(ownersOf(rules, 'shop/overlays/dev/kustomization.yaml')).toEqual([
+      '@acme/shop-team',
+    ]);
+    expect(ownersOf(rules, 'other/app.yaml')).toEqual(['@acme/platform']);
+    expect(ownersOf(rules, 'shop/README.md')).toEqual(['docs@acme.example']);
+  });
+
+  it('waits for an owner of every changed path among the approvers', async () => {
+    const repository = {
+      id: 'gitops',
+      snapshot: async () =>
+        memorySnapshot({ '.github/CODEOWNERS': CODEOWNERS }),
+    } as unknown as GitOpsRepository;
+    const waiting = context(
+      { codeowners: true },
+      {
+        repository,
+        promotion: {
+          decisions: [approve('user:default/ben', ['group:default/shop-team'])],
+        },
+      },
+    );
+    expect(await codeownersGate.evaluate(waiting)).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from @acme/release-managers or @rita (.github/CODEOWNERS)',
+    });
+    const byGroup = context(
+      { codeowners: true },
+      {
+        repository,
+        promotion: {
+          decisions: [
+            approve('user:default/sue', ['group:default/release-managers']),
+          ],
+        },
+      },
+    );
+    expect((await codeownersGate.evaluate(byGroup)).state).toBe('passed');
+    const byUser = context(
+      { codeowners: true },
+      { repository, promotion: { decisions: [approve('user:default/rita')] } },
+    );
+    expect((await codeownersGate.evaluate(byUser)).state).toBe('passed');
+    // The requester owning the path does not approve it for themselves.
+    const self = context(
+      { codeowners: true },
+      {
+        repository,
+        promotion: {
+          requestedBy: 'user:default/rita',
+          decisions: [approve('user:default/rita')],
+        },
+      },
+    );
+    expect((await codeownersGate.evaluate(self)).state).toBe('pending');
+  });
+});
+
+describe('http', () => {
+  let server: http.Server;
+  let base: string;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push(req.url!);
+      if (req.url!.startsWith('/ready')) res.writeHead(204).end();
+      else if (req.url!.startsWith('/slow'))
+        setTimeout(() => res.writeHead(200).end(), 2000);
+      else res.writeHead(503).end();
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise(r => server.close(r)));
+
+  it('passes on 2xx, waits otherwise, with the promotion’s values put in the URL, encoded', async () => {
+    const ready = await httpGate.evaluate(
+      context(
+        {
+          http: `${base}/ready?service={entityRef}&env={environment}&v={version}`,
+        },
+        { version: '1.2.0+build' },
+      ),
+    );
+    expect(ready).toMatchObject({
+      state: 'passed',
+      summary: `${base}/ready answered 204`,
+    });
+    expect(seen).toContain(
+      '/ready?service=component%3Adefault%2Fshop&env=prod&v=1.2.0%2Bbuild',
+    );
+    expect(
+      await httpGate.evaluate(context({ http: `${base}/down` })),
+    ).toMatchObject({
+      state: 'pending',
+      summary: `${base}/down answered 503; waiting for 2xx`,
+    });
+    expect(
+      await httpGate.evaluate(
+        context({
+          http: { url: `${base}/slow`, timeout: { milliseconds: 200 } },
+        }),
+      ),
+    ).toMatchObject({
+      state: 'pending',
+      summary: `${base}/slow did not answer within 200 ms`,
+    });
+  });
+
+  it('refuses a URL that is not http at startup', () => {
+    expect(() =>
+      readEnvironmentPolicy(
+        new ConfigReader({ http: 'file:///etc/passwd' }),
+        'p',
+      ),
+    ).toThrow('p.http: "file:///etc/passwd" must be an http or https URL');
+  });
+});
+
+describe('the gates of an environment', () => {
+  it('are those its policy turns on, with a module’s gates by their key, and a gate that throws has failed', async () => {
+    const moduleGate = {
+      type: 'changeTicket',
+      evaluate: async () => {
+        throw new Error('ticket system unreachable');
+      },
+    };
+    const ctx = context({
+      approvals: 1,
+      windows: [{ hours: '00:00-24:00' }],
+      changeTicket: { project: 'OPS' },
+    });
+    const gates = gatesFor(ctx, [
+      moduleGate,
+      {
+        type: 'unused',
+        evaluate: async () => ({
+          gate: 'unused',
+          state: 'passed',
+          summary: '',
+        }),
+      },
+    ]);
+    expect(gates.map(g => g.type)).toEqual([
+      'requires',
+      'approvals',
+      'windows',
+      'freeze',
+      'changeTicket',
+    ]);
+    const results = await evaluateGates(gates, ctx);
+    expect(results[4]).toEqual({
+      gate: 'changeTicket',
+      state: 'failed',
+      summary: 'The gate could not be evaluated: ticket system unreachable',
+    });
+  });
+});

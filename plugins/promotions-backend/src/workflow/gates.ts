@@ -1,0 +1,388 @@
+import { GateEvaluation } from '@gitops-promotions/plugin-promotions-common';
+import {
+  GateContext,
+  PromotionGate,
+} from '@gitops-promotions/plugin-promotions-node';
+import { humanizeEntityRef } from './people';
+import { ownerEntityRef, ownersOf, readCodeowners } from './codeowners';
+import { describeWindow, inWindow, nextOpening } from './windows';
+
+const gate = (
+  type: string,
+  evaluate: (context: GateContext) => Promise<GateEvaluation> | GateEvaluation,
+): PromotionGate => ({ type, evaluate: async context => evaluate(context) });
+
+const passed = (g: string, summary: string): GateEvaluation => ({
+  gate: g,
+  state: 'passed',
+  summary,
+});
+const pending = (g: string, summary: string, until?: Date): GateEvaluation => ({
+  gate: g,
+  state: 'pending',
+  summary,
+  ...(until ? { until: until.toISOString() } : {}),
+});
+const failed = (g: string, summary: string): GateEvaluation => ({
+  gate: g,
+  state: 'failed',
+  summary,
+});
+
+/** Approvals that count: not the requester's own, one per person. */
+function approvers(context: GateContext) {
+  const { decisions, requestedBy } = context.promotion;
+  const people = new Map<string, (typeof decisions)[number]>();
+  for (const d of decisions) {
+    if (d.decision === 'approve' && d.by !== requestedBy) people.set(d.by, d);
+  }
+  return [...people.values()];
+}
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(minutes / 6) / 10;
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 2.4) / 10} days`;
+}
+
+/** `requires`: every upstream environment runs the version. */
+export const requiresGate = gate('requires', context => {
+  if (context.promotion.kind === 'rollback') {
+    return passed(
+      'requires',
+      'A rollback: upstream environments are not asked',
+    );
+  }
+  const behind = context.upstreams.filter(u => u.version !== context.version);
+  if (behind.length === 0) {
+    return passed(
+      'requires',
+      `${context.upstreams.map(u => u.name).join(', ')} ${
+        context.upstreams.length === 1 ? 'runs' : 'run'
+      } ${context.version}`,
+    );
+  }
+  return failed(
+    'requires',
+    behind
+      .map(
+        u =>
+          `${u.name} runs ${u.version ?? 'nothing known'}, not ${
+            context.version
+          }`,
+      )
+      .join('; '),
+  );
+});
+
+/** `approvals`: enough people other than the requester approved, one of the named groups among them. */
+export const approvalsGate = gate('approvals', context => {
+  const { count, groups } = context.policy.approvals!;
+  const rejection = context.promotion.decisions.find(
+    d => d.decision === 'reject',
+  );
+  if (rejection) {
+    return failed(
+      'approvals',
+      `Rejected by ${humanizeEntityRef(rejection.by)}`,
+    );
+  }
+  const given = approvers(context);
+  // With groups named, only their members' approvals count.
+  const counted =
+    groups.length === 0
+      ? given
+      : given.filter(d => d.ownership.some(ref => groups.includes(ref)));
+  if (counted.length >= count) {
+    return passed(
+      'approvals',
+      count === 0
+        ? 'No approval needed'
+        : `Approved by ${counted.map(d => humanizeEntityRef(d.by)).join(', ')}`,
+    );
+  }
+  const groupText =
+    groups.length > 0
+      ? ` from ${groups.map(humanizeEntityRef).join(' or ')}`
+      : '';
+  return pending(
+    'approvals',
+    `${counted.length} of ${count} ${
+      count === 1 ? 'approval' : 'approvals'
+    }${groupText}${
+      context.promotion.decisions.some(
+        d => d.decision === 'approve' && d.by === context.promotion.requestedBy,
+      )
+        ? ' (the requester’s own does not count)'
+        : ''
+    }`,
+  );
+});
+
+/** `soak`: the version has run long enough in every upstream environment. */
+export const soakGate = gate('soak', context => {
+  const soakMs = context.policy.soakMs!;
+  if (context.promotion.kind === 'rollback') {
+    return passed('soak', 'A rollback: no soak time');
+  }
+  let latest: Date | undefined;
+  for (const upstream of context.upstreams) {
+    if (upstream.version !== context.version || !upstream.since) {
+      return pending(
+        'soak',
+        `Waiting for ${upstream.name} to run ${context.version} for ${duration(
+          soakMs,
+        )}`,
+      );
+    }
+    const ready = new Date(upstream.since.getTime() + soakMs);
+    if (!latest || ready > latest) latest = ready;
+  }
+  if (!latest || latest <= context.now) {
+    return passed('soak', `Ran ${duration(soakMs)} or more upstream`);
+  }
+  return pending(
+    'soak',
+    `Soaking upstream for ${duration(soakMs)}: ${duration(
+      latest.getTime() - context.now.getTime(),
+    )} to go`,
+    latest,
+  );
+});
+
+/** `windows`: now is inside one of the change windows. */
+export const windowsGate = gate('windows', context => {
+  const windows = context.policy.windows!;
+  const described = windows.map(describeWindow).join('; ');
+  if (windows.some(w => inWindow(w, context.now))) {
+    return passed('windows', `Inside the change window (${described})`);
+  }
+  const opens = nextOpening(windows, context.now);
+  return pending('windows', `Outside the change windows (${described})`, opens);
+});
+
+/** Freezes: the environment is not frozen, for this service or for every service. */
+export const freezeGate = gate('freeze', context => {
+  if (context.freezes.length === 0) {
+    return passed('freeze', 'Not frozen');
+  }
+  return failed(
+    'freeze',
+    context.freezes
+      .map(
+        f =>
+          `Frozen${
+            f.entityRef === '*' ? ' for every service' : ''
+          } by ${humanizeEntityRef(f.by)}: ${f.reason}`,
+      )
+      .join('; '),
+  );
+});
+
+/** `checks`: the change's checks (GitHub check runs and commit statuses) are green. */
+export const checksGate = gate('checks', async context => {
+  const wanted = context.policy.checks!;
+  const pullRequests = context.repository.pullRequests;
+  if (!pullRequests) {
+    return failed(
+      'checks',
+      `Repository ${context.repository.id} has no checks to wait for: its provider has no pull requests`,
+    );
+  }
+  if (!context.promotion.headCommit) {
+    return pending('checks', 'Waiting for the change to be committed');
+  }
+  const result = await pullRequests.checks(context.promotion.headCommit);
+  if (wanted === true) {
+    if (result.state === 'success') {
+      return passed('checks', `${result.checks.length} checks green`);
+    }
+    const failing = result.checks.filter(c => c.state === 'failure');
+    if (failing.length > 0) {
+      return failed('checks', `Failed: ${failing.map(c => c.name).join(', ')}`);
+    }
+    const waiting = result.checks.filter(c => c.state === 'pending');
+    return pending(
+      'checks',
+      waiting.length > 0
+        ? `Waiting for ${waiting.map(c => c.name).join(', ')}`
+        : 'Waiting for checks to report',
+    );
+  }
+  const byName = new Map(result.checks.map(c => [c.name, c]));
+  const failing = wanted.filter(name => byName.get(name)?.state === 'failure');
+  if (failing.length > 0) {
+    return failed('checks', `Failed: ${failing.join(', ')}`);
+  }
+  const waiting = wanted.filter(name => byName.get(name)?.state !== 'success');
+  if (waiting.length > 0) {
+    return pending('checks', `Waiting for ${waiting.join(', ')}`);
+  }
+  return passed('checks', `${wanted.join(', ')} green`);
+});
+
+/** Tags that name a moment, not a build: what `immutableVersion` refuses. */
+const MOVING_TAGS = new Set([
+  'latest',
+  'stable',
+  'edge',
+  'nightly',
+  'main',
+  'master',
+  'develop',
+  'dev',
+  'head',
+  'current',
+  'release',
+  'canary',
+  'beta',
+  'alpha',
+  'next',
+  'trunk',
+]);
+
+/** Whether a version names one build: a digest, a numbered version, or a commit hash. */
+export function isImmutableVersion(version: string): boolean {
+  if (/^sha256:[a-f0-9]{64}$/.test(version)) return true;
+  if (MOVING_TAGS.has(version.toLowerCase())) return false;
+  // 1.4.2, v2.0.0-rc.1, 2024.06.01, 1.4.2-3f9c2ab
+  if (/^v?\d+(\.\d+){1,3}([-+][0-9A-Za-z][0-9A-Za-z.-]*)?$/.test(version)) {
+    return true;
+  }
+  // A commit hash, alone or after a prefix: sha-3f9c2ab, main-3f9c2ab0
+  return /(^|[-_.])[0-9a-f]{7,40}$/.test(version) && /\d/.test(version);
+}
+
+/** `immutableVersion`: the version names one build, never a tag that moves. */
+export const immutableVersionGate = gate('immutableVersion', context =>
+  isImmutableVersion(context.version)
+    ? passed('immutableVersion', `${context.version} names one build`)
+    : failed(
+        'immutableVersion',
+        `${context.version} is a tag that can move: promote a numbered version, a commit hash or a digest`,
+      ),
+);
+
+/** `codeowners`: the owners of every changed path are among those who approved. */
+export const codeownersGate = gate('codeowners', async context => {
+  const snapshot = await context.repository.snapshot();
+  const codeowners = await readCodeowners(snapshot);
+  if (!codeowners) {
+    return passed(
+      'codeowners',
+      'The repository has no CODEOWNERS: no owners to ask',
+    );
+  }
+  const given = approvers(context);
+  const missing = new Set<string>();
+  for (const path of context.promotion.changedPaths) {
+    const owners = ownersOf(codeowners.rules, path);
+    if (owners.length === 0) continue;
+    const satisfied = owners.some(owner => {
+      const ref = ownerEntityRef(owner);
+      return ref && given.some(d => d.by === ref || d.ownership.includes(ref));
+    });
+    if (!satisfied) missing.add(owners.join(' or '));
+  }
+  if (missing.size === 0) {
+    return passed('codeowners', `Approved by the owners in ${codeowners.file}`);
+  }
+  return pending(
+    'codeowners',
+    `Waiting for an approval from ${[...missing].join('; ')} (${
+      codeowners.file
+    })`,
+  );
+});
+
+/** The http gate's URL with the promotion's values put in, each encoded. */
+export function httpGateUrl(template: string, context: GateContext): string {
+  const values: Record<string, string> = {
+    entityRef: context.entityRef,
+    environment: context.environment,
+    version: context.version,
+  };
+  return template.replace(/\{(entityRef|environment|version)\}/g, (_, key) =>
+    encodeURIComponent(values[key]),
+  );
+}
+
+/** `http`: a URL answers 2xx: "the downstream integration is ready". */
+export const httpGate = gate('http', async context => {
+  const { url: template, timeoutMs } = context.policy.http!;
+  const url = httpGateUrl(template, context);
+  const shown = new URL(url);
+  shown.search = '';
+  try {
+    const response = await fetch(url, {
+      redirect: 'manual',
+      signal: AbortSignal.any([
+        AbortSignal.timeout(timeoutMs),
+        ...(context.signal ? [context.signal] : []),
+      ]),
+    });
+    await response.body?.cancel();
+    if (response.status >= 200 && response.status < 300) {
+      return passed('http', `${shown} answered ${response.status}`);
+    }
+    return pending(
+      'http',
+      `${shown} answered ${response.status}; waiting for 2xx`,
+    );
+  } catch (error) {
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `did not answer within ${timeoutMs} ms`
+        : `could not be reached (${(error as Error).message})`;
+    return pending('http', `${shown} ${reason}`);
+  }
+});
+
+/** The gates an environment's policy turns on, built-in first, in the order the README lists them. */
+export function gatesFor(
+  context: Pick<GateContext, 'policy' | 'config' | 'upstreams'>,
+  moduleGates: PromotionGate[],
+): PromotionGate[] {
+  const { policy } = context;
+  const gates: PromotionGate[] = [];
+  if (context.upstreams.length > 0) gates.push(requiresGate);
+  if (policy.approvals) gates.push(approvalsGate);
+  if (policy.soakMs !== undefined) gates.push(soakGate);
+  if (policy.windows) gates.push(windowsGate);
+  gates.push(freezeGate);
+  if (policy.checks) gates.push(checksGate);
+  if (policy.immutableVersion) gates.push(immutableVersionGate);
+  if (policy.codeowners) gates.push(codeownersGate);
+  if (policy.http) gates.push(httpGate);
+  for (const moduleGate of moduleGates) {
+    if (context.config.has(moduleGate.type)) gates.push(moduleGate);
+  }
+  return gates;
+}
+
+/** The gates overridable by someone allowed to, with a reason: time and freezes, never reviews. */
+export const OVERRIDABLE_GATES = new Set(['windows', 'freeze']);
+
+/** Every gate's judgement; a gate that throws has failed, with why. */
+export async function evaluateGates(
+  gates: PromotionGate[],
+  context: GateContext,
+): Promise<GateEvaluation[]> {
+  return Promise.all(
+    gates.map(async g => {
+      try {
+        const result = await g.evaluate(context);
+        return { ...result, gate: g.type };
+      } catch (error) {
+        return failed(
+          g.type,
+          `The gate could not be evaluated: ${
+            (error as Error).message ?? String(error)
+          }`,
+        );
+      }
+    }),
+  );
+}

@@ -1,0 +1,364 @@
+import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  environmentPath,
+  ImageRef,
+} from '@gitops-promotions/plugin-promotions-common';
+import {
+  displayVersion,
+  FileChange,
+  gitBlobId,
+  GitOpsRepository,
+  isReadable,
+  parseImage,
+  PipelineEnvironment,
+  PromotionsResolverService,
+  RepositorySnapshot,
+  ResolvedEnvironment,
+} from '@gitops-promotions/plugin-promotions-node';
+import { EntityTarget, resolveOptionsOf } from '../state/entityTarget';
+import { StoredEnvironment } from '../state/PromotionsStore';
+import { editVersion } from './editVersion';
+import { overlaySnapshot } from './overlaySnapshot';
+
+/** What someone asks for: a version for an environment, from an upstream or its own history. */
+export interface PlanRequest {
+  to: string;
+  version?: string;
+  from?: string;
+  /** The service's image only (the default), or every image the upstream runs. */
+  images?: 'service' | 'all';
+  /** Promote a version no upstream runs. */
+  allowUnknownVersion?: boolean;
+  kind?: 'promotion' | 'rollback';
+}
+
+/** Exactly what a promotion would write, and what it was worked out from. */
+export interface Plan {
+  environment: PipelineEnvironment;
+  kind: 'promotion' | 'rollback';
+  version: string;
+  previousVersion: string | null;
+  from: string[];
+  unknownVersion: boolean;
+  /** The images set in the target. */
+  images: ImageRef[];
+  /** The repository's branch as the plan was made on it. */
+  base: RepositorySnapshot;
+  changes: FileChange[];
+  path: string;
+  before: ResolvedEnvironment;
+  after: RepositorySnapshot;
+  /** Upstream environments with the version each runs at the base. */
+  upstreams: Array<{
+    name: string;
+    version: string | null;
+    resolved?: ResolvedEnvironment;
+  }>;
+}
+
+/** A tag as registries accept it, or a digest: nothing YAML or a shell would read otherwise. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+const badVersion = (version: string) =>
+  new InputError(
+    `"${version.slice(
+      0,
+      80,
+    )}" is not a version: a tag (letters, digits, _ . -, up to 128), a sha256 digest, or tag@digest`,
+  );
+
+/** The image a version text names for an image name: a tag, a digest, or `tag@digest`. */
+export function imageForVersion(name: string, version: string): ImageRef {
+  const [tag, digest, extra] = version.split('@');
+  if (extra !== undefined) throw badVersion(version);
+  if (digest !== undefined) {
+    if (!TAG.test(tag) || !DIGEST.test(digest)) throw badVersion(version);
+    return { name, tag, digest };
+  }
+  if (DIGEST.test(version)) return { name, tag: null, digest: version };
+  if (!TAG.test(version)) throw badVersion(version);
+  return { name, tag: version, digest: null };
+}
+
+/** An environment of an entity's pipeline by name; an `InputError` listing them when there is none. */
+export function environmentNamed(
+  target: EntityTarget,
+  name: string,
+): PipelineEnvironment {
+  const environment = target.pipeline.find(e => e.name === name);
+  if (!environment) {
+    throw new InputError(
+      `"${String(name).slice(0, 64)}" is not an environment of ${
+        target.entityRef
+      } (environments: ${target.pipeline.map(e => e.name).join(', ')})`,
+    );
+  }
+  return environment;
+}
+
+/** Whether a changed path lies inside the environment's own path (its directory or values file). */
+function insideEnvironment(path: string, environmentPathText: string) {
+  return (
+    path === environmentPathText ||
+    path.startsWith(`${environmentPathText.replace(/\/+$/, '')}/`)
+  );
+}
+
+/**
+ * Works out a promotion or rollback: which images the target gets, and the exact file changes,
+ * made on the branch as it is now. Nothing is written. Bad requests are `InputError`s that say
+ * why; a change outside the service's own files is refused.
+ */
+export async function planPromotion(options: {
+  request: PlanRequest;
+  target: EntityTarget;
+  repository: GitOpsRepository;
+  resolver: PromotionsResolverService;
+  /** The entity's stored environments, for the target's history of versions. */
+  stored: StoredEnvironment[];
+}): Promise<Plan> {
+  const { request, target, repository, resolver } = options;
+  const environment = environmentNamed(target, request.to);
+  const kind = request.kind ?? 'promotion';
+  if (request.version !== undefined) imageForVersion('x', request.version);
+  const base = await repository.snapshot();
+  const path = environmentPath(target.pathTemplate, environment.name);
+  const resolveAt = (snapshot: RepositorySnapshot, p: string) =>
+    resolver.resolve(snapshot, p, resolveOptionsOf(target));
+  const before = await resolveAt(base, path).catch(error => {
+    throw new InputError(
+      `${environment.name} cannot be read, so it cannot be changed: ${
+        (error as Error).message
+      }`,
+    );
+  });
+
+  const upstreams: Plan['upstreams'] = [];
+  for (const name of environment.requires) {
+    const resolved = await resolveAt(
+      base,
+      environmentPath(target.pathTemplate, name),
+    ).catch(() => undefined);
+    upstreams.push({ name, version: resolved?.version ?? null, resolved });
+  }
+
+  let images: ImageRef[];
+  let version: string;
+  let from: string[] = [];
+  let unknownVersion = false;
+  const serviceImageOf = (candidates: ImageRef[], wantedVersion?: string) => {
+    if (target.image) {
+      const name = parseImage(target.image).name;
+      return candidates.find(
+        i => i.name === name || i.name.endsWith(`/${name}`),
+      );
+    }
+    return (
+      candidates.find(
+        i => wantedVersion && displayVersion(i) === wantedVersion,
+      ) ?? candidates[0]
+    );
+  };
+
+  if (kind === 'rollback') {
+    if (!request.version) {
+      throw new InputError('A rollback names the version to roll back to');
+    }
+    version = request.version;
+    const commit = await commitRunning(
+      options,
+      environment.name,
+      path,
+      version,
+    );
+    if (!commit) {
+      throw new InputError(
+        `${environment.name} of ${target.entityRef} never ran ${version} in the history read: roll back to a version it ran`,
+      );
+    }
+    const then = await resolveAt(await repository.snapshotAt(commit), path);
+    images = pick(
+      then.images,
+      request.images,
+      serviceImageOf(then.images, version),
+    );
+  } else if (environment.requires.length === 0) {
+    // The first environment: versions come from builds, so the version is named.
+    if (request.from !== undefined) {
+      throw new InputError(
+        `${environment.name} is promoted from no environment`,
+      );
+    }
+    if (!request.version) {
+      throw new InputError(
+        `${environment.name} is the first environment: name the version to deploy`,
+      );
+    }
+    version = request.version;
+    const service = serviceImageOf(before.images, before.version ?? undefined);
+    if (!service) {
+      throw new InputError(
+        `${environment.name} runs no image to give version ${version} to`,
+      );
+    }
+    images = [imageForVersion(service.name, version)];
+  } else {
+    if (
+      request.from !== undefined &&
+      !environment.requires.includes(request.from)
+    ) {
+      throw new InputError(
+        `${environment.name} is not promoted from "${String(request.from).slice(
+          0,
+          64,
+        )}" (it is promoted from: ${
+          environment.requires.join(', ') || 'nothing'
+        })`,
+      );
+    }
+    const candidates = upstreams.filter(
+      u => u.resolved && (!request.from || u.name === request.from),
+    );
+    const wanted = request.version ?? candidates[0]?.version ?? undefined;
+    if (!wanted) {
+      throw new InputError(
+        `${environment.name} has no upstream running a version: name the version to promote`,
+      );
+    }
+    version = wanted;
+    const source = candidates.find(u => u.version === version);
+    if (source) {
+      from = upstreams.filter(u => u.version === version).map(u => u.name);
+      const upstreamImages = source.resolved!.images;
+      const service = serviceImageOf(upstreamImages, version);
+      images = pick(
+        upstreamImages.filter(i => before.images.some(b => b.name === i.name)),
+        request.images,
+        service,
+      );
+    } else if (request.allowUnknownVersion) {
+      unknownVersion = true;
+      const service = serviceImageOf(
+        before.images,
+        before.version ?? undefined,
+      );
+      if (!service) {
+        throw new InputError(
+          `${environment.name} runs no image to give version ${version} to`,
+        );
+      }
+      images = [imageForVersion(service.name, version)];
+    } else {
+      const running = upstreams
+        .map(u => `${u.name} runs ${u.version ?? 'nothing known'}`)
+        .join(', ');
+      throw new InputError(
+        `No upstream of ${environment.name} runs ${version} (${
+          running || 'it has no upstream'
+        }); ask with allowUnknownVersion to promote it anyway`,
+      );
+    }
+  }
+  if (images.length === 0) {
+    throw new InputError(
+      `${environment.name} runs none of the images of version ${version}`,
+    );
+  }
+  if (before.version === version && sameImages(before.images, images)) {
+    throw new InputError(`${environment.name} already runs ${version}`);
+  }
+
+  // Each image edited in turn, on the files as the previous edit left them.
+  let after = base;
+  const changed = new Map<string, FileChange>();
+  for (const image of images) {
+    const changes = await editVersion({
+      snapshot: after,
+      path,
+      image,
+      versionKey: target.versionKey ?? 'image.tag',
+    });
+    for (const change of changes) changed.set(change.path, change);
+    after = overlaySnapshot(after, changes);
+  }
+  const changes = [...changed.values()].filter(change => {
+    const old = base.files.get(change.path);
+    return !old || !change.content || gitBlobId(change.content) !== old.oid;
+  });
+  for (const change of changes) {
+    if (!insideEnvironment(change.path, path)) {
+      throw new NotAllowedError(
+        `Refusing to write ${change.path}: a promotion of ${environment.name} writes only inside ${path}`,
+      );
+    }
+    if (!isReadable(target.readable, change.path)) {
+      throw new NotAllowedError(
+        `Refusing to write ${change.path}: ${target.entityRef} may only change ${target.readable.description}`,
+      );
+    }
+  }
+  if (changes.length === 0) {
+    throw new InputError(`${environment.name} already runs ${version}`);
+  }
+  return {
+    environment,
+    kind,
+    version,
+    previousVersion: before.version,
+    from,
+    unknownVersion,
+    images,
+    base,
+    changes,
+    path,
+    before,
+    after: overlaySnapshot(base, changes),
+    upstreams,
+  };
+}
+
+function sameImages(running: ImageRef[], wanted: ImageRef[]) {
+  return wanted.every(w =>
+    running.some(
+      r => r.name === w.name && r.tag === w.tag && r.digest === w.digest,
+    ),
+  );
+}
+
+/** The service's image alone, or every image, as asked. */
+function pick(
+  images: ImageRef[],
+  which: PlanRequest['images'],
+  service: ImageRef | undefined,
+): ImageRef[] {
+  if (which === 'all') return images;
+  return service ? [service] : [];
+}
+
+/** The newest commit at which an environment ran a version: from its timeline, else further back. */
+async function commitRunning(
+  options: Parameters<typeof planPromotion>[0],
+  environment: string,
+  path: string,
+  version: string,
+): Promise<string | undefined> {
+  const stored = options.stored.find(e => e.environment === environment);
+  const inTimeline = stored?.timeline?.commits.find(c => c.version === version);
+  if (inTimeline) return inTimeline.sha;
+  // Older than the timeline: walk the environment's history, a bounded number of commits.
+  const head = (await options.repository.snapshot()).commit;
+  const inputs = stored?.resolution.inputs ?? [path];
+  const commits = await options.repository.history(head, inputs, 200);
+  for (const commit of commits.slice(30)) {
+    const resolved = await options.resolver
+      .resolve(
+        await options.repository.snapshotAt(commit.sha),
+        path,
+        resolveOptionsOf(options.target),
+      )
+      .catch(() => undefined);
+    if (resolved?.version === version) return commit.sha;
+  }
+  return undefined;
+}

@@ -1,0 +1,489 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import {
+  bareRepository,
+  git,
+  startWorkflowBackend,
+} from './__testUtils__/workflowBackend';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+/** The staging overlay's kustomization on a branch of the repository. */
+const overlay = (dir: string, ref: string, env = 'staging') =>
+  git(dir, 'show', `${ref}:shop/overlays/${env}/kustomization.yaml`);
+
+describe.each(databases.eachSupportedId())(
+  'the promotion workflow with the git provider on %s',
+  databaseId => {
+    async function start(pipeline?: any[]) {
+      const dir = bareRepository(shopHistory);
+      const backend = await startWorkflowBackend({
+        databases,
+        databaseId,
+        repositories: [
+          {
+            id: 'gitops',
+            provider: 'git',
+            url: dir,
+            paths: ['{entity.metadata.name}/**'],
+          },
+        ],
+        pipeline,
+      });
+      await backend.ready();
+      return { ...backend, dir };
+    }
+
+    it('promotes dev’s version to staging: requested by one, refused to themselves, approved by another, merged', async () => {
+      const { as, dir, entityPath, refresh } = await start();
+      const main = git(dir, 'rev-parse', 'main');
+
+      const preview = await as('ana').post(`${entityPath}/promotions/preview`, {
+        to: 'staging',
+      });
+      expect(preview.status).toBe(200);
+      expect(preview.body).toMatchObject({
+        environment: 'staging',
+        version: '1.2.0',
+        previousVersion: '1.1.0',
+        from: ['dev'],
+        unknownVersion: false,
+      });
+      // The committed diff is the version line, nothing else.
+      const changed = preview.body.fileDiff
+        .split('\n')
+        .filter((l: string) => /^[-+][^-+]/.test(l));
+      expect(changed).toEqual(['-    newTag: "1.1.0"', '+    newTag: "1.2.0"']);
+      expect(preview.body.renderedDiff).toContain('+');
+      expect(preview.body.commits.map((c: any) => c.message)).toEqual([
+        'Promote shop 1.2.0 to dev (#7)',
+      ]);
+      expect(preview.body.gates).toEqual([
+        expect.objectContaining({ gate: 'requires', state: 'passed' }),
+        expect.objectContaining({
+          gate: 'approvals',
+          state: 'pending',
+          summary: '0 of 1 approval',
+        }),
+        expect.objectContaining({ gate: 'freeze', state: 'passed' }),
+      ]);
+      // A preview writes nothing.
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+
+      const created = await as('ana').promote({ to: 'staging' });
+      expect(created.status).toBe(201);
+      const promotion = created.body;
+      expect(promotion).toMatchObject({
+        state: 'open',
+        kind: 'promotion',
+        version: '1.2.0',
+        previousVersion: '1.1.0',
+        requestedBy: 'user:default/ana',
+        pullRequest: null,
+      });
+      expect(promotion.branch).toMatch(
+        /^promotions\/shop\/staging\/[0-9a-f]{8}$/,
+      );
+      expect(git(dir, 'rev-parse', promotion.branch)).toBe(
+        promotion.headCommit,
+      );
+      expect(git(dir, 'rev-parse', `${promotion.headCommit}^`)).toBe(main);
+      expect(overlay(dir, promotion.branch)).toContain('newTag: "1.2.0"');
+      expect(
+        git(dir, 'log', '-1', '--format=%an <%ae>%n%B', promotion.branch),
+      ).toContain(
+        'ana <ana@acme.example>\nPromote shop to staging: 1.1.0 → 1.2.0',
+      );
+      // Nothing on main yet.
+      expect(git(dir, 'rev-parse', 'main')).toBe(main);
+
+      const own = await as('ana').act(promotion.id, 'approve', {
+        comment: 'lgtm',
+      });
+      expect(own.status).toBe(403);
+      expect(own.body.error.message).toMatch(/someone else must approve/);
+
+      const early = await as('rita').act(promotion.id, 'merge');
+      expect(early.status).toBe(409);
+      expect(early.body.error.message).toMatch(/approvals: 0 of 1 approval/);
+
+      const approved = await as('rita').act(promotion.id, 'approve', {
+        comment: 'Ship it',
+      });
+      expect(approved.status).toBe(200);
+      expect(
+        approved.body.gates.find((g: any) => g.gate === 'approvals'),
+      ).toMatchObject({
+        state: 'passed',
+        summary: 'Approved by rita',
+      });
+      const twice = await as('rita').act(promotion.id, 'approve');
+      expect(twice.status).toBe(409);
+
+      const merged = await as('rita').act(promotion.id, 'merge');
+      expect(merged.status).toBe(200);
+      expect(merged.body).toMatchObject({ state: 'merged' });
+      expect(git(dir, 'rev-parse', 'main')).toBe(merged.body.mergedCommit);
+      expect(overlay(dir, 'main')).toContain('newTag: "1.2.0"');
+      // The branch is gone; main moved by exactly the promotion.
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+      expect(git(dir, 'diff', '--name-only', main, 'main')).toBe(
+        'shop/overlays/staging/kustomization.yaml',
+      );
+
+      const again = await as('rita').act(promotion.id, 'merge');
+      expect(again.status).toBe(409);
+      expect(again.body.error.message).toMatch(/it was merged/);
+      const late = await as('ben').act(promotion.id, 'approve');
+      expect(late.status).toBe(409);
+
+      await refresh();
+      const history = await as('ana').get(`${entityPath}/history`);
+      expect(history.status).toBe(200);
+      expect(
+        history.body.entries.map((e: any) => [
+          e.action,
+          e.actor,
+          e.version,
+          e.environment,
+        ]),
+      ).toEqual([
+        ['merged', 'user:default/rita', '1.2.0', 'staging'],
+        ['approved', 'user:default/rita', '1.2.0', 'staging'],
+        ['requested', 'user:default/ana', '1.2.0', 'staging'],
+      ]);
+    });
+
+    it('opens exactly one of two promotions asked for at once, and lets a later one supersede it', async () => {
+      const { as, dir } = await start();
+      const [a, b] = await Promise.all([
+        as('ana').promote({ to: 'staging' }),
+        as('ben').promote({ to: 'staging' }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([201, 409]);
+      const winner = a.status === 201 ? a.body : b.body;
+      const loser = a.status === 201 ? b : a;
+      expect(loser.body.error.message).toContain(winner.id);
+      // The refused one left no branch behind.
+      expect(
+        git(dir, 'branch', '--list', 'promotions/*').split('\n'),
+      ).toHaveLength(1);
+
+      const superseding = await as('ben').promote({
+        to: 'staging',
+        supersede: true,
+      });
+      expect(superseding.status).toBe(201);
+      const first = await as('ana').get(`/promotions/${winner.id}`);
+      expect(first.body).toMatchObject({
+        state: 'closed',
+        reason: `Superseded by ${superseding.body.id}`,
+      });
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
+        superseding.body.branch,
+      );
+    });
+
+    it('refuses to merge a branch that moved since it was reviewed, and a branch with other files', async () => {
+      const { as, dir, sync } = await start();
+      const created = await as('ana').promote({ to: 'staging' });
+      await as('rita').act(created.body.id, 'approve');
+
+      // Someone pushes to the promotion's branch.
+      const work = `${dir}-work`;
+      git(dir, 'worktree', 'add', '-q', work, created.body.branch);
+      git(work, 'config', 'user.email', 'mallory@example.com');
+      git(work, 'config', 'user.name', 'Mallory');
+      require('node:fs').writeFileSync(
+        `${work}/shop/overlays/prod/kustomization.yaml`,
+        'resources: []\n',
+      );
+      git(work, 'commit', '-qam', 'sneak a change into prod');
+      const moved = git(dir, 'rev-parse', created.body.branch);
+      const main = git(dir, 'rev-parse', 'main');
+
+      const refused = await as('rita').act(created.body.id, 'merge');
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(
+        /moved from .* since it was reviewed; nothing was merged/,
+      );
+      expect(git(dir, 'rev-parse', 'main')).toBe(main);
+
+      // The sync notices the new head: the approval on the old one no longer counts.
+      await sync();
+      const now = await as('rita').get(`/promotions/${created.body.id}`);
+      expect(now.body.headCommit).toBe(moved);
+      expect(now.body.decisions[0]).toMatchObject({
+        by: 'user:default/rita',
+        stale: true,
+      });
+      expect(
+        now.body.gates.find((g: any) => g.gate === 'approvals').state,
+      ).toBe('pending');
+      await as('ben').act(created.body.id, 'approve');
+      const foreign = await as('rita').act(created.body.id, 'merge');
+      expect(foreign.status).toBe(403);
+      expect(foreign.body.error.message).toMatch(
+        /changes files the promotion does not: shop\/overlays\/prod\/kustomization.yaml/,
+      );
+      expect(git(dir, 'rev-parse', 'main')).toBe(main);
+    });
+
+    it('rolls an environment back to a version from its history, labelled as a rollback', async () => {
+      const { as, dir, entityPath } = await start();
+      const versions = await as('ana').get(
+        `${entityPath}/environments/staging/versions`,
+      );
+      expect(versions.body.versions.map((v: any) => v.version)).toEqual([
+        '1.1.0',
+        '1.0.0',
+      ]);
+      const never = await as('ana').promote({
+        to: 'staging',
+        kind: 'rollback',
+        version: '0.9.0',
+      });
+      expect(never.status).toBe(400);
+      expect(never.body.error.message).toMatch(/never ran 0.9.0/);
+
+      const rollback = await as('ana').promote({
+        to: 'staging',
+        kind: 'rollback',
+        version: '1.0.0',
+      });
+      expect(rollback.status).toBe(201);
+      expect(rollback.body).toMatchObject({
+        kind: 'rollback',
+        version: '1.0.0',
+        previousVersion: '1.1.0',
+        from: [],
+      });
+      expect(overlay(dir, rollback.body.branch)).toContain('newTag: "1.0.0"');
+      expect(
+        rollback.body.gates.find((g: any) => g.gate === 'requires'),
+      ).toMatchObject({ state: 'passed' });
+      await as('rita').act(rollback.body.id, 'approve');
+      const merged = await as('ben').act(rollback.body.id, 'merge');
+      expect(merged.body.state).toBe('merged');
+      expect(overlay(dir, 'main')).toContain('newTag: "1.0.0"');
+      const history = await as('ana').get(
+        `${entityPath}/history?environment=staging&limit=1`,
+      );
+      expect(history.body.entries).toEqual([
+        expect.objectContaining({
+          action: 'merged',
+          kind: 'rollback',
+          version: '1.0.0',
+        }),
+      ]);
+      expect(history.body.next).toEqual(expect.any(Number));
+      const next = await as('ana').get(
+        `${entityPath}/history?environment=staging&before=${history.body.next}`,
+      );
+      expect(next.body.entries.map((e: any) => e.action)).toEqual([
+        'approved',
+        'requested',
+      ]);
+    });
+
+    it('answers bad input with 400 and the reason, writing nothing', async () => {
+      const { as, dir } = await start();
+      const cases: Array<[object, RegExp]> = [
+        [
+          { to: 'qa' },
+          /"qa" is not an environment of component:default\/shop \(environments: dev, staging, prod\)/,
+        ],
+        [{ to: 'staging', version: '1.2.0\nimage: evil' }, /is not a version/],
+        [{ to: 'staging', version: '$(rm -rf /)' }, /is not a version/],
+        [{ to: 'staging', version: '"1.2.0"' }, /is not a version/],
+        [
+          { to: 'staging', version: '9.9.9' },
+          /No upstream of staging runs 9.9.9 \(dev runs 1.2.0\); ask with allowUnknownVersion/,
+        ],
+        [{ to: 'staging', extra: true }, /Unrecognized key/],
+        [
+          { to: 'staging', allowUnknownVersion: 'yes' },
+          /allowUnknownVersion: Invalid input|expected boolean/i,
+        ],
+        [{ to: ['staging'] }, /to: /],
+        [
+          { to: 'staging', from: 'prod' },
+          /staging is not promoted from "prod"/,
+        ],
+        [{ to: 'dev' }, /dev is the first environment: name the version/],
+        [
+          { to: 'staging', version: '1.1.0', allowUnknownVersion: true },
+          /staging already runs 1.1.0/,
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const res = await as('ana').promote(body);
+        expect({ body, status: res.status }).toEqual({ body, status: 400 });
+        expect(res.body.error.message).toMatch(message);
+      }
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+
+      // A version no upstream runs, asked for explicitly, is allowed and shown as such.
+      const unknown = await as('ana').promote({
+        to: 'staging',
+        version: '1.3.0-rc.1',
+        allowUnknownVersion: true,
+      });
+      expect(unknown.status).toBe(201);
+      expect(unknown.body).toMatchObject({
+        unknownVersion: true,
+        version: '1.3.0-rc.1',
+      });
+      expect(
+        unknown.body.gates.find((g: any) => g.gate === 'requires'),
+      ).toMatchObject({
+        state: 'failed',
+        summary: 'dev runs 1.2.0, not 1.3.0-rc.1',
+      });
+    });
+
+    it('lets only those the policy allows act: owners outside production, release managers anywhere', async () => {
+      const { as } = await start();
+      // A stranger may not promote; an owner may not promote to production.
+      expect((await as('sam').promote({ to: 'staging' })).status).toBe(403);
+      const prod = await as('ana').promote({ to: 'prod', version: '1.1.0' });
+      expect(prod.status).toBe(403);
+      expect(prod.body.error.message).toBe(
+        'You may not promote to prod of component:default/shop',
+      );
+      const byRita = await as('rita').promote({ to: 'prod', version: '1.1.0' });
+      expect(byRita.status).toBe(201);
+      // An owner may not approve production; another release manager would.
+      expect((await as('ana').act(byRita.body.id, 'approve')).status).toBe(403);
+      expect((await as('ben').act(byRita.body.id, 'merge')).status).toBe(403);
+      // The approval gate counts release managers only.
+      const list = await as('ana').get(
+        '/entities/component/default/shop/promotions',
+      );
+      expect(list.body.actions).toEqual({
+        dev: ['promote', 'approve', 'merge'],
+        staging: ['promote', 'approve', 'merge'],
+        prod: [],
+      });
+      const rita = await as('rita').get(
+        '/entities/component/default/shop/promotions',
+      );
+      expect(rita.body.actions.prod).toEqual([
+        'promote',
+        'approve',
+        'merge',
+        'override',
+        'freeze',
+      ]);
+    });
+
+    it('freezes an environment: no merge until lifted, or overridden with a reason that history keeps', async () => {
+      const { as, entityPath, dir } = await start();
+      const created = await as('ana').promote({ to: 'staging' });
+      await as('rita').act(created.body.id, 'approve');
+      expect(
+        (
+          await as('ana').post('/freezes', {
+            entityRef: 'component:default/shop',
+            environment: 'staging',
+            reason: 'x',
+          })
+        ).status,
+      ).toBe(403);
+      const freeze = await as('rita').post('/freezes', {
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        reason: 'Black Friday',
+      });
+      expect(freeze.status).toBe(201);
+      const blocked = await as('ben').act(created.body.id, 'merge');
+      expect(blocked.status).toBe(409);
+      expect(blocked.body.error.message).toMatch(
+        /freeze: Frozen by rita: Black Friday/,
+      );
+      // An owner cannot override; a release manager can, with a reason.
+      expect(
+        (
+          await as('ben').act(created.body.id, 'merge', {
+            override: { reason: 'hotfix' },
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        (
+          await as('rita').act(created.body.id, 'merge', {
+            override: { reason: '' },
+          })
+        ).status,
+      ).toBe(400);
+      const overridden = await as('rita').act(created.body.id, 'merge', {
+        override: { reason: 'Payment outage hotfix' },
+      });
+      expect(overridden.status).toBe(200);
+      expect(overridden.body.state).toBe('merged');
+      expect(overlay(dir, 'main')).toContain('newTag: "1.2.0"');
+      const history = await as('ana').get(`${entityPath}/history`);
+      expect(
+        history.body.entries.slice(0, 3).map((e: any) => [e.action, e.comment]),
+      ).toEqual([
+        ['merged', expect.stringMatching(/^Merged in [0-9a-f]{12}$/)],
+        ['overridden', 'freeze overridden: Payment outage hotfix'],
+        ['frozen', 'Black Friday'],
+      ]);
+      const lifted = await as('rita').post(`/freezes/${freeze.body.id}/lift`, {
+        reason: 'over',
+      });
+      expect(lifted.status).toBe(200);
+      expect((await as('rita').get('/freezes')).body.items).toEqual([]);
+    });
+
+    it('lets CI promote to its first environment with an external access token, gates applied, and nowhere else', async () => {
+      const { as, dir } = await start();
+      const dev = await as('ci').promote({
+        to: 'dev',
+        version: '1.3.0',
+        merge: true,
+      });
+      expect(dev.status).toBe(201);
+      expect(dev.body).toMatchObject({
+        state: 'merged',
+        requestedBy: 'external:test-service',
+        version: '1.3.0',
+      });
+      expect(overlay(dir, 'main', 'dev')).toContain('newTag: "1.3.0"');
+      const staging = await as('ci').promote({
+        to: 'staging',
+        version: '1.3.0',
+      });
+      expect(staging.status).toBe(403);
+      expect(staging.body.error.message).toMatch(
+        /external:test-service may not ask for promotions to staging/,
+      );
+    });
+
+    it('notices a promotion merged or deleted outside the portal', async () => {
+      const { as, dir, sync } = await start();
+      const created = await as('ana').promote({ to: 'staging' });
+      git(dir, 'update-ref', 'refs/heads/main', created.body.headCommit);
+      await sync();
+      const merged = await as('ana').get(`/promotions/${created.body.id}`);
+      expect(merged.body).toMatchObject({
+        state: 'merged',
+        mergedCommit: created.body.headCommit,
+      });
+
+      const rollback = await as('ana').promote({
+        to: 'staging',
+        kind: 'rollback',
+        version: '1.1.0',
+      });
+      git(dir, 'branch', '-D', rollback.body.branch);
+      await sync();
+      const closed = await as('ana').get(`/promotions/${rollback.body.id}`);
+      expect(closed.body).toMatchObject({ state: 'closed' });
+      expect(closed.body.reason).toMatch(/deleted outside the portal/);
+    });
+  },
+);
