@@ -7,7 +7,9 @@ import { isDirectory } from './probes';
 import { applyJson6902Patches, applyPatches } from './patches';
 import { applyReplacements } from './replacements';
 import {
+  accumulate,
   BuildContext,
+  checkUnique,
   isObject,
   loadResources,
   readDocuments,
@@ -137,13 +139,15 @@ async function build(
     }
     const target = inside(dir, reference, file);
     if (ctx.snapshot.files.has(target)) {
-      resources.push(
-        ...(await loadResources(ctx, fileIn(dir, reference, file))),
-      );
+      const path = fileIn(dir, reference, file);
+      resources = accumulate(resources, await loadResources(ctx, path), path);
     } else if (isDirectory(ctx.snapshot, target)) {
-      resources.push(
-        ...(await build(ctx, { dir: target, stack: inner, referrer: file })),
-      );
+      const built = await build(ctx, {
+        dir: target,
+        stack: inner,
+        referrer: file,
+      });
+      resources = accumulate(resources, built, file);
     } else throw new ResolutionError(file, `resource "${reference}" not found`);
   }
   for (const reference of kustomization.components ?? []) {
@@ -163,6 +167,8 @@ async function build(
   resources = await generate(ctx, dir, file, kustomization, resources);
   resources = await applyPatches(ctx, dir, file, kustomization, resources);
   resources = transformMetadata(kustomization, resources, file);
+  if (kustomization.namespace)
+    checkUnique(resources, file, 'is there twice once namespace is set');
   resources = await applyJson6902Patches(
     ctx,
     dir,

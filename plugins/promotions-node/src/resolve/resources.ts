@@ -36,6 +36,38 @@ export const idsOf = (resource: Resource): ResourceId[] => [
 export const originalId = (resource: Resource): ResourceId =>
   resource.previous?.[0] ?? currentId(resource);
 
+const idOf = ({ object }: Resource) =>
+  `${object.apiVersion ?? ''} ${object.kind} ${
+    object.metadata.name
+  } in ${effectiveNamespace(object.metadata.namespace)}`;
+
+/**
+ * Adds resources to those accumulated, refusing one with the apiVersion, kind, name and
+ * namespace of another, as kustomize does: the same object twice is a mistake, not a merge.
+ */
+export function accumulate(
+  resources: Resource[],
+  added: Resource[],
+  file: string,
+): Resource[] {
+  return checkUnique([...resources, ...added], file, 'is included twice');
+}
+
+/** Refuses two resources with the same id, which kustomize cannot tell apart. */
+export function checkUnique(
+  resources: Resource[],
+  file: string,
+  problem: string,
+): Resource[] {
+  const seen = new Set<string>();
+  for (const resource of resources) {
+    const id = idOf(resource);
+    if (seen.has(id)) throw new ResolutionError(file, `${id} ${problem}`);
+    seen.add(id);
+  }
+  return resources;
+}
+
 /** A resource with a new object, remembering its id when the name or namespace changed. */
 export function withObject(
   resource: Resource,

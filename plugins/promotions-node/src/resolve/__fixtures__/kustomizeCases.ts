@@ -1308,6 +1308,30 @@ items:
     }),
   },
   {
+    name: 'the same object included twice fails both',
+    fails: true,
+    ...withBase(
+      {
+        dev: 'resources: [../../base, ../../again]\n',
+      },
+      undefined,
+      {
+        'app/again/kustomization.yaml': 'resources: [deployment.yaml]\n',
+        'app/again/deployment.yaml': deployment('app'),
+      },
+    ),
+  },
+  {
+    name: 'two objects made one by namespace fails both',
+    fails: true,
+    files: {
+      'env/kustomization.yaml': 'resources: [objects.yaml]\nnamespace: shop\n',
+      'env/objects.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, namespace: a }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, namespace: b }\n',
+    },
+    environments: ['env'],
+  },
+  {
     name: 'an unknown kustomization field fails both',
     fails: true,
     ...withBase({
