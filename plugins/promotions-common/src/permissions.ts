@@ -36,13 +36,21 @@ export const promotionsLayoutPublishPermission = createPermission({
 /** The resource type of one environment of one service, which promotions act on. */
 export const RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT = 'promotions-environment';
 
-/** The reference of an environment of an entity, as a permission's resource ref. */
+/**
+ * The reference of an environment of an entity, as a permission's resource ref.
+ *
+ * @public
+ */
 export const environmentResourceRef = (
   entityRef: string,
   environment: string,
 ) => `${entityRef}#${environment}`;
 
-/** An environment resource ref split into its entity and environment. */
+/**
+ * An environment resource ref split into its entity and environment.
+ *
+ * @public
+ */
 export function parseEnvironmentResourceRef(
   resourceRef: string,
 ): { entityRef: string; environment: string } | undefined {
@@ -64,31 +72,51 @@ const environmentPermission = (
     resourceType: RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT,
   });
 
-/** Asking for a version to be promoted to an environment, or rolled back in it. */
+/**
+ * Asking for a version to be promoted to an environment, or rolled back in it.
+ *
+ * @public
+ */
 export const promotionsPromotePermission = environmentPermission(
   'promotions.promote',
   'create',
 );
 
-/** Approving or rejecting a promotion to an environment. */
+/**
+ * Approving or rejecting a promotion to an environment.
+ *
+ * @public
+ */
 export const promotionsApprovePermission = environmentPermission(
   'promotions.approve',
   'update',
 );
 
-/** Merging a promotion whose gates pass, or closing one. */
+/**
+ * Merging a promotion whose gates pass, or closing one.
+ *
+ * @public
+ */
 export const promotionsMergePermission = environmentPermission(
   'promotions.merge',
   'update',
 );
 
-/** Merging despite a change window or a freeze, with a reason, in an emergency. */
+/**
+ * Merging despite a change window or a freeze, with a reason, in an emergency.
+ *
+ * @public
+ */
 export const promotionsOverridePermission = environmentPermission(
   'promotions.override',
   'update',
 );
 
-/** Freezing an environment, and lifting a freeze. */
+/**
+ * Freezing an environment, and lifting a freeze.
+ *
+ * @public
+ */
 export const promotionsFreezePermission = environmentPermission(
   'promotions.freeze',
   'update',
@@ -110,7 +138,11 @@ export const promotionsPermissions = [
   promotionsFreezePermission,
 ];
 
-/** The environment permissions a policy decides, by resource. */
+/**
+ * The environment permissions a policy decides, by resource.
+ *
+ * @public
+ */
 export const promotionsEnvironmentPermissions = [
   promotionsPromotePermission,
   promotionsApprovePermission,

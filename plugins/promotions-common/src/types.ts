@@ -218,7 +218,11 @@ export interface Scaffold {
   mergedAt: string | null;
 }
 
-/** Where a promotion stands. `opening` and `merging` are steps a restart completes. */
+/**
+ * Where a promotion stands. `opening` and `merging` are steps a restart completes.
+ *
+ * @public
+ */
 export type PromotionState =
   | 'opening'
   | 'open'
@@ -227,7 +231,11 @@ export type PromotionState =
   | 'closed'
   | 'failed';
 
-/** An approval or rejection of a promotion, from the portal or a pull-request review. */
+/**
+ * An approval or rejection of a promotion, from the portal or a pull-request review.
+ *
+ * @public
+ */
 export interface PromotionDecision {
   by: string;
   at: string;
@@ -238,7 +246,11 @@ export interface PromotionDecision {
   stale?: boolean;
 }
 
-/** A request to move one environment of one service to a version, through a change to review. */
+/**
+ * A request to move one environment of one service to a version, through a change to review.
+ *
+ * @public
+ */
 export interface Promotion {
   id: string;
   entityRef: string;
@@ -269,7 +281,11 @@ export interface Promotion {
   queuedUntil?: string | null;
 }
 
-/** A commit shown as part of what would ship. */
+/**
+ * A commit shown as part of what would ship.
+ *
+ * @public
+ */
 export interface CommitSummary {
   sha: string;
   author: string;
@@ -278,7 +294,11 @@ export interface CommitSummary {
   pullRequest: number | null;
 }
 
-/** Exactly what a promotion would do, shown before it is asked for. */
+/**
+ * Exactly what a promotion would do, shown before it is asked for.
+ *
+ * @public
+ */
 export interface PromotionPreview {
   environment: string;
   version: string;
@@ -295,7 +315,11 @@ export interface PromotionPreview {
   gates: GateEvaluation[];
 }
 
-/** One line of an environment's history, kept without limit. */
+/**
+ * One line of an environment's history, kept without limit.
+ *
+ * @public
+ */
 export interface HistoryEntry {
   id: number;
   entityRef: string;
@@ -322,7 +346,11 @@ export interface HistoryEntry {
   comment: string | null;
 }
 
-/** An environment frozen for every service, or one service's. */
+/**
+ * An environment frozen for every service, or one service's.
+ *
+ * @public
+ */
 export interface Freeze {
   id: number;
   /** `*` for every service. */

@@ -95,8 +95,8 @@ const exported = createConditionExports({
 });
 
 /**
- * Conditions for a permission policy: `isEntityOwner({ claims })`, `isEnvironment({
- * environments })`, `isProduction({})`.
+ * Conditions for a permission policy: `isEntityOwner` (with the user's claims),
+ * `isEnvironment` (with environment names) and `isProduction`.
  *
  * @public
  */
