@@ -512,6 +512,35 @@ secretGenerator:
     ).toBe(true);
   });
 
+  it('replaces the lists of an Argo Rollout a strategic merge patch changes, as kustomize does, and says so', async () => {
+    const env = await resolve(
+      {
+        'web/rollout.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: { name: web }
+spec:
+  template:
+    spec:
+      containers:
+        - { name: web, image: "ghcr.io/acme/web:1.0.0", env: [{ name: MODE, value: canary }] }
+        - { name: proxy, image: "envoyproxy/envoy:v1.30.0" }
+`,
+        'web/version.yml':
+          'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: { name: web }\nspec:\n  template:\n    spec:\n      containers: [{ name: web, image: "ghcr.io/acme/web:1.2.0" }]\n',
+        'web/kustomization.yaml':
+          'resources: [rollout.yaml]\npatches: [{ path: version.yml }]\n',
+      },
+      'web',
+    );
+    // kustomize has no schema for a Rollout: the patch's containers are all it deploys.
+    expect(env.images.map(i => `${i.name}:${i.tag}`)).toEqual([
+      'ghcr.io/acme/web:1.2.0',
+    ]);
+    expect(env.warnings).toEqual([
+      'web/version.yml: Rollout web is a type kustomize has no schema for; the patch replaces its lists instead of merging them',
+    ]);
+  });
+
   it('picks the image named by gitops-promotions/image among several containers', async () => {
     const files = {
       'orders/base/kustomization.yaml': 'resources: [deployment.yaml]\n',

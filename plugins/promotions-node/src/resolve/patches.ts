@@ -338,6 +338,11 @@ function namedBy(document: Record<string, any>) {
   };
 }
 
+/** Whether a patch value holds a list anywhere. */
+const holdsList = (value: unknown): boolean =>
+  Array.isArray(value) ||
+  (isObject(value) && Object.values(value).some(holdsList));
+
 function mergeInto(
   resource: Resource,
   document: Record<string, any>,
@@ -400,6 +405,11 @@ function applyStrategicMerge(
     }
     result = result.flatMap(resource => {
       if (!selected(resource)) return [resource];
+      if (!isKnownType(resource.object) && holdsList(document.spec)) {
+        ctx.warnings.push(
+          `${patch.source}: ${resource.object.kind} ${resource.object.metadata.name} is a type kustomize has no schema for; the patch replaces its lists instead of merging them`,
+        );
+      }
       return mergeInto(resource, document, options, patch.source) ?? [];
     });
   }
