@@ -68,7 +68,7 @@ export function environmentPath(template: string, environment: string): string {
 
 /**
  * Whether a name is a branch name git accepts and that is safe to pass to git and GitHub: no
- * leading "-", no "..", "//", "@{", control characters or spaces, no segment starting with "."
+ * leading "-", no "..", "//", an at sign before a brace, control characters or spaces, no segment starting with "."
  * or ending in ".lock".
  *
  * @public

@@ -33,7 +33,11 @@ export const promotionsLayoutPublishPermission = createPermission({
   attributes: { action: 'create' },
 });
 
-/** The resource type of one environment of one service, which promotions act on. */
+/**
+ * The resource type of one environment of one service, which promotions act on.
+ *
+ * @public
+ */
 export const RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT = 'promotions-environment';
 
 /**

@@ -2,7 +2,22 @@ import { Config } from '@backstage/config';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+/**
+ * A day of the week, as change windows name them.
+ *
+ * @public
+ */
+export type WeekDay = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
+
+const DAYS: readonly WeekDay[] = [
+  'sun',
+  'mon',
+  'tue',
+  'wed',
+  'thu',
+  'fri',
+  'sat',
+];
 
 /**
  * A time in which an environment may be changed: some days of the week, between two times of
@@ -11,7 +26,7 @@ const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
  * @public
  */
 export interface ChangeWindow {
-  days: Array<(typeof DAYS)[number]>;
+  days: WeekDay[];
   /** Minutes after midnight the window opens and closes (close after open). */
   from: number;
   to: number;
@@ -66,7 +81,7 @@ function readWindow(config: Config, where: string): ChangeWindow {
     day.toLowerCase().slice(0, 3),
   );
   for (const day of days) {
-    if (!DAYS.includes(day as (typeof DAYS)[number])) {
+    if (!DAYS.includes(day as WeekDay)) {
       throw new Error(`${where}.days: "${day}" is not a day such as mon`);
     }
   }
