@@ -8,12 +8,25 @@ import {
 } from '@backstage/plugin-catalog-common/alpha';
 import {
   AuthorizeResult,
+  ConditionalPolicyDecision,
   Permission,
+  PermissionCondition,
+  PermissionCriteria,
 } from '@backstage/plugin-permission-common';
 import {
+  promotionsApprovePermission,
   promotionsEntityReadPermission,
+  promotionsFreezePermission,
+  promotionsMergePermission,
+  promotionsOverridePermission,
+  promotionsPromotePermission,
   promotionsRepositoryRefreshPermission,
 } from '@gitops-promotions/plugin-promotions-common';
+import {
+  PromotionsEnvironmentResource,
+  promotionsEnvironmentRules,
+} from '@gitops-promotions/plugin-promotions-node';
+
 import { ExamplePermissionPolicy } from './permissionPolicy';
 
 const ownership: Record<string, string[]> = {
@@ -80,6 +93,82 @@ describe('the example permission policy', () => {
         params: { claims: ['user:default/ana', 'group:default/shop-team'] },
       },
     });
+  });
+
+  describe('promotions', () => {
+    const shop = (
+      environment: string,
+      production = false,
+    ): PromotionsEnvironmentResource => ({
+      entityRef: 'component:default/shop',
+      environment,
+      owners: ['group:default/shop-team'],
+      production,
+    });
+    const rules = Object.values(promotionsEnvironmentRules);
+    /** Applies a decision's conditions to a resource, as the promotions backend does. */
+    const applies = (
+      criteria: PermissionCriteria<PermissionCondition>,
+      resource: PromotionsEnvironmentResource,
+    ): boolean => {
+      if ('allOf' in criteria)
+        return criteria.allOf.every(c => applies(c, resource));
+      if ('anyOf' in criteria)
+        return criteria.anyOf.some(c => applies(c, resource));
+      if ('not' in criteria) return !applies(criteria.not, resource);
+      const rule = rules.find(r => r.name === criteria.rule)!;
+      return rule.apply(resource, criteria.params as any);
+    };
+    const may = async (
+      user: string,
+      permission: Permission,
+      resource: PromotionsEnvironmentResource,
+    ) => {
+      const decision = await decide(`user:default/${user}`, permission);
+      if (decision.result !== AuthorizeResult.CONDITIONAL) {
+        return decision.result === AuthorizeResult.ALLOW;
+      }
+      return applies(
+        (decision as ConditionalPolicyDecision).conditions,
+        resource,
+      );
+    };
+
+    const promotionsMatrix: Array<
+      [string, Permission, PromotionsEnvironmentResource, boolean]
+    > = [
+      // Owners act on their service outside production.
+      ['ana', promotionsPromotePermission, shop('staging'), true],
+      ['ana', promotionsApprovePermission, shop('staging'), true],
+      ['ana', promotionsMergePermission, shop('staging'), true],
+      ['ana', promotionsPromotePermission, shop('prod', true), false],
+      ['ana', promotionsApprovePermission, shop('prod', true), false],
+      ['ana', promotionsMergePermission, shop('prod', true), false],
+      ['ana', promotionsOverridePermission, shop('staging'), false],
+      ['ana', promotionsFreezePermission, shop('staging'), false],
+      // Not on another team's service.
+      [
+        'ana',
+        promotionsPromotePermission,
+        { ...shop('staging'), owners: ['group:default/billing'] },
+        false,
+      ],
+      // Release managers approve and merge production, override and freeze.
+      ['rita', promotionsApprovePermission, shop('prod', true), true],
+      ['rita', promotionsMergePermission, shop('prod', true), true],
+      ['rita', promotionsOverridePermission, shop('prod', true), true],
+      ['rita', promotionsFreezePermission, shop('prod', true), true],
+      ['pat', promotionsMergePermission, shop('prod', true), true],
+    ];
+    for (const [user, permission, resource, allowed] of promotionsMatrix) {
+      it(`${user} ${allowed ? 'may' : 'may not'} ${permission.name} on ${
+        resource.environment
+      }${
+        resource.owners[0] === 'group:default/billing' ? ' of another team' : ''
+      }`, async () => {
+        expect(await may(user, permission, resource)).toBe(allowed);
+      });
+    }
   });
 
   it('lets backend plugins and CI, which act for no user, through', async () => {

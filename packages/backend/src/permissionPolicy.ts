@@ -23,17 +23,29 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import {
+  promotionsFreezePermission,
+  promotionsOverridePermission,
+  RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT,
+} from '@gitops-promotions/plugin-promotions-common';
+import {
+  createPromotionsEnvironmentConditionalDecision,
+  promotionsEnvironmentConditions,
+} from '@gitops-promotions/plugin-promotions-node';
 
 /** The group that acts on everything. */
 export const PLATFORM_GROUP = 'group:default/platform';
+/** The group that approves and merges what reaches production. */
+export const RELEASE_MANAGERS = 'group:default/release-managers';
 
 const allow: PolicyDecision = { result: AuthorizeResult.ALLOW };
 const deny: PolicyDecision = { result: AuthorizeResult.DENY };
 
 /**
  * The example portal's policy: everyone signed in reads; owners act on their own services; the
- * platform group acts on everything else. Permissions of the promotions plugins that change
- * repositories follow the same rule.
+ * platform group acts on everything else. Promotions: a service's owners promote, approve and
+ * merge outside production; release managers do so everywhere, and alone override a window or
+ * a freeze and freeze environments.
  */
 export class ExamplePermissionPolicy implements PermissionPolicy {
   constructor(private readonly userInfo: UserInfoService) {}
@@ -50,6 +62,21 @@ export class ExamplePermissionPolicy implements PermissionPolicy {
     if (permission.attributes.action === 'read') return allow;
 
     if (permission.name === 'promotions.repository.refresh') return deny;
+    if (
+      isResourcePermission(permission, RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT)
+    ) {
+      if (owners.includes(RELEASE_MANAGERS)) return allow;
+      if (
+        permission.name === promotionsOverridePermission.name ||
+        permission.name === promotionsFreezePermission.name
+      ) {
+        return deny;
+      }
+      const { isEntityOwner, isProduction } = promotionsEnvironmentConditions;
+      return createPromotionsEnvironmentConditionalDecision(permission, {
+        allOf: [isEntityOwner({ claims: owners }), { not: isProduction({}) }],
+      });
+    }
     if (permission.name === catalogLocationDeletePermission.name) return deny;
     if (isResourcePermission(permission, RESOURCE_TYPE_CATALOG_ENTITY)) {
       return createCatalogConditionalDecision(
@@ -64,7 +91,9 @@ export class ExamplePermissionPolicy implements PermissionPolicy {
     credentials: BackstageCredentials | undefined,
   ): Promise<string[]> {
     if (!credentials) return [];
-    const info = await this.userInfo.getUserInfo(credentials).catch(() => undefined);
+    const info = await this.userInfo
+      .getUserInfo(credentials)
+      .catch(() => undefined);
     return info?.ownershipEntityRefs ?? [];
   }
 }
