@@ -51,7 +51,11 @@ import {
 } from '@gitops-promotions/plugin-promotions-node';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { EntityTarget, readEntityTarget } from '../state/entityTarget';
+import {
+  EntityTarget,
+  readEntityTarget,
+  resolveOptionsOf,
+} from '../state/entityTarget';
 import {
   parseBody,
   PromotionsStore,
@@ -457,9 +461,8 @@ export class PromotionsWorkflow {
       )
     ).join('');
     const after = await this.deps.resolver.resolve(plan.after, plan.path, {
-      image: target.image,
-      versionKey: target.versionKey,
-      readable: target.readable,
+      ...resolveOptionsOf(target),
+      render: true,
     });
     const renderedDiff = createTwoFilesPatch(
       `${plan.environment.name} (now)`,
@@ -498,10 +501,9 @@ export class PromotionsWorkflow {
 
   /** An environment's rendered manifests as YAML, secret values hidden, for a diff. */
   private renderedText(resolved: ResolvedEnvironment): string {
-    const rendered = (resolved as { rendered?: unknown[] }).rendered;
-    const objects = (rendered ?? resolved.comparable.map(c => c.body)).map(
-      (body, i) => ({ id: String(i), body }),
-    );
+    const objects = (
+      resolved.rendered ?? resolved.comparable.map(c => c.body)
+    ).map((body, i) => ({ id: String(i), body }));
     return protectSecrets(objects, this.deps.secrets)
       .map(o => stringify(o.body, { lineWidth: 0 }))
       .join('---\n');

@@ -124,9 +124,9 @@ export async function planPromotion(options: {
   if (request.version !== undefined) imageForVersion('x', request.version);
   const base = await repository.snapshot();
   const path = environmentPath(target.pathTemplate, environment.name);
-  const resolveAt = (snapshot: RepositorySnapshot, p: string) =>
-    resolver.resolve(snapshot, p, resolveOptionsOf(target));
-  const before = await resolveAt(base, path).catch(error => {
+  const resolveAt = (snapshot: RepositorySnapshot, p: string, render = false) =>
+    resolver.resolve(snapshot, p, { ...resolveOptionsOf(target), render });
+  const before = await resolveAt(base, path, true).catch(error => {
     throw new InputError(
       `${environment.name} cannot be read, so it cannot be changed: ${
         (error as Error).message

@@ -1,5 +1,8 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import {
+  shopDeployment,
+  shopHistory,
+} from '@gitops-promotions/plugin-promotions-node/testUtils';
 import {
   bareRepository,
   git,
@@ -17,8 +20,8 @@ const overlay = (dir: string, ref: string, env = 'staging') =>
 describe.each(databases.eachSupportedId())(
   'the promotion workflow with the git provider on %s',
   databaseId => {
-    async function start(pipeline?: any[]) {
-      const dir = bareRepository(shopHistory);
+    async function start(pipeline?: any[], history = shopHistory) {
+      const dir = bareRepository(history);
       const backend = await startWorkflowBackend({
         databases,
         databaseId,
@@ -56,7 +59,15 @@ describe.each(databases.eachSupportedId())(
         .split('\n')
         .filter((l: string) => /^[-+][^-+]/.test(l));
       expect(changed).toEqual(['-    newTag: "1.1.0"', '+    newTag: "1.2.0"']);
-      expect(preview.body.renderedDiff).toContain('+');
+      // The rendered manifests differ by the image, and nothing else.
+      expect(
+        preview.body.renderedDiff
+          .split('\n')
+          .filter((l: string) => /^[-+][^-+]/.test(l)),
+      ).toEqual([
+        '-          image: ghcr.io/acme/shop:1.1.0',
+        '+          image: ghcr.io/acme/shop:1.2.0',
+      ]);
       expect(preview.body.commits.map((c: any) => c.message)).toEqual([
         'Promote shop 1.2.0 to dev (#7)',
       ]);
@@ -154,6 +165,31 @@ describe.each(databases.eachSupportedId())(
         ['approved', 'user:default/rita', '1.2.0', 'staging'],
         ['requested', 'user:default/ana', '1.2.0', 'staging'],
       ]);
+    });
+
+    it('never shows a secret’s value in the rendered diff', async () => {
+      const { as, entityPath } = await start(undefined, [
+        ...shopHistory,
+        {
+          author: 'Ana Lima',
+          date: '2026-10-21T09:00:00Z',
+          message: 'Give shop its database password',
+          files: {
+            'shop/base/deployment.yaml': shopDeployment('512kb').replace(
+              '          env:\n',
+              '          env:\n            - name: DB_PASSWORD\n              value: hunter2-staging\n',
+            ),
+          },
+        },
+      ]);
+      const preview = await as('ana').post(`${entityPath}/promotions/preview`, {
+        to: 'staging',
+      });
+      expect(preview.status).toBe(200);
+      // The value sits next to the changed line, and is shown only under its HMAC.
+      expect(preview.body.renderedDiff).toContain('- name: DB_PASSWORD');
+      expect(preview.body.renderedDiff).toMatch(/value: hmac:[0-9a-f]+/);
+      expect(preview.body.renderedDiff).not.toContain('hunter2');
     });
 
     it('opens exactly one of two promotions asked for at once, and lets a later one supersede it', async () => {

@@ -108,5 +108,5 @@ export async function resolveHelmValues(
     delete bodyParent.digest;
   }
   const comparable: ComparableObject[] = [{ id: 'HelmValues/values', body }];
-  return { images, inputs, comparable };
+  return { images, inputs, comparable, values };
 }

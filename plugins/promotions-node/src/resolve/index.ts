@@ -122,6 +122,7 @@ async function resolve(
       comparable: helm.comparable,
       inputs: helm.inputs,
       warnings: [],
+      ...(options.render ? { rendered: [helm.values] } : {}),
     };
   }
   const built = await buildKustomization(snapshot, path, budget);
@@ -142,5 +143,8 @@ async function resolve(
     comparable: built.resources.map(comparable),
     inputs: built.inputs,
     warnings: built.warnings,
+    ...(options.render
+      ? { rendered: built.resources.map(({ object }) => object) }
+      : {}),
   };
 }

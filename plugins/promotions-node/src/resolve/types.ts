@@ -54,6 +54,11 @@ export interface ResolvedEnvironment {
   warnings: string[];
   /** Every lookup the resolution made: unchanged answers mean an unchanged result. */
   probes: Probes;
+  /**
+   * With `render`, what the environment renders to, whole and in order: the objects of a
+   * Kustomize build, or a Helm environment's merged values.
+   */
+  rendered?: unknown[];
 }
 
 /** @public */
@@ -66,6 +71,8 @@ export interface ResolveOptions {
   limits?: ResolveLimits;
   /** The only files it may read; any other read fails, naming the file and the rule. */
   readable?: ReadablePaths;
+  /** Also return the rendered objects, for showing a change before it is made. */
+  render?: boolean;
 }
 
 /**

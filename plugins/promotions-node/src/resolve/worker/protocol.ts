@@ -41,6 +41,7 @@ export type FromWorker =
         inputs: string[];
         warnings: string[];
         probes: Probes;
+        rendered?: unknown[];
       };
     }
   | {
