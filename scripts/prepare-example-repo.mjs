@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Creates the example GitOps repository (a real Git repository) by replaying
-// examples/gitops/history.yaml: one commit per entry, with its author and a date relative to now.
-// It is rebuilt only when history.yaml changed, so commits made through the portal are kept.
+// Creates the example GitOps repository (a real, bare Git repository, which the portal writes to
+// as it would to a remote one) by replaying examples/gitops/history.yaml: one commit per entry,
+// with its author and a date relative to now. It is rebuilt only when history.yaml changed, so
+// promotions merged through the portal are kept. Read it with `git -C .example-gitops log main`.
 //
 //   node scripts/prepare-example-repo.mjs [--dir <path>] [--force] [--now <ISO date>] [--history <file>]
 //
@@ -12,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -171,6 +173,9 @@ function inspect(dir, hashFile) {
   if (!fs.existsSync(dir)) return { state: 'missing' };
   if (fs.existsSync(hashFile))
     return { state: 'example', hash: fs.readFileSync(hashFile, 'utf8').trim() };
+  // Made by an earlier version of this script, with a work tree: rebuilt bare.
+  if (fs.existsSync(path.join(dir, '.git', HASH_FILE)))
+    return { state: 'example', hash: 'a work tree' };
   if (fs.statSync(dir).isDirectory() && fs.readdirSync(dir).length === 0)
     return { state: 'missing' };
   return { state: 'other' };
@@ -179,10 +184,26 @@ function inspect(dir, hashFile) {
 function build(dir, hashFile, history, now) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(hashFile, `${BUILDING}\n`);
+  // Replayed in a work tree of its own, then cloned bare: no branch is checked out where the
+  // portal pushes.
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'example-gitops-work-'));
+  try {
+    replay(work, history, now);
+    fs.rmSync(dir, { recursive: true, force: true });
+    git(path.dirname(dir), ['clone', '-q', '--bare', '--no-local', work, dir]);
+    git(dir, ['remote', 'remove', 'origin']);
+    git(dir, ['symbolic-ref', 'HEAD', 'refs/heads/main']);
+    fs.writeFileSync(hashFile, `${BUILDING}\n`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function replay(dir, history, now) {
   git(dir, ['init', '-q']);
   git(dir, ['symbolic-ref', 'HEAD', 'refs/heads/main']);
   git(dir, ['config', 'commit.gpgsign', 'false']);
-  fs.writeFileSync(hashFile, `${BUILDING}\n`);
   for (const commit of history) {
     for (const [file, content] of Object.entries(commit.files)) {
       const target = path.join(dir, file);
@@ -220,7 +241,7 @@ if (!fs.existsSync(options.history)) fail(`${options.history} not found`);
 const text = fs.readFileSync(options.history, 'utf8');
 const source = path.relative(process.cwd(), options.history) || options.history;
 const hash = crypto.createHash('sha256').update(text).digest('hex');
-const hashFile = path.join(options.dir, '.git', HASH_FILE);
+const hashFile = path.join(options.dir, HASH_FILE);
 const target = path.relative(process.cwd(), options.dir) || '.';
 const existing = inspect(options.dir, hashFile);
 

@@ -40,6 +40,25 @@ function runOk(...args) {
 const git = (dir, ...args) =>
   execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
 
+/** A commit on main made as the portal makes them: without a work tree. */
+function portalCommit(dir, message) {
+  const tree = git(dir, 'rev-parse', 'HEAD^{tree}').trim();
+  const commit = git(
+    dir,
+    '-c',
+    'user.name=Portal',
+    '-c',
+    'user.email=portal@example.com',
+    'commit-tree',
+    tree,
+    '-p',
+    'HEAD',
+    '-m',
+    message,
+  ).trim();
+  git(dir, 'update-ref', 'refs/heads/main', commit);
+}
+
 /** The tree that replaying the history in memory gives. */
 function replayed(commits) {
   const tree = new Map();
@@ -68,10 +87,12 @@ test('creates the repository with one commit per history entry, on branch main',
     history.length,
   );
   assert.equal(git(built, 'symbolic-ref', '--short', 'HEAD').trim(), 'main');
+  // Bare, so that the portal may push to main as to a remote repository.
+  assert.equal(git(built, 'rev-parse', '--is-bare-repository').trim(), 'true');
   assert.equal(
-    git(built, 'status', '--porcelain'),
+    git(built, 'remote').trim(),
     '',
-    'nothing left uncommitted',
+    'no trace of where it was built',
   );
 });
 
@@ -106,7 +127,10 @@ test('gives every commit its author, message and a date counted back from --now'
 
 test('ends with exactly the files the history leaves, with their content', () => {
   const expected = replayed(history);
-  const tracked = git(built, 'ls-files').trim().split('\n').sort();
+  const tracked = git(built, 'ls-tree', '-r', '--name-only', 'HEAD')
+    .trim()
+    .split('\n')
+    .sort();
   assert.deepEqual(tracked, [...expected.keys()].sort());
   for (const [file, content] of expected) {
     assert.equal(git(built, 'show', `HEAD:${file}`), content, file);
@@ -135,8 +159,10 @@ test('deletes the files a commit sets to null', () => {
   );
   const dir = freshDir();
   runOk('--dir', dir, '--history', file, '--now', now);
-  assert.deepEqual(git(dir, 'ls-files').trim().split('\n'), ['a/two.yaml']);
-  assert.equal(fs.existsSync(path.join(dir, 'a/one.yaml')), false);
+  assert.deepEqual(
+    git(dir, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n'),
+    ['a/two.yaml'],
+  );
   assert.equal(
     git(dir, 'show', '--format=', '--name-status', 'HEAD').trim(),
     'D\ta/one.yaml',
@@ -236,18 +262,7 @@ test('leaves each example environment at the version the demo shows', () => {
 test('leaves an up-to-date repository as it is, keeping commits made since', () => {
   const dir = freshDir();
   runOk('--dir', dir, '--now', now);
-  fs.writeFileSync(path.join(dir, 'promoted.txt'), 'made through the portal\n');
-  git(dir, 'add', '-A');
-  git(
-    dir,
-    '-c',
-    'user.name=Portal',
-    '-c',
-    'user.email=portal@example.com',
-    'commit',
-    '-qm',
-    'Promote from the portal',
-  );
+  portalCommit(dir, 'Promote from the portal');
 
   assert.match(runOk('--dir', dir), /is up to date/);
   assert.equal(
@@ -262,21 +277,10 @@ test('leaves an up-to-date repository as it is, keeping commits made since', () 
 
 test('rebuilds when the history changed, when a build was interrupted, and with --force', () => {
   const dir = freshDir();
-  const hashFile = path.join(dir, '.git', 'promotions-example-hash');
+  const hashFile = path.join(dir, 'promotions-example-hash');
   runOk('--dir', dir, '--now', now);
   const head = git(dir, 'rev-parse', 'HEAD');
-  git(
-    dir,
-    '-c',
-    'user.name=Portal',
-    '-c',
-    'user.email=portal@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'extra',
-  );
+  portalCommit(dir, 'extra');
 
   fs.writeFileSync(hashFile, 'a hash of an older history\n');
   assert.match(
@@ -421,4 +425,17 @@ test('refuses bad arguments with a clear message', () => {
     run(['--history', path.join(scratch, 'missing.yaml')]).stderr,
     /missing\.yaml not found/,
   );
+});
+
+test('rebuilds, bare, a repository an earlier version made with a work tree', () => {
+  const dir = freshDir();
+  fs.mkdirSync(path.join(dir, '.git'), { recursive: true });
+  git(dir, 'init', '-q');
+  fs.writeFileSync(path.join(dir, '.git', 'promotions-example-hash'), 'old\n');
+  assert.match(
+    runOk('--dir', dir, '--now', now),
+    /^Rebuilt example GitOps repository/,
+  );
+  assert.equal(git(dir, 'rev-parse', '--is-bare-repository').trim(), 'true');
+  assert.equal(fs.existsSync(path.join(dir, '.git')), false);
 });
