@@ -17,23 +17,31 @@ export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DA
 
 status=0
 
-# Runs one command as a named check and records its result in test-results/checks.jsonl.
-check() {
-  local name="$1"
-  shift
+# Runs one command as a named step of a group (checks, bench) and records its result in
+# test-results/steps.jsonl for the closing line.
+step() {
+  local group="$1" name="$2"
+  shift 2
   echo
   echo "=== $name"
-  local started=$SECONDS ok=true
-  "$@" || { ok=false; status=1; }
-  printf '{"name":"%s","ok":%s,"seconds":%d}\n' "$name" "$ok" $((SECONDS - started)) \
-    >>test-results/checks.jsonl
-  echo "=== $name: $([ "$ok" = true ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
+  local started=$SECONDS code=0
+  "$@" || code=$?
+  local took=$((SECONDS - started)) verdict=passed
+  if [ "$code" = 124 ]; then
+    verdict="FAILED: stopped after its time limit"
+  elif [ "$code" != 0 ]; then
+    verdict="FAILED with exit code $code"
+  fi
+  [ "$code" = 0 ] || status=1
+  printf '{"group":"%s","name":"%s","ok":%s,"seconds":%d}\n' "$group" "$name" \
+    "$([ "$code" = 0 ] && echo true || echo false)" "$took" >>test-results/steps.jsonl
+  echo "=== $name: $verdict in $took s"
 }
 
-check "lint:all" yarn lint:all
-check "prettier:check" yarn prettier:check
-check "tsc:full" yarn tsc:full
-check "test:api-reports" yarn test:api-reports
+step checks "lint:all" yarn lint:all
+step checks "prettier:check" yarn prettier:check
+step checks "tsc:full" yarn tsc:full
+step checks "test:api-reports" yarn test:api-reports
 
 echo
 echo "=== unit and backend tests"
@@ -43,7 +51,7 @@ node --test --test-reporter=spec --test-reporter-destination=stdout \
   scripts/*.test.mjs || status=1
 
 # The benchmark at a small scale: every step, checked, not timed; stopped if it hangs.
-check "bench --small" timeout --kill-after=30s "${BENCH_TIMEOUT:-15m}" yarn bench --small
+step bench "bench --small" timeout --kill-after=30s "${BENCH_TIMEOUT:-15m}" yarn bench --small
 
 echo
 echo "=== install test"

@@ -16,18 +16,21 @@ const missing = what => {
   failures.push(`${what} (wrote no results)`);
 };
 
-// The repository's checks and the benchmark, one line each from scripts/test-all.sh.
-const checks = read('test-results/checks.jsonl');
-if (checks) {
-  const results = checks
+// The repository's checks and the benchmark, one line per step from scripts/test-all.sh.
+const steps = read('test-results/steps.jsonl');
+if (steps) {
+  const results = steps
     .split('\n')
     .filter(Boolean)
     .map(line => JSON.parse(line));
-  const ok = results.filter(r => r.ok);
-  passed += ok.length;
-  failed += results.length - ok.length;
-  parts.push(`checks ${ok.length}/${results.length}`);
-  failures.push(...results.filter(r => !r.ok).map(r => r.name));
+  for (const group of [...new Set(results.map(r => r.group))]) {
+    const all = results.filter(r => r.group === group);
+    const ok = all.filter(r => r.ok);
+    passed += ok.length;
+    failed += all.length - ok.length;
+    parts.push(`${group} ${ok.length}/${all.length}`);
+    failures.push(...all.filter(r => !r.ok).map(r => r.name));
+  }
 } else {
   missing('checks');
 }
