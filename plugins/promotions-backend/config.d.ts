@@ -32,6 +32,38 @@ export interface Config {
       [name: string]: Array<{
         name: string;
         requires?: string[];
+        /** A production environment: the example policy lets only release managers act on it. */
+        production?: boolean;
+        /**
+         * Approvals a promotion needs before it is merged, by people other than its requester:
+         * a count, or a count and the groups (`release-managers` or `group:default/...`) whose
+         * members' approvals count. GitHub reviews count as approvals.
+         */
+        approvals?: number | { count?: number; groups?: string[] };
+        /** How long the version must have run in every upstream environment, such as `{ hours: 24 }`. */
+        soak?: { [unit: string]: number } | string;
+        /** When merges may happen: days (`mon`…`sun`), hours (`09:00-17:00`) and a time zone. */
+        windows?: Array<{ days?: string[]; hours?: string; timeZone?: string }>;
+        /** Checks (GitHub check runs and commit statuses) that must be green: all, or those named. */
+        checks?: boolean | string[];
+        /** Refuse tags that move (`latest`, `main`): only numbered versions, commit hashes, digests. */
+        immutableVersion?: boolean;
+        /** The owners in CODEOWNERS of the changed paths must be among the approvers. */
+        codeowners?: boolean;
+        /**
+         * A URL that must answer 2xx before a merge; `{entityRef}`, `{environment}` and
+         * `{version}` are filled in.
+         */
+        http?:
+          | string
+          | { url: string; timeout?: { [unit: string]: number } | string };
+        /** A promotion open longer than this is shown as stale. */
+        stalePromotion?: { [unit: string]: number } | string;
+        /**
+         * Services that may ask for promotions here, by the subject of their external access
+         * token (`ci`), as CI does for the first environment after a build.
+         */
+        services?: string[];
       }>;
     };
     /** How often repositories are read. Defaults to every 30 seconds. */

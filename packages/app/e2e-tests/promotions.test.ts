@@ -1,14 +1,19 @@
 import { test, expect, Page } from '@playwright/test';
 
-async function signInAsGuest(page: Page) {
+/** Signs in as one of the example users (examples/org.yaml) on the example sign-in page. */
+async function signInAs(page: Page, displayName: string) {
   await page.goto('/');
-  const enter = page.getByRole('button', { name: 'Enter' });
-  await expect(enter).toBeVisible();
-  await enter.click();
+  const signIn = page.getByRole('button', {
+    name: `Sign in as ${displayName}`,
+  });
+  await expect(signIn).toBeVisible();
+  await signIn.click();
   await expect(
     page.getByRole('link', { name: 'Catalog' }).first(),
   ).toBeVisible();
 }
+
+const signInAsGuest = (page: Page) => signInAs(page, 'Guest');
 
 test('the Promotions tab shows a fan-out pipeline with versions and drift', async ({
   page,

@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { exampleSignInModule } from './exampleSignIn';
 import { examplePermissionPolicyModule } from './permissionPolicy';
 
 const backend = createBackend();
@@ -8,6 +9,7 @@ backend.add(import('@backstage/plugin-proxy-backend'));
 
 backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+backend.add(exampleSignInModule);
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(

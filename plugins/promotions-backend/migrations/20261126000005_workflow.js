@@ -3,7 +3,9 @@
 /** @param {import('knex').Knex} knex */
 exports.up = async function up(knex) {
   await knex.schema.createTable('promotions_requests', table => {
-    table.comment('Promotions and rollbacks: each a change to review, merged or closed');
+    table.comment(
+      'Promotions and rollbacks: each a change to review, merged or closed',
+    );
     table.string('id', 36).primary().notNullable();
     table.string('entity_ref', 255).notNullable().index();
     table.string('environment', 63).notNullable();
@@ -19,7 +21,9 @@ exports.up = async function up(knex) {
       .string('open_key', 330)
       .nullable()
       .unique()
-      .comment('entity_ref and environment while open; null once merged or closed');
+      .comment(
+        'entity_ref and environment while open; null once merged or closed',
+      );
     table.string('requested_by', 255).notNullable();
     table.timestamp('requested_at', { useTz: true }).notNullable();
     table.timestamp('updated_at', { useTz: true }).notNullable();
@@ -29,8 +33,14 @@ exports.up = async function up(knex) {
     table.string('head_commit', 64).nullable();
     table.integer('pull_request_number').nullable();
     table.text('pull_request_url').nullable();
-    table.text('changes').notNullable().comment('JSON: the files the promotion writes');
-    table.text('gates').nullable().comment('JSON: the last evaluation of each gate');
+    table
+      .text('changes')
+      .notNullable()
+      .comment('JSON: the files the promotion writes');
+    table
+      .text('gates')
+      .nullable()
+      .comment('JSON: the last evaluation of each gate');
     table.string('merged_commit', 64).nullable();
     table.text('reason').nullable();
     table.timestamp('queued_until', { useTz: true }).nullable();
@@ -40,19 +50,26 @@ exports.up = async function up(knex) {
     table.increments('id');
     table.string('request_id', 36).notNullable().index();
     table.string('decided_by', 255).notNullable();
-    table.text('ownership').notNullable().comment('JSON: the groups the decider belongs to');
+    table
+      .text('ownership')
+      .notNullable()
+      .comment('JSON: the groups the decider belongs to');
     table.string('decision', 16).notNullable();
     table.text('comment').notNullable();
     table.string('source', 16).notNullable();
     table
       .string('commit_sha', 64)
       .nullable()
-      .comment('The head commit decided on: a change pushed later needs a new decision');
+      .comment(
+        'The head commit decided on: a change pushed later needs a new decision',
+      );
     table.timestamp('decided_at', { useTz: true }).notNullable();
     table.unique(['request_id', 'decided_by', 'source']);
   });
   await knex.schema.createTable('promotions_history', table => {
-    table.comment('Everything that happened to every environment, kept forever');
+    table.comment(
+      'Everything that happened to every environment, kept forever',
+    );
     table.bigIncrements('id');
     table.string('entity_ref', 255).notNullable();
     table.string('environment', 63).notNullable();
@@ -69,8 +86,14 @@ exports.up = async function up(knex) {
   await knex.schema.createTable('promotions_freezes', table => {
     table.comment('Frozen environments: no merge without an override');
     table.increments('id');
-    table.string('entity_ref', 255).notNullable().comment('* for every service');
-    table.string('environment', 63).notNullable().comment('* for every environment');
+    table
+      .string('entity_ref', 255)
+      .notNullable()
+      .comment('* for every service');
+    table
+      .string('environment', 63)
+      .notNullable()
+      .comment('* for every environment');
     table.text('reason').notNullable();
     table.string('frozen_by', 255).notNullable();
     table.timestamp('frozen_at', { useTz: true }).notNullable();

@@ -8,15 +8,67 @@ import { ResponseError } from '@backstage/errors';
 import {
   EntityPromotions,
   entityPromotionsPath,
+  Freeze,
+  HistoryEntry,
+  Promotion,
+  PromotionPreview,
 } from '@gitops-promotions/plugin-promotions-common';
 
 /**
- * Reads the promotions state the backend keeps for each entity.
+ * What someone asks for: a version for an environment, or a rollback to one it ran.
+ *
+ * @public
+ */
+export interface PromotionRequestInput {
+  to: string;
+  version?: string;
+  from?: string;
+  images?: 'service' | 'all';
+  allowUnknownVersion?: boolean;
+  kind?: 'promotion' | 'rollback';
+  supersede?: boolean;
+}
+
+/**
+ * Reads the promotions state the backend keeps for each entity, and acts on its promotions.
  *
  * @public
  */
 export interface PromotionsApi {
   getEntityPromotions(entity: CompoundEntityRef): Promise<EntityPromotions>;
+  /** The entity's open promotions and its latest finished ones. */
+  listPromotions(entity: CompoundEntityRef): Promise<Promotion[]>;
+  preview(
+    entity: CompoundEntityRef,
+    request: Omit<PromotionRequestInput, 'supersede'>,
+  ): Promise<PromotionPreview>;
+  requestPromotion(
+    entity: CompoundEntityRef,
+    request: PromotionRequestInput,
+  ): Promise<Promotion>;
+  decide(
+    id: string,
+    decision: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<Promotion>;
+  merge(id: string, override?: { reason: string }): Promise<Promotion>;
+  close(id: string, reason?: string): Promise<Promotion>;
+  history(
+    entity: CompoundEntityRef,
+    options?: { environment?: string; before?: number; limit?: number },
+  ): Promise<{ entries: HistoryEntry[]; next: number | null }>;
+  /** The versions an environment ran, newest first, to roll back to. */
+  versions(
+    entity: CompoundEntityRef,
+    environment: string,
+  ): Promise<Array<{ version: string; commit: string; at: string }>>;
+  freezes(entityRef: string): Promise<Freeze[]>;
+  freeze(input: {
+    entityRef: string;
+    environment: string;
+    reason: string;
+  }): Promise<Freeze>;
+  liftFreeze(id: number, reason?: string): Promise<Freeze>;
 }
 
 /** @public */
@@ -34,14 +86,128 @@ export class PromotionsClient implements PromotionsApi {
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
   ) {}
 
+  private async call<T>(
+    path: string,
+    init?: { method: 'POST'; body?: object },
+  ): Promise<T> {
+    const baseUrl = await this.deps.discoveryApi.getBaseUrl('promotions');
+    const url = `${baseUrl}${path}`;
+    const response = await (init
+      ? this.deps.fetchApi.fetch(url, {
+          method: init.method,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(init.body ?? {}),
+        })
+      : this.deps.fetchApi.fetch(url));
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return (await response.json()) as T;
+  }
+
   async getEntityPromotions(
     entity: CompoundEntityRef,
   ): Promise<EntityPromotions> {
-    const baseUrl = await this.deps.discoveryApi.getBaseUrl('promotions');
-    const response = await this.deps.fetchApi.fetch(
-      `${baseUrl}${entityPromotionsPath(entity)}`,
+    return this.call(entityPromotionsPath(entity));
+  }
+
+  async listPromotions(entity: CompoundEntityRef): Promise<Promotion[]> {
+    const body = await this.call<{ promotions: Promotion[] }>(
+      `${entityPromotionsPath(entity)}/promotions`,
     );
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return (await response.json()) as EntityPromotions;
+    return body.promotions;
+  }
+
+  async preview(
+    entity: CompoundEntityRef,
+    request: Omit<PromotionRequestInput, 'supersede'>,
+  ): Promise<PromotionPreview> {
+    return this.call(`${entityPromotionsPath(entity)}/promotions/preview`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async requestPromotion(
+    entity: CompoundEntityRef,
+    request: PromotionRequestInput,
+  ): Promise<Promotion> {
+    return this.call(`${entityPromotionsPath(entity)}/promotions`, {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async decide(
+    id: string,
+    decision: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<Promotion> {
+    return this.call(`/v1/promotions/${encodeURIComponent(id)}/${decision}`, {
+      method: 'POST',
+      body: comment ? { comment } : {},
+    });
+  }
+
+  async merge(id: string, override?: { reason: string }): Promise<Promotion> {
+    return this.call(`/v1/promotions/${encodeURIComponent(id)}/merge`, {
+      method: 'POST',
+      body: override ? { override } : {},
+    });
+  }
+
+  async close(id: string, reason?: string): Promise<Promotion> {
+    return this.call(`/v1/promotions/${encodeURIComponent(id)}/close`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
+    });
+  }
+
+  async history(
+    entity: CompoundEntityRef,
+    options: { environment?: string; before?: number; limit?: number } = {},
+  ): Promise<{ entries: HistoryEntry[]; next: number | null }> {
+    const query = new URLSearchParams();
+    if (options.environment) query.set('environment', options.environment);
+    if (options.before) query.set('before', String(options.before));
+    if (options.limit) query.set('limit', String(options.limit));
+    const text = query.toString();
+    return this.call(
+      `${entityPromotionsPath(entity)}/history${text ? `?${text}` : ''}`,
+    );
+  }
+
+  async versions(
+    entity: CompoundEntityRef,
+    environment: string,
+  ): Promise<Array<{ version: string; commit: string; at: string }>> {
+    const body = await this.call<{
+      versions: Array<{ version: string; commit: string; at: string }>;
+    }>(
+      `${entityPromotionsPath(entity)}/environments/${encodeURIComponent(
+        environment,
+      )}/versions`,
+    );
+    return body.versions;
+  }
+
+  async freezes(entityRef: string): Promise<Freeze[]> {
+    const body = await this.call<{ items: Freeze[] }>(
+      `/v1/freezes?entityRef=${encodeURIComponent(entityRef)}`,
+    );
+    return body.items;
+  }
+
+  async freeze(input: {
+    entityRef: string;
+    environment: string;
+    reason: string;
+  }): Promise<Freeze> {
+    return this.call('/v1/freezes', { method: 'POST', body: input });
+  }
+
+  async liftFreeze(id: number, reason?: string): Promise<Freeze> {
+    return this.call(`/v1/freezes/${id}/lift`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
+    });
   }
 }

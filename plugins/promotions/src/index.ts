@@ -10,7 +10,7 @@ export {
 } from './plugin';
 export { rootRouteRef } from './routes';
 export { promotionsApiRef, PromotionsClient } from './api';
-export type { PromotionsApi } from './api';
+export type { PromotionsApi, PromotionRequestInput } from './api';
 export {
   EnvironmentPipeline,
   pipelineColumns,

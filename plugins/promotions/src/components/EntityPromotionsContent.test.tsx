@@ -1,7 +1,12 @@
 import { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { act, screen, within } from '@testing-library/react';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsApi, promotionsApiRef } from '../api';
@@ -9,7 +14,7 @@ import {
   EntityPromotionsContent,
   PENDING_POLL_MS,
 } from './EntityPromotionsContent';
-import { checkoutPromotions, hoursAgo } from './fixtures';
+import { checkoutPromotions, hoursAgo, mockPromotionsApi } from './fixtures';
 import { absoluteTime } from './time';
 
 const annotated = {
@@ -25,13 +30,19 @@ const entity = (annotations: Record<string, string> = annotated): Entity => ({
   spec: {},
 });
 
-const answering = (promotions: EntityPromotions) => ({
-  getEntityPromotions: jest.fn().mockResolvedValue(promotions),
-});
+const answering = (promotions: EntityPromotions) =>
+  mockPromotionsApi({
+    getEntityPromotions: jest.fn().mockResolvedValue(promotions),
+  });
 
 async function render(api: PromotionsApi, forEntity = entity()) {
   return renderInTestApp(
-    <TestApiProvider apis={[[promotionsApiRef, api]]}>
+    <TestApiProvider
+      apis={[
+        [promotionsApiRef, api],
+        [permissionApiRef, mockApis.permission()],
+      ]}
+    >
       <EntityProvider entity={forEntity}>
         <EntityPromotionsContent />
       </EntityProvider>
@@ -86,7 +97,7 @@ describe('EntityPromotionsContent', () => {
   });
 
   it('asks for the missing annotations instead of reading anything', async () => {
-    const api = { getEntityPromotions: jest.fn() };
+    const api = mockPromotionsApi({ getEntityPromotions: jest.fn() });
     await render(api, entity({}));
     expect(await screen.findByText(/Missing Annotation/i)).toBeInTheDocument();
     expect(
@@ -96,7 +107,7 @@ describe('EntityPromotionsContent', () => {
   });
 
   it('explains an unusable path annotation instead of reading anything', async () => {
-    const api = { getEntityPromotions: jest.fn() };
+    const api = mockPromotionsApi({ getEntityPromotions: jest.fn() });
     await render(
       api,
       entity({ ...annotated, 'gitops-promotions/path': '../other/{env}' }),
@@ -116,7 +127,11 @@ describe('EntityPromotionsContent', () => {
     const error = await serviceUnavailable(
       'Could not read repository example-gitops: gone',
     );
-    await render({ getEntityPromotions: jest.fn().mockRejectedValue(error) });
+    await render(
+      mockPromotionsApi({
+        getEntityPromotions: jest.fn().mockRejectedValue(error),
+      }),
+    );
     expect(
       (
         await screen.findAllByText(
@@ -186,13 +201,13 @@ describe('EntityPromotionsContent', () => {
   it('says the repository is being read, and asks again until it has been', async () => {
     jest.useFakeTimers({ advanceTimers: true });
     const notRead = { ...checkoutPromotions, asOf: null, environments: [] };
-    const api = {
+    const api = mockPromotionsApi({
       getEntityPromotions: jest
         .fn()
         .mockResolvedValueOnce(notRead)
         .mockResolvedValueOnce(notRead)
         .mockResolvedValue(checkoutPromotions),
-    };
+    });
     await render(api);
     expect(await screen.findByRole('status')).toHaveTextContent(
       'Reading the GitOps repository example-gitops…',

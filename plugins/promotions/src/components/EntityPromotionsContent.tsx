@@ -1,5 +1,8 @@
-import { useEffect } from 'react';
-import { getCompoundEntityRef } from '@backstage/catalog-model';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import {
   Content,
   ContentHeader,
@@ -27,10 +30,16 @@ import {
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
 import { EnvironmentPipeline } from './EnvironmentPipeline';
+import { EnvironmentWorkflow } from './workflow/EnvironmentWorkflow';
+import { HistoryTable } from './workflow/HistoryTable';
 import { absoluteTime, relativeTime } from './time';
 
 /** How often the tab asks again while the repository has not been read yet. */
 export const PENDING_POLL_MS = 5000;
+/** How often open promotions are read again while the tab is open. */
+export const WORKFLOW_POLL_MS = 15000;
+/** After an action, the tab looks again this much later: a merge shows once the repository was read. */
+const AFTER_ACTION_MS = 2500;
 
 const useStyles = makeStyles(theme => ({
   banner: { marginBottom: theme.spacing(2) },
@@ -208,7 +217,79 @@ export function EntityPromotionsContent() {
         <DataAge promotions={value} />
       </ContentHeader>
       <StaleStateBanner promotions={value} />
-      <EnvironmentPipeline environments={value.environments} />
+      <PipelineWithWorkflow promotions={value} onChanged={retry} />
     </Content>
+  );
+}
+
+/** The pipeline with each environment's open promotion, freezes and actions, and the history. */
+function PipelineWithWorkflow(props: {
+  promotions: EntityPromotions;
+  onChanged: () => void;
+}) {
+  const { entity } = useEntity();
+  const api = useApi(promotionsApiRef);
+  const ref = useMemo(() => getCompoundEntityRef(entity), [entity]);
+  const [version, setVersion] = useState(0);
+  const workflow = useAsyncRetry(async () => {
+    const [promotions, freezes] = await Promise.all([
+      api.listPromotions(ref),
+      api.freezes(stringifyEntityRef(entity)),
+    ]);
+    return { promotions, freezes };
+  }, [api, ref, version]);
+  const { onChanged } = props;
+  const reload = useCallback(() => {
+    setVersion(v => v + 1);
+    onChanged();
+  }, [onChanged]);
+  // Open promotions move by themselves (reviews, checks, merges elsewhere), and a merge shows
+  // once the repository was read again: look again now and then.
+  useEffect(() => {
+    const timer = setInterval(reload, WORKFLOW_POLL_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const [followUp, setFollowUp] = useState(0);
+  useEffect(() => {
+    if (followUp === 0) return undefined;
+    const timer = setTimeout(reload, AFTER_ACTION_MS);
+    return () => clearTimeout(timer);
+  }, [followUp, reload]);
+  const changed = () => {
+    reload();
+    setFollowUp(n => n + 1);
+  };
+  const { environments } = props.promotions;
+  return (
+    <>
+      {workflow.error && (
+        <Alert severity="error">
+          The promotions of this entity could not be read:{' '}
+          {workflow.error.message}
+        </Alert>
+      )}
+      <EnvironmentPipeline
+        environments={environments}
+        renderActions={env => (
+          <EnvironmentWorkflow
+            entity={ref}
+            environment={env}
+            environments={environments}
+            promotion={workflow.value?.promotions.find(
+              p =>
+                p.environment === env.name &&
+                ['opening', 'open', 'merging'].includes(p.state),
+            )}
+            freezes={workflow.value?.freezes ?? []}
+            onChanged={changed}
+          />
+        )}
+      />
+      <HistoryTable
+        entity={ref}
+        environments={environments.map(e => e.name)}
+        version={version}
+      />
+    </>
   );
 }

@@ -125,8 +125,11 @@ function LastChangeLine({ change }: { change: LastChange }) {
  */
 export function EnvironmentCard({
   environment,
+  children,
 }: {
   environment: EnvironmentState;
+  /** What the user may do to the environment, shown at the card's foot. */
+  children?: ReactNode;
 }) {
   const classes = useStyles();
   const cardClasses = useCardStyles({ environment });
@@ -204,6 +207,7 @@ export function EnvironmentCard({
           Live state:{' '}
           {environment.live ? 'reported by Argo CD' : 'not configured'}
         </Typography>
+        {children}
       </CardContent>
     </Card>
   );

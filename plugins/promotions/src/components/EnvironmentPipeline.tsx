@@ -1,4 +1,5 @@
 import {
+  ReactNode,
   useCallback,
   useId,
   useLayoutEffect,
@@ -181,8 +182,11 @@ const useStyles = makeStyles(theme => ({
  */
 export function EnvironmentPipeline({
   environments,
+  renderActions,
 }: {
   environments: EnvironmentState[];
+  /** What the user may do to an environment, shown in its card. */
+  renderActions?: (environment: EnvironmentState) => ReactNode;
 }) {
   const classes = useStyles();
   const columns = useMemo(() => pipelineColumns(environments), [environments]);
@@ -246,7 +250,9 @@ export function EnvironmentPipeline({
         >
           {column.map(env => (
             <li key={env.name} ref={cardRef(env.name)}>
-              <EnvironmentCard environment={env} />
+              <EnvironmentCard environment={env}>
+                {renderActions?.(env)}
+              </EnvironmentCard>
             </li>
           ))}
         </ol>

@@ -1,3 +1,4 @@
+import { PromotionsApi } from '../api';
 import {
   Drift,
   EntityPromotions,
@@ -134,3 +135,24 @@ export const checkoutPromotions: EntityPromotions = {
     }),
   ],
 };
+
+/** A PromotionsApi whose every method is a mock: nothing open, no history, unless given. */
+export function mockPromotionsApi(
+  overrides: Partial<Record<keyof PromotionsApi, jest.Mock>> = {},
+) {
+  return {
+    getEntityPromotions: jest.fn().mockResolvedValue(checkoutPromotions),
+    listPromotions: jest.fn().mockResolvedValue([]),
+    preview: jest.fn(),
+    requestPromotion: jest.fn(),
+    decide: jest.fn(),
+    merge: jest.fn(),
+    close: jest.fn(),
+    history: jest.fn().mockResolvedValue({ entries: [], next: null }),
+    versions: jest.fn().mockResolvedValue([]),
+    freezes: jest.fn().mockResolvedValue([]),
+    freeze: jest.fn(),
+    liftFreeze: jest.fn(),
+    ...overrides,
+  };
+}

@@ -692,7 +692,9 @@ export class GithubRepository implements GitOpsRepository {
           }
           if (status === 405) {
             throw new ConflictError(
-              `Repository ${this.id}: GitHub will not merge pull request #${number}: ${
+              `Repository ${
+                this.id
+              }: GitHub will not merge pull request #${number}: ${
                 (error as Error).message
               }`,
             );

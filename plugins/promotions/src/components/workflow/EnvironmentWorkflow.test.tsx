@@ -1,0 +1,229 @@
+import { identityApiRef } from '@backstage/core-plugin-api';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { SWRConfig } from 'swr';
+import { Promotion } from '@gitops-promotions/plugin-promotions-common';
+import { promotionsApiRef } from '../../api';
+import { checkoutPromotions, mockPromotionsApi } from '../fixtures';
+import { EnvironmentWorkflow } from './EnvironmentWorkflow';
+
+const entity = { kind: 'Component', namespace: 'default', name: 'checkout' };
+const environments = checkoutPromotions.environments;
+const stagingUs = environments.find(e => e.name === 'staging-us')!;
+
+const open: Promotion = {
+  id: 'p1',
+  entityRef: 'component:default/checkout',
+  environment: 'staging-us',
+  from: ['qa'],
+  version: '2.8.0',
+  previousVersion: '2.7.1',
+  kind: 'promotion',
+  state: 'open',
+  requestedBy: 'user:default/ana',
+  requestedAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+  unknownVersion: false,
+  branch: 'promotions/checkout/staging-us/p1',
+  headCommit: 'a'.repeat(40),
+  pullRequest: null,
+  decisions: [],
+  gates: [
+    { gate: 'requires', state: 'passed', summary: 'qa runs 2.8.0' },
+    { gate: 'approvals', state: 'pending', summary: '0 of 1 approval' },
+  ],
+  mergedCommit: null,
+  reason: null,
+};
+
+async function render(options: {
+  user: string;
+  allowed?: string[];
+  promotion?: Promotion;
+  api?: ReturnType<typeof mockPromotionsApi>;
+}) {
+  const api = options.api ?? mockPromotionsApi();
+  const onChanged = jest.fn();
+  await renderInTestApp(
+    // Each render decides its permissions afresh, not from an earlier test's cache.
+    <SWRConfig value={{ provider: () => new Map() }}>
+      <TestApiProvider
+        apis={[
+          [promotionsApiRef, api],
+          [
+            permissionApiRef,
+            mockApis.permission({
+              authorize: request =>
+                (options.allowed ?? []).includes(request.permission.name)
+                  ? AuthorizeResult.ALLOW
+                  : AuthorizeResult.DENY,
+            }),
+          ],
+          [identityApiRef, mockApis.identity({ userEntityRef: options.user })],
+        ]}
+      >
+        <EnvironmentWorkflow
+          entity={entity}
+          environment={stagingUs}
+          environments={environments}
+          promotion={options.promotion}
+          freezes={[]}
+          onChanged={onChanged}
+        />
+      </TestApiProvider>
+    </SWRConfig>,
+  );
+  return { api, onChanged };
+}
+
+describe('EnvironmentWorkflow', () => {
+  it('shows nothing to do to someone the policy allows nothing', async () => {
+    await render({ user: 'user:default/sam' });
+    await waitFor(() =>
+      expect(screen.queryByRole('button')).not.toBeInTheDocument(),
+    );
+  });
+
+  it('lets someone allowed to promote open the promotion dialog, and shows what will happen first', async () => {
+    const api = mockPromotionsApi({
+      preview: jest.fn().mockResolvedValue({
+        environment: 'staging-us',
+        version: '2.8.0',
+        previousVersion: '2.7.1',
+        from: ['qa'],
+        unknownVersion: false,
+        fileDiff:
+          '--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-image: checkout:2.7.1\n+image: checkout:2.8.0\n',
+        renderedDiff: '',
+        commits: [],
+        configDifferences: [],
+        gates: open.gates,
+      }),
+      requestPromotion: jest.fn().mockResolvedValue(open),
+    });
+    const { onChanged } = await render({
+      user: 'user:default/ana',
+      allowed: ['promotions.promote'],
+      api,
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Promote' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    const diff = await within(dialog).findByLabelText(
+      'File diff to be committed',
+    );
+    expect(diff).toHaveTextContent('+image: checkout:2.8.0');
+    expect(api.preview).toHaveBeenCalledWith(entity, {
+      to: 'staging-us',
+      kind: 'promotion',
+      version: '2.8.0',
+      from: 'qa',
+    });
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Ask for the promotion' }),
+    );
+    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    expect(api.requestPromotion).toHaveBeenCalledWith(entity, {
+      to: 'staging-us',
+      kind: 'promotion',
+      version: '2.8.0',
+      from: 'qa',
+    });
+  });
+
+  it('tells the requester that someone else approves, and lets another approve', async () => {
+    await render({
+      user: 'user:default/ana',
+      allowed: ['promotions.approve', 'promotions.promote'],
+      promotion: open,
+    });
+    expect(
+      await screen.findByText(
+        'You asked for this promotion: someone else approves it.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Approve' })).toBeDisabled();
+
+    const api = mockPromotionsApi({
+      decide: jest.fn().mockResolvedValue(open),
+    });
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.approve', 'promotions.merge'],
+      promotion: open,
+      api,
+    });
+    const approve = (
+      await screen.findAllByRole('button', { name: 'Approve' })
+    )[1];
+    expect(approve).toBeEnabled();
+    await userEvent.click(approve);
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.type(within(dialog).getByLabelText('Comment'), 'Ship it');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Approve' }),
+    );
+    await waitFor(() =>
+      expect(api.decide).toHaveBeenCalledWith('p1', 'approve', 'Ship it'),
+    );
+  });
+
+  it('offers Merge only when every gate passes, and an override only for windows and freezes', async () => {
+    const passing = {
+      ...open,
+      gates: open.gates.map(g => ({ ...g, state: 'passed' as const })),
+    };
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge'],
+      promotion: passing,
+    });
+    expect(await screen.findByRole('button', { name: 'Merge' })).toBeEnabled();
+
+    const frozen = {
+      ...passing,
+      gates: [
+        ...passing.gates,
+        {
+          gate: 'freeze',
+          state: 'failed' as const,
+          summary: 'Frozen by pat: release',
+        },
+      ],
+    };
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge', 'promotions.override'],
+      promotion: frozen,
+    });
+    expect(
+      await screen.findByRole('button', { name: 'Merge with override' }),
+    ).toBeInTheDocument();
+    expect(screen.getAllByRole('button', { name: 'Merge' })).toHaveLength(1);
+  });
+
+  it('shows why an action was refused', async () => {
+    const refused = Object.assign(new Error('Not every gate passes'), {});
+    const api = mockPromotionsApi({
+      merge: jest.fn().mockRejectedValue(refused),
+    });
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge'],
+      promotion: { ...open, gates: [] },
+      api,
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Merge' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Not every gate passes',
+    );
+  });
+});
