@@ -1,3 +1,8 @@
+import {
+  coreServices,
+  createServiceFactory,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import {
   shopDeployment,
@@ -20,7 +25,11 @@ const overlay = (dir: string, ref: string, env = 'staging') =>
 describe.each(databases.eachSupportedId())(
   'the promotion workflow with the git provider on %s',
   databaseId => {
-    async function start(pipeline?: any[], history = shopHistory) {
+    async function start(
+      pipeline?: any[],
+      history = shopHistory,
+      features: ServiceFactory[] = [],
+    ) {
       const dir = bareRepository(history);
       const backend = await startWorkflowBackend({
         databases,
@@ -34,6 +43,7 @@ describe.each(databases.eachSupportedId())(
           },
         ],
         pipeline,
+        features,
       });
       await backend.ready();
       return { ...backend, dir };
@@ -190,6 +200,53 @@ describe.each(databases.eachSupportedId())(
       expect(preview.body.renderedDiff).toContain('- name: DB_PASSWORD');
       expect(preview.body.renderedDiff).toMatch(/value: hmac:[0-9a-f]+/);
       expect(preview.body.renderedDiff).not.toContain('hunter2');
+    });
+
+    it('audits every action, refused ones included', async () => {
+      const events: Array<{ eventId: string; outcome: string; meta: any }> = [];
+      const auditor = createServiceFactory({
+        service: coreServices.auditor,
+        deps: {},
+        factory: () => ({
+          async createEvent(options) {
+            return {
+              success: async (o?: { meta?: any }) => {
+                events.push({
+                  eventId: options.eventId,
+                  outcome: 'success',
+                  meta: { ...options.meta, ...o?.meta },
+                });
+              },
+              fail: async (o: { error: Error }) => {
+                events.push({
+                  eventId: options.eventId,
+                  outcome: `fail: ${o.error.message}`,
+                  meta: options.meta,
+                });
+              },
+            };
+          },
+        }),
+      });
+      const { as } = await start(undefined, shopHistory, [auditor]);
+      const created = await as('ana').promote({ to: 'staging' });
+      await as('ana').act(created.body.id, 'approve');
+      await as('rita').act(created.body.id, 'approve');
+      await as('rita').act(created.body.id, 'merge');
+      expect(events.map(e => [e.eventId, e.outcome])).toEqual([
+        ['promotion-request', 'success'],
+        [
+          'promotion-approve',
+          'fail: You asked for this promotion: someone else must approve it',
+        ],
+        ['promotion-approve', 'success'],
+        ['promotion-merge', 'success'],
+      ]);
+      expect(events[0].meta).toMatchObject({
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        promotionId: created.body.id,
+      });
     });
 
     it('opens exactly one of two promotions asked for at once, and lets a later one supersede it', async () => {
