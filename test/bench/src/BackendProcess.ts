@@ -116,7 +116,14 @@ export class BackendProcess {
   }
 
   async stop() {
-    if (!this.child || this.child.exitCode !== null) return;
+    // A process killed by a signal has no exit code, only its signal.
+    if (
+      !this.child ||
+      this.child.exitCode !== null ||
+      this.child.signalCode !== null
+    ) {
+      return;
+    }
     const done = new Promise(resolve => this.child!.once('exit', resolve));
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
