@@ -66,7 +66,9 @@ test('an environment behind its upstream and config drift are explained on the o
   const prod = page.getByRole('region', { name: 'Environment prod' });
   await expect(prod).toBeVisible();
   await expect(prod).toContainText('3.9.0');
-  await expect(prod).toContainText(/Behind staging by 3 versions/);
+  await expect(prod).toContainText(
+    /Runs 3\.9\.0, behind staging \(4\.2\.0\) by 3 versions/,
+  );
   const staging = page.getByRole('region', { name: 'Environment staging' });
   await expect(staging).toContainText(/Config differs from dev/);
   await page.mouse.move(1000, 900);

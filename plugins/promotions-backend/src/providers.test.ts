@@ -352,3 +352,120 @@ describe('a refresh through the github provider', () => {
     );
   });
 });
+
+describe('versions of any shape, through both providers', () => {
+  it('orders 3.0 and 2.0 with no history to tell, and says 47-orange differs from 48-blue', async () => {
+    // Laid out in one commit, so that no environment's history tells which version came first.
+    const dir = createGitFixture([
+      {
+        author: 'Ana Lima',
+        date: '2026-11-01T09:00:00Z',
+        message: 'Lay out shop',
+        files: {
+          'shop/base/deployment.yaml': shopDeployment('512kb'),
+          'shop/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
+          'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '3.0'),
+          'shop/overlays/staging/kustomization.yaml': shopOverlay(
+            'staging',
+            '2.0',
+          ),
+          'shop/overlays/prod/kustomization.yaml': shopOverlay('prod', '3.0'),
+        },
+      },
+    ]);
+    const simulator = await startSimulator(dir);
+    const { viaGit, viaGithub } = await bothProviders(dir, simulator);
+    const answers = async () => {
+      await Promise.all([viaGit.refresh(), viaGithub.refresh()]);
+      const [expected, actual] = [await viaGit.get(), await viaGithub.get()];
+      expect(actual.asOf).not.toBeNull();
+      expect({ ...actual, asOf: null }).toEqual({ ...expected, asOf: null });
+      return actual.environments.map(env => ({
+        name: env.name,
+        version: env.desired.version,
+        drift: env.drift,
+      }));
+    };
+    const unknownHistory = { versions: null, commits: null, since: null };
+
+    expect(await answers()).toEqual([
+      { name: 'dev', version: '3.0', drift: [] },
+      {
+        name: 'staging',
+        version: '2.0',
+        drift: [
+          {
+            kind: 'behind',
+            upstream: 'dev',
+            upstreamVersion: '3.0',
+            version: '2.0',
+            ...unknownHistory,
+            summary: 'Runs 2.0, behind dev (3.0)',
+          },
+        ],
+      },
+      {
+        name: 'prod',
+        version: '3.0',
+        drift: [
+          {
+            kind: 'ahead',
+            upstream: 'staging',
+            upstreamVersion: '2.0',
+            version: '3.0',
+            ...unknownHistory,
+            summary: 'Runs 3.0, ahead of staging (2.0)',
+          },
+        ],
+      },
+    ]);
+
+    // Neither environment ever ran the other's version, so nothing tells which is newer.
+    appendCommit(dir, {
+      author: 'Ben Okafor',
+      date: '2026-11-02T09:00:00Z',
+      message: 'Deploy the blue and orange builds',
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '48-blue',
+        ),
+        'shop/overlays/prod/kustomization.yaml': shopOverlay(
+          'prod',
+          '47-orange',
+        ),
+      },
+    });
+    expect(await answers()).toEqual([
+      { name: 'dev', version: '3.0', drift: [] },
+      {
+        name: 'staging',
+        version: '48-blue',
+        drift: [
+          {
+            kind: 'differs',
+            upstream: 'dev',
+            upstreamVersion: '3.0',
+            version: '48-blue',
+            ...unknownHistory,
+            summary: 'Runs 48-blue, dev runs 3.0, order unknown',
+          },
+        ],
+      },
+      {
+        name: 'prod',
+        version: '47-orange',
+        drift: [
+          {
+            kind: 'differs',
+            upstream: 'staging',
+            upstreamVersion: '48-blue',
+            version: '47-orange',
+            ...unknownHistory,
+            summary: 'Runs 47-orange, staging runs 48-blue, order unknown',
+          },
+        ],
+      },
+    ]);
+  });
+});

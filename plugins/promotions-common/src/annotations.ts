@@ -39,6 +39,19 @@ export const ANNOTATION_ARGOCD_APP_NAME = 'argocd/app-name';
 export const ANNOTATION_ARGOCD_APP_SELECTOR = 'argocd/app-selector';
 /** @public */
 export const ANNOTATION_ARGOCD_INSTANCE_NAME = 'argocd/instance-name';
+/**
+ * The namespace of the applications `argocd/app-name` and `argocd/app-selector` find, for
+ * applications outside Argo CD's own namespace.
+ *
+ * @public
+ */
+export const ANNOTATION_ARGOCD_APP_NAMESPACE = 'argocd/app-namespace';
+/**
+ * Label selector of the Flux `Kustomization` and `HelmRelease` objects that deploy the entity.
+ *
+ * @public
+ */
+export const ANNOTATION_FLUX_SELECTOR = 'gitops-promotions/flux-selector';
 
 /** @public */
 export const DEFAULT_PIPELINE = 'default';

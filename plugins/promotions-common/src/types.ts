@@ -39,9 +39,11 @@ export interface DesiredState {
 export type DriftKind =
   | 'behind'
   | 'ahead'
+  | 'differs'
   | 'config'
   | 'out-of-sync'
   | 'live-mismatch'
+  | 'waiting-for-sync'
   | 'stale-promotion';
 
 interface DriftBase {
@@ -50,17 +52,25 @@ interface DriftBase {
   summary: string;
 }
 
-/** @public */
+/**
+ * An environment's version against one upstream's: older (`behind`), newer (`ahead`), or
+ * different with no way to tell which is newer (`differs`).
+ *
+ * @public
+ */
 export interface VersionDrift extends DriftBase {
-  kind: 'behind' | 'ahead';
+  kind: 'behind' | 'ahead' | 'differs';
   upstream: string;
   upstreamVersion: string | null;
   version: string | null;
-  /** Versions the upstream went through since this environment's version, when known. */
+  /**
+   * Versions the newer side went through since it ran the older one (the upstream's when behind,
+   * this environment's when ahead), when its timeline shows it; null for `differs`.
+   */
   versions: number | null;
-  /** Commits to the upstream's inputs since this environment's version, when known. */
+  /** Commits to the newer side's inputs since it ran the older version, when known. */
   commits: number | null;
-  /** When the upstream first differed from this environment (ISO 8601), when known. */
+  /** When the newer side moved past the older version (ISO 8601), when known. */
   since: string | null;
 }
 
@@ -82,21 +92,43 @@ export interface ConfigDrift extends DriftBase {
   differences: ConfigDifference[];
 }
 
-/** @public */
-export interface OtherDrift extends DriftBase {
-  kind: 'out-of-sync' | 'live-mismatch' | 'stale-promotion';
+/**
+ * Git against live: what runs differs from what the repository says, or has not caught up yet.
+ *
+ * @public
+ */
+export interface LiveDrift extends DriftBase {
+  kind: 'out-of-sync' | 'live-mismatch' | 'waiting-for-sync';
+  /** The source (`argocd`, `flux`), instance and application that reported it. */
+  source: string;
+  instance: string;
+  application: string;
+  /** Since when (ISO 8601), when known: first seen OutOfSync, or the first change not synced. */
+  since: string | null;
+  /** `live-mismatch`: the image repository, the version Git has, and the versions running. */
+  image?: { name: string; desired: string; live: string[] };
+  /** `waiting-for-sync`: the revision synced, the latest change not synced, how many changes. */
+  revision?: { synced: string; latest: string; commits: number };
 }
 
 /** @public */
-export type Drift = VersionDrift | ConfigDrift | OtherDrift;
+export interface OtherDrift extends DriftBase {
+  kind: 'stale-promotion';
+}
+
+/** @public */
+export type Drift = VersionDrift | ConfigDrift | LiveDrift | OtherDrift;
 
 /** @public */
 export interface EnvironmentState {
   name: string;
   requires: string[];
   desired: DesiredState;
-  /** Live state from Argo CD; null until live state exists. */
-  live: null | Record<string, unknown>;
+  /**
+   * What runs in the environment, from Argo CD or Flux; null when no live-state source knows
+   * this entity ("not configured").
+   */
+  live: LiveState | null;
   drift: Drift[];
   /** Why this environment could not be resolved, when it could not; the others still show. */
   error?: string;
@@ -139,16 +171,62 @@ export interface GateEvaluation {
 }
 
 /**
+ * The last sync operation of a live application: its phase, and its message when it failed.
+ *
+ * @public
+ */
+export interface LiveOperation {
+  /** `Running`, `Succeeded`, `Failed`, `Error` or `Terminating`. */
+  phase: string;
+  message: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/**
+ * An Argo Rollout deploying an environment: where its canary stands.
+ *
+ * @public
+ */
+export interface LiveRollout {
+  name: string;
+  /** The current step (`status.currentStepIndex`), counted from 0; `steps` once promoted. */
+  step: number | null;
+  /** How many steps the canary strategy has. */
+  steps: number | null;
+  /** The canary's traffic weight in percent. */
+  weight: number | null;
+  paused: boolean;
+  aborted: boolean;
+  /** The image of the stable ReplicaSet, and the one being rolled out (equal when none is). */
+  stableImage: string | null;
+  canaryImage: string | null;
+  /** The rollout's own phase and message (`Paused`, `Progressing`, `Degraded: RolloutAborted…`). */
+  phase: string | null;
+  message: string | null;
+}
+
+/**
  * One Argo CD application (or Flux object) deploying an environment, as last read.
  *
  * @public
  */
 export interface LiveApplication {
+  /** The live-state source it was read from: `argocd`, `flux`, or a module's. */
+  source: string;
   /** The Argo CD instance or Kubernetes cluster it was read from. */
   instance: string;
+  /** `Application`, `Kustomization` or `HelmRelease`. */
+  kind: string;
   name: string;
   namespace: string;
+  /** How it was mapped to this environment, such as `label env=prod` or `name payment-{env}`. */
+  mapping: string;
+  /** Where to see it in its own tool (the Argo CD UI), when known. */
+  url: string | null;
   syncStatus: 'Synced' | 'OutOfSync' | 'Unknown';
+  /** Since when it is OutOfSync, as first seen by the backend (ISO 8601). */
+  outOfSyncSince: string | null;
   healthStatus:
     | 'Healthy'
     | 'Progressing'
@@ -156,45 +234,34 @@ export interface LiveApplication {
     | 'Suspended'
     | 'Missing'
     | 'Unknown';
+  healthMessage: string | null;
   /** The revision it is synced to (the first source's, for multi-source applications). */
   revision: string | null;
+  /** Every source's revision, for multi-source applications. */
+  revisions: string[];
   images: string[];
   /** When it last finished a sync (ISO 8601). */
   syncedAt: string | null;
+  /** When its tool last compared it with Git (ISO 8601). */
+  reconciledAt: string | null;
   /** The last sync operation, with its message when it failed. */
-  operation: {
-    phase: string;
-    message: string | null;
-    startedAt: string | null;
-    finishedAt: string | null;
-  } | null;
+  operation: LiveOperation | null;
   /** An Argo Rollout it deploys: the canary's step and weight. */
-  rollout: {
-    name: string;
-    step: number | null;
-    steps: number | null;
-    weight: number | null;
-    paused: boolean;
-    aborted: boolean;
-    stableImage: string | null;
-    canaryImage: string | null;
-  } | null;
+  rollout: LiveRollout | null;
 }
 
 /**
- * What really runs in one environment, from one live-state source.
+ * What really runs in one environment, from every live-state source that knows it.
  *
  * @public
  */
 export interface LiveState {
-  /** The source: `argocd` or `flux`. */
-  source: string;
-  /** False when the source did not answer; `applications` are then the last known ones. */
+  /** False when a source did not answer; `applications` are then the last known ones. */
   reachable: boolean;
-  /** When the applications were last read (ISO 8601). */
+  /** When the applications were last read (ISO 8601); the oldest, when several sources answer. */
   asOf: string | null;
   applications: LiveApplication[];
-  /** Why the source could not be read, when it could not. */
+  /** Why a source could not be read, when it could not. */
   error?: string;
 }
 
@@ -305,6 +372,8 @@ export interface PromotionPreview {
   previousVersion: string | null;
   from: string[];
   unknownVersion: boolean;
+  /** The commit the preview was made on; a request naming it is refused if the branch moved. */
+  baseCommit: string;
   /** Unified diff of the files the promotion changes: only the version lines. */
   fileDiff: string;
   /** Unified diff of the environment's rendered manifests, before and after. */

@@ -42,7 +42,6 @@ export async function computeEntityPromotions(input: {
         if (!theirs.ok) continue;
         if (result.version !== theirs.version) {
           const version = versionDrift({
-            environment: env.name,
             version: result.version,
             timeline: await timelineOf(env.name),
             upstream,

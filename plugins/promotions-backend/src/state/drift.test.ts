@@ -19,9 +19,8 @@ describe('versionDrift', () => {
   );
   const prod = timeline(['2026-10-02T00:00:00.000Z', '3.9.0']);
 
-  it('counts versions and commits the upstream moved through, and since when', () => {
+  it('counts versions and commits the upstream moved through, and since when, in one sentence', () => {
     const drift = versionDrift({
-      environment: 'prod',
       version: '3.9.0',
       timeline: prod,
       upstream: 'staging',
@@ -37,13 +36,12 @@ describe('versionDrift', () => {
       commits: 4,
       since: '2026-11-04T00:00:00.000Z',
       summary:
-        'Behind staging by 3 versions: runs 3.9.0, staging runs 4.2.0 since 2026-11-04; 4 commits to staging since',
+        'Runs 3.9.0, behind staging (4.2.0) by 3 versions in 4 commits since 2026-11-04',
     });
   });
 
   it('reports ahead when this environment runs a newer version than its upstream', () => {
     const drift = versionDrift({
-      environment: 'staging',
       version: '4.2.0',
       timeline: staging,
       upstream: 'dev',
@@ -55,16 +53,14 @@ describe('versionDrift', () => {
       versions: 1,
       commits: 2,
       since: '2026-11-18T00:00:00.000Z',
+      summary:
+        'Runs 4.2.0, ahead of dev (4.1.0) by 1 version in 2 commits since 2026-11-18',
     });
-    expect(drift!.summary).toMatch(
-      /^Ahead of dev by 1 version: runs 4.2.0, dev runs 4.1.0/,
-    );
   });
 
   it('lets semantic versions decide the direction after a rollback upstream', () => {
     // The upstream rolled back from 2.0.0 to 1.9.0; an environment still on 2.0.0 is ahead.
     const drift = versionDrift({
-      environment: 'prod',
       version: '2.0.0',
       timeline: timeline(['2026-11-02T00:00:00.000Z', '2.0.0']),
       upstream: 'staging',
@@ -77,24 +73,115 @@ describe('versionDrift', () => {
     expect(drift?.kind).toBe('ahead');
   });
 
-  it('uses the history alone for versions that are not semantic versions', () => {
+  it.each([
+    ['3.0', '2.0', 'ahead'],
+    ['2.0', '3.0', 'behind'],
+    ['v3', 'v4', 'behind'],
+    ['1.0', '1.0.1', 'behind'],
+    ['13', '12', 'ahead'],
+    ['build-41', 'build-57', 'behind'],
+    ['2024.11.05', '2024-11-06', 'behind'],
+    ['20241106', '2024.11.05', 'ahead'],
+    ['1.0.0-rc.2', '1.0.0', 'behind'],
+  ])(
+    'orders %s against an upstream on %s as %s with no history to tell',
+    (version, upstreamVersion, kind) => {
+      const drift = versionDrift({
+        version,
+        timeline: timeline(['2026-11-01T00:00:00.000Z', version]),
+        upstream: 'staging',
+        upstreamVersion,
+        upstreamTimeline: timeline([
+          '2026-11-02T00:00:00.000Z',
+          upstreamVersion,
+        ]),
+      });
+      expect(drift).toEqual({
+        kind,
+        upstream: 'staging',
+        upstreamVersion,
+        version,
+        versions: null,
+        commits: null,
+        since: null,
+        summary: `Runs ${version}, ${
+          kind === 'behind' ? 'behind' : 'ahead of'
+        } staging (${upstreamVersion})`,
+      });
+    },
+  );
+
+  it("lets the upstream's history order versions whose shapes do not", () => {
     const drift = versionDrift({
-      environment: 'prod',
-      version: 'build-41',
-      timeline: timeline(['2026-11-01T00:00:00.000Z', 'build-41']),
+      version: '47-orange',
+      timeline: timeline(['2026-11-01T00:00:00.000Z', '47-orange']),
       upstream: 'staging',
-      upstreamVersion: 'build-57',
+      upstreamVersion: '48-blue',
       upstreamTimeline: timeline(
-        ['2026-11-05T00:00:00.000Z', 'build-57'],
-        ['2026-11-01T00:00:00.000Z', 'build-41'],
+        ['2026-11-05T00:00:00.000Z', '48-blue'],
+        ['2026-11-01T00:00:00.000Z', '47-orange'],
       ),
     });
-    expect(drift).toMatchObject({ kind: 'behind', versions: 1, commits: 1 });
+    expect(drift).toMatchObject({
+      kind: 'behind',
+      versions: 1,
+      commits: 1,
+      summary:
+        'Runs 47-orange, behind staging (48-blue) by 1 version in 1 commit since 2026-11-05',
+    });
   });
 
-  it('says nothing when versions are equal or cannot be ordered', () => {
+  it("lets this environment's own history order versions whose shapes do not", () => {
+    const drift = versionDrift({
+      version: '8c9d0e1',
+      timeline: timeline(
+        ['2026-11-06T00:00:00.000Z', '8c9d0e1'],
+        ['2026-11-04T00:00:00.000Z', '3f2a1b9'],
+      ),
+      upstream: 'dev',
+      upstreamVersion: '3f2a1b9',
+      upstreamTimeline: timeline(['2026-11-03T00:00:00.000Z', '3f2a1b9']),
+    });
+    expect(drift).toMatchObject({ kind: 'ahead', versions: 1, commits: 1 });
+  });
+
+  it.each([
+    ['47-orange', '48-blue'],
+    ['3f2a1b9', '8c9d0e1'],
+    ['sha256:9f86d081884c', 'sha256:60303ae22b99'],
+    ['latest', '1.2.0'],
+    ['12', '1.0'],
+    ['2024.11.05', '3.2.0'],
+    ['1.25.3-alpine', '1.25.3-slim'],
+    ['v1.0', '1.0.0'],
+  ])(
+    'says %s differs from an upstream on %s, order unknown, when nothing tells',
+    (version, upstreamVersion) => {
+      const drift = versionDrift({
+        version,
+        timeline: timeline(['2026-11-01T00:00:00.000Z', version]),
+        upstream: 'staging',
+        upstreamVersion,
+        upstreamTimeline: timeline([
+          '2026-11-02T00:00:00.000Z',
+          upstreamVersion,
+        ]),
+      });
+      expect(drift).toEqual({
+        kind: 'differs',
+        upstream: 'staging',
+        upstreamVersion,
+        version,
+        versions: null,
+        commits: null,
+        since: null,
+        summary: `Runs ${version}, staging runs ${upstreamVersion}, order unknown`,
+      });
+    },
+  );
+
+  it('says nothing when versions are equal or one is unknown', () => {
     const base = {
-      environment: 'prod',
       timeline: prod,
       upstream: 'staging',
       upstreamTimeline: staging,
@@ -103,31 +190,18 @@ describe('versionDrift', () => {
       versionDrift({ ...base, version: '3.9.0', upstreamVersion: '3.9.0' }),
     ).toBeUndefined();
     expect(
-      versionDrift({ ...base, version: 'abc', upstreamVersion: 'def' }),
+      versionDrift({
+        ...base,
+        version: '47-orange',
+        upstreamVersion: '47-orange',
+      }),
     ).toBeUndefined();
     expect(
       versionDrift({ ...base, version: null, upstreamVersion: '4.2.0' }),
     ).toBeUndefined();
-  });
-
-  it('still orders semantic versions when neither history shows the other version', () => {
-    const drift = versionDrift({
-      environment: 'prod',
-      version: '1.0.0',
-      timeline: timeline(),
-      upstream: 'staging',
-      upstreamVersion: '1.2.0',
-      upstreamTimeline: timeline(),
-    });
-    expect(drift).toMatchObject({
-      kind: 'behind',
-      versions: null,
-      commits: null,
-      since: null,
-    });
-    expect(drift!.summary).toBe(
-      'Behind staging: runs 1.0.0, staging runs 1.2.0',
-    );
+    expect(
+      versionDrift({ ...base, version: '3.9.0', upstreamVersion: null }),
+    ).toBeUndefined();
   });
 });
 

@@ -1,4 +1,3 @@
-import semver from 'semver';
 import {
   ConfigDifference,
   ConfigDrift,
@@ -6,6 +5,7 @@ import {
   VersionDrift,
 } from '@gitops-promotions/plugin-promotions-common';
 import { ComparableObject } from '@gitops-promotions/plugin-promotions-node';
+import { compareVersions } from './compareVersions';
 import { SECRET_MARK } from './secrets';
 import { VersionTimeline } from './timeline';
 
@@ -36,60 +36,52 @@ function lastSeen(timeline: VersionTimeline, version: string) {
   };
 }
 
-function compareVersions(a: string, b: string): number | undefined {
-  const va = semver.valid(a.replace(/^v/, ''));
-  const vb = semver.valid(b.replace(/^v/, ''));
-  if (!va || !vb) return undefined;
-  return semver.compare(va, vb);
-}
-
 /**
  * Compares an environment's version with one upstream's: behind when the upstream has moved past
- * it, ahead when this environment runs what the upstream has not. Semantic versions decide the
- * direction when both are semantic versions; the timelines give how many versions, commits and
- * since when.
+ * it, ahead when this environment runs what the upstream has not, and differs when neither the
+ * versions' shapes nor the timelines tell which is newer, so that no difference goes unsaid. The
+ * versions decide the direction where their shapes order them (`compareVersions`), else the
+ * timelines do; the timelines give how many versions, commits and since when.
  */
 export function versionDrift(input: {
-  environment: string;
   version: string | null;
   timeline: VersionTimeline;
   upstream: string;
   upstreamVersion: string | null;
   upstreamTimeline: VersionTimeline;
 }): VersionDrift | undefined {
-  const { environment, version, upstream, upstreamVersion } = input;
+  const { version, upstream, upstreamVersion } = input;
   if (!version || !upstreamVersion || version === upstreamVersion)
     return undefined;
 
   const inUpstream = lastSeen(input.upstreamTimeline, version);
   const inSelf = lastSeen(input.timeline, upstreamVersion);
   const order = compareVersions(version, upstreamVersion);
-  let kind: 'behind' | 'ahead' | undefined;
-  if (order !== undefined) kind = order < 0 ? 'behind' : 'ahead';
+  let kind: VersionDrift['kind'] = 'differs';
+  if (order) kind = order < 0 ? 'behind' : 'ahead';
   else if (inUpstream) kind = 'behind';
   else if (inSelf) kind = 'ahead';
-  if (!kind) return undefined;
 
-  const seen = kind === 'behind' ? inUpstream : inSelf;
-  const count = seen?.versions ?? null;
-  const by = count !== null ? ` by ${plural(count, 'version')}` : '';
-  const since = seen ? ` since ${day(seen.since)}` : '';
-  const commits = seen
-    ? `; ${plural(seen.commits, 'commit')} to ${
-        kind === 'behind' ? upstream : environment
-      } since`
+  const seen = { behind: inUpstream, ahead: inSelf, differs: undefined }[kind];
+  const position =
+    kind === 'behind' ? `behind ${upstream}` : `ahead of ${upstream}`;
+  const moved = seen
+    ? ` by ${plural(seen.versions, 'version')} in ${plural(
+        seen.commits,
+        'commit',
+      )} since ${day(seen.since)}`
     : '';
   const summary =
-    kind === 'behind'
-      ? `Behind ${upstream}${by}: runs ${version}, ${upstream} runs ${upstreamVersion}${since}${commits}`
-      : `Ahead of ${upstream}${by}: runs ${version}, ${upstream} runs ${upstreamVersion}${since}${commits}`;
+    kind === 'differs'
+      ? `Runs ${version}, ${upstream} runs ${upstreamVersion}, order unknown`
+      : `Runs ${version}, ${position} (${upstreamVersion})${moved}`;
   return {
     kind,
     summary,
     upstream,
     upstreamVersion,
     version,
-    versions: count,
+    versions: seen?.versions ?? null,
     commits: seen?.commits ?? null,
     since: seen?.since ?? null,
   };

@@ -1,6 +1,9 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { screen, within } from '@testing-library/react';
-import { ConfigDrift } from '@gitops-promotions/plugin-promotions-common';
+import {
+  ConfigDrift,
+  VersionDrift,
+} from '@gitops-promotions/plugin-promotions-common';
 import { shortKey } from '@gitops-promotions/plugin-promotions-common';
 import { DriftBadge } from './DriftBadge';
 import { checkoutPromotions } from './fixtures';
@@ -8,15 +11,31 @@ import { checkoutPromotions } from './fixtures';
 const driftsOf = (name: string) =>
   checkoutPromotions.environments.find(env => env.name === name)!.drift;
 
+const differs: VersionDrift = {
+  kind: 'differs',
+  summary: 'Runs 47-orange, staging-eu runs 48-blue, order unknown',
+  upstream: 'staging-eu',
+  upstreamVersion: '48-blue',
+  version: '47-orange',
+  versions: null,
+  commits: null,
+  since: null,
+};
+
 describe('DriftBadge', () => {
   it.each([
     [
       'staging-eu',
       'behind',
       'behind',
-      /^Behind qa by 1 version: runs 2\.7\.1, qa runs 2\.8\.0/,
+      /^Runs 2\.7\.1, behind qa \(2\.8\.0\) by 1 version in 1 commit since 2026-11-22$/,
     ],
-    ['prod-us', 'ahead', 'ahead', /^Ahead of staging-us: runs 2\.9\.0/],
+    [
+      'prod-us',
+      'ahead',
+      'ahead',
+      /^Runs 2\.9\.0, ahead of staging-us \(2\.8\.0\)$/,
+    ],
     [
       'prod-eu',
       'config',
@@ -102,7 +121,18 @@ describe('DriftBadge', () => {
     expect(screen.queryByText(/absent/)).not.toBeInTheDocument();
   });
 
-  it('colours the chip by kind: amber behind, blue ahead, red out of sync', async () => {
+  it('shows a version difference of unknown order as a "differs" chip with its summary', async () => {
+    await renderInTestApp(<DriftBadge drift={differs} environment="prod-eu" />);
+    const badge = screen.getByRole('group', { name: 'Drift: differs' });
+    expect(within(badge).getByText('differs')).toBeInTheDocument();
+    expect(
+      within(badge).getByText(
+        'Runs 47-orange, staging-eu runs 48-blue, order unknown',
+      ),
+    ).toBeVisible();
+  });
+
+  it('colours the chip by kind: amber behind, blue ahead, red out of sync, its own for differs', async () => {
     const [behind] = driftsOf('staging-eu');
     const [ahead, outOfSync] = driftsOf('prod-us');
     await renderInTestApp(
@@ -110,6 +140,7 @@ describe('DriftBadge', () => {
         <DriftBadge drift={behind} environment="staging-eu" />
         <DriftBadge drift={ahead} environment="prod-us" />
         <DriftBadge drift={outOfSync} environment="prod-us" />
+        <DriftBadge drift={differs} environment="prod-eu" />
       </>,
     );
     const background = (label: string) =>
@@ -120,8 +151,9 @@ describe('DriftBadge', () => {
         background('behind'),
         background('ahead'),
         background('out of sync'),
+        background('differs'),
       ]).size,
-    ).toBe(3);
+    ).toBe(4);
   });
 });
 

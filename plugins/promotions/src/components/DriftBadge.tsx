@@ -1,6 +1,6 @@
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
-import { purple } from '@material-ui/core/colors';
+import { purple, teal } from '@material-ui/core/colors';
 import { makeStyles, Theme } from '@material-ui/core/styles';
 import {
   ConfigDifference,
@@ -13,9 +13,11 @@ import {
 export const DRIFT_LABELS: Record<DriftKind, string> = {
   behind: 'behind',
   ahead: 'ahead',
+  differs: 'differs',
   config: 'config',
   'out-of-sync': 'out of sync',
   'live-mismatch': 'live mismatch',
+  'waiting-for-sync': 'waiting for sync',
   'stale-promotion': 'stale promotion',
 };
 
@@ -24,9 +26,11 @@ export const driftColor = (theme: Theme, kind: DriftKind): string =>
   ({
     behind: theme.palette.warning.main,
     ahead: theme.palette.info.main,
+    differs: teal[700],
     config: purple[500],
     'out-of-sync': theme.palette.error.main,
     'live-mismatch': theme.palette.error.main,
+    'waiting-for-sync': theme.palette.info.dark,
     'stale-promotion': theme.palette.grey[600],
   }[kind] ?? theme.palette.grey[600]);
 

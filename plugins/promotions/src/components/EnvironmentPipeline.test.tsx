@@ -109,7 +109,9 @@ describe('EnvironmentPipeline', () => {
       within(card('staging-eu')).getByText('← from qa'),
     ).toBeInTheDocument();
     expect(
-      within(card('staging-eu')).getByText(/^Behind qa by 1 version/),
+      within(card('staging-eu')).getByText(
+        /behind qa \(2\.8\.0\) by 1 version/,
+      ),
     ).toBeInTheDocument();
 
     expect(

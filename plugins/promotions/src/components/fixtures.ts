@@ -74,7 +74,7 @@ export const checkoutPromotions: EntityPromotions = {
         {
           kind: 'behind',
           summary:
-            'Behind qa by 1 version: runs 2.7.1, qa runs 2.8.0 since 2026-11-22; 1 commit to qa since',
+            'Runs 2.7.1, behind qa (2.8.0) by 1 version in 1 commit since 2026-11-22',
           upstream: 'qa',
           upstreamVersion: '2.8.0',
           version: '2.7.1',
@@ -88,7 +88,7 @@ export const checkoutPromotions: EntityPromotions = {
       drift: [
         {
           kind: 'ahead',
-          summary: 'Ahead of staging-us: runs 2.9.0, staging-us runs 2.8.0',
+          summary: 'Runs 2.9.0, ahead of staging-us (2.8.0)',
           upstream: 'staging-us',
           upstreamVersion: '2.8.0',
           version: '2.9.0',
@@ -99,10 +99,23 @@ export const checkoutPromotions: EntityPromotions = {
         {
           kind: 'out-of-sync',
           summary: 'Argo CD reports checkout-prod-us OutOfSync',
+          source: 'argocd',
+          instance: 'main',
+          application: 'checkout-prod-us',
+          since: null,
         },
         {
           kind: 'live-mismatch',
           summary: 'Runs ghcr.io/acme/checkout:2.8.0 live, 2.9.0 desired',
+          source: 'argocd',
+          instance: 'main',
+          application: 'checkout-prod-us',
+          since: null,
+          image: {
+            name: 'ghcr.io/acme/checkout',
+            desired: '2.9.0',
+            live: ['2.8.0'],
+          },
         },
       ],
     }),
