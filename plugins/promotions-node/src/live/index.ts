@@ -1,1 +1,7 @@
 export * from './types';
+export * from './environmentMapping';
+export * from './liveStateConfig';
+export { ArgoCdLiveStateSource } from './argocd/ArgoCdLiveStateSource';
+export type { ArgoCdLiveStateSourceOptions } from './argocd/ArgoCdLiveStateSource';
+export { FluxLiveStateSource } from './flux/FluxLiveStateSource';
+export type { FluxLiveStateSourceOptions } from './flux/FluxLiveStateSource';

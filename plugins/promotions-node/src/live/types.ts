@@ -22,9 +22,12 @@ export interface LiveStateSource {
   /** Names the source in the API and in logs (`argocd`, `flux`). */
   readonly id: string;
   /**
-   * The live state of each environment the source knows for this entity; an empty map when the
-   * entity has nothing in this source ("not configured"). A source that cannot be reached
-   * answers with `reachable: false` states rather than throwing.
+   * The live state of the entity's environments: one entry per environment when the entity's
+   * annotations name something in this source (with no applications where none maps to that
+   * environment), and an empty map when they do not ("not configured"). A source that cannot
+   * be reached answers with `reachable: false` and the applications it last knew, rather than
+   * throwing. The backend calls it on schedule and when `watch` says something changed, for
+   * every entity at once, so a source shares its requests between entities.
    */
   read(request: LiveStateRequest): Promise<Map<string, LiveState>>;
   /**
