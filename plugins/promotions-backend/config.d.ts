@@ -13,6 +13,13 @@ export interface Config {
       provider: 'git' | 'github';
       /** A Git URL or local path (`git`), or `https://<host>/<org>/<repo>` (`github`). */
       url: string;
+      /**
+       * The URL Argo CD clones the repository from, written into the Argo CD manifests the
+       * service template generates: `https://`, `ssh://`, `git://` or `git@host:path`. Defaults
+       * to `url` when that is a remote URL; a repository given by local path needs it, or the
+       * template refuses to write an ApplicationSet Argo CD could not use.
+       */
+      argocdRepoURL?: string;
       /** The branch environments are read from. Defaults to `main`. */
       branch?: string;
       /**
@@ -57,8 +64,6 @@ export interface Config {
         http?:
           | string
           | { url: string; timeout?: { [unit: string]: number } | string };
-        /** A promotion open longer than this is shown as stale. */
-        stalePromotion?: { [unit: string]: number } | string;
         /**
          * Services that may ask for promotions here, by the subject of their external access
          * token (`ci`), as CI does for the first environment after a build.

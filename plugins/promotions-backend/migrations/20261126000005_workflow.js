@@ -44,6 +44,13 @@ exports.up = async function up(knex) {
     table.string('merged_commit', 64).nullable();
     table.text('reason').nullable();
     table.timestamp('queued_until', { useTz: true }).nullable();
+    // Who merges and why, kept while `merging` so that a restart records the merge truly.
+    table.string('merging_by', 255).nullable();
+    table.text('override_reason').nullable();
+    table
+      .text('overridden_gates')
+      .nullable()
+      .comment('JSON: the gates an override passed over');
   });
   await knex.schema.createTable('promotions_decisions', table => {
     table.comment('Approvals and rejections of promotions');
@@ -59,12 +66,14 @@ exports.up = async function up(knex) {
     table.string('source', 16).notNullable();
     table
       .string('commit_sha', 64)
-      .nullable()
+      .notNullable()
+      .defaultTo('')
       .comment(
         'The head commit decided on: a change pushed later needs a new decision',
       );
     table.timestamp('decided_at', { useTz: true }).notNullable();
-    table.unique(['request_id', 'decided_by', 'source']);
+    // One decision per person, source and head: a different one replaces it, the same is refused.
+    table.unique(['request_id', 'decided_by', 'source', 'commit_sha']);
   });
   await knex.schema.createTable('promotions_history', table => {
     table.comment(

@@ -9,7 +9,12 @@ import {
   PermissionsService,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
-import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
+import {
+  Entity,
+  parseEntityRef,
+  RELATION_OWNED_BY,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
 import {
   ConflictError,
@@ -40,6 +45,7 @@ import {
 import {
   CommitAuthor,
   GateContext,
+  gitBlobId,
   GitOpsRepository,
   PipelineEnvironment,
   PromotionGate,
@@ -94,6 +100,8 @@ export interface PromotionRequest extends PlanRequest {
   supersede?: boolean;
   /** Merge at once when every gate passes (CI promoting to its first environment). */
   merge?: boolean;
+  /** The commit the preview was made on: the request is refused if the branch moved since. */
+  baseCommit?: string;
 }
 
 /** How long a step may stay unfinished before the sync finishes it or cleans it up. */
@@ -434,7 +442,19 @@ export class PromotionsWorkflow {
     request: PlanRequest,
   ): Promise<PromotionPreview> {
     const actor = await this.actorOf(credentials);
-    const { target, repository } = await this.entityOf(entityRef, credentials);
+    const { target, repository, entity } = await this.entityOf(
+      entityRef,
+      credentials,
+    );
+    // A preview resolves and asks the gates: only for those who may promote there.
+    environmentNamed(target, request.to);
+    await this.authorize(
+      promotionsPromotePermission,
+      target.entityRef,
+      request.to,
+      entity,
+      credentials,
+    );
     const stored = await this.deps.store.environments([entityRef]);
     const plan = await planPromotion({
       request,
@@ -487,6 +507,7 @@ export class PromotionsWorkflow {
       previousVersion: plan.previousVersion,
       from: plan.from,
       unknownVersion: plan.unknownVersion,
+      baseCommit: plan.base.commit,
       fileDiff,
       renderedDiff,
       commits: await this.commitsSince(plan, target, repository, stored),
@@ -664,6 +685,17 @@ export class PromotionsWorkflow {
       resolver: this.deps.resolver,
       stored,
     });
+    if (request.baseCommit && request.baseCommit !== plan.base.commit) {
+      throw new ConflictError(
+        `The repository moved since the preview (from ${request.baseCommit.slice(
+          0,
+          12,
+        )} to ${plan.base.commit.slice(
+          0,
+          12,
+        )}): look at the preview again; nothing was written`,
+      );
+    }
     const promotion = this.draft(plan, target, actor);
 
     const open = await this.deps.workflow.findOpen(
@@ -680,6 +712,21 @@ export class PromotionsWorkflow {
           }; ask with supersede to replace it`,
         );
       }
+      if (open.state !== 'open') {
+        throw new ConflictError(
+          `The promotion to ${plan.environment.name} of ${target.entityRef} is ${open.state}; ask again in a moment`,
+        );
+      }
+      // Replacing someone else's promotion closes it, which is for those who may merge.
+      await this.authorize(
+        sameRef(open.requestedBy, actor.ref)
+          ? promotionsPromotePermission
+          : promotionsMergePermission,
+        target.entityRef,
+        plan.environment.name,
+        entity,
+        credentials,
+      );
       await this.closeWith(
         open,
         actor,
@@ -744,13 +791,29 @@ export class PromotionsWorkflow {
           ),
         })
       : null;
-    await this.deps.workflow.transition(promotion.id, ['opening'], {
-      state: 'open',
-      headCommit: head,
-      pullRequest: pullRequest
-        ? { number: pullRequest.number, url: pullRequest.url }
-        : null,
-    });
+    const opened = await this.deps.workflow.transition(
+      promotion.id,
+      ['opening'],
+      {
+        state: 'open',
+        headCommit: head,
+        pullRequest: pullRequest
+          ? { number: pullRequest.number, url: pullRequest.url }
+          : null,
+      },
+    );
+    if (!opened) {
+      // Closed or given up meanwhile: what was just made must not linger untracked.
+      if (pullRequest && repository.pullRequests) {
+        await repository.pullRequests
+          .close(
+            pullRequest.number,
+            'This promotion was closed while it was being opened.',
+          )
+          .catch(() => {});
+      }
+      await repository.deleteBranch(promotion.branch, head).catch(() => {});
+    }
   }
 
   /**
@@ -777,6 +840,9 @@ export class PromotionsWorkflow {
       'system',
       error.message.slice(0, MAX_COMMENT),
     );
+    await this.auditSync('promotion-fail', promotion, {
+      reason: error.message.slice(0, 500),
+    });
     const head = await repository
       .branchHead(promotion.branch)
       .catch(() => undefined);
@@ -805,24 +871,43 @@ export class PromotionsWorkflow {
 
   // ---------------------------------------------------------------- gates
 
-  private upstreamsOf(
+  /**
+   * The upstream environments with the version each runs and since when: from the commit that
+   * brought the version there, or, when the portal merged it, from that merge if later (a
+   * promotion's commit is dated when it was asked for, not when it landed).
+   */
+  private async upstreamsOf(
+    entityRef: string,
     environment: PipelineEnvironment,
     stored: StoredEnvironment[],
     plan?: Plan,
-  ): GateContext['upstreams'] {
-    return environment.requires.map(name => {
-      const env = stored.find(e => e.environment === name);
-      const version =
-        plan?.upstreams.find(u => u.name === name)?.version ??
-        (env?.resolution.ok ? env.resolution.version : null);
-      // Since when the version ran: the oldest commit of the run of it at the timeline's top.
-      let since: Date | null = null;
-      for (const commit of env?.timeline?.commits ?? []) {
-        if (commit.version !== version) break;
-        since = new Date(commit.at);
-      }
-      return { name, version, since };
-    });
+  ): Promise<GateContext['upstreams']> {
+    return Promise.all(
+      environment.requires.map(async name => {
+        const env = stored.find(e => e.environment === name);
+        const version =
+          plan?.upstreams.find(u => u.name === name)?.version ??
+          (env?.resolution.ok ? env.resolution.version : null);
+        // The oldest commit of the run of the version at the top of the timeline.
+        let since: Date | null = null;
+        for (const commit of env?.timeline?.commits ?? []) {
+          if (commit.version !== version) break;
+          since = new Date(commit.at);
+        }
+        const entries = await this.deps.workflow.history({
+          entityRef,
+          environment: name,
+          limit: 50,
+        });
+        const merged = entries.find(
+          e => e.action === 'merged' && e.version === version,
+        );
+        if (merged && (!since || new Date(merged.at) > since)) {
+          since = new Date(merged.at);
+        }
+        return { name, version, since };
+      }),
+    );
   }
 
   private async evaluate(
@@ -833,7 +918,12 @@ export class PromotionsWorkflow {
     plan?: Plan,
   ): Promise<GateEvaluation[]> {
     const config = environment.config ?? new ConfigReader({});
-    const upstreams = this.upstreamsOf(environment, stored, plan);
+    const upstreams = await this.upstreamsOf(
+      promotion.entityRef,
+      environment,
+      stored,
+      plan,
+    );
     const context: GateContext = {
       entityRef: promotion.entityRef,
       environment: promotion.environment,
@@ -949,14 +1039,14 @@ export class PromotionsWorkflow {
         );
         if (
           input.decision === 'approve' &&
-          actor.ref === promotion.requestedBy
+          sameRef(actor.ref, promotion.requestedBy)
         ) {
           throw new NotAllowedError(
             'You asked for this promotion: someone else must approve it',
           );
         }
         const comment = (input.comment ?? '').slice(0, MAX_COMMENT);
-        const recorded = await this.deps.workflow.decide(promotion.id, {
+        const outcome = await this.deps.workflow.decide(promotion.id, {
           by: actor.ref,
           ownership: actor.ownership,
           decision: input.decision,
@@ -965,9 +1055,11 @@ export class PromotionsWorkflow {
           commit: promotion.headCommit,
           at: this.now().toISOString(),
         });
-        if (!recorded) {
+        if (outcome === 'unchanged') {
           throw new ConflictError(
-            `You already decided on this promotion; a decision is not changed`,
+            `You already ${
+              input.decision === 'approve' ? 'approved' : 'rejected'
+            } this change; nothing changed`,
           );
         }
         await this.recordOn(
@@ -984,7 +1076,7 @@ export class PromotionsWorkflow {
               `${
                 input.decision === 'approve' ? 'Approved' : 'Rejected'
               } in the portal by \`${actor.ref}\`${
-                comment ? `:\n\n> ${comment.replace(/\n/g, '\n> ')}` : '.'
+                comment ? `:\n\n${quoteForMarkdown(comment)}` : '.'
               }`,
             )
             .catch(error =>
@@ -1060,6 +1152,11 @@ export class PromotionsWorkflow {
           entity,
           credentials,
         );
+        if (actor.service && !environment.policy.services.includes(actor.ref)) {
+          throw new NotAllowedError(
+            `${actor.ref} may not merge promotions to ${promotion.environment}: its policy lists no such service`,
+          );
+        }
         this.requireOpen(promotion, 'merged');
         const reviewed = promotion.headCommit;
         promotion = await this.syncOne(promotion, repository);
@@ -1095,6 +1192,9 @@ export class PromotionsWorkflow {
           if (!input.override.reason?.trim()) {
             throw new InputError('An override needs a reason');
           }
+          if (actor.service) {
+            throw new NotAllowedError('Only people override gates');
+          }
           await this.authorize(
             promotionsOverridePermission,
             promotion.entityRef,
@@ -1104,9 +1204,16 @@ export class PromotionsWorkflow {
           );
         }
         await this.verifyBranch(promotion, repository);
+        const merging = {
+          by: actor.ref,
+          overrideReason: overridden.length > 0 ? input.override!.reason : null,
+          overriddenGates: overridden.length > 0 ? overridden : null,
+        };
         if (
           !(await this.deps.workflow.transition(promotion.id, ['open'], {
             state: 'merging',
+            // Kept so that a restart records who merged, and the override, truly.
+            merging,
           }))
         ) {
           const now = await this.deps.workflow.get(promotion.id);
@@ -1129,7 +1236,11 @@ export class PromotionsWorkflow {
             },
           );
         } catch (error) {
-          await this.settleMerging(promotion, repository, error as Error);
+          await this.settleMerging(
+            { ...promotion, merging },
+            repository,
+            error as Error,
+          );
         }
         return toApi(await this.deps.workflow.get(promotion.id));
       },
@@ -1174,6 +1285,23 @@ export class PromotionsWorkflow {
         } changes files the promotion does not: ${foreign
           .slice(0, 5)
           .join(', ')}; nothing was merged`,
+      );
+    }
+    // Its own files must hold exactly what the promotion wrote, not what someone pushed since.
+    const tree = await repository.snapshotAt(head);
+    const altered = loadChanges(promotion.changes).filter(change => {
+      const file = tree.files.get(change.path);
+      return change.content === null
+        ? file !== undefined
+        : file?.oid !== gitBlobId(change.content);
+    });
+    if (altered.length > 0) {
+      throw new NotAllowedError(
+        `The branch ${promotion.branch} holds ${altered
+          .map(c => c.path)
+          .join(
+            ', ',
+          )} other than the promotion wrote it; nothing was merged. Close it and ask again`,
       );
     }
   }
@@ -1261,17 +1389,27 @@ export class PromotionsWorkflow {
       throw error ?? checkError;
     }
     if (merged !== undefined) {
+      const merging = promotion.merging;
       await this.finishMerge(
         promotion,
         repository,
         merged,
-        promotion.requestedBy,
+        merging?.by ?? 'system',
+        {
+          overrides: merging?.overriddenGates ?? undefined,
+          reason: merging?.overrideReason ?? undefined,
+        },
       );
+      if (!error)
+        await this.auditSync('promotion-merge', promotion, {
+          recovered: 'true',
+        });
       return;
     }
     await this.deps.workflow.transition(promotion.id, ['merging'], {
       state: 'open',
       reason: error ? error.message.slice(0, 2000) : null,
+      merging: null,
     });
     if (error) throw error;
   }
@@ -1312,7 +1450,7 @@ export class PromotionsWorkflow {
         const { entity } = await this.environmentOf(promotion);
         // Whoever asked may take it back; otherwise closing is for those who may merge.
         await this.authorize(
-          actor.ref === promotion.requestedBy
+          sameRef(actor.ref, promotion.requestedBy)
             ? promotionsPromotePermission
             : promotionsMergePermission,
           promotion.entityRef,
@@ -1339,7 +1477,7 @@ export class PromotionsWorkflow {
     reason: string | null,
   ) {
     if (
-      !(await this.deps.workflow.transition(promotion.id, ['open', 'opening'], {
+      !(await this.deps.workflow.transition(promotion.id, ['open'], {
         state: 'closed',
         reason: reason ?? `Closed by ${actor.ref}`,
       }))
@@ -1378,8 +1516,12 @@ export class PromotionsWorkflow {
     credentials: BackstageCredentials,
     entityRef?: string,
   ): Promise<Freeze[]> {
-    if (entityRef) await this.entityOf(entityRef, credentials);
-    return this.deps.workflow.freezes(entityRef);
+    if (!entityRef) return this.deps.workflow.freezes();
+    const { target } = await this.entityOf(
+      canonicalRef(entityRef),
+      credentials,
+    );
+    return this.deps.workflow.freezes(target.entityRef);
   }
 
   /** Freezes an environment of a service, or of every service (`*`), with a reason. */
@@ -1394,32 +1536,41 @@ export class PromotionsWorkflow {
       auditRequest,
       async () => {
         const actor = await this.actorOf(credentials);
+        if (actor.service) {
+          throw new NotAllowedError('Only people freeze environments');
+        }
         if (!input.reason.trim())
           throw new InputError('A freeze needs a reason');
         let entity: Entity | null = null;
+        // Stored as the catalog writes refs, so that the freeze gate finds it.
+        let entityRef = '*';
         if (input.entityRef !== '*') {
-          const found = await this.entityOf(input.entityRef, credentials);
+          const found = await this.entityOf(
+            canonicalRef(input.entityRef),
+            credentials,
+          );
           entity = found.entity;
+          entityRef = found.target.entityRef;
           if (input.environment !== '*') {
             environmentNamed(found.target, input.environment);
           }
         }
         await this.authorize(
           promotionsFreezePermission,
-          input.entityRef,
+          entityRef,
           input.environment,
           entity,
           credentials,
         );
         const freeze = await this.deps.workflow.freeze({
-          entityRef: input.entityRef,
+          entityRef,
           environment: input.environment,
           reason: input.reason.slice(0, MAX_COMMENT),
           by: actor.ref,
           at: this.now().toISOString(),
         });
         await this.deps.workflow.record({
-          entityRef: input.entityRef,
+          entityRef,
           environment: input.environment,
           action: 'frozen',
           actor: actor.ref,
@@ -1560,100 +1711,73 @@ export class PromotionsWorkflow {
     repository: GitOpsRepository,
   ): Promise<StoredPromotion> {
     if (promotion.state !== 'open') return promotion;
+    /** Records what happened outside the portal, once, and the promotion as it now is. */
+    const happened = async (
+      change: { state: 'merged' | 'closed'; mergedCommit?: string | null },
+      actor: 'github' | 'git',
+      comment: string,
+    ) => {
+      if (
+        await this.deps.workflow.transition(promotion.id, ['open'], {
+          ...change,
+          ...(change.state === 'closed' ? { reason: comment } : {}),
+        })
+      ) {
+        await this.recordOn(promotion, change.state, actor, comment);
+        await this.auditSync(
+          change.state === 'merged' ? 'promotion-merge' : 'promotion-close',
+          promotion,
+          { outside: actor },
+        );
+        if (change.state === 'merged') {
+          this.deps.requestRefresh(promotion.repositoryId);
+          await repository.deleteBranch(promotion.branch).catch(() => {});
+        }
+      }
+      return this.deps.workflow.get(promotion.id);
+    };
     let head: string | undefined;
     if (promotion.pullRequest && repository.pullRequests) {
       const pr = await repository.pullRequests.get(
         promotion.pullRequest.number,
       );
       if (pr.state === 'merged') {
-        if (
-          await this.deps.workflow.transition(promotion.id, ['open'], {
-            state: 'merged',
-            mergedCommit: pr.mergeCommit,
-          })
-        ) {
-          await this.recordOn(
-            promotion,
-            'merged',
-            'github',
-            'Merged on GitHub, outside the portal',
-          );
-          this.deps.requestRefresh(promotion.repositoryId);
-        }
-        return this.deps.workflow.get(promotion.id);
+        return happened(
+          { state: 'merged', mergedCommit: pr.mergeCommit },
+          'github',
+          'Merged on GitHub, outside the portal',
+        );
       }
       if (pr.state === 'closed') {
-        if (
-          await this.deps.workflow.transition(promotion.id, ['open'], {
-            state: 'closed',
-            reason: 'The pull request was closed on GitHub',
-          })
-        ) {
-          await this.recordOn(
-            promotion,
-            'closed',
-            'github',
-            'Closed on GitHub, outside the portal',
-          );
-        }
-        return this.deps.workflow.get(promotion.id);
+        return happened(
+          { state: 'closed' },
+          'github',
+          'The pull request was closed on GitHub, outside the portal',
+        );
       }
       head = pr.headCommit;
       await this.syncReviews(promotion, repository);
     } else {
       head = await repository.branchHead(promotion.branch);
-      if (head === undefined) {
-        const landed = await this.landedCommit(promotion, repository).catch(
-          () => undefined,
-        );
-        if (landed !== undefined) {
-          if (
-            await this.deps.workflow.transition(promotion.id, ['open'], {
-              state: 'merged',
-              mergedCommit: landed,
-            })
-          ) {
-            await this.recordOn(
-              promotion,
-              'merged',
-              'git',
-              'Merged outside the portal',
-            );
-          }
-        } else if (
-          await this.deps.workflow.transition(promotion.id, ['open'], {
-            state: 'closed',
-            reason: `The branch ${promotion.branch} was deleted outside the portal`,
-          })
-        ) {
-          await this.recordOn(
-            promotion,
-            'closed',
-            'git',
-            `The branch ${promotion.branch} was deleted outside the portal`,
-          );
-        }
-        return this.deps.workflow.get(promotion.id);
-      }
       const landed = await this.landedCommit(promotion, repository).catch(
         () => undefined,
       );
-      if (landed !== undefined && head === promotion.headCommit) {
-        if (
-          await this.deps.workflow.transition(promotion.id, ['open'], {
-            state: 'merged',
-            mergedCommit: landed,
-          })
-        ) {
-          await this.recordOn(
-            promotion,
-            'merged',
-            'git',
-            'Merged outside the portal',
-          );
-          await repository.deleteBranch(promotion.branch, head).catch(() => {});
-        }
-        return this.deps.workflow.get(promotion.id);
+      if (
+        landed !== undefined &&
+        (head === undefined || head === promotion.headCommit)
+      ) {
+        return happened(
+          { state: 'merged', mergedCommit: landed },
+          'git',
+          'Merged outside the portal',
+        );
+      }
+      if (head === undefined) {
+        return happened(
+          { state: 'closed' },
+          'git',
+          `The branch ${promotion.branch} was deleted outside the portal`,
+        );
       }
     }
     if (head && head !== promotion.headCommit) {
@@ -1674,7 +1798,12 @@ export class PromotionsWorkflow {
     return this.deps.workflow.get(promotion.id);
   }
 
-  /** Pull-request reviews as decisions of the people behind the GitHub logins. */
+  /**
+   * Pull-request reviews as decisions of the people behind the GitHub logins. A review counts
+   * only from a catalog user annotated with the login who owns the service or belongs to the
+   * environment's approval groups, as a person approving in the portal would; a person's latest
+   * review is their decision, and a dismissed one counts no more.
+   */
   private async syncReviews(
     promotion: StoredPromotion,
     repository: GitOpsRepository,
@@ -1682,35 +1811,88 @@ export class PromotionsWorkflow {
     const reviews = await repository.pullRequests!.reviews(
       promotion.pullRequest!.number,
     );
-    // A person's latest review is their decision.
     const latest = new Map<string, (typeof reviews)[number]>();
     for (const review of reviews) {
       if (review.state === 'commented' || !review.user) continue;
-      latest.set(review.user, review);
+      latest.set(review.user.toLowerCase(), review);
     }
+    if (latest.size === 0) return;
+    const { entity, environment } = await this.environmentOf(promotion);
+    const eligible = new Set(
+      [
+        ...(entity.relations ?? [])
+          .filter(r => r.type === RELATION_OWNED_BY)
+          .map(r => r.targetRef),
+        ...(environment.policy.approvals?.groups ?? []),
+      ].map(ref => ref.toLocaleLowerCase('en-US')),
+    );
     for (const review of latest.values()) {
-      if (review.state !== 'approved' && review.state !== 'changes-requested')
-        continue;
       const person = await this.github.byLogin(review.user);
-      const recorded = await this.deps.workflow.decide(promotion.id, {
+      if (!person) continue;
+      if (review.state === 'dismissed') {
+        if (
+          await this.deps.workflow.withdraw(promotion.id, person.ref, 'github')
+        ) {
+          await this.recordOn(
+            promotion,
+            'changed',
+            person.ref,
+            'Review dismissed on GitHub',
+          );
+        }
+        continue;
+      }
+      if (
+        !person.ownership.some(ref =>
+          eligible.has(ref.toLocaleLowerCase('en-US')),
+        )
+      ) {
+        continue;
+      }
+      const decision = review.state === 'approved' ? 'approve' : 'reject';
+      const outcome = await this.deps.workflow.decide(promotion.id, {
         by: person.ref,
         ownership: person.ownership,
-        decision: review.state === 'approved' ? 'approve' : 'reject',
+        decision,
         comment: review.body.slice(0, MAX_COMMENT),
         source: 'github',
         commit: review.commit,
         at: review.at || this.now().toISOString(),
       });
-      if (recorded) {
-        await this.recordOn(
-          promotion,
-          review.state === 'approved' ? 'approved' : 'rejected',
-          person.ref,
-          `On GitHub${review.body ? `: ${review.body.slice(0, 500)}` : ''}`,
-          review.at || this.now().toISOString(),
-        );
-      }
+      if (outcome === 'unchanged') continue;
+      await this.recordOn(
+        promotion,
+        decision === 'approve' ? 'approved' : 'rejected',
+        person.ref,
+        `On GitHub${review.body ? `: ${review.body.slice(0, 500)}` : ''}`,
+        review.at || this.now().toISOString(),
+      );
+      await this.auditSync(
+        decision === 'approve' ? 'promotion-approve' : 'promotion-reject',
+        promotion,
+        { by: person.ref, source: 'github' },
+      );
     }
+  }
+
+  /** Reports a change the sync saw or made, which no request of a person asked for. */
+  private async auditSync(
+    eventId: string,
+    promotion: StoredPromotion,
+    meta: Record<string, string | null> = {},
+  ) {
+    const event = await this.deps.auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      meta: {
+        promotionId: promotion.id,
+        entityRef: promotion.entityRef,
+        environment: promotion.environment,
+        by: 'sync',
+        ...meta,
+      },
+    });
+    await event.success();
   }
 
   /** A line of a promotion's history. */
@@ -1758,6 +1940,34 @@ export class PromotionsWorkflow {
       throw error;
     }
   }
+}
+
+/** An entity ref as the catalog writes it; an `InputError` when it is not one. */
+function canonicalRef(ref: string): string {
+  try {
+    return stringifyEntityRef(parseEntityRef(ref));
+  } catch {
+    throw new InputError(`"${ref.slice(0, 100)}" is not an entity reference`);
+  }
+}
+
+/** Entity refs compare without regard to case, as the catalog compares them. */
+export function sameRef(a: string, b: string): boolean {
+  return a.toLocaleLowerCase('en-US') === b.toLocaleLowerCase('en-US');
+}
+
+/**
+ * Someone's words in a pull-request comment: quoted, with mentions and HTML defused so that a
+ * comment typed in the portal pings nobody and hides nothing.
+ */
+export function quoteForMarkdown(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/@/g, '@\u200b')
+    .split('\n')
+    .map(line => `> ${line}`)
+    .join('\n');
 }
 
 /** A promotion as the API shows it: without stored internals or deciders' groups. */

@@ -77,7 +77,7 @@ describe.each(databases.eachSupportedId())(
       await s.create(promotion('20000000-0000-4000-8000-000000000000'));
     });
 
-    it('records one decision per person and keeps history paged, newest first', async () => {
+    it('records one decision per person and head, and keeps history paged, newest first', async () => {
       const s = await store();
       const p = promotion('30000000-0000-4000-8000-000000000000');
       await s.create(p);
@@ -90,11 +90,23 @@ describe.each(databases.eachSupportedId())(
         commit: null,
         at: new Date().toISOString(),
       };
-      expect(await s.decide(p.id, decision)).toBe(true);
-      expect(await s.decide(p.id, decision)).toBe(false);
+      expect(await s.decide(p.id, decision)).toBe('recorded');
+      expect(await s.decide(p.id, decision)).toBe('unchanged');
       expect((await s.get(p.id)).decisions).toEqual([
         expect.objectContaining({ by: 'user:default/rita' }),
       ]);
+      // A change of mind replaces the decision on the same head.
+      expect(await s.decide(p.id, { ...decision, decision: 'reject' })).toBe(
+        'replaced',
+      );
+      expect((await s.get(p.id)).decisions).toEqual([
+        expect.objectContaining({ decision: 'reject' }),
+      ]);
+      // A new head needs a new decision: the same person may approve it again.
+      expect(
+        await s.decide(p.id, { ...decision, commit: 'a'.repeat(40) }),
+      ).toBe('recorded');
+      expect((await s.get(p.id)).decisions).toHaveLength(2);
       for (let i = 0; i < 5; i++) {
         await s.record({
           entityRef: p.entityRef,

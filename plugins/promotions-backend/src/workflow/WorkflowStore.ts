@@ -27,6 +27,12 @@ export interface StoredPromotion extends Omit<Promotion, 'decisions'> {
   branch: string;
   /** The files the promotion writes, as stored (contents in base64). */
   changes: Array<{ path: string; content: string | null }>;
+  /** While merging: who merges, and the override they gave, if any. */
+  merging?: {
+    by: string;
+    overrideReason: string | null;
+    overriddenGates: GateEvaluation[] | null;
+  } | null;
 }
 
 /** A decision with the groups its author belonged to, for gates that name groups. */
@@ -62,6 +68,9 @@ interface RequestRow {
   merged_commit: string | null;
   reason: string | null;
   queued_until: Date | string | null;
+  merging_by?: string | null;
+  override_reason?: string | null;
+  overridden_gates?: string | null;
 }
 
 const iso = (value: Date | string | null) =>
@@ -162,6 +171,7 @@ export class WorkflowStore {
         | 'reason'
         | 'gates'
         | 'queuedUntil'
+        | 'merging'
       >
     >,
   ): Promise<boolean> {
@@ -180,6 +190,13 @@ export class WorkflowStore {
     }
     if (change.reason !== undefined) row.reason = change.reason;
     if (change.gates !== undefined) row.gates = JSON.stringify(change.gates);
+    if (change.merging !== undefined) {
+      row.merging_by = change.merging?.by ?? null;
+      row.override_reason = change.merging?.overrideReason ?? null;
+      row.overridden_gates = change.merging?.overriddenGates
+        ? JSON.stringify(change.merging.overriddenGates)
+        : null;
+    }
     if (change.queuedUntil !== undefined) {
       row.queued_until = change.queuedUntil
         ? new Date(change.queuedUntil)
@@ -192,27 +209,47 @@ export class WorkflowStore {
     return changed === 1;
   }
 
-  /** Records a decision; false when this person already decided on this promotion. */
+  /**
+   * Records a person's decision on the promotion's head: `recorded` when it is their first on
+   * it, `replaced` when it changes their earlier one, `unchanged` when they decided so already.
+   */
   async decide(
     promotionId: string,
     decision: StoredDecision,
-  ): Promise<boolean> {
+  ): Promise<'recorded' | 'replaced' | 'unchanged'> {
+    const key = {
+      request_id: promotionId,
+      decided_by: decision.by,
+      source: decision.source,
+      commit_sha: decision.commit ?? '',
+    };
+    const values = {
+      ownership: JSON.stringify(decision.ownership),
+      decision: decision.decision,
+      comment: decision.comment,
+      decided_at: new Date(decision.at),
+    };
+    const existing = await this.db(DECISIONS).where(key).first();
+    if (existing) {
+      if (existing.decision === decision.decision) return 'unchanged';
+      await this.db(DECISIONS).where(key).update(values);
+      return 'replaced';
+    }
     try {
-      await this.db(DECISIONS).insert({
-        request_id: promotionId,
-        decided_by: decision.by,
-        ownership: JSON.stringify(decision.ownership),
-        decision: decision.decision,
-        comment: decision.comment,
-        source: decision.source,
-        commit_sha: decision.commit,
-        decided_at: new Date(decision.at),
-      });
-      return true;
+      await this.db(DECISIONS).insert({ ...key, ...values });
+      return 'recorded';
     } catch (error) {
-      if (isDuplicate(error)) return false;
+      // The same person deciding twice at once: the first one stands.
+      if (isDuplicate(error)) return 'unchanged';
       throw error;
     }
+  }
+
+  /** Removes a person's decisions from one source: a review dismissed on GitHub. */
+  async withdraw(promotionId: string, by: string, source: 'portal' | 'github') {
+    return this.db(DECISIONS)
+      .where({ request_id: promotionId, decided_by: by, source })
+      .delete();
   }
 
   async record(entry: Omit<HistoryEntry, 'id'>): Promise<void> {
@@ -313,7 +350,7 @@ export class WorkflowStore {
           decision: row.decision,
           comment: row.comment,
           source: row.source,
-          commit: row.commit_sha ?? null,
+          commit: row.commit_sha || null,
           at: iso(row.decided_at)!,
         });
         result.set(row.request_id, list);
@@ -384,6 +421,15 @@ function fromRow(row: RequestRow): StoredPromotion {
     mergedCommit: row.merged_commit,
     reason: row.reason,
     queuedUntil: iso(row.queued_until),
+    merging: row.merging_by
+      ? {
+          by: row.merging_by,
+          overrideReason: row.override_reason ?? null,
+          overriddenGates: row.overridden_gates
+            ? (JSON.parse(row.overridden_gates) as GateEvaluation[])
+            : null,
+        }
+      : null,
   };
 }
 

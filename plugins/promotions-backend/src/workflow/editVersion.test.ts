@@ -93,11 +93,15 @@ describe('editVersion on every layout of the example repository', () => {
   ])(
     '%s: changes only the version lines, keeping comments and formatting, and resolves to the new version',
     async (_, envPath, image, wanted, version) => {
+      const before = await resolveEnvironment(snapshot, envPath, {
+        image: wanted,
+      });
       const changes = await editVersion({
         snapshot,
         path: envPath,
         image,
         versionKey: 'image.tag',
+        inputs: before.inputs,
       });
       expect(changes).toHaveLength(1);
       const diff = changedLines(files, changes);
@@ -143,6 +147,9 @@ describe('editVersion on every layout of the example repository', () => {
       path: 'checkout/envs/prod-eu',
       image: { name: 'ghcr.io/acme/checkout', tag: '2.8.0', digest: null },
       versionKey: 'image.tag',
+      inputs: (
+        await resolveEnvironment(snapshot, 'checkout/envs/prod-eu')
+      ).inputs,
     });
     expect(patch.content!.toString()).toContain(
       '          image: ghcr.io/acme/checkout:2.8.0\n',

@@ -31,6 +31,8 @@ export interface VersionEdit {
   image: ImageRef;
   /** The Helm key path of the version (`image.tag`). */
   versionKey: string;
+  /** Every file the environment's resolution read: where its patches are. */
+  inputs?: string[];
 }
 
 /**
@@ -175,13 +177,13 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
       },
     ];
   }
-  // A patch of the environment's own that sets the container's image.
-  for (const file of [...snapshot.files.keys()].filter(
+  // The environment's own patches that set the container's image: every one the build reads.
+  const patched: FileChange[] = [];
+  for (const file of (edit.inputs ?? []).filter(
     f =>
       f.startsWith(`${dir}/`) &&
-      !f.slice(dir.length + 1).includes('/') &&
       /\.ya?ml$/.test(f) &&
-      f !== kustomizationFile,
+      !KUSTOMIZATION_FILES.some(k => f.endsWith(`/${k}`)),
   )) {
     const parsed = await documentsOf(snapshot, file).catch(() => undefined);
     if (!parsed) continue;
@@ -189,9 +191,13 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
     for (const doc of parsed.documents)
       changed = setPatchImages(doc, image) || changed;
     if (changed) {
-      return [{ path: file, content: Buffer.from(render(parsed.documents)) }];
+      patched.push({
+        path: file,
+        content: Buffer.from(render(parsed.documents)),
+      });
     }
   }
+  if (patched.length > 0) return patched;
   // Only the base sets it: the environment gains an images entry of its own.
   let images = kdoc.get('images', true);
   if (!isSeq(images)) {

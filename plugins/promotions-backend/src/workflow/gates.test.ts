@@ -229,6 +229,22 @@ describe('windows', () => {
         new Date('2026-03-20T17:00:00Z'),
       )?.toISOString(),
     ).toBe('2026-03-23T08:00:00.000Z');
+    // A window opening at a time the clocks skip opens when they jump past it...
+    const night = readEnvironmentPolicy(
+      new ConfigReader({
+        windows: [
+          { days: ['sun'], hours: '02:30-04:00', timeZone: 'Europe/Berlin' },
+        ],
+      }),
+      't',
+    ).windows!;
+    expect(
+      nextOpening(night, new Date('2026-03-28T12:00:00Z'))?.toISOString(),
+    ).toBe('2026-03-29T01:00:00.000Z');
+    // ...and at the first of the two times it happens when they go back.
+    expect(
+      nextOpening(night, new Date('2026-10-24T12:00:00Z'))?.toISOString(),
+    ).toBe('2026-10-25T00:30:00.000Z');
     // Saturday in New York is outside; Monday 09:00 EST is 14:00 UTC.
     const ny = {
       windows: [

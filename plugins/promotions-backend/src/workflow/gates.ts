@@ -34,7 +34,14 @@ function approvers(context: GateContext) {
   const { decisions, requestedBy } = context.promotion;
   const people = new Map<string, (typeof decisions)[number]>();
   for (const d of decisions) {
-    if (d.decision === 'approve' && d.by !== requestedBy) people.set(d.by, d);
+    // Refs compare without regard to case, as the catalog compares them.
+    const by = d.by.toLocaleLowerCase('en-US');
+    if (
+      d.decision === 'approve' &&
+      by !== requestedBy.toLocaleLowerCase('en-US')
+    ) {
+      people.set(by, d);
+    }
   }
   return [...people.values()];
 }
@@ -113,7 +120,10 @@ export const approvalsGate = gate('approvals', context => {
       count === 1 ? 'approval' : 'approvals'
     }${groupText}${
       context.promotion.decisions.some(
-        d => d.decision === 'approve' && d.by === context.promotion.requestedBy,
+        d =>
+          d.decision === 'approve' &&
+          d.by.toLocaleLowerCase('en-US') ===
+            context.promotion.requestedBy.toLocaleLowerCase('en-US'),
       )
         ? ' (the requester’s own does not count)'
         : ''

@@ -40,18 +40,21 @@ const ownershipOf = (user: Entity): string[] => [
 
 /**
  * Finds the catalog user behind a GitHub login, so that a pull-request review counts as that
- * person's approval: the user annotated with the login, else the user of that name. A login no
- * user stands for is `github:<login>`, with no groups.
+ * person's decision: the user annotated with the login (`github.com/user-login`, which the
+ * GitHub org provider writes). A login no user is annotated with stands for nobody.
  */
 export class GithubPeople {
-  private readonly cache = new Map<string, { person: Person; at: number }>();
+  private readonly cache = new Map<
+    string,
+    { person: Person | undefined; at: number }
+  >();
 
   constructor(
     private readonly catalog: CatalogService,
     private readonly auth: AuthService,
   ) {}
 
-  async byLogin(login: string): Promise<Person> {
+  async byLogin(login: string): Promise<Person | undefined> {
     const key = login.toLowerCase();
     const cached = this.cache.get(key);
     if (cached && Date.now() - cached.at < 60_000) return cached.person;
@@ -66,16 +69,14 @@ export class GithubPeople {
       },
       { credentials },
     );
-    let user = items[0];
-    if (!user && /^[a-z0-9-]+$/.test(key)) {
-      user =
-        (await this.catalog.getEntityByRef(`user:default/${key}`, {
-          credentials,
-        })) ?? (undefined as unknown as Entity);
-    }
-    const person: Person = user
-      ? { ref: stringifyEntityRef(user), ownership: ownershipOf(user) }
-      : { ref: `github:${key}`, ownership: [] };
+    // Two users claiming one login is a mistake in the catalog: neither is trusted with it.
+    const person: Person | undefined =
+      items.length === 1
+        ? {
+            ref: stringifyEntityRef(items[0]),
+            ownership: ownershipOf(items[0]),
+          }
+        : undefined;
     this.cache.set(key, { person, at: Date.now() });
     return person;
   }

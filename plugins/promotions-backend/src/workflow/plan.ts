@@ -269,6 +269,9 @@ export async function planPromotion(options: {
     throw new InputError(`${environment.name} already runs ${version}`);
   }
 
+  // A Helm environment keeps one version key: the service's image is all it can set.
+  if (before.layout === 'helm') images = images.slice(0, 1);
+
   // Each image edited in turn, on the files as the previous edit left them.
   let after = base;
   const changed = new Map<string, FileChange>();
@@ -278,6 +281,7 @@ export async function planPromotion(options: {
       path,
       image,
       versionKey: target.versionKey ?? 'image.tag',
+      inputs: before.inputs,
     });
     for (const change of changes) changed.set(change.path, change);
     after = overlaySnapshot(after, changes);
@@ -300,6 +304,25 @@ export async function planPromotion(options: {
   }
   if (changes.length === 0) {
     throw new InputError(`${environment.name} already runs ${version}`);
+  }
+  // The change must do what it says: the environment, resolved with it, runs the images asked for.
+  const result = await resolveAt(overlaySnapshot(base, changes), path).catch(
+    error => {
+      throw new InputError(
+        `With the change, ${environment.name} could not be read: ${
+          (error as Error).message
+        }; nothing was changed`,
+      );
+    },
+  );
+  if (!sameImages(result.images, images)) {
+    throw new InputError(
+      `${
+        environment.name
+      } does not take its version from the files the promotion can change (it would still run ${
+        result.version ?? 'nothing known'
+      }); nothing was changed`,
+    );
   }
   return {
     environment,
@@ -350,7 +373,8 @@ async function commitRunning(
   const head = (await options.repository.snapshot()).commit;
   const inputs = stored?.resolution.inputs ?? [path];
   const commits = await options.repository.history(head, inputs, 200);
-  for (const commit of commits.slice(30)) {
+  const seen = new Set(stored?.timeline?.commits.map(c => c.sha) ?? []);
+  for (const commit of commits.filter(c => !seen.has(c.sha))) {
     const resolved = await options.resolver
       .resolve(
         await options.repository.snapshotAt(commit.sha),

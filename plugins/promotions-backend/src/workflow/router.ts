@@ -31,9 +31,19 @@ const promotionBody = z
     kind: z.enum(['promotion', 'rollback']).optional(),
     supersede: z.boolean().optional(),
     merge: z.boolean().optional(),
+    baseCommit: z
+      .string()
+      .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, {
+        message: 'must be a commit id',
+      })
+      .optional(),
   })
   .strict();
-const previewBody = promotionBody.omit({ supersede: true, merge: true });
+const previewBody = promotionBody.omit({
+  supersede: true,
+  merge: true,
+  baseCommit: true,
+});
 const decisionBody = z.object({ comment: comment.optional() }).strict();
 const mergeBody = z
   .object({

@@ -38,28 +38,44 @@ function wallClock(at: Date, timeZone: string) {
   };
 }
 
-/** The instant a wall-clock time of a day has in a time zone (the earlier one across a DST change). */
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** How far a time zone's wall clock is ahead of UTC at an instant, in milliseconds. */
+function offsetAt(at: number, timeZone: string): number {
+  const clock = wallClock(new Date(at), timeZone);
+  return (
+    Date.UTC(clock.year, clock.month - 1, clock.day, 0, clock.minutes) - at
+  );
+}
+
+/**
+ * The instant a wall-clock time of a day has in a time zone: the earlier one when clocks go
+ * back and it happens twice, the moment clocks jump past it when it does not happen at all.
+ */
 function instantOf(
   date: { year: number; month: number; day: number },
   minutes: number,
   timeZone: string,
 ): Date {
   const wanted = Date.UTC(date.year, date.month - 1, date.day, 0, minutes);
-  let guess = wanted;
-  for (let i = 0; i < 3; i++) {
-    const seen = wallClock(new Date(guess), timeZone);
-    const seenAsUtc = Date.UTC(
-      seen.year,
-      seen.month - 1,
-      seen.day,
-      0,
-      seen.minutes,
-    );
-    const correction = wanted - seenAsUtc;
-    if (correction === 0) break;
-    guess += correction;
+  const offsets = [
+    ...new Set([-DAY, 0, DAY].map(shift => offsetAt(wanted + shift, timeZone))),
+  ];
+  const candidates = offsets
+    .map(offset => wanted - offset)
+    .filter(at => offsetAt(at, timeZone) === wanted - at)
+    .sort((a, b) => a - b);
+  if (candidates.length > 0) return new Date(candidates[0]);
+  // In the gap of a clock jumping forward: the first minute whose wall clock is past the time.
+  let before = wanted - Math.max(...offsets);
+  let after = wanted - Math.min(...offsets);
+  while (after - before > MINUTE) {
+    const middle = before + Math.floor((after - before) / 2 / MINUTE) * MINUTE;
+    if (middle + offsetAt(middle, timeZone) >= wanted) after = middle;
+    else before = middle;
   }
-  return new Date(guess);
+  return new Date(after);
 }
 
 /** Whether an instant lies in a window. */

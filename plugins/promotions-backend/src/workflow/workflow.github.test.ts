@@ -18,6 +18,8 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 const BOT = 'bot-token-0123456789';
 const RITA = 'rita-token-0123456789';
 const ANA = 'ana-token-0123456789';
+const SAM = 'sam-token-0123456789';
+const MALLORY = 'mallory-token-0123456789';
 
 const simulators: GithubSimulator[] = [];
 afterEach(async () => {
@@ -39,6 +41,8 @@ async function start(pipeline = SHOP_PIPELINE as any[]) {
       [BOT]: { login: 'promotions-bot', id: 100, type: 'Bot' },
       [RITA]: { login: 'rita', id: 101 },
       [ANA]: { login: 'ana', id: 102 },
+      [SAM]: { login: 'sam', id: 103 },
+      [MALLORY]: { login: 'mallory', id: 104 },
     },
     defaultBranch: 'main',
     firstPullRequestNumber: 41,
@@ -89,8 +93,15 @@ async function start(pipeline = SHOP_PIPELINE as any[]) {
   return { ...backend, simulator, dir, review };
 }
 
+// Reviews on GitHub count from the service's owners and the environment's approval groups.
 const WITH_CHECKS = SHOP_PIPELINE.map(e =>
-  e.name === 'staging' ? { ...e, checks: ['ci/validate'] } : e,
+  e.name === 'staging'
+    ? {
+        ...e,
+        checks: ['ci/validate'],
+        approvals: { count: 1, groups: ['release-managers'] },
+      }
+    : e,
 );
 
 describe('the promotion workflow on GitHub', () => {
@@ -137,6 +148,16 @@ describe('the promotion workflow on GitHub', () => {
     await review(ANA, 41, 'APPROVE', 'mine');
     await sync();
     let now = (await as('ana').get(`/promotions/${promotion.id}`)).body;
+    expect(now.gates.find((g: any) => g.gate === 'approvals')).toMatchObject({
+      state: 'pending',
+    });
+    // Nor do reviews by someone outside the owners and approval groups, or by a login no
+    // catalog user claims.
+    await review(SAM, 41, 'APPROVE', 'lgtm');
+    await review(MALLORY, 41, 'APPROVE', 'lgtm');
+    await sync();
+    now = (await as('ana').get(`/promotions/${promotion.id}`)).body;
+    expect(now.decisions.map((d: any) => d.by)).toEqual(['user:default/ana']);
     expect(now.gates.find((g: any) => g.gate === 'approvals')).toMatchObject({
       state: 'pending',
     });

@@ -59,8 +59,6 @@ export interface EnvironmentPolicy {
   codeowners?: boolean;
   /** A URL that must answer 2xx, for "the downstream integration is ready". */
   http?: { url: string; timeoutMs: number };
-  /** A promotion open longer than this is stale. */
-  stalePromotionMs?: number;
   /**
    * Services (the subjects of external access tokens, such as `ci`) that may ask for promotions here,
    * as CI does for the first environment after a build. No service may unless listed.
@@ -155,7 +153,6 @@ export function readEnvironmentPolicy(
     policy.approvals = { count, groups };
   }
   policy.soakMs = duration(config, 'soak');
-  policy.stalePromotionMs = duration(config, 'stalePromotion');
   if (config.has('windows')) {
     policy.windows = config
       .getConfigArray('windows')

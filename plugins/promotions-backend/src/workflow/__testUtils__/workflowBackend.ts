@@ -65,7 +65,12 @@ export const shopEntity = (
 const users: Entity[] = Object.entries(GROUPS).map(([ref, groups]) => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'User',
-  metadata: { name: ref.split('/')[1], namespace: 'default' },
+  metadata: {
+    name: ref.split('/')[1],
+    namespace: 'default',
+    // As the GitHub org provider writes it: reviews on GitHub are this person's.
+    annotations: { 'github.com/user-login': ref.split('/')[1] },
+  },
   spec: {
     profile: {
       displayName: ref.split('/')[1],
