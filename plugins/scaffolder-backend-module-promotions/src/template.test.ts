@@ -72,6 +72,7 @@ function config(repositoryDir: string) {
           id: 'gitops',
           provider: 'git',
           url: repositoryDir,
+          argocdRepoURL: 'https://git.acme.example/gitops.git',
           paths: [
             '{entity.metadata.name}/**',
             'charts/{entity.metadata.name}/**',
@@ -327,6 +328,13 @@ function checkApplicationSet(
   );
   expect(appSet.spec.template.spec.project).toBe('shop');
   expect(appSet.spec.templatePatch).toContain('selfHeal: true');
+  // Argo CD clones the repository from its configured URL, never the backend's local path.
+  expect(
+    JSON.stringify([
+      appSet.spec.template.spec.source,
+      appSet.spec.template.spec.sources,
+    ]),
+  ).toContain('"repoURL":"https://git.acme.example/gitops.git"');
 }
 
 describe('the GitOps service template', () => {

@@ -38,7 +38,45 @@ describe('readPromotionsConfig', () => {
     expect(config.expectedKeys).toEqual(['spec.replicas']);
   });
 
-  it.each([
+  it('gives each repository the URL Argo CD clones it from: its own, or its url when remote', () => {
+    const config = read({
+      repositories: [
+        { id: 'local', provider: 'git', url: '../../.example-gitops' },
+        { id: 'file', provider: 'git', url: 'file:///srv/gitops' },
+        {
+          id: 'served',
+          provider: 'git',
+          url: '/srv/gitops',
+          argocdRepoURL: 'https://git.acme.example/gitops.git',
+        },
+        {
+          id: 'hub',
+          provider: 'github',
+          url: 'https://github.com/acme/gitops',
+        },
+        { id: 'ssh', provider: 'git', url: 'git@git.acme.example:acme/gitops' },
+        {
+          id: 'mirror',
+          provider: 'github',
+          url: 'https://github.com/acme/gitops',
+          argocdRepoURL: 'ssh://git@mirror.acme.example/acme/gitops.git',
+        },
+      ],
+    });
+    const urls = Object.fromEntries(
+      [...config.repositories.values()].map(r => [r.id, r.argocdRepoURL]),
+    );
+    expect(urls).toEqual({
+      local: undefined,
+      file: undefined,
+      served: 'https://git.acme.example/gitops.git',
+      hub: 'https://github.com/acme/gitops',
+      ssh: 'git@git.acme.example:acme/gitops',
+      mirror: 'ssh://git@mirror.acme.example/acme/gitops.git',
+    });
+  });
+
+  it.each<[object, string]>([
     [
       { repositories: [{ id: 'a', provider: 'Git Hub', url: 'x' }] },
       'provider "Git Hub" is not a provider name',
@@ -64,6 +102,18 @@ describe('readPromotionsConfig', () => {
       },
       'the id "a" is used twice',
     ],
+    ...['../gitops', 'file:///srv/gitops', 'https://', 'https://host/a\nb'].map(
+      (argocdRepoURL): [object, string] => [
+        {
+          repositories: [
+            { id: 'a', provider: 'git', url: '/srv/gitops', argocdRepoURL },
+          ],
+        },
+        `promotions.repositories[a].argocdRepoURL: ${JSON.stringify(
+          argocdRepoURL,
+        )} is not a URL Argo CD can clone`,
+      ],
+    ),
     [
       { pipelines: { p: [{ name: 'prod', requires: ['staging'] }] } },
       '"prod" requires "staging", which is not in the pipeline',

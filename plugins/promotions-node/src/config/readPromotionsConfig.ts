@@ -10,6 +10,7 @@ import { EnvironmentPolicy, readEnvironmentPolicy } from './environmentPolicy';
 import {
   DEFAULT_PIPELINE,
   environmentNameProblem,
+  hasControlCharacter,
   isBranchName,
   repositoryIdProblem,
 } from '@gitops-promotions/plugin-promotions-common';
@@ -24,6 +25,11 @@ export interface RepositoryConfig {
   /** Which provider reads and writes it: `git`, `github`, or one a module registers. */
   provider: string;
   url: string;
+  /**
+   * The URL Argo CD clones the repository from: `argocdRepoURL` when configured, otherwise `url`
+   * when that is a remote URL; undefined when Argo CD could not clone it (a local path).
+   */
+  argocdRepoURL?: string;
   branch: string;
   /**
    * The paths of the repository its entities may read (`paths`, globs with entity
@@ -123,10 +129,20 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
         throw new Error(`promotions.repositories[${id}].paths: ${ruleProblem}`);
       }
     }
+    const url = repo.getString('url');
+    const argocdRepoURL = repo.getOptionalString('argocdRepoURL');
+    if (argocdRepoURL !== undefined && !isRemoteGitUrl(argocdRepoURL)) {
+      throw new Error(
+        `promotions.repositories[${id}].argocdRepoURL: ${JSON.stringify(
+          argocdRepoURL,
+        )} is not a URL Argo CD can clone, such as https://github.com/acme/gitops.git or git@github.com:acme/gitops.git`,
+      );
+    }
     repositories.set(id, {
       id,
       provider,
-      url: repo.getString('url'),
+      url,
+      argocdRepoURL: argocdRepoURL ?? (isRemoteGitUrl(url) ? url : undefined),
       branch,
       paths,
       config: repo,
@@ -167,6 +183,26 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     drift: { secretKeys: readSecretKeys(config) },
     resolution: readResolution(config?.getOptionalConfig('resolution')),
   };
+}
+
+/**
+ * Whether a Git URL names a repository a clone on another machine (Argo CD's) can reach:
+ * `https://`, `http://`, `ssh://`, `git://` or scp-like `user@host:path`, never a local path or
+ * `file://`.
+ */
+function isRemoteGitUrl(url: string): boolean {
+  if (/\s/.test(url) || hasControlCharacter(url)) return false;
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)[^:]+$/.test(url)) return true;
+  try {
+    const parsed = new URL(url);
+    return (
+      ['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol) &&
+      parsed.hostname !== '' &&
+      parsed.pathname.replace(/\/+$/, '') !== ''
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** `promotions.drift.secretKeys`: patterns that must compile, case-insensitively. */

@@ -24,7 +24,14 @@ const repositories = (url = '/srv/gitops') =>
     rootConfig: new ConfigReader({
       promotions: {
         repositories: [
-          { id: 'gitops', provider: 'git', url },
+          {
+            id: 'gitops',
+            provider: 'git',
+            url,
+            argocdRepoURL: 'https://git.acme.example/gitops.git',
+          },
+          // Read from a local path, with no URL Argo CD could clone it from.
+          { id: 'local', provider: 'git', url },
           {
             id: 'hub',
             provider: 'github',
@@ -171,6 +178,14 @@ describe('promotions:plan-environments', () => {
       'repository "nope" is not in promotions.repositories',
     ],
     [{ pipeline: 'nope' }, 'pipeline "nope" is not in promotions.pipelines'],
+    [
+      { repository: 'local' },
+      'repository "local" has no URL Argo CD can clone: its url is a local path, so set argocdRepoURL on it in promotions.repositories',
+    ],
+    [
+      { namespacePattern: '{service}' },
+      'environments dev, staging and prod would all deploy to namespace "payment" of cluster https://kubernetes.default.svc and overwrite each other',
+    ],
     [
       { overrides: [{ name: 'qa' }] },
       'environment "qa" is not in pipeline "default"',

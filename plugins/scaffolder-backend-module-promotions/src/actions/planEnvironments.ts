@@ -26,6 +26,44 @@ export interface PlannedEnvironment {
   path: string;
 }
 
+/** A cluster URL as Argo CD tells clusters apart: without a trailing slash or a default port. */
+function clusterKey(cluster: string): string {
+  try {
+    return new URL(cluster).href.replace(/\/+$/, '');
+  } catch {
+    return cluster;
+  }
+}
+
+/** Names in a sentence: `a`, `a and b`, `a, b and c`. */
+function listed(names: string[]): string {
+  return names.length < 2
+    ? names.join('')
+    : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/**
+ * Environments that share a cluster and a namespace would deploy the same objects over each
+ * other: one reason per such group, naming its environments.
+ */
+export function namespaceCollisions(
+  environments: Array<{ name: string; namespace: string; cluster: string }>,
+): string[] {
+  const groups = new Map<string, string[]>();
+  for (const env of environments) {
+    const key = `${clusterKey(env.cluster)} ${env.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), env.name]);
+  }
+  return [...groups.entries()]
+    .filter(([, names]) => names.length > 1)
+    .map(([key, names]) => {
+      const [cluster, namespace] = key.split(' ');
+      return `environments ${listed(
+        names,
+      )} would all deploy to namespace "${namespace}" of cluster ${cluster} and overwrite each other: put {env} in the namespace pattern, or give them clusters of their own`;
+    });
+}
+
 /** `https://host/owner/repo` as the scaffolder's GitHub actions take it: `host?owner=owner&repo=repo`. */
 function scaffolderRepoUrl(provider: string, url: string): string {
   if (provider !== 'github') return '';
@@ -146,6 +184,8 @@ export function createPlanEnvironmentsAction(options: {
         environmentNames: z => z.array(z.string()),
         provider: z => z.string().describe('git or github'),
         repositoryUrl: z => z.string().describe('URL of the GitOps repository'),
+        argocdRepoURL: z =>
+          z.string().describe('URL Argo CD clones the GitOps repository from'),
         repoUrl: z =>
           z
             .string()
@@ -216,6 +256,11 @@ export function createPlanEnvironmentsAction(options: {
             }" (${[...names].join(', ')})`,
           );
         }
+      }
+      if (repository && !repository.argocdRepoURL) {
+        problems.push(
+          `repository "${repository.id}" has no URL Argo CD can clone: its url is a local path, so set argocdRepoURL on it in promotions.repositories`,
+        );
       }
       if (problems.length > 0 || !repository || !pipeline) {
         throw new InputError(
@@ -289,6 +334,7 @@ export function createPlanEnvironmentsAction(options: {
           path: environmentPath(pathTemplate, env.name),
         };
       });
+      problems.push(...namespaceCollisions(environments));
       if (problems.length > 0) {
         throw new InputError(
           `The service cannot be created: ${problems.join('; ')}`,
@@ -311,6 +357,7 @@ export function createPlanEnvironmentsAction(options: {
       );
       ctx.output('provider', repository.provider);
       ctx.output('repositoryUrl', repository.url);
+      ctx.output('argocdRepoURL', repository.argocdRepoURL!);
       ctx.output(
         'repoUrl',
         scaffolderRepoUrl(repository.provider, repository.url),
