@@ -141,6 +141,44 @@ describe('EntityVisibility', () => {
     );
   });
 
+  it('takes a rule about a field the stored copy does not hold to the catalog', async () => {
+    // As a refresh stores it: without the description or the spec fields it does not read.
+    const held: Entity = {
+      ...shop,
+      metadata: { ...shop.metadata, description: undefined },
+    };
+    const described: Entity = {
+      ...shop,
+      metadata: { ...shop.metadata, description: 'The shop' },
+      spec: { ...shop.spec, subcomponentOf: 'component:default/store' },
+    };
+    const byDescription = setup(
+      [conditional('HAS_METADATA', { key: 'description' }), allow],
+      [described],
+    );
+    expect(await byDescription.visibility.check(ref, held, user)).toEqual({
+      kind: 'allowed',
+      entity: described,
+    });
+    expect(byDescription.getEntityByRef).toHaveBeenCalledTimes(1);
+
+    const bySpec = setup(
+      [
+        allow,
+        conditional('HAS_SPEC', {
+          key: 'subcomponentOf',
+          value: 'component:default/store',
+        }),
+      ],
+      [described],
+    );
+    expect(await bySpec.visibility.check(ref, held, user)).toEqual({
+      kind: 'allowed',
+      entity: described,
+    });
+    expect(bySpec.getEntityByRef).toHaveBeenCalledTimes(1);
+  });
+
   it('asks the catalog for an entity it does not hold yet', async () => {
     const { visibility, getEntityByRef } = setup([allow, allow]);
     expect(await visibility.check(ref, undefined, user)).toEqual({

@@ -14,7 +14,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { promotionsEntityReadPermission } from '@gitops-promotions/plugin-promotions-common';
-import { catalogRuleset } from './catalogRules';
+import { catalogRuleset, storedEntityRuleset } from './catalogRules';
 
 /** How long a caller's policy decisions are reused. */
 const DECISION_TTL_MS = 10_000;
@@ -27,7 +27,8 @@ export type Access =
   | { kind: 'not-found' }
   | { kind: 'forbidden'; entity: Entity };
 
-const authorize = createConditionAuthorizer(catalogRuleset);
+const authorizeFull = createConditionAuthorizer(catalogRuleset);
+const authorizeStored = createConditionAuthorizer(storedEntityRuleset);
 
 /**
  * Decides whether a caller may see an entity and its promotions, as the catalog would, without
@@ -60,16 +61,18 @@ export class EntityVisibility {
     if (catalogRead.result === AuthorizeResult.DENY)
       return { kind: 'not-found' };
     let entity = stored;
+    let full = false;
     let visible =
       catalogRead.result === AuthorizeResult.ALLOW
         ? true
-        : this.apply(catalogRead, entity);
+        : this.apply(catalogRead, entity, full);
     if (!entity || visible === undefined) {
-      // Not held here, or judged by a rule only the catalog has: the catalog decides.
+      // Not held here, or judged by a rule or field only the catalog has: the catalog decides.
       entity = await this.deps.catalog.getEntityByRef(entityRef, {
         credentials,
       });
       if (!entity) return { kind: 'not-found' };
+      full = true;
       visible = true;
     }
     if (!visible) return { kind: 'not-found' };
@@ -79,20 +82,33 @@ export class EntityVisibility {
     if (promotionsRead.result === AuthorizeResult.DENY) {
       return { kind: 'forbidden', entity };
     }
+    let allowed = this.apply(promotionsRead, entity, full);
+    if (allowed === undefined && !full) {
+      const answered = await this.deps.catalog.getEntityByRef(entityRef, {
+        credentials,
+      });
+      if (!answered) return { kind: 'not-found' };
+      entity = answered;
+      allowed = this.apply(promotionsRead, entity, true);
+    }
     // A rule this plugin cannot apply fails closed.
-    return this.apply(promotionsRead, entity)
+    return allowed
       ? { kind: 'allowed', entity }
       : { kind: 'forbidden', entity };
   }
 
-  /** Applies a conditional decision to an entity; undefined when a rule is not known here. */
+  /**
+   * Applies a conditional decision to an entity, the catalog's answer when `full`, else the
+   * copy a refresh stored; undefined when a rule, or a field it asks about, is not known here.
+   */
   private apply(
     decision: PolicyDecision,
     entity: Entity | undefined,
+    full: boolean,
   ): boolean | undefined {
     if (!entity) return undefined;
     try {
-      return authorize(decision, entity);
+      return (full ? authorizeFull : authorizeStored)(decision, entity);
     } catch (error) {
       this.deps.logger.debug(
         `A permission decision could not be applied here: ${

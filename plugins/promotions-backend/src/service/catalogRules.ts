@@ -7,6 +7,7 @@ import {
   PermissionRuleset,
 } from '@backstage/plugin-permission-node';
 import { z } from 'zod/v3';
+import { holdsField } from '../state/entityFields';
 
 type CatalogRule = PermissionRule<
   Entity,
@@ -51,13 +52,16 @@ function mapMatches(
   );
 }
 
-const propertyRule = (property: 'metadata' | 'spec') =>
+const propertyRule = (property: 'metadata' | 'spec', held: boolean) =>
   createPermissionRule({
     name: `HAS_${property.toUpperCase()}`,
     description: `Allow entities with the specified ${property} subfield`,
     resourceRef: catalogEntityPermissionResourceRef,
     paramsSchema: z.object({ key: z.string(), value: z.string().optional() }),
     apply: (resource, { key, value }) => {
+      if (held && !holdsField(`${property}.${key}`)) {
+        throw new Error(`${property}.${key} is not held in the stored entity`);
+      }
       const rows: Array<[string, string]> = [];
       searchRows(property, resource[property], rows);
       const wantedKey = `${property}.${key}`.toLowerCase();
@@ -76,9 +80,10 @@ const propertyRule = (property: 'metadata' | 'spec') =>
  * The catalog's built-in permission rules for `catalog-entity`, applied to an entity held by this
  * plugin so that the catalog's conditional decisions need no call to the catalog. They mean what
  * the catalog's rules mean; a rule the catalog gained from a module is not among them, and a
- * decision that uses one is taken to the catalog instead.
+ * decision that uses one is taken to the catalog instead. With `held`, the entity is the copy a
+ * refresh stored, and a rule about a field it does not hold throws, so the catalog decides.
  */
-export const catalogRules: CatalogRule[] = [
+const catalogRulesOf = (held: boolean): CatalogRule[] => [
   createPermissionRule({
     name: 'HAS_ANNOTATION',
     description: 'Allow entities with the specified annotation',
@@ -106,8 +111,8 @@ export const catalogRules: CatalogRule[] = [
       ...(value !== undefined ? { values: [value] } : {}),
     }),
   }),
-  propertyRule('metadata'),
-  propertyRule('spec'),
+  propertyRule('metadata', held),
+  propertyRule('spec', held),
   createPermissionRule({
     name: 'IS_ENTITY_KIND',
     description: 'Allow entities matching a specified kind',
@@ -136,14 +141,20 @@ export const catalogRules: CatalogRule[] = [
 ];
 
 /** The rules by name; an unknown name throws, as the permission framework expects. */
-export const catalogRuleset: PermissionRuleset<
-  Entity,
-  EntitiesSearchFilter,
-  'catalog-entity'
-> = {
-  getRuleByName(name: string) {
-    const rule = catalogRules.find(r => r.name === name);
-    if (!rule) throw new Error(`Unknown catalog permission rule ${name}`);
-    return rule;
-  },
-};
+function rulesetOf(
+  rules: CatalogRule[],
+): PermissionRuleset<Entity, EntitiesSearchFilter, 'catalog-entity'> {
+  return {
+    getRuleByName(name: string) {
+      const rule = rules.find(r => r.name === name);
+      if (!rule) throw new Error(`Unknown catalog permission rule ${name}`);
+      return rule;
+    },
+  };
+}
+
+/** The rules, for an entity as the catalog answered it. */
+export const catalogRuleset = rulesetOf(catalogRulesOf(false));
+
+/** The rules, for the copy of an entity a refresh stored with `ENTITY_FIELDS` only. */
+export const storedEntityRuleset = rulesetOf(catalogRulesOf(true));

@@ -15,6 +15,7 @@ import {
   shopOverlay,
 } from '@gitops-promotions/plugin-promotions-node/testUtils';
 import { parseBody, PromotionsStore } from './PromotionsStore';
+import { ENTITY_FIELDS } from './entityFields';
 import { RepositoryRefresher } from './RepositoryRefresher';
 import { secretProtection } from './secrets';
 
@@ -94,7 +95,12 @@ describe.each(databases.eachSupportedId())(
         component('shop', 'shop/overlays/{env}'),
         component('cart', 'cart/overlays/{env}'),
       ];
-      const refresherOf = (catalogEntities: Entity[]) =>
+      const refresherOf = (
+        catalogEntities: Entity[],
+        options: Partial<
+          ConstructorParameters<typeof RepositoryRefresher>[0]
+        > = {},
+      ) =>
         new RepositoryRefresher({
           config: repositories.config,
           repositories,
@@ -104,6 +110,7 @@ describe.each(databases.eachSupportedId())(
           catalog: catalogServiceMock({ entities: catalogEntities }),
           auth: mockServices.auth(),
           logger: mockServices.logger.mock(),
+          ...options,
         });
       const refresher = refresherOf(entities);
       const body = async (name: string) => {
@@ -252,6 +259,32 @@ describe.each(databases.eachSupportedId())(
         refresher.refresh('gitops', controller.signal),
       ).rejects.toThrow();
       expect(await store.get('component:default/shop')).toBeUndefined();
+    });
+
+    it('asks the catalog for the fields it uses on every page, and stores no more', async () => {
+      const { refresherOf, store, entities } = await setup();
+      const described = entities.map(entity => ({
+        ...entity,
+        metadata: { ...entity.metadata, description: 'A service' },
+        spec: { ...entity.spec, dependsOn: ['resource:default/db'] },
+      }));
+      const catalog = catalogServiceMock({ entities: described });
+      const query = jest.spyOn(catalog, 'queryEntities');
+      const summary = await refresherOf(described, {
+        catalog,
+        catalogPageSize: 1,
+      }).refresh('gitops');
+      expect(summary).toMatchObject({ entities: 2, failed: 0 });
+      expect(query).toHaveBeenCalledTimes(2);
+      expect(query.mock.calls[1][0]).toHaveProperty('cursor');
+      for (const [request] of query.mock.calls) {
+        expect(request).toMatchObject({ fields: ENTITY_FIELDS, limit: 1 });
+      }
+      for (const name of ['shop', 'cart']) {
+        const { entity } = (await store.get(`component:default/${name}`))!;
+        expect(entity!.metadata.description).toBeUndefined();
+        expect(entity!.spec).toEqual({ type: 'service', owner: 'guests' });
+      }
     });
 
     it('forgets entities that left the catalog, and only those of its own repository', async () => {

@@ -31,27 +31,12 @@ import {
 import { resolveForState } from './resolution';
 import { protectSecrets, SecretProtection } from './secrets';
 import { timelineAt, VersionTimeline } from './timeline';
+import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
 const COMPUTATION_VERSION = 2;
-/** Entities read from the catalog per request. */
-const CATALOG_PAGE = 500;
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
-/** The entity fields a refresh needs: what it reads, and what permission rules may ask of. */
-const ENTITY_FIELDS = [
-  'apiVersion',
-  'kind',
-  'metadata.name',
-  'metadata.namespace',
-  'metadata.uid',
-  'metadata.title',
-  'metadata.annotations',
-  'metadata.labels',
-  'metadata.tags',
-  'spec',
-  'relations',
-];
 
 /** What one refresh of one repository did, for the log and for the benchmark. */
 export interface RefreshSummary {
@@ -119,6 +104,8 @@ export class RepositoryRefresher {
       catalog: CatalogService;
       auth: AuthService;
       logger: LoggerService;
+      /** Entities read from the catalog per request. */
+      catalogPageSize?: number;
     },
   ) {}
 
@@ -424,18 +411,20 @@ export class RepositoryRefresher {
   ): Promise<Entity[]> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
     const entities: Entity[] = [];
+    const limit = this.deps.catalogPageSize ?? 500;
     let cursor: string | undefined;
     do {
       signal?.throwIfAborted();
+      // A cursor carries the filter but not the fields: each page names them again.
       const page = await this.deps.catalog.queryEntities(
         cursor
-          ? { cursor, limit: CATALOG_PAGE }
+          ? { cursor, fields: ENTITY_FIELDS, limit }
           : {
               filter: {
                 [`metadata.annotations.${ANNOTATION_REPOSITORY}`]: repositoryId,
               },
               fields: ENTITY_FIELDS,
-              limit: CATALOG_PAGE,
+              limit,
             },
         { credentials },
       );
