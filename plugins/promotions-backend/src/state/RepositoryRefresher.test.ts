@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
+  GitOpsRepository,
   gitRepositoryProvider,
+  PromotionsRepositoriesService,
   RepositoryRegistry,
   resolveEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
@@ -52,6 +55,50 @@ const cartFiles = {
     'cart',
   ),
 };
+
+/**
+ * The repositories, with their timeline reads (history of more than the last commit) and version
+ * reads (trees at past commits) counted.
+ */
+function countingReads(repositories: PromotionsRepositoriesService) {
+  const reads = {
+    timelines: [] as Array<{ since: string | undefined; commits: number }>,
+    versions: 0,
+  };
+  const count = (repository: GitOpsRepository): GitOpsRepository =>
+    new Proxy(repository, {
+      get(target, property) {
+        if (property === 'history') {
+          return async (...args: Parameters<GitOpsRepository['history']>) => {
+            const commits = await target.history(...args);
+            const [, , limit, options] = args;
+            if (limit > 1) {
+              reads.timelines.push({
+                since: options?.since,
+                commits: commits.length,
+              });
+            }
+            return commits;
+          };
+        }
+        if (property === 'snapshotAt') {
+          return (commit: string) => {
+            reads.versions++;
+            return target.snapshotAt(commit);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  const counted: PromotionsRepositoriesService = {
+    config: repositories.config,
+    get: async id => count(await repositories.get(id)),
+    addProvider: provider => repositories.addProvider(provider),
+    providerTypes: () => repositories.providerTypes(),
+  };
+  return { reads, counted };
+}
 
 describe.each(databases.eachSupportedId())(
   'RepositoryRefresher on %s',
@@ -117,7 +164,15 @@ describe.each(databases.eachSupportedId())(
         const stored = await store.get(`component:default/${name}`);
         return { body: parseBody(stored!.body!), asOf: stored!.asOf };
       };
-      return { dir, refresher, refresherOf, store, body, entities };
+      return {
+        dir,
+        refresher,
+        refresherOf,
+        store,
+        body,
+        entities,
+        repositories,
+      };
     }
 
     it('resolves again only the environments whose inputs changed, and recomputes only their entities', async () => {
@@ -201,6 +256,80 @@ describe.each(databases.eachSupportedId())(
           e => e.desired.lastChange?.pullRequest,
         ),
       ).toEqual([10, 10, 10]);
+    });
+
+    it('extends stored timelines with the commits since their head, reading no history before it', async () => {
+      const { dir, refresherOf, entities, repositories, body } = await setup();
+      const { reads, counted } = countingReads(repositories);
+      const refresher = refresherOf(entities, { repositories: counted });
+      const { revision: first } = await refresher.refresh('gitops');
+      expect(reads.timelines.length).toBeGreaterThan(0);
+
+      appendCommit(dir, {
+        author: 'Chen Wei',
+        date: '2026-10-23T09:00:00Z',
+        message: 'Promote shop 1.2.0 to staging (#9)',
+        files: {
+          'shop/overlays/staging/kustomization.yaml': shopOverlay(
+            'staging',
+            '1.2.0',
+          ),
+        },
+      });
+      reads.timelines = [];
+      reads.versions = 0;
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 1,
+        recomputed: 1,
+      });
+      // Staging's timeline grows by the one new commit; dev's and prod's are kept as stored.
+      expect(reads.timelines).toEqual([{ since: first, commits: 1 }]);
+      expect(reads.versions).toBe(1);
+      const [, staging, prod] = (await body('shop')).body.environments;
+      expect(staging.desired.version).toBe('1.2.0');
+      expect(prod.drift[0]).toMatchObject({
+        kind: 'behind',
+        upstream: 'staging',
+        versions: 2,
+      });
+    });
+
+    it('reads a timeline again from the head when the branch was rewritten under it', async () => {
+      const { dir, refresherOf, entities, repositories, body } = await setup();
+      const { reads, counted } = countingReads(repositories);
+      const refresher = refresherOf(entities, { repositories: counted });
+      await refresher.refresh('gitops');
+      const promoteStaging = (version: string, date: string) =>
+        appendCommit(dir, {
+          author: 'Chen Wei',
+          date,
+          message: `Promote shop ${version} to staging`,
+          files: {
+            'shop/overlays/staging/kustomization.yaml': shopOverlay(
+              'staging',
+              version,
+            ),
+          },
+        });
+      promoteStaging('1.2.0', '2026-10-23T09:00:00Z');
+      await refresher.refresh('gitops');
+
+      // 1.2.0 never reached staging after all: the branch is forced back and promoted anew.
+      execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+      promoteStaging('1.3.0', '2026-10-24T09:00:00Z');
+      reads.timelines = [];
+      await refresher.refresh('gitops');
+      expect(reads.timelines).toEqual([
+        { since: undefined, commits: expect.any(Number) },
+      ]);
+      const [, staging, prod] = (await body('shop')).body.environments;
+      expect(staging.desired.version).toBe('1.3.0');
+      // 1.1.0 then 1.3.0: the forced-away 1.2.0 is not counted.
+      expect(prod.drift[0]).toMatchObject({
+        kind: 'behind',
+        upstream: 'staging',
+        versions: 2,
+      });
     });
 
     it('resolves a broken environment again only once it changes, and keeps the others', async () => {

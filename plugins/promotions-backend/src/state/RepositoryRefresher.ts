@@ -292,6 +292,21 @@ export class RepositoryRefresher {
       return versions.get(key)!;
     };
 
+    // Timelines stored at one refresh share their head: whether it is an ancestor is asked once.
+    const ancestry = new Map<string, Promise<boolean>>();
+    const descendsFrom = (commit: string) => {
+      if (!ancestry.has(commit)) {
+        ancestry.set(
+          commit,
+          repository.compare(commit, snapshot.commit).then(
+            ({ behindBy }) => behindBy === 0,
+            () => false,
+          ),
+        );
+      }
+      return ancestry.get(commit)!;
+    };
+
     const outEnvironments: StoredEnvironment[] = [];
     const outEntities: RepositoryRefreshResult['entities'] = [];
     for (const { target, fingerprint } of changed) {
@@ -330,6 +345,7 @@ export class RepositoryRefresher {
                   paths: row.resolution.inputs,
                   versionAt: versionAt(item),
                   stored: old?.recipe === item.recipe ? old.timeline : null,
+                  descendsFrom,
                 }).then(timeline => {
                   row.timeline = timeline;
                   row.revision = snapshot.commit;

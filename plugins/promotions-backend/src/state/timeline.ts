@@ -13,10 +13,13 @@ export const TIMELINE_DEPTH = 30;
 /** The version an environment deploys at a commit; null when it cannot be resolved there. */
 export type VersionAt = (commit: string) => Promise<string | null>;
 
+/** Whether `head` descends from `commit`, so that history up to `commit` is still its history. */
+export type DescendsFrom = (commit: string) => Promise<boolean>;
+
 /**
- * The timeline of an environment at `head`: read from the history of its inputs, or, when a
- * timeline was read before, extended with the commits since, so that history is not read and
- * resolved again at every refresh.
+ * The timeline of an environment at `head`: when a timeline was read before at an ancestor of
+ * `head`, extended with the commits since that touched the environment's inputs; otherwise read
+ * from the history of its inputs. History is not read again, nor resolved again, at each refresh.
  */
 export async function timelineAt(options: {
   repository: GitOpsRepository;
@@ -25,10 +28,18 @@ export async function timelineAt(options: {
   paths: string[];
   versionAt: VersionAt;
   stored?: VersionTimeline | null;
+  descendsFrom: DescendsFrom;
 }): Promise<VersionTimeline> {
   const { repository, head, paths, versionAt, stored } = options;
   if (stored?.head === head) return stored;
-  const commits = await repository.history(head, paths, TIMELINE_DEPTH);
+  // A rewritten branch leaves the stored history behind: it is read again from the head.
+  const extend = stored ? await options.descendsFrom(stored.head) : false;
+  const commits = await repository.history(
+    head,
+    paths,
+    TIMELINE_DEPTH,
+    extend ? { since: stored!.head } : undefined,
+  );
   const known = new Map(stored?.commits.map(c => [c.sha, c]) ?? []);
   const timeline: VersionTimeline = { head, commits: [] };
   for (const commit of commits) {
@@ -41,6 +52,11 @@ export async function timelineAt(options: {
         version: await versionAt(commit.sha),
       },
     );
+  }
+  if (extend) {
+    const added = new Set(timeline.commits.map(c => c.sha));
+    timeline.commits.push(...stored!.commits.filter(c => !added.has(c.sha)));
+    timeline.commits.splice(TIMELINE_DEPTH);
   }
   return timeline;
 }
