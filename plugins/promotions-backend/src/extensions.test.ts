@@ -1,8 +1,14 @@
 import {
+  coreServices,
   createBackendModule,
+  createBackendPlugin,
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { NotAllowedError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -10,6 +16,9 @@ import {
   gitBlobId,
   GitOpsRepository,
   GitOpsRepositoryProvider,
+  GateContext,
+  PromotionGate,
+  promotionsGatesExtensionPoint,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
   RepositorySnapshot,
@@ -17,6 +26,10 @@ import {
 import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
+import {
+  bareRepository,
+  startWorkflowBackend,
+} from './workflow/__testUtils__/workflowBackend';
 
 /**
  * A read-only repository held in memory: the commits of a fixture, replayed. It stands for a
@@ -160,9 +173,15 @@ describe('the repository providers extension point', () => {
       moduleId: 'probe',
       register(env) {
         env.registerInit({
-          deps: { repositories: promotionsRepositoriesServiceRef },
-          async init({ repositories }) {
-            seen = repositories.providerTypes();
+          deps: {
+            repositories: promotionsRepositoriesServiceRef,
+            lifecycle: coreServices.lifecycle,
+          },
+          async init({ repositories, lifecycle }) {
+            // Providers are known once the promotions backend has read its extension point.
+            lifecycle.addStartupHook(() => {
+              seen = repositories.providerTypes();
+            });
           },
         });
       },
@@ -177,7 +196,7 @@ describe('the repository providers extension point', () => {
         mockServices.rootConfig.factory({ data: config }),
       ],
     });
-    expect(seen).toEqual(expect.arrayContaining(['git', 'github']));
+    expect([...seen].sort()).toEqual(['git', 'github', 'memory']);
 
     await scheduler.triggerTask('promotions-refresh:in-memory');
     const res = await request(server).get(
@@ -201,6 +220,30 @@ describe('the repository providers extension point', () => {
     });
   });
 
+  it('is the only way providers arrive: without the promotions backend there are none', async () => {
+    let seen: string[] | undefined;
+    const elsewhere = createBackendPlugin({
+      pluginId: 'elsewhere',
+      register(env) {
+        env.registerInit({
+          deps: {
+            repositories: promotionsRepositoriesServiceRef,
+            lifecycle: coreServices.lifecycle,
+          },
+          async init({ repositories, lifecycle }) {
+            lifecycle.addStartupHook(() => {
+              seen = repositories.providerTypes();
+            });
+          },
+        });
+      },
+    });
+    await startTestBackend({
+      features: [elsewhere, mockServices.rootConfig.factory({ data: config })],
+    });
+    expect(seen).toEqual([]);
+  });
+
   it('stops the backend at start-up, naming the provider, when no module provides it', async () => {
     await expect(
       startTestBackend({
@@ -212,6 +255,89 @@ describe('the repository providers extension point', () => {
       }),
     ).rejects.toThrow(
       /no installed module provides "memory" \(installed: git, github\)/,
+    );
+  });
+});
+
+describe('the gates extension point', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+  it('lets a module add a gate that judges the promotions of environments configured with it', async () => {
+    const asked: GateContext[] = [];
+    const changeTicketGate: PromotionGate = {
+      type: 'changeTicket',
+      async evaluate(context) {
+        asked.push(context);
+        const project = context.config.getString('changeTicket.project');
+        return {
+          gate: 'changeTicket',
+          state: 'pending',
+          summary: `No ${project} ticket for ${context.version} yet`,
+        };
+      },
+    };
+    const changeTicketModule = createBackendModule({
+      pluginId: 'promotions',
+      moduleId: 'change-ticket-gate',
+      register(env) {
+        env.registerInit({
+          deps: { gates: promotionsGatesExtensionPoint },
+          async init({ gates }) {
+            gates.addGate(changeTicketGate);
+          },
+        });
+      },
+    });
+    const { as, ready, entityPath } = await startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: bareRepository(shopHistory),
+          paths: ['{entity.metadata.name}/**'],
+        },
+      ],
+      pipeline: [
+        { name: 'dev', requires: [] },
+        {
+          name: 'staging',
+          requires: ['dev'],
+          changeTicket: { project: 'CHG' },
+        },
+        { name: 'prod', requires: ['staging'], production: true },
+      ],
+      features: [changeTicketModule],
+    });
+    await ready();
+
+    const preview = await as('ana').post(`${entityPath}/promotions/preview`, {
+      to: 'staging',
+    });
+    expect(preview.status).toBe(200);
+    expect(preview.body.gates).toContainEqual({
+      gate: 'changeTicket',
+      state: 'pending',
+      summary: 'No CHG ticket for 1.2.0 yet',
+    });
+    const created = await as('ana').promote({ to: 'staging' });
+    expect(created.status).toBe(201);
+    expect(created.body.gates).toContainEqual(
+      expect.objectContaining({ gate: 'changeTicket', state: 'pending' }),
+    );
+    expect(asked[asked.length - 1]).toMatchObject({
+      entityRef: 'component:default/shop',
+      environment: 'staging',
+      version: '1.2.0',
+    });
+    // Where the policy does not name it, the gate is not asked.
+    const toProd = await as('rita').post(`${entityPath}/promotions/preview`, {
+      to: 'prod',
+    });
+    expect(toProd.status).toBe(200);
+    expect(toProd.body.gates.map((g: any) => g.gate)).not.toContain(
+      'changeTicket',
     );
   });
 });

@@ -10,12 +10,15 @@ import {
 } from '@gitops-promotions/plugin-promotions-common';
 import {
   GitOpsRepositoryProvider,
+  gitRepositoryProvider,
+  githubRepositoryProvider,
   LiveStateSource,
   PromotionGate,
   promotionsGatesExtensionPoint,
   promotionsLiveStateExtensionPoint,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
+  PromotionsRepositoryProvidersExtensionPoint,
   promotionsEnvironmentResourceRef,
   promotionsEnvironmentRules,
   promotionsResolverServiceRef,
@@ -46,9 +49,18 @@ export const promotionsPlugin = createBackendPlugin({
     const providers: GitOpsRepositoryProvider[] = [];
     const liveStateSources: LiveStateSource[] = [];
     const gates: PromotionGate[] = [];
-    env.registerExtensionPoint(promotionsRepositoryProvidersExtensionPoint, {
+    const providersExtension: PromotionsRepositoryProvidersExtensionPoint = {
       addProvider: (...added) => providers.push(...added),
-    });
+    };
+    // The built-in providers arrive the way a module's do, so that there is one way in.
+    providersExtension.addProvider(
+      gitRepositoryProvider,
+      githubRepositoryProvider,
+    );
+    env.registerExtensionPoint(
+      promotionsRepositoryProvidersExtensionPoint,
+      providersExtension,
+    );
     env.registerExtensionPoint(promotionsLiveStateExtensionPoint, {
       addLiveStateSource: (...added) => liveStateSources.push(...added),
     });

@@ -5,8 +5,6 @@ import {
 } from '@backstage/backend-plugin-api';
 import { readPromotionsConfig } from './config';
 import {
-  gitRepositoryProvider,
-  githubRepositoryProvider,
   PromotionsRepositoriesService,
   RepositoryRegistry,
   RepositorySnapshot,
@@ -21,8 +19,8 @@ import { ResolverPool } from './resolve/worker/ResolverPool';
 /**
  * The configured GitOps repositories, built once per backend and shared by the promotions
  * backend, the scaffolder module and the catalog module: one clone or cache per repository.
- * The `git` and `github` providers are built in; modules add others through
- * `promotionsRepositoryProvidersExtensionPoint`.
+ * Providers arrive through `promotionsRepositoryProvidersExtensionPoint` only: the promotions
+ * backend adds its `git` and `github` providers there, as a module adds another.
  *
  * @public
  */
@@ -48,7 +46,6 @@ export const promotionsRepositoriesServiceRef =
             rootConfig,
             logger: rootLogger.child({ plugin: 'promotions' }),
             started,
-            providers: [gitRepositoryProvider, githubRepositoryProvider],
           });
         },
       }),

@@ -20,7 +20,7 @@ export interface PromotionsRepositoriesService {
    * error naming the provider when no installed module provides it.
    */
   get(id: string): Promise<GitOpsRepository>;
-  /** Adds a provider; the promotions backend calls it for each module's provider. */
+  /** Adds a provider; the promotions backend calls it for each provider of its extension point. */
   addProvider(provider: GitOpsRepositoryProvider): void;
   /** The provider types known so far. */
   providerTypes(): string[];

@@ -235,9 +235,9 @@ export interface RepositoryProviderContext {
 }
 
 /**
- * Builds repositories of one `provider` value of `promotions.repositories`. The `git` and
- * `github` providers are built in; a module adds others (GitLab, Bitbucket) through
- * `promotionsRepositoryProvidersExtensionPoint`.
+ * Builds repositories of one `provider` value of `promotions.repositories`. Every provider is
+ * added through `promotionsRepositoryProvidersExtensionPoint`: the promotions backend adds `git`
+ * and `github` there, and a module adds others (GitLab, Bitbucket) the same way.
  *
  * @public
  */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  BackendFeature,
   coreServices,
   createServiceFactory,
   ServiceFactory,
@@ -185,7 +186,7 @@ export async function startWorkflowBackend(options: {
   integrations?: JsonObject;
   pipeline?: JsonObject[];
   entities?: Entity[];
-  features?: ServiceFactory[];
+  features?: BackendFeature[];
   permissions?: ServiceFactory;
   /** More configuration beside the app's and the plugin's. */
   config?: JsonObject;
