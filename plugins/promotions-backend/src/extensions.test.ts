@@ -17,13 +17,17 @@ import {
   GitOpsRepository,
   GitOpsRepositoryProvider,
   GateContext,
+  LiveStateRequest,
+  LiveStateSource,
   PromotionGate,
+  promotionsLiveStateExtensionPoint,
   promotionsGatesExtensionPoint,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { LiveState } from '@gitops-promotions/plugin-promotions-common';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
 import {
@@ -256,6 +260,79 @@ describe('the repository providers extension point', () => {
     ).rejects.toThrow(
       /no installed module provides "memory" \(installed: git, github\)/,
     );
+  });
+});
+
+describe('the live-state extension point', () => {
+  it("stores and serves what a module's source says runs in each environment", async () => {
+    const scheduler = mockServices.scheduler() as ReturnType<
+      typeof mockServices.scheduler
+    > & {
+      factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+    };
+    const prodLive: LiveState = {
+      reachable: true,
+      asOf: '2026-11-01T10:00:00.000Z',
+      applications: [],
+    };
+    const requests: LiveStateRequest[] = [];
+    let answer = prodLive;
+    const cluster: LiveStateSource = {
+      id: 'cluster',
+      async read(asked) {
+        requests.push(asked);
+        return new Map([['prod', answer]]);
+      },
+    };
+    // A source that knows nothing of the entity adds nothing.
+    const elsewhere: LiveStateSource = {
+      id: 'elsewhere',
+      read: async () => new Map(),
+    };
+    const liveModule = createBackendModule({
+      pluginId: 'promotions',
+      moduleId: 'cluster-live-state',
+      register(env) {
+        env.registerInit({
+          deps: { live: promotionsLiveStateExtensionPoint },
+          async init({ live }) {
+            live.addLiveStateSource(cluster, elsewhere);
+          },
+        });
+      },
+    });
+    const { server } = await startTestBackend({
+      features: [
+        promotionsPlugin,
+        memoryProviderModule,
+        liveModule,
+        scheduler.factory({ skipTaskRunOnStartup: true }),
+        catalogServiceMock.factory({ entities: [shop] }),
+        mockServices.rootConfig.factory({ data: config }),
+      ],
+    });
+
+    await scheduler.triggerTask('promotions-refresh:in-memory');
+    expect(requests).toHaveLength(1);
+    expect(requests[0].entity.metadata.name).toBe('shop');
+    expect(requests[0].environments).toEqual(['dev', 'staging', 'prod']);
+    const res = await request(server).get(
+      '/api/promotions/v1/entities/component/default/shop',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.environments.map((e: any) => [e.name, e.live])).toEqual([
+      ['dev', null],
+      ['staging', null],
+      ['prod', prodLive],
+    ]);
+
+    // Live state moves without the repository: the next refresh stores the new answer.
+    answer = { ...prodLive, reachable: false, error: 'connection refused' };
+    await scheduler.triggerTask('promotions-refresh:in-memory');
+    const later = await request(server).get(
+      '/api/promotions/v1/entities/component/default/shop',
+    );
+    expect(later.body.environments[2].live).toEqual(answer);
   });
 });
 

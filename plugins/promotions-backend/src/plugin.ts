@@ -130,7 +130,15 @@ export const promotionsPlugin = createBackendPlugin({
           catalog,
           auth,
           logger,
+          liveStateSources,
         });
+        if (liveStateSources.length > 0) {
+          logger.info(
+            `Reading live state from ${liveStateSources
+              .map(source => source.id)
+              .join(', ')} for every entity at each repository refresh`,
+          );
+        }
 
         const runner = new RefreshRunner({
           refresher,

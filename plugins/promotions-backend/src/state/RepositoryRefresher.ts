@@ -7,6 +7,7 @@ import {
   environmentPath,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
+  LiveStateSource,
   probesDigest,
   probesHold,
   PromotionsConfig,
@@ -14,6 +15,7 @@ import {
   PromotionsResolverService,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
+import { readLiveStates } from '../live/readLiveStates';
 import { computeEntityPromotions } from './computeEntityPromotions';
 import {
   EntityTarget,
@@ -106,6 +108,8 @@ export class RepositoryRefresher {
       logger: LoggerService;
       /** Entities read from the catalog per request. */
       catalogPageSize?: number;
+      /** Asked about every entity's environments at each refresh; their answers are stored. */
+      liveStateSources?: LiveStateSource[];
     },
   ) {}
 
@@ -247,6 +251,16 @@ export class RepositoryRefresher {
       list.push(item);
       byEntity.set(item.target.entityRef, list);
     }
+    const live = await readLiveStates({
+      sources: this.deps.liveStateSources ?? [],
+      entities: targets.map(target => ({
+        entity: byRef.get(target.entityRef)!,
+        environments: target.pipeline.map(env => env.name),
+      })),
+      logger: this.deps.logger,
+      signal,
+      concurrency: CONCURRENCY,
+    });
     const fingerprints = await store.fingerprints(repositoryId);
     const changed: Array<{ target: EntityTarget; fingerprint: string }> = [];
     for (const target of targets) {
@@ -256,6 +270,7 @@ export class RepositoryRefresher {
         byRef.get(target.entityRef),
         config.expectedKeys,
         byEntity.get(target.entityRef)!.map(item => [item.name, item.identity]),
+        [...(live.get(target.entityRef) ?? [])],
       ]);
       if (fingerprints.get(target.entityRef) !== fingerprint) {
         changed.push({ target, fingerprint });
@@ -367,6 +382,7 @@ export class RepositoryRefresher {
           })),
           timelineOf,
           expectedKeys: config.expectedKeys,
+          live: live.get(target.entityRef),
         });
         // The age is the store's to add when serving: it moves without the body changing.
         const { asOf: _age, ...stored } = body;

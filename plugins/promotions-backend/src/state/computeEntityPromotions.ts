@@ -3,6 +3,7 @@ import {
   EntityPromotions,
   EnvironmentState,
   LastChange,
+  LiveState,
 } from '@gitops-promotions/plugin-promotions-common';
 import { configDrift, versionDrift } from './drift';
 import { EntityTarget } from './entityTarget';
@@ -28,6 +29,8 @@ export async function computeEntityPromotions(input: {
   environments: EnvironmentInput[];
   timelineOf: (environment: string) => Promise<VersionTimeline>;
   expectedKeys: string[];
+  /** What the live-state sources said of each environment; absent where none knows it. */
+  live?: Map<string, LiveState>;
 }): Promise<EntityPromotions> {
   const { target, environments, timelineOf } = input;
   const byName = new Map(environments.map(env => [env.name, env]));
@@ -69,7 +72,7 @@ export async function computeEntityPromotions(input: {
         path: mine.path,
         lastChange: mine.lastChange,
       },
-      live: null,
+      live: input.live?.get(env.name) ?? null,
       drift,
       ...(result.ok ? {} : { error: result.error }),
     });
