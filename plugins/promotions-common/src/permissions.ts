@@ -25,12 +25,16 @@ export const promotionsRepositoryRefreshPermission = createPermission({
 
 /**
  * Publishing a new service's GitOps layout to a repository (the scaffolder's publish action).
+ * Decided on the catalog entity the layout registers, before the catalog holds it, so that a
+ * policy can let owners publish their own services (`IS_ENTITY_OWNER`); the action judges the
+ * catalog's owner and kind rules itself and refuses a decision with any other rule.
  *
  * @public
  */
 export const promotionsLayoutPublishPermission = createPermission({
   name: 'promotions.layout.publish',
   attributes: { action: 'create' },
+  resourceType: 'catalog-entity',
 });
 
 /**

@@ -74,8 +74,8 @@ export function entityPathRules(
     let missing = false;
     const filled = rule.replace(/\{([^}]*)\}/g, (_, name: string) => {
       const value = PLACEHOLDERS[name]?.(entity);
-      // Entity names cannot hold "/" or glob characters, but a hand-written one might try.
-      if (!value || !/^[A-Za-z0-9._-]+$/.test(value)) {
+      // Entity names cannot hold "/", glob characters or start with ".", but a hand-written one might try.
+      if (!value || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
         missing = true;
         return '';
       }

@@ -17,6 +17,7 @@ import { createPublishGitAction } from './publishGit';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { promotionsLayoutPublishPermission } from '@gitops-promotions/plugin-promotions-common';
 
 /** The repositories service as the backend builds it, over a repository at `url`. */
 const repositories = (url = '/srv/gitops') =>
@@ -388,6 +389,34 @@ describe('promotions:validate-layout', () => {
 });
 
 describe('promotions:publish-git', () => {
+  /** A workspace holding the given files, each with a little YAML; catalog files name payment. */
+  function workspaceWith(files: string[]) {
+    const workspacePath = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'scaffold-ws-'),
+    );
+    for (const file of files) {
+      fs.mkdirSync(path.dirname(path.join(workspacePath, file)), {
+        recursive: true,
+      });
+      fs.writeFileSync(
+        path.join(workspacePath, file),
+        file.endsWith('catalog-info.yaml')
+          ? 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: payment\nspec:\n  owner: shop-team\n'
+          : 'x: 1\n',
+      );
+    }
+    return workspacePath;
+  }
+  const publish = {
+    repository: 'gitops',
+    branch: 'scaffold/payment',
+    message: 'Add payment',
+    service: 'payment',
+    layout: 'kustomize',
+    environments: ['dev', 'prod'],
+    serviceDirectory: 'payment',
+  };
+
   it('commits the workspace on a new branch of the repository and pushes it', async () => {
     const { dir, git } = testGitRepository();
     const workspacePath = fs.mkdtempSync(
@@ -398,16 +427,7 @@ describe('promotions:publish-git', () => {
       path.join(workspacePath, 'payment/base/kustomization.yaml'),
       'resources: []\n',
     );
-    const ctx = createMockActionContext({
-      workspacePath,
-      input: {
-        repository: 'gitops',
-        branch: 'scaffold/payment',
-        message: 'Add payment',
-        service: 'payment',
-        serviceDirectory: 'payment',
-      },
-    });
+    const ctx = createMockActionContext({ workspacePath, input: publish });
     await createPublishGitAction({
       repositories: repositories(dir),
       permissions,
@@ -421,16 +441,7 @@ describe('promotions:publish-git', () => {
     expect(git('show', 'scaffold/payment:README.md')).toBe('# GitOps');
     expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
-    const again = createMockActionContext({
-      workspacePath,
-      input: {
-        repository: 'gitops',
-        branch: 'scaffold/payment',
-        message: 'Add payment',
-        service: 'payment',
-        serviceDirectory: 'payment',
-      },
-    });
+    const again = createMockActionContext({ workspacePath, input: publish });
     await expect(
       createPublishGitAction({
         repositories: repositories(dir),
@@ -441,68 +452,299 @@ describe('promotions:publish-git', () => {
     );
   });
 
-  it("refuses a workspace holding files outside the service's own paths, and writes nothing", async () => {
-    const { dir, git } = testGitRepository();
-    const workspacePath = fs.mkdtempSync(
-      path.join(os.tmpdir(), 'scaffold-ws-'),
-    );
-    for (const file of [
-      'payment/base/kustomization.yaml',
-      'argocd/payment-applicationset.yaml',
-      '.github/workflows/release.yml',
-      'argocd/other-applicationset.yaml',
-    ]) {
-      fs.mkdirSync(path.dirname(path.join(workspacePath, file)), {
-        recursive: true,
-      });
-      fs.writeFileSync(path.join(workspacePath, file), 'x: 1\n');
-    }
-    const ctx = createMockActionContext({
-      workspacePath,
-      input: {
-        repository: 'gitops',
-        branch: 'scaffold/payment',
-        message: 'Add payment',
-        service: 'payment',
-        serviceDirectory: 'payment',
-      },
-    });
-    await expect(
-      createPublishGitAction({
+  it.each([
+    ['kustomize', 'payment', ['dev', 'prod']],
+    ['helm', 'charts/payment', ['dev', 'prod']],
+  ])(
+    'writes a %s layout: only its planned environments, base or chart, catalog file and ApplicationSet',
+    async (layout, serviceDirectory, environments) => {
+      const { dir, git } = testGitRepository();
+      const own =
+        layout === 'helm'
+          ? [
+              'charts/payment/Chart.yaml',
+              'charts/payment/values.yaml',
+              'charts/payment/templates/deployment.yaml',
+              'charts/payment/values-dev.yaml',
+              'charts/payment/values-prod.yaml',
+            ]
+          : [
+              'payment/base/deployment.yaml',
+              'payment/overlays/dev/kustomization.yaml',
+              'payment/overlays/prod/kustomization.yaml',
+            ];
+      const input = { ...publish, layout, serviceDirectory, environments };
+      const action = createPublishGitAction({
         repositories: repositories(dir),
         permissions,
-      }).handler(ctx as any),
-    ).rejects.toThrow(
-      "The workspace holds files outside payment's own paths (payment/, argocd/payment-applicationset.yaml): .github/workflows/release.yml, argocd/other-applicationset.yaml; nothing was published",
+      });
+      for (const stray of [
+        `${serviceDirectory}/notes.md`,
+        layout === 'helm'
+          ? 'charts/payment/values-qa.yaml'
+          : 'payment/overlays/qa/kustomization.yaml',
+        'argocd/other-applicationset.yaml',
+        'charts/other/values.yaml',
+      ]) {
+        await expect(
+          action.handler(
+            createMockActionContext({
+              workspacePath: workspaceWith([...own, stray]),
+              input,
+            }) as any,
+          ),
+        ).rejects.toThrow(
+          `The workspace holds files outside payment's own paths`,
+        );
+        expect(git('branch', '--list', 'scaffold/payment')).toBe('');
+      }
+      await action.handler(
+        createMockActionContext({
+          workspacePath: workspaceWith([
+            ...own,
+            `${serviceDirectory}/catalog-info.yaml`,
+            'argocd/payment-applicationset.yaml',
+          ]),
+          input,
+        }) as any,
+      );
+      expect(
+        git('ls-tree', '-r', '--name-only', 'scaffold/payment').split('\n'),
+      ).toEqual(
+        expect.arrayContaining([
+          ...own,
+          `${serviceDirectory}/catalog-info.yaml`,
+          'argocd/payment-applicationset.yaml',
+        ]),
+      );
+    },
+  );
+
+  it('never publishes .github/workflows, however the service, its directory or the workspace spell it', async () => {
+    const { dir, git } = testGitRepository();
+    const action = createPublishGitAction({
+      repositories: repositories(dir),
+      permissions,
+    });
+    const workflow = '.github/workflows/x.yml';
+    const linked = workspaceWith(['payment/base/kustomization.yaml']);
+    fs.mkdirSync(path.join(linked, '.github/workflows'), { recursive: true });
+    fs.symlinkSync(
+      path.join(linked, '.github/workflows'),
+      path.join(linked, 'payment/base/workflows'),
     );
-    expect(git('branch', '--list', 'scaffold/payment')).toBe('');
+    const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      [
+        'service .github',
+        { service: '.github', serviceDirectory: '.github' },
+        workspaceWith([workflow]),
+        /service name "\.github" must be a Kubernetes DNS-1123 label/,
+      ],
+      [
+        'serviceDirectory .github',
+        { serviceDirectory: '.github' },
+        workspaceWith([workflow]),
+        /serviceDirectory "\.github" must be a relative path/,
+      ],
+      [
+        'serviceDirectory payment/../.github',
+        { serviceDirectory: 'payment/../.github' },
+        workspaceWith([workflow]),
+        /serviceDirectory "payment\/\.\.\/\.github" must be a relative path/,
+      ],
+      [
+        'URL-encoded serviceDirectory',
+        { serviceDirectory: '%2egithub' },
+        workspaceWith(['%2egithub/workflows/x.yml']),
+        /serviceDirectory "%2egithub" must be a relative path/,
+      ],
+      [
+        'URL-encoded service',
+        { service: '%2egithub', serviceDirectory: undefined },
+        workspaceWith(['%2egithub/workflows/x.yml']),
+        /service name "%2egithub" must be a Kubernetes DNS-1123 label/,
+      ],
+      [
+        'a plan for another directory',
+        { serviceDirectory: 'charts/payment' },
+        workspaceWith([workflow]),
+        /serviceDirectory "charts\/payment" is not where a kustomize layout of payment lives \(payment\)/,
+      ],
+      [
+        'the workflow beside the service',
+        {},
+        workspaceWith(['payment/base/kustomization.yaml', workflow]),
+        /outside payment's own paths .*: \.github\/workflows\/x\.yml;/,
+      ],
+      [
+        'a hidden directory inside the service',
+        {},
+        workspaceWith([`payment/base/${workflow}`]),
+        /outside payment's own paths .*: payment\/base\/\.github\/workflows\/x\.yml;/,
+      ],
+      [
+        'a symbolic link in the workspace',
+        {},
+        linked,
+        /the workspace has a symbolic link at payment\/base\/workflows/,
+      ],
+      [
+        'a service name with a newline',
+        { service: 'payment\n.github' },
+        workspaceWith([workflow]),
+        /service "payment\\n\.github" contains control characters/,
+      ],
+    ];
+    for (const [, overrides, workspacePath, error] of cases) {
+      await expect(
+        action.handler(
+          createMockActionContext({
+            workspacePath,
+            input: { ...publish, ...overrides },
+          }) as any,
+        ),
+      ).rejects.toThrow(error);
+    }
+    expect(git('branch', '--list')).toBe('* main');
+    expect(git('log', '--all', '--format=%H')).toHaveLength(40);
+  });
+
+  it('refuses control characters in the owner, and a catalog file naming another service or owner', async () => {
+    const { dir, git } = testGitRepository();
+    const action = createPublishGitAction({
+      repositories: repositories(dir),
+      permissions,
+    });
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: workspaceWith(['payment/base/a.yaml']),
+          input: { ...publish, owner: 'shop-team\r\nx' },
+        }) as any,
+      ),
+    ).rejects.toThrow('owner "shop-team\\r\\nx" contains control characters');
+    const catalogFile = (name: string, owner: string) => {
+      const workspacePath = workspaceWith([]);
+      fs.mkdirSync(path.join(workspacePath, 'payment'));
+      fs.writeFileSync(
+        path.join(workspacePath, 'payment/catalog-info.yaml'),
+        `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\nspec:\n  owner: ${owner}\n`,
+      );
+      return workspacePath;
+    };
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: catalogFile('billing', 'shop-team'),
+          input: { ...publish, owner: 'shop-team' },
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'payment/catalog-info.yaml declares "billing", not the service payment',
+    );
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: catalogFile('payment', 'billing'),
+          input: { ...publish, owner: 'shop-team' },
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'The catalog file names owner billing, not shop-team; nothing was published',
+    );
+    expect(git('branch', '--list')).toBe('* main');
+  });
+
+  it('publishes for owners of the new service only, as the permission policy decides', async () => {
+    const { dir, git } = testGitRepository();
+    // The example policy's answer to a member of shop-team: owners act on their own services.
+    const ownersOnly = mockServices.permissions.mock({
+      authorizeConditional: async () => [
+        {
+          result: AuthorizeResult.CONDITIONAL,
+          pluginId: 'catalog',
+          resourceType: 'catalog-entity',
+          conditions: {
+            rule: 'IS_ENTITY_OWNER',
+            resourceType: 'catalog-entity',
+            params: {
+              claims: ['user:default/ana', 'group:default/shop-team'],
+            },
+          },
+        },
+      ],
+    });
+    const action = createPublishGitAction({
+      repositories: repositories(dir),
+      permissions: ownersOnly,
+    });
+    const run = (owner: string | undefined) =>
+      action.handler(
+        createMockActionContext({
+          workspacePath: workspaceWith(['payment/base/a.yaml']),
+          input: { ...publish, owner },
+        }) as any,
+      );
+    await expect(run('group:default/billing')).rejects.toThrow(
+      'You may not publish the layout of component:default/payment owned by group:default/billing to repository gitops',
+    );
+    await expect(run(undefined)).rejects.toThrow(
+      'You may not publish the layout of component:default/payment to repository gitops',
+    );
+    expect(git('branch', '--list')).toBe('* main');
+    await run('shop-team');
+    expect(git('branch', '--list', 'scaffold/payment')).toBe(
+      'scaffold/payment',
+    );
+    expect(ownersOnly.authorizeConditional).toHaveBeenCalledWith(
+      [{ permission: promotionsLayoutPublishPermission }],
+      expect.anything(),
+    );
+
+    // A rule the action cannot judge on a service the catalog does not hold yet refuses.
+    const unknownRule = createPublishGitAction({
+      repositories: repositories(dir),
+      permissions: mockServices.permissions.mock({
+        authorizeConditional: async () => [
+          {
+            result: AuthorizeResult.CONDITIONAL,
+            pluginId: 'catalog',
+            resourceType: 'catalog-entity',
+            conditions: {
+              not: {
+                rule: 'HAS_ANNOTATION',
+                resourceType: 'catalog-entity',
+                params: { annotation: 'x' },
+              },
+            },
+          },
+        ],
+      }),
+    });
+    await expect(
+      unknownRule.handler(
+        createMockActionContext({
+          workspacePath: workspaceWith(['payment/base/a.yaml']),
+          input: { ...publish, branch: 'scaffold/other' },
+        }) as any,
+      ),
+    ).rejects.toThrow('You may not publish the layout');
   });
 
   it('publishes nothing for someone the permission policy does not allow', async () => {
     const { dir, git } = testGitRepository();
-    const workspacePath = fs.mkdtempSync(
-      path.join(os.tmpdir(), 'scaffold-ws-'),
-    );
-    fs.mkdirSync(path.join(workspacePath, 'payment'));
-    fs.writeFileSync(path.join(workspacePath, 'payment/a.yaml'), 'x: 1\n');
     await expect(
       createPublishGitAction({
         repositories: repositories(dir),
         permissions: mockServices.permissions({ result: AuthorizeResult.DENY }),
       }).handler(
         createMockActionContext({
-          workspacePath,
-          input: {
-            repository: 'gitops',
-            branch: 'scaffold/payment',
-            message: 'm',
-            service: 'payment',
-            serviceDirectory: 'payment',
-          },
+          workspacePath: workspaceWith(['payment/base/a.yaml']),
+          input: publish,
         }) as any,
       ),
     ).rejects.toThrow(
-      'You may not publish service layouts to repository gitops',
+      'You may not publish the layout of component:default/payment to repository gitops',
     );
     expect(git('branch', '--list', 'scaffold/payment')).toBe('');
   });
@@ -521,20 +763,9 @@ describe('promotions:publish-git', () => {
       '-qm',
       'link',
     );
-    const workspacePath = fs.mkdtempSync(
-      path.join(os.tmpdir(), 'scaffold-ws-'),
-    );
-    fs.mkdirSync(path.join(workspacePath, 'payment'));
-    fs.writeFileSync(path.join(workspacePath, 'payment/evil.yaml'), 'x\n');
     const ctx = createMockActionContext({
-      workspacePath,
-      input: {
-        repository: 'gitops',
-        branch: 'scaffold/p',
-        message: 'm',
-        service: 'payment',
-        serviceDirectory: 'payment',
-      },
+      workspacePath: workspaceWith(['payment/base/evil.yaml']),
+      input: { ...publish, branch: 'scaffold/p' },
     });
     await expect(
       createPublishGitAction({
@@ -552,11 +783,13 @@ describe('promotions:publish-git', () => {
 
   it('pushes nothing on a dry run, and refuses other providers and bad branch names', async () => {
     const { dir, git } = testGitRepository();
-    const workspacePath = fs.mkdtempSync(
-      path.join(os.tmpdir(), 'scaffold-ws-'),
-    );
-    fs.mkdirSync(path.join(workspacePath, 'a'));
-    fs.writeFileSync(path.join(workspacePath, 'a/a.txt'), 'a\n');
+    const workspacePath = workspaceWith(['a/base/a.txt']);
+    const input = {
+      ...publish,
+      branch: 'scaffold/a',
+      service: 'a',
+      serviceDirectory: 'a',
+    };
     const action = createPublishGitAction({
       repositories: repositories(dir),
       permissions,
@@ -564,16 +797,7 @@ describe('promotions:publish-git', () => {
     await action.handler(
       // The mock context does not carry isDryRun over, so it is set on the context it returns.
       {
-        ...createMockActionContext({
-          workspacePath,
-          input: {
-            repository: 'gitops',
-            branch: 'scaffold/a',
-            message: 'm',
-            service: 'a',
-            serviceDirectory: 'a',
-          },
-        }),
+        ...createMockActionContext({ workspacePath, input }),
         isDryRun: true,
       } as any,
     );
@@ -582,13 +806,7 @@ describe('promotions:publish-git', () => {
       action.handler(
         createMockActionContext({
           workspacePath,
-          input: {
-            repository: 'hub',
-            branch: 'b',
-            message: 'm',
-            service: 'a',
-            serviceDirectory: 'a',
-          },
+          input: { ...input, repository: 'hub', branch: 'b' },
         }) as any,
       ),
     ).rejects.toThrow('uses provider github');
@@ -596,13 +814,7 @@ describe('promotions:publish-git', () => {
       action.handler(
         createMockActionContext({
           workspacePath,
-          input: {
-            repository: 'gitops',
-            branch: '--force',
-            message: 'm',
-            service: 'a',
-            serviceDirectory: 'a',
-          },
+          input: { ...input, branch: '--force' },
         }) as any,
       ),
     ).rejects.toThrow('"--force" is not a valid branch name');

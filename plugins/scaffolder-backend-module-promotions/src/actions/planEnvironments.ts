@@ -11,6 +11,7 @@ import {
   imageTagProblem,
   quantityProblem,
 } from '../validation';
+import { serviceLayout } from '../serviceLayout';
 
 export interface PlannedEnvironment {
   name: string;
@@ -269,12 +270,11 @@ export function createPlanEnvironmentsAction(options: {
       }
 
       const required = new Set(pipeline.flatMap(env => env.requires));
-      const serviceDirectory =
-        input.layout === 'helm' ? `charts/${input.service}` : input.service;
-      const pathTemplate =
-        input.layout === 'helm'
-          ? `${serviceDirectory}/values-{env}.yaml`
-          : `${serviceDirectory}/overlays/{env}`;
+      const { serviceDirectory, pathTemplate } = serviceLayout(
+        input.service,
+        input.layout,
+        pipeline.map(env => env.name),
+      );
 
       const environments: PlannedEnvironment[] = pipeline.map(env => {
         const override = input.overrides.find(o => o.name === env.name) ?? {

@@ -1,12 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  parseEntityRef,
+  RELATION_OWNED_BY,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  environmentNameProblem,
   isBranchName,
-  pathTemplateProblem,
   promotionsLayoutPublishPermission,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
@@ -15,19 +20,18 @@ import {
   isReadable,
   PromotionsRepositoriesService,
 } from '@gitops-promotions/plugin-promotions-node';
-
-/** Whether a file is the service's own: under its directory, or its ApplicationSet. */
-function ownedBy(
-  file: string,
-  input: { service: string; serviceDirectory: string },
-): boolean {
-  const directory = path.posix.normalize(input.serviceDirectory);
-  if (pathTemplateProblem(`${directory}/{env}`)) return false;
-  return (
-    file.startsWith(`${directory}/`) ||
-    file === `argocd/${input.service}-applicationset.yaml`
-  );
-}
+import { parseAllDocuments } from 'yaml';
+import {
+  isOwnedPath,
+  repositoryPathProblem,
+  serviceLayout,
+} from '../serviceLayout';
+import {
+  controlCharacterProblem,
+  dnsLabelProblem,
+  ownerProblem,
+} from '../validation';
+import { allowsNewEntity } from './newEntityDecision';
 
 /** The workspace's files as changes to commit; links are refused rather than followed. */
 async function workspaceChanges(root: string): Promise<FileChange[]> {
@@ -52,11 +56,65 @@ async function workspaceChanges(root: string): Promise<FileChange[]> {
   return changes;
 }
 
+/** The owner of the entities a catalog file declares, checked to be the service's. */
+function catalogFileOwner(
+  change: FileChange | undefined,
+  service: string,
+): string | undefined {
+  if (!change) return undefined;
+  const owners = new Set<string>();
+  const text = change.content?.toString('utf8') ?? '';
+  for (const document of parseAllDocuments(text)) {
+    const entity = document.toJS({ maxAliasCount: 100 }) as Entity | null;
+    if (!entity) continue;
+    if (
+      entity.metadata?.name !== service ||
+      (entity.metadata.namespace ?? 'default') !== 'default'
+    ) {
+      throw new NotAllowedError(
+        `${change.path} declares ${JSON.stringify(
+          entity.metadata?.name,
+        )}, not the service ${service}; nothing was published`,
+      );
+    }
+    if (typeof entity.spec?.owner === 'string') owners.add(entity.spec.owner);
+  }
+  if (owners.size > 1) {
+    throw new InputError(`${change.path} names several owners`);
+  }
+  return [...owners][0];
+}
+
+/** The service as the catalog will hold it once registered, for the permission decision. */
+function newServiceEntity(service: string, owner: string | undefined): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: service, namespace: 'default' },
+    spec: owner ? { owner } : {},
+    relations: owner
+      ? [
+          {
+            type: RELATION_OWNED_BY,
+            targetRef: stringifyEntityRef(
+              parseEntityRef(owner, {
+                defaultKind: 'group',
+                defaultNamespace: 'default',
+              }),
+            ),
+          },
+        ]
+      : [],
+  };
+}
+
 /**
  * `promotions:publish-git`: commits the workspace onto a new branch of a GitOps repository of
  * the `git` provider (a local path or any Git URL), the counterpart of
  * `publish:github:pull-request` for repositories that are not on GitHub. It writes through the
- * backend's one shared writer of the repository.
+ * backend's one shared writer of the repository, and only the new service's own files: those
+ * its layout plans (base or chart, each environment's directory or values file, its catalog file
+ * and its `argocd/` manifest), for someone `promotions.layout.publish` allows on the service.
  *
  * @public
  */
@@ -81,7 +139,9 @@ export function createPublishGitAction(options: {
       branch: scaffold/payment
       message: Add payment with its environments
       service: payment
-      serviceDirectory: payment
+      layout: kustomize
+      environments: [dev, staging, prod]
+      owner: group:default/shop-team
 `,
       },
     ],
@@ -98,19 +158,34 @@ export function createPublishGitAction(options: {
         service: z =>
           z
             .string()
-            .describe('The new service: only its own files may be written'),
+            .describe(
+              'The new service (DNS-1123 label): only its own files may be written',
+            ),
+        layout: z =>
+          z
+            .enum(['kustomize', 'helm'])
+            .default('kustomize')
+            .describe('The layout promotions:plan-environments planned'),
+        environments: z =>
+          z
+            .array(z.string())
+            .min(1)
+            .describe(
+              "The planned environments' names (plan-environments' environmentNames)",
+            ),
         serviceDirectory: z =>
           z
             .string()
+            .optional()
             .describe(
-              'Where the service keeps its files (plan-environments gives it); with argocd/<service>-applicationset.yaml, the only paths written',
+              "The service's directory as plan-environments gives it; refused when it is not the plan's",
             ),
         owner: z =>
           z
             .string()
             .optional()
             .describe(
-              "The service's owner, for the repository's paths rules that name it",
+              "The service's owner: whom the permission is decided for, and the repository's paths rules may name",
             ),
       },
       output: {
@@ -120,7 +195,45 @@ export function createPublishGitAction(options: {
       },
     },
     async handler(ctx) {
-      const { branch, message } = ctx.input;
+      const { branch, message, service } = ctx.input;
+      const kind = ctx.input.layout ?? 'kustomize';
+      const environments = ctx.input.environments ?? [];
+      // Whatever the form let through, no control character reaches a path, a ref or a commit.
+      const problems = [
+        ...Object.entries(ctx.input).flatMap(([key, value]) =>
+          (Array.isArray(value) ? value : [value]).map(item =>
+            controlCharacterProblem(key, item),
+          ),
+        ),
+        dnsLabelProblem('service name', service),
+        environments.length === 0
+          ? 'environments: the plan names none'
+          : undefined,
+        ...environments.map(environmentNameProblem),
+        ctx.input.owner === undefined
+          ? undefined
+          : ownerProblem(ctx.input.owner),
+        ctx.input.serviceDirectory === undefined
+          ? undefined
+          : repositoryPathProblem(
+              'serviceDirectory',
+              ctx.input.serviceDirectory,
+            ),
+      ].filter((p): p is string => p !== undefined);
+      if (problems.length > 0) {
+        throw new InputError(
+          `Nothing was published: ${[...new Set(problems)].join('; ')}`,
+        );
+      }
+      const layout = serviceLayout(service, kind, environments);
+      if (
+        ctx.input.serviceDirectory !== undefined &&
+        ctx.input.serviceDirectory !== layout.serviceDirectory
+      ) {
+        throw new InputError(
+          `serviceDirectory "${ctx.input.serviceDirectory}" is not where a ${kind} layout of ${service} lives (${layout.serviceDirectory}); nothing was published`,
+        );
+      }
       const configured = options.repositories.config.repositories.get(
         ctx.input.repository,
       );
@@ -137,45 +250,55 @@ export function createPublishGitAction(options: {
       if (!isBranchName(branch)) {
         throw new InputError(`"${branch}" is not a valid branch name`);
       }
+      const changes = await workspaceChanges(ctx.workspacePath);
+      const catalogOwner = catalogFileOwner(
+        changes.find(
+          c => c.path === `${layout.serviceDirectory}/catalog-info.yaml`,
+        ),
+        service,
+      );
+      if (
+        ctx.input.owner !== undefined &&
+        catalogOwner !== undefined &&
+        catalogOwner !== ctx.input.owner
+      ) {
+        throw new NotAllowedError(
+          `The catalog file names owner ${catalogOwner}, not ${ctx.input.owner}; nothing was published`,
+        );
+      }
+      const owner = ctx.input.owner ?? catalogOwner;
+      const entity = newServiceEntity(service, owner);
       const credentials = await ctx.getInitiatorCredentials();
-      const [decision] = await options.permissions.authorize(
+      const [decision] = await options.permissions.authorizeConditional(
         [{ permission: promotionsLayoutPublishPermission }],
         { credentials },
       );
-      if (decision.result !== AuthorizeResult.ALLOW) {
+      if (!allowsNewEntity(decision, entity)) {
         throw new NotAllowedError(
-          `You may not publish service layouts to repository ${configured.id}`,
+          `You may not publish the layout of ${stringifyEntityRef(entity)}${
+            owner ? ` owned by ${owner}` : ''
+          } to repository ${configured.id}`,
         );
       }
-      const repository = await options.repositories.get(configured.id);
-      const changes = await workspaceChanges(ctx.workspacePath);
+      const readable = configured.paths
+        ? entityPathRules(configured.paths, entity)
+        : undefined;
       const outside = changes
         .map(change => change.path)
         .filter(
           file =>
-            !ownedBy(file, ctx.input) ||
-            (configured.paths &&
-              !isReadable(
-                entityPathRules(configured.paths, {
-                  apiVersion: 'backstage.io/v1alpha1',
-                  kind: 'Component',
-                  metadata: { name: ctx.input.service },
-                  spec: { owner: ctx.input.owner },
-                }),
-                file,
-              )),
+            repositoryPathProblem('file', file) !== undefined ||
+            !isOwnedPath(layout, file) ||
+            (readable && !isReadable(readable, file)),
         );
       if (outside.length > 0) {
         throw new NotAllowedError(
-          `The workspace holds files outside ${
-            ctx.input.service
-          }'s own paths (${ctx.input.serviceDirectory}/, argocd/${
-            ctx.input.service
-          }-applicationset.yaml): ${outside
-            .slice(0, 5)
-            .join(', ')}; nothing was published`,
+          `The workspace holds files outside ${service}'s own paths (${layout.ownedPaths.join(
+            ', ',
+          )}): ${outside.slice(0, 5).join(', ')}; nothing was published`,
         );
       }
+      const repository = await options.repositories.get(configured.id);
       const base = await repository.snapshot();
       if (await repository.branchHead(branch)) {
         throw new ConflictError(
