@@ -367,6 +367,30 @@ describe('the GitOps service template', () => {
     return res.body;
   }
 
+  it('quotes every value it writes into a file, comments and numbers included', () => {
+    const unquoted: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else {
+          for (const [expression] of fs
+            .readFileSync(full, 'utf8')
+            .matchAll(/\$\{\{(?:'[^']*'|"[^"]*"|[^'"])*?\}\}/g)) {
+            if (!/\|\s*dump\s*\}\}$/.test(expression)) {
+              unquoted.push(
+                `${path.relative(templateDir, full)}: ${expression}`,
+              );
+            }
+          }
+        }
+      }
+    };
+    walk(path.join(templateDir, 'skeleton'));
+    // File names hold only the service and environment names, DNS-1123 labels the plan checks.
+    expect(unquoted).toEqual([]);
+  });
+
   it('dry-runs through the scaffolder backend without writing to the repository', async () => {
     const { dir, git } = testGitRepository();
     const { server } = await startBackend(dir);
