@@ -1,14 +1,19 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import {
+  catalogEntityCreatePermission,
   catalogEntityDeletePermission,
   catalogEntityReadPermission,
   catalogEntityRefreshPermission,
+  catalogEntityValidatePermission,
+  catalogLocationAnalyzePermission,
   catalogLocationCreatePermission,
   catalogLocationDeletePermission,
+  catalogLocationReadPermission,
 } from '@backstage/plugin-catalog-common/alpha';
 import {
   AuthorizeResult,
   ConditionalPolicyDecision,
+  createPermission,
   Permission,
   PermissionCondition,
   PermissionCriteria,
@@ -17,6 +22,7 @@ import {
   promotionsApprovePermission,
   promotionsEntityReadPermission,
   promotionsFreezePermission,
+  promotionsLayoutPublishPermission,
   promotionsMergePermission,
   promotionsOverridePermission,
   promotionsPromotePermission,
@@ -28,6 +34,42 @@ import {
 } from '@gitops-promotions/plugin-promotions-node';
 
 import { ExamplePermissionPolicy } from './permissionPolicy';
+
+/** The scaffolder's permissions, as `@backstage/plugin-scaffolder-common/alpha` defines them. */
+const scaffolder = {
+  taskCreate: createPermission({
+    name: 'scaffolder.task.create',
+    attributes: { action: 'create' },
+  }),
+  taskRead: createPermission({
+    name: 'scaffolder.task.read',
+    attributes: { action: 'read' },
+    resourceType: 'scaffolder-task',
+  }),
+  taskCancel: createPermission({
+    name: 'scaffolder.task.cancel',
+    attributes: {},
+    resourceType: 'scaffolder-task',
+  }),
+  actionExecute: createPermission({
+    name: 'scaffolder.action.execute',
+    attributes: {},
+    resourceType: 'scaffolder-action',
+  }),
+  parameterRead: createPermission({
+    name: 'scaffolder.template.parameter.read',
+    attributes: { action: 'read' },
+    resourceType: 'scaffolder-template',
+  }),
+  dryRun: createPermission({
+    name: 'scaffolder.template.dry-run',
+    attributes: {},
+  }),
+  management: createPermission({
+    name: 'scaffolder.template.management',
+    attributes: {},
+  }),
+};
 
 const ownership: Record<string, string[]> = {
   'user:default/ana': ['user:default/ana', 'group:default/shop-team'],
@@ -60,15 +102,38 @@ describe('the example permission policy', () => {
     ['ana', catalogEntityReadPermission, AuthorizeResult.ALLOW],
     ['ana', promotionsEntityReadPermission, AuthorizeResult.ALLOW],
     ['rita', promotionsEntityReadPermission, AuthorizeResult.ALLOW],
+    ['ana', catalogLocationReadPermission, AuthorizeResult.ALLOW],
     ['ana', catalogEntityRefreshPermission, AuthorizeResult.CONDITIONAL],
     ['ana', catalogEntityDeletePermission, AuthorizeResult.CONDITIONAL],
-    ['ana', catalogLocationCreatePermission, AuthorizeResult.ALLOW],
+    // The Create button leads to the templates; registering locations is the platform's.
+    ['ana', catalogEntityCreatePermission, AuthorizeResult.ALLOW],
+    ['ana', catalogLocationCreatePermission, AuthorizeResult.DENY],
+    ['ana', catalogLocationAnalyzePermission, AuthorizeResult.DENY],
     ['ana', catalogLocationDeletePermission, AuthorizeResult.DENY],
+    ['ana', catalogEntityValidatePermission, AuthorizeResult.DENY],
+    ['rita', catalogLocationCreatePermission, AuthorizeResult.DENY],
+    // Owners run templates, see and cancel their own tasks; the editor is the platform's.
+    ['ana', scaffolder.taskCreate, AuthorizeResult.ALLOW],
+    ['ana', scaffolder.actionExecute, AuthorizeResult.ALLOW],
+    ['ana', scaffolder.parameterRead, AuthorizeResult.ALLOW],
+    ['ana', scaffolder.taskRead, AuthorizeResult.CONDITIONAL],
+    ['ana', scaffolder.taskCancel, AuthorizeResult.CONDITIONAL],
+    ['ana', scaffolder.dryRun, AuthorizeResult.DENY],
+    ['ana', scaffolder.management, AuthorizeResult.DENY],
+    // A layout is published by those who will own the service.
+    ['ana', promotionsLayoutPublishPermission, AuthorizeResult.CONDITIONAL],
+    ['rita', promotionsLayoutPublishPermission, AuthorizeResult.CONDITIONAL],
     ['ana', promotionsRepositoryRefreshPermission, AuthorizeResult.DENY],
     ['rita', promotionsRepositoryRefreshPermission, AuthorizeResult.DENY],
+    // The platform group acts on everything.
     ['pat', promotionsRepositoryRefreshPermission, AuthorizeResult.ALLOW],
+    ['pat', promotionsLayoutPublishPermission, AuthorizeResult.ALLOW],
     ['pat', catalogEntityDeletePermission, AuthorizeResult.ALLOW],
+    ['pat', catalogLocationCreatePermission, AuthorizeResult.ALLOW],
     ['pat', catalogLocationDeletePermission, AuthorizeResult.ALLOW],
+    ['pat', scaffolder.dryRun, AuthorizeResult.ALLOW],
+    ['pat', scaffolder.management, AuthorizeResult.ALLOW],
+    ['pat', scaffolder.taskRead, AuthorizeResult.ALLOW],
   ];
   for (const [user, permission, result] of matrix) {
     it(`${user}: ${permission.name} is ${result}`, async () => {
@@ -93,6 +158,36 @@ describe('the example permission policy', () => {
         params: { claims: ['user:default/ana', 'group:default/shop-team'] },
       },
     });
+  });
+
+  it('lets users publish the layout of a service they will own, and nothing else', async () => {
+    expect(
+      await decide('user:default/ana', promotionsLayoutPublishPermission),
+    ).toEqual({
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'catalog',
+      resourceType: 'catalog-entity',
+      conditions: {
+        rule: 'IS_ENTITY_OWNER',
+        resourceType: 'catalog-entity',
+        params: { claims: ['user:default/ana', 'group:default/shop-team'] },
+      },
+    });
+  });
+
+  it('lets users read and cancel their own scaffolder tasks only', async () => {
+    for (const permission of [scaffolder.taskRead, scaffolder.taskCancel]) {
+      expect(await decide('user:default/ana', permission)).toEqual({
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'scaffolder',
+        resourceType: 'scaffolder-task',
+        conditions: {
+          rule: 'IS_TASK_OWNER',
+          resourceType: 'scaffolder-task',
+          params: { createdBy: ['user:default/ana'] },
+        },
+      });
+    }
   });
 
   describe('promotions', () => {
