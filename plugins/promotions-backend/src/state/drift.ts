@@ -156,6 +156,11 @@ function isExpected(key: string, expectedKeys: string[]): boolean {
   );
 }
 
+/** A flattened value that is a protected secret, or a list holding one. */
+const holdsSecret = (value: string | null) =>
+  !!value &&
+  (value.startsWith(SECRET_MARK) || value.includes(`"${SECRET_MARK}`));
+
 /**
  * Config drift between an environment and one upstream: rendered keys that differ beyond those
  * expected to (image references, namespace and name prefixes are already removed by resolution).
@@ -182,8 +187,7 @@ export function configDrift(input: {
       continue;
     const space = key.indexOf(' ');
     if (space > 0 && oneSided.has(key.slice(0, space))) continue;
-    const secret =
-      value?.startsWith(SECRET_MARK) || upstreamValue?.startsWith(SECRET_MARK);
+    const secret = holdsSecret(value) || holdsSecret(upstreamValue);
     differences.push(
       secret
         ? {

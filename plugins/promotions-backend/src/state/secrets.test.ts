@@ -64,6 +64,53 @@ describe('protectSecrets', () => {
     expect(text.split(SECRET_MARK)).toHaveLength(5);
   });
 
+  it('hides every value under a secret-looking key, in lists and nested maps at any depth', () => {
+    const nested = (key: string) => [
+      {
+        id: 'HelmValues/values',
+        body: {
+          apiKeys: [key, `${key}-backup`],
+          secrets: { stripe: key, nested: { deeper: [{ value: key }] } },
+          image: { tag: '1.0.0' },
+        },
+      },
+      {
+        id: 'ConfigMap/app',
+        body: {
+          kind: 'ConfigMap',
+          data: { credentials: { primary: key, list: [key, 7, true] } },
+        },
+      },
+      {
+        id: 'Secret/app',
+        body: { kind: 'Secret', data: { nested: { list: [key] } } },
+      },
+    ];
+    const text = JSON.stringify(
+      protectSecrets(nested('sk_live_abc123'), protection),
+    );
+    expect(text).not.toContain('sk_live_abc123');
+    expect(text).toContain('1.0.0');
+    expect(text).toContain('"stripe"');
+
+    const drift = configDrift({
+      environment: 'prod',
+      comparable: protectSecrets(nested('sk_live_abc123'), protection),
+      upstream: 'staging',
+      upstreamComparable: protectSecrets(nested('sk_test_xyz'), protection),
+      expectedKeys: [],
+    })!;
+    expect(drift.differences.every(d => d.secret)).toBe(true);
+    expect(drift.differences.map(d => d.key)).toEqual(
+      expect.arrayContaining([
+        'HelmValues/values apiKeys',
+        'HelmValues/values secrets.stripe',
+        'ConfigMap/app data.credentials.primary',
+      ]),
+    );
+    expect(JSON.stringify(drift)).not.toMatch(/sk_live|sk_test|hmac:/);
+  });
+
   it('says a secret differs, and only that, in config drift', () => {
     const drift = configDrift({
       environment: 'prod',

@@ -32,15 +32,12 @@ export function secretProtection(
   return { key, keyPatterns: patterns.map(p => new RegExp(p, 'i')) };
 }
 
-const isScalar = (value: unknown) =>
-  value === null || ['string', 'number', 'boolean'].includes(typeof value);
-
 /**
  * The rendered objects with every secret-looking value replaced by an HMAC under a key only the
  * backend holds: equal values still compare equal between environments, but neither the value
  * nor a digest anyone could reverse by guessing leaves the backend. Secret data and stringData,
- * values under secret-looking keys (Helm values, ConfigMap data) and secret-looking environment
- * variables are protected.
+ * every value under a secret-looking key at any depth (Helm values, ConfigMap data, lists and
+ * maps included) and secret-looking environment variables are protected.
  */
 export function protectSecrets(
   objects: ComparableObject[],
@@ -66,10 +63,9 @@ export function protectSecrets(
       typeof record.name === 'string' && secretKey(record.name);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(record)) {
-      if (namedSecret && key === 'value') out[key] = digest(item);
-      else if (everything || (secretKey(key) && isScalar(item))) {
-        out[key] = isScalar(item) ? digest(item) : walk(item, true);
-      } else out[key] = walk(item, false);
+      if (namedSecret && key === 'value') out[key] = walk(item, true);
+      // Under a secret-looking key, every scalar at any depth is a secret: `apiKeys: [..]` too.
+      else out[key] = walk(item, everything || secretKey(key));
     }
     return out;
   };
