@@ -221,6 +221,45 @@ describe('GithubRepository', () => {
     expect(simulator.count()).toBe(0);
   });
 
+  it('compares a new head with the one read before it, and reads history since, without asking GitHub', async () => {
+    const { dir, simulator, github, git } = await setup();
+    const before = await github.snapshot();
+    const paths = ['shop/overlays/staging'];
+    await github.history(before.commit, paths, 30);
+    appendCommit(dir, {
+      author: 'Chen Wei',
+      date: '2026-10-22T09:00:00Z',
+      message: 'Promote shop 1.2.0 to staging (#9)',
+      files: {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.0',
+        ),
+      },
+    });
+    const after = await github.snapshot();
+    await git.snapshot();
+    simulator.resetCounts();
+    expect(await github.compare(before.commit, after.commit)).toEqual(
+      await git.compare(before.commit, after.commit),
+    );
+    expect(
+      await github.history(after.commit, paths, 30, { since: before.commit }),
+    ).toEqual(
+      await git.history(after.commit, paths, 30, { since: before.commit }),
+    );
+    expect(simulator.count()).toBe(0);
+
+    // Not a line of known commits (here, backwards): GitHub is asked.
+    expect(await github.compare(after.commit, before.commit)).toMatchObject({
+      commits: [],
+      behindBy: 1,
+    });
+    expect(Object.keys(simulator.countsByOperation())).toEqual([
+      'repos/compare-commits-with-basehead',
+    ]);
+  });
+
   it('walks subtrees when GitHub truncates a recursive tree', async () => {
     const { simulator, github, git } = await setup();
     simulator.truncateTreesOver(5);

@@ -531,6 +531,8 @@ export class GithubRepository implements GitOpsRepository {
   async compare(base: string, head: string): Promise<Comparison> {
     this.checkCommit(base);
     this.checkCommit(head);
+    const known = this.knownComparison(base, head);
+    if (known) return known;
     const octokit = await this.octokit();
     const commits: CommitInfo[] = [];
     const files = new Set<string>();
@@ -570,6 +572,8 @@ export class GithubRepository implements GitOpsRepository {
         break;
       }
     }
+    // Commit ids name their content: what lies between two of them never changes.
+    this.betweens.set(`${base}...${head}`, new Set(commits.map(c => c.sha)));
     return {
       commits: commits.map(c => ({ ...c })),
       behindBy,
@@ -810,6 +814,41 @@ export class GithubRepository implements GitOpsRepository {
   }
 
   /** Commits reachable from `head` but not from `base`, by id; GitHub's compare lists them. */
+  /**
+   * What `head` adds to `base` when every commit from one to the other is known here and has one
+   * parent, with both trees: told without a request, as after a push on top of the last head read.
+   */
+  private knownComparison(base: string, head: string): Comparison | undefined {
+    const added: CommitMeta[] = [];
+    for (let at = head; at !== base; ) {
+      const meta = this.commits.get(at);
+      if (!meta || meta.parents.length !== 1 || added.length >= MAX_PAGE) {
+        return undefined;
+      }
+      added.push(meta);
+      at = meta.parents[0];
+    }
+    const baseTree = this.trees.get(this.commits.get(base)?.tree ?? '');
+    const headTree = this.trees.get(this.commits.get(head)?.tree ?? '');
+    if (!baseTree || !headTree) return undefined;
+    const files = new Set<string>();
+    for (const [listing, other] of [
+      [headTree, baseTree],
+      [baseTree, headTree],
+    ]) {
+      for (const [path, oid] of listing.objects) {
+        if (!listing.trees.has(path) && other.objects.get(path) !== oid) {
+          files.add(path);
+        }
+      }
+    }
+    return {
+      commits: added.reverse().map(meta => ({ ...meta.info })),
+      behindBy: 0,
+      files: [...files].sort(),
+    };
+  }
+
   private async between(base: string, head: string): Promise<Set<string>> {
     this.checkCommit(base);
     const key = `${base}...${head}`;
