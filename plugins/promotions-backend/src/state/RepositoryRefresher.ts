@@ -218,6 +218,7 @@ export class RepositoryRefresher {
         snapshot,
         item.path,
         resolveOptionsOf(item.target),
+        { repositoryId, environment: item.name, logger: this.deps.logger },
       );
       if (resolution.ok) {
         resolution.comparable = protectSecrets(
@@ -297,6 +298,11 @@ export class RepositoryRefresher {
                 at,
                 item.path,
                 resolveOptionsOf(item.target),
+                {
+                  repositoryId,
+                  environment: item.name,
+                  logger: this.deps.logger,
+                },
               ),
             )
             .then(({ resolution }) =>

@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import {
   ComparableObject,
@@ -23,13 +24,16 @@ export type EnvironmentResolution =
 /**
  * Resolves one environment at one commit. A failure in the repository's content is a result
  * like any other, with the lookups that led to it, so an unchanged broken environment is not
- * redone either; any other failure (reading the repository) has no probes and is redone.
+ * redone either; any other failure (reading the repository) has no probes and is redone. Its
+ * message names only the repository and environment, since it is served: the reason, which may
+ * hold local paths or git's own words, goes to the log.
  */
 export async function resolveForState(
   resolver: PromotionsResolverService,
   snapshot: RepositorySnapshot,
   path: string,
   options: ResolveOptions,
+  context: { repositoryId: string; environment: string; logger: LoggerService },
 ): Promise<{ resolution: EnvironmentResolution; probes: Probes | null }> {
   try {
     const resolved = await resolver.resolve(snapshot, path, options);
@@ -45,11 +49,25 @@ export async function resolveForState(
       },
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const inputs = error instanceof ResolutionError ? [error.file] : [path];
+    if (error instanceof ResolutionError) {
+      return {
+        probes: error.probes ?? null,
+        resolution: { ok: false, error: error.message, inputs: [error.file] },
+      };
+    }
+    const { repositoryId, environment, logger } = context;
+    logger.warn(
+      `Could not resolve environment ${environment} (${path}) of repository ${repositoryId} at ${
+        snapshot.commit
+      }: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return {
-      probes: error instanceof ResolutionError ? error.probes ?? null : null,
-      resolution: { ok: false, error: message, inputs },
+      probes: null,
+      resolution: {
+        ok: false,
+        error: `Repository ${repositoryId}: environment ${environment} could not be read at ${path}; the backend's log says why`,
+        inputs: [path],
+      },
     };
   }
 }

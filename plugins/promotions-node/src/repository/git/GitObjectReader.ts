@@ -1,5 +1,5 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { gitEnvironment } from './runGit';
+import { gitEnvironment, GitCommandError } from './runGit';
 
 interface Pending {
   oid: string;
@@ -52,13 +52,14 @@ export class GitObjectReader {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.drain();
     });
-    const fail = (reason: string) => {
+    // git's own words name local paths: they travel as the error's detail, for the log only.
+    const fail = (detail: string, code?: number | null) => {
       if (this.child === child) this.child = undefined;
-      const error = new Error(`git cat-file stopped: ${reason}`);
+      const error = new GitCommandError('cat-file', detail, code ?? undefined);
       for (const request of this.pending.splice(0)) request.reject(error);
     };
     child.on('error', error => fail(error.message));
-    child.on('exit', code => fail(stderr.trim() || `exit code ${code}`));
+    child.on('exit', code => fail(stderr.trim() || `exit code ${code}`, code));
     child.stdin.on('error', () => {
       // The exit handler reports why the process went away.
     });

@@ -198,7 +198,7 @@ export class GitRepository implements GitOpsRepository {
       files,
       readFile: async filePath => {
         const file = files.get(filePath);
-        return file ? this.readBlob(file.oid) : undefined;
+        return file ? this.readBlob(file.oid, filePath) : undefined;
       },
     };
     this.snapshots.set(commit, snapshot);
@@ -558,10 +558,17 @@ export class GitRepository implements GitOpsRepository {
     }
   }
 
-  private async readBlob(oid: string): Promise<Buffer> {
+  private async readBlob(oid: string, filePath: string): Promise<Buffer> {
     const cached = this.blobs.get(oid);
     if (cached) return cached;
-    const content = await this.objects.read(oid);
+    const content = await this.objects.read(oid).catch(error => {
+      this.logger.warn(
+        `Repository ${this.id}: reading ${filePath} (${oid}) failed: ${
+          error instanceof GitCommandError ? error.detail : String(error)
+        }`,
+      );
+      throw new Error(`Repository ${this.id}: ${filePath} could not be read`);
+    });
     if (!content) throw new Error(`Repository ${this.id}: no blob ${oid}`);
     // Blobs are immutable, so the cache is only bounded, never invalidated.
     this.blobs.set(oid, content);
