@@ -13,10 +13,7 @@ import {
   gitRepositoryProvider,
   RepositoryRegistry,
 } from '@gitops-promotions/plugin-promotions-node';
-import {
-  appendCommit,
-  createGitFixture,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { appendCommit, createGitFixture } from '@internal/promotions-fixtures';
 import { ConfigReader } from '@backstage/config';
 import request from 'supertest';
 // The provider reads what the real promotions backend records, as a portal runs both.

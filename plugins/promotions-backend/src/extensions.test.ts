@@ -26,7 +26,7 @@ import {
   promotionsRepositoryProvidersExtensionPoint,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
-import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { shopHistory } from '@internal/promotions-fixtures';
 import { LiveState } from '@gitops-promotions/plugin-promotions-common';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';

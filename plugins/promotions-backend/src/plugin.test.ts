@@ -15,7 +15,7 @@ import {
   createGitFixture,
   shopHistory as history,
   shopOverlay as overlay,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+} from '@internal/promotions-fixtures';
 
 const component = (
   name: string,

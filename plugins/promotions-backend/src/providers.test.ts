@@ -17,7 +17,7 @@ import {
   shopDeployment,
   shopHistory,
   shopOverlay,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+} from '@internal/promotions-fixtures';
 import { GithubSimulator } from '@internal/github-simulator';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';

@@ -16,7 +16,7 @@ import {
   shopDeployment,
   shopHistory,
   shopOverlay,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+} from '@internal/promotions-fixtures';
 import { parseBody, PromotionsStore } from './PromotionsStore';
 import { ENTITY_FIELDS } from './entityFields';
 import { RepositoryRefresher } from './RepositoryRefresher';

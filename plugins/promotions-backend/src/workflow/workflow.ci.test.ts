@@ -1,7 +1,7 @@
 import { authServiceFactory } from '@backstage/backend-defaults/auth';
 import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { shopHistory } from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { shopHistory } from '@internal/promotions-fixtures';
 import request from 'supertest';
 import {
   bareRepository,

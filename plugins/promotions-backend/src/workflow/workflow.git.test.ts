@@ -4,10 +4,7 @@ import {
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
-import {
-  shopDeployment,
-  shopHistory,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { shopDeployment, shopHistory } from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,

@@ -1,9 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { GithubSimulator } from '@internal/github-simulator';
-import {
-  shopHistory,
-  shopOverlay,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,

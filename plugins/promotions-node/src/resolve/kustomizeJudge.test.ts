@@ -18,7 +18,7 @@ import {
   exampleRepositoryFiles,
   kustomizeEnvironments,
   shopRepositoryFiles,
-} from './__fixtures__/repositories';
+} from '@internal/promotions-fixtures';
 
 /**
  * kustomize is the judge: every environment resolves to the images kustomize renders, and to

@@ -1,9 +1,7 @@
 /**
- * Test helpers: Git repositories built from a list of commits, in-memory snapshots, and the
- * `shop` fixture used across the suite's tests.
+ * Helpers for testing a module of the promotions backend (a gate, a repository provider, a
+ * live-state reader) without a Git repository.
  *
  * @packageDocumentation
  */
-export * from './gitFixture';
 export * from './memorySnapshot';
-export * from './shopFixture';

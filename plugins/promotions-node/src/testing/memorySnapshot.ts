@@ -2,8 +2,13 @@ import { gitBlobId } from '../repository/directorySnapshot';
 import { RepositorySnapshot, TreeFile } from '../repository/types';
 
 /**
- * An in-memory repository snapshot from `{ path: content }`, for tests.
+ * A repository snapshot held in memory: the files of `{ path: content }` at a commit named
+ * `commit`, with the blob ids Git would give them. Use it where a module's code reads a
+ * `RepositorySnapshot`, for example as what the `snapshot()` of a `GitOpsRepository` stub
+ * handed to a promotion gate returns.
  *
+ * @param files - The content of each file, by its path from the repository root.
+ * @param commit - The commit the snapshot says it is of.
  * @public
  */
 export function memorySnapshot(

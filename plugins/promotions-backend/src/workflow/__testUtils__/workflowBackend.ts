@@ -26,10 +26,7 @@ import {
   createPromotionsEnvironmentConditionalDecision,
   promotionsEnvironmentConditions,
 } from '@gitops-promotions/plugin-promotions-node';
-import {
-  createGitFixture,
-  FixtureCommit,
-} from '@gitops-promotions/plugin-promotions-node/testUtils';
+import { createGitFixture, FixtureCommit } from '@internal/promotions-fixtures';
 import request from 'supertest';
 import { promotionsPlugin } from '../../plugin';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
-import { appendCommit, createGitFixture } from '../../testing/gitFixture';
+import { appendCommit, createGitFixture } from '@internal/promotions-fixtures';
 import { GitRepository } from './GitRepository';
 
 const logger = mockServices.logger.mock();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
-import { appendCommit, createGitFixture } from '../../testing/gitFixture';
+import { appendCommit, createGitFixture } from '@internal/promotions-fixtures';
 import { GitRepository } from './GitRepository';
 
 const logger = mockServices.logger.mock();

@@ -6,8 +6,12 @@ import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import { GithubOpenApi } from '@internal/github-simulator';
 import { GithubSimulator } from '@internal/github-simulator';
-import { appendCommit, createGitFixture } from '../../testing/gitFixture';
-import { shopHistory, shopOverlay } from '../../testing/shopFixture';
+import {
+  appendCommit,
+  createGitFixture,
+  shopHistory,
+  shopOverlay,
+} from '@internal/promotions-fixtures';
 import { GitRepository } from '../git/GitRepository';
 import { GithubRepository, GithubRequestPolicy } from './GithubRepository';
 
