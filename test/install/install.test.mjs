@@ -24,7 +24,7 @@ if (!skip) {
 }
 
 let failedStep;
-for (const [index, step] of steps.entries()) {
+steps.forEach((step, index) => {
   test(step.name, { skip, timeout: 40 * 60_000 }, async t => {
     if (failedStep) {
       t.skip(`step ${failedStep} failed`);
@@ -37,4 +37,4 @@ for (const [index, step] of steps.entries()) {
       throw error;
     }
   });
-}
+});

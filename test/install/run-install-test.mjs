@@ -904,15 +904,12 @@ export const steps = [
       }
       const backendLog = () =>
         fs.readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n');
+      let why = 'gave up after 5 minutes';
+      if (exitCode !== undefined) why = `the backend exited with ${exitCode}`;
+      else if (last.startsWith('400')) why = 'a bad request';
       assert.ok(
         body?.asOf && body.environments?.length,
-        `GET ${url} never answered with environments (${
-          exitCode !== undefined
-            ? `the backend exited with ${exitCode}`
-            : last.startsWith('400')
-            ? 'a bad request'
-            : 'gave up after 5 minutes'
-        }; last answer: ${last}). The backend's log ends:\n${backendLog()}`,
+        `GET ${url} never answered with environments (${why}; last answer: ${last}). The backend's log ends:\n${backendLog()}`,
       );
       ctx.log(
         `  backend answering after ${seconds(firstAnswer - started)}; GET ${
