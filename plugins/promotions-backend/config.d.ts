@@ -30,6 +30,12 @@ export interface Config {
        * location inside the repository may read it.
        */
       paths?: string[];
+      /**
+       * `git` provider, remote URL: what a branch other than `branch` (a published layout's)
+       * may add to the clone, in bytes; a larger one is refused. Defaults to 64 MiB. Fetching
+       * such a branch stops after two minutes.
+       */
+      maxBranchBytes?: number;
     }>;
     /**
      * Environment pipelines by name. Each environment lists the environments it is promoted
@@ -92,6 +98,8 @@ export interface Config {
     resolution?: {
       /** Worker threads; 0 resolves on the main thread. Defaults to one or two, by cores. */
       workers?: number;
+      /** The heap each worker may use, in MB (default 512); a resolution needing more fails its environment. */
+      workerMemoryMb?: number;
       /** What one environment may cost before it is stopped with an error of its own. */
       limits?: {
         files?: number;

@@ -101,6 +101,9 @@ export const promotionsResolverServiceRef =
           const pool = new ResolverPool({
             size: resolution.workers,
             logger: rootLogger.child({ plugin: 'promotions' }),
+            resourceLimits: {
+              maxOldGenerationSizeMb: resolution.workerMemoryMb,
+            },
           });
           rootLifecycle.addShutdownHook(() => pool.close());
           return {

@@ -140,4 +140,14 @@ describe('readPromotionsConfig', () => {
   ])('rejects a mistake with its reason: %j', (promotions, message) => {
     expect(() => read(promotions)).toThrow(message);
   });
+
+  it('caps the memory of each resolution worker, 512 MB unless configured', () => {
+    expect(read({}).resolution.workerMemoryMb).toBe(512);
+    expect(
+      read({ resolution: { workerMemoryMb: 256 } }).resolution.workerMemoryMb,
+    ).toBe(256);
+    expect(() => read({ resolution: { workerMemoryMb: 4 } })).toThrow(
+      'promotions.resolution.workerMemoryMb must be a whole number of at least 16, not 4',
+    );
+  });
 });

@@ -72,6 +72,8 @@ export interface PromotionsConfig {
   resolution: {
     /** Worker threads resolving environments; 0 resolves on the main thread. */
     workers: number;
+    /** The heap each worker may use, in MB; a resolution needing more fails its environment. */
+    workerMemoryMb: number;
     limits: ResolveLimits;
   };
 }
@@ -230,6 +232,12 @@ function readResolution(config: Config | undefined) {
       `promotions.resolution.workers must be a whole number from 0 to 64, not ${workers}`,
     );
   }
+  const workerMemoryMb = config?.getOptionalNumber('workerMemoryMb') ?? 512;
+  if (!Number.isInteger(workerMemoryMb) || workerMemoryMb < 16) {
+    throw new Error(
+      `promotions.resolution.workerMemoryMb must be a whole number of at least 16, not ${workerMemoryMb}`,
+    );
+  }
   const limits = { ...DEFAULT_RESOLVE_LIMITS };
   for (const key of Object.keys(limits) as Array<keyof ResolveLimits>) {
     const value = config?.getOptionalNumber(`limits.${key}`);
@@ -241,7 +249,7 @@ function readResolution(config: Config | undefined) {
     }
     limits[key] = value;
   }
-  return { workers, limits };
+  return { workers, workerMemoryMb, limits };
 }
 
 /**

@@ -17,6 +17,7 @@ export const gitRepositoryProvider: GitOpsRepositoryProvider = {
       branch: repository.branch,
       cacheDir: workingDirectory,
       logger,
+      maxBranchBytes: repository.config.getOptionalNumber('maxBranchBytes'),
     }),
 };
 

@@ -48,7 +48,14 @@ export interface GitRepositoryOptions {
   logger: LoggerService;
   /** Base directory for relative local paths; the process's working directory by default. */
   baseDir?: string;
+  /**
+   * What a branch other than `branch` (a published layout's) may add to a remote repository's
+   * clone, in bytes; a larger one is refused and forgotten. 64 MiB by default.
+   */
+  maxBranchBytes?: number;
 }
+
+const DEFAULT_MAX_BRANCH_BYTES = 64 * 1024 * 1024;
 
 function isLocal(url: string) {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url);
@@ -116,6 +123,7 @@ export class GitRepository implements GitOpsRepository {
   private readonly local: boolean;
   private readonly gitDir: string;
   private readonly logger: LoggerService;
+  private readonly maxBranchBytes: number;
   private readonly queue = new Queue();
   private readonly objects: GitObjectReader;
   private readonly snapshots = new BoundedMap<string, RepositorySnapshot>(
@@ -134,6 +142,7 @@ export class GitRepository implements GitOpsRepository {
     this.id = options.id;
     this.branch = options.branch;
     this.logger = options.logger;
+    this.maxBranchBytes = options.maxBranchBytes ?? DEFAULT_MAX_BRANCH_BYTES;
     this.local = isLocal(options.url);
     if (this.local) {
       this.url = gitSource(options.url, options.baseDir);
@@ -599,17 +608,53 @@ export class GitRepository implements GitOpsRepository {
     ]).catch(error => this.unreadable(error));
     if (branch !== this.branch) {
       // Another branch may not exist (yet); the caller finds out from its head.
-      await this.git([
+      const fetched = await this.git([
         'fetch',
         '--no-tags',
         'origin',
         `+refs/heads/${branch}:refs/heads/${branch}`,
-      ]).catch(async () => {
-        await this.git(['update-ref', '-d', `refs/heads/${branch}`]).catch(
-          () => undefined,
-        );
-      });
+      ]).then(
+        () => true,
+        async () => {
+          await this.forgetBranch(branch);
+          return false;
+        },
+      );
+      if (fetched) await this.checkBranchSize(branch);
     }
+  }
+
+  /** Refuses, and forgets, a fetched branch whose own objects exceed `maxBranchBytes`. */
+  private async checkBranchSize(branch: string) {
+    const objects = await this.git([
+      'rev-list',
+      '--objects',
+      '--no-object-names',
+      `refs/heads/${branch}`,
+      '--not',
+      `refs/heads/${this.branch}`,
+    ]);
+    const sizes = await this.git(
+      ['cat-file', '--batch-check=%(objectsize)'],
+      undefined,
+      objects,
+    );
+    let total = 0;
+    for (const line of sizes.toString('utf8').split('\n')) {
+      total += Number(line) || 0;
+    }
+    if (total > this.maxBranchBytes) {
+      await this.forgetBranch(branch);
+      throw new InputError(
+        `Repository ${this.id}: branch ${branch} adds ${total} bytes, more than the ${this.maxBranchBytes} allowed`,
+      );
+    }
+  }
+
+  private async forgetBranch(branch: string) {
+    await this.git(['update-ref', '-d', `refs/heads/${branch}`]).catch(
+      () => undefined,
+    );
   }
 
   private unreadable(error: unknown): never {

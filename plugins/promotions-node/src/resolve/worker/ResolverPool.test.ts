@@ -48,11 +48,17 @@ describe('ResolverPool', () => {
   afterEach(async () => {
     await Promise.all(pools.splice(0).map(pool => pool.close()));
   });
-  const pool = (entry?: string) => {
+  const pool = (
+    entry?: string,
+    resourceLimits?: ConstructorParameters<
+      typeof ResolverPool
+    >[0]['resourceLimits'],
+  ) => {
     const created = new ResolverPool({
       size: 2,
       logger: mockServices.logger.mock(),
       entry,
+      resourceLimits,
     });
     pools.push(created);
     return created;
@@ -125,5 +131,39 @@ parentPort.on('message', message => {
     expect(
       (await resolver.resolve(snapshot, 'after', { limits })).version,
     ).toBe('after');
+  });
+
+  it('stops a worker that outgrows its memory cap, fails only that environment, and goes on', async () => {
+    // A worker that hoards memory on one path stands for a resolution no budget counts.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resolver-pool-'));
+    const entry = path.join(dir, 'hoardingWorker.js');
+    fs.writeFileSync(
+      entry,
+      `const { parentPort } = require('node:worker_threads');
+const hoard = [];
+parentPort.on('message', message => {
+  if (message.type !== 'resolve') return;
+  if (message.path === 'hoard') for (;;) hoard.push(new Array(1e5).fill(hoard.length));
+  parentPort.postMessage({ type: 'resolved', job: message.job, result: { version: message.path } });
+});
+`,
+    );
+    const resolver = pool(entry, { maxOldGenerationSizeMb: 32 });
+    const snapshot = memorySnapshot(files);
+    const before = process.memoryUsage().heapUsed;
+    const [hoarded, other] = await Promise.all([
+      resolver.resolve(snapshot, 'hoard').catch(e => e),
+      resolver.resolve(snapshot, 'fine'),
+    ]);
+    expect(hoarded).toBeInstanceOf(ResolutionError);
+    expect(hoarded.message).toBe(
+      'hoard: resolving the environment needed more than the 32 MB a resolution worker may use, and was stopped',
+    );
+    expect(other.version).toBe('fine');
+    // The backend's own heap did not take the hoard.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(
+      64 * 1024 * 1024,
+    );
+    expect((await resolver.resolve(snapshot, 'after')).version).toBe('after');
   });
 });

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { ResourceLimits, Worker } from 'node:worker_threads';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { RepositorySnapshot } from '../../repository/types';
 import { DEFAULT_RESOLVE_LIMITS } from '../budget';
@@ -53,6 +53,11 @@ export class ResolverPool {
       logger: LoggerService;
       /** The worker's entry file; the package's own by default. */
       entry?: string;
+      /**
+       * Each worker's memory caps: a resolution that needs more stops its worker and fails
+       * its environment, never the backend.
+       */
+      resourceLimits?: ResourceLimits;
     },
   ) {}
 
@@ -174,7 +179,10 @@ export class ResolverPool {
           require.resolve('@backstage/cli/config/nodeTransform.cjs'),
         ]
       : undefined;
-    const worker = new Worker(entry, { execArgv });
+    const worker = new Worker(entry, {
+      execArgv,
+      resourceLimits: this.options.resourceLimits,
+    });
     const pooled: PoolWorker = { worker, jobs: new Map(), trees: new Set() };
     worker.on('message', (message: FromWorker) =>
       this.receive(pooled, message),
@@ -194,9 +202,20 @@ export class ResolverPool {
   private crashed(target: PoolWorker, error: Error) {
     this.options.logger.warn(`A resolution worker failed: ${error.message}`);
     this.remove(target);
+    const outOfMemory =
+      (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
     for (const job of target.jobs.values()) {
       clearTimeout(job.timer);
-      if (job.retried) job.reject(error);
+      if (job.retried && outOfMemory) {
+        job.reject(
+          new ResolutionError(
+            job.path,
+            `resolving the environment needed more than the ${
+              this.options.resourceLimits?.maxOldGenerationSizeMb ?? 'allowed'
+            } MB a resolution worker may use, and was stopped`,
+          ),
+        );
+      } else if (job.retried) job.reject(error);
       else {
         job.retried = true;
         this.queue.unshift(job);
