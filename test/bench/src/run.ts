@@ -13,6 +13,7 @@ import path from 'node:path';
 import { GithubSimulator } from '@internal/github-simulator';
 import { Client } from 'pg';
 import { BackendProcess, BENCH_DIR, LogLine } from './BackendProcess';
+import { compileBackend } from './compileBackend';
 import { LoadResult, loadTest, summarize } from './loadTest';
 import {
   createSyntheticRepository,
@@ -287,22 +288,17 @@ function reportLoad(
     null,
   );
   log(
-    `catalog: p50 ${ms(catalog.p50)}, p95 ${ms(catalog.p95)}, p99 ${ms(
-      catalog.p99,
-    )}, ${catalog.requests} requests, ${catalog.errors} errors`,
+    `${catalog.requests} catalog lookups, ${promotions.requests} promotions page views`,
   );
-  log(
-    `promotions: p50 ${ms(promotions.p50)}, p95 ${ms(promotions.p95)}, p99 ${ms(
-      promotions.p99,
-    )}, ${promotions.requests} requests, ${promotions.errors} errors`,
-  );
-  figure(
-    step,
-    `promotions page view p95, ${database}`,
-    `${ms(promotions.p95)} (${(promotions.p95 / catalog.p95).toFixed(2)}×)`,
-    '≤ 1.25× catalog p95',
-    promotions.p95 <= 1.25 * catalog.p95,
-  );
+  for (const p of ['p50', 'p95', 'p99'] as const) {
+    figure(
+      step,
+      `promotions page view ${p}, ${database}`,
+      `${ms(promotions[p])} (${(promotions[p] / catalog[p]).toFixed(2)}×)`,
+      `≤ 1.25× catalog's ${ms(catalog[p])}`,
+      promotions[p] <= 1.25 * catalog[p],
+    );
+  }
   figure(
     step,
     `promotions page view throughput, ${database}`,
@@ -351,9 +347,12 @@ async function main() {
     rateLimit: 10_000_000,
   });
   const prefix = `bench_${crypto.randomBytes(4).toString('hex')}_`;
+  const compiling = performance.now();
+  const entry = compileBackend(path.join(workDir, 'build'));
+  log(`compiled the backend in ${seconds(performance.now() - compiling)}`);
   const backends: BackendProcess[] = [];
   const start = async (name: string, port: number, config: object) => {
-    const backend = new BackendProcess(name, port, config, workDir);
+    const backend = new BackendProcess(name, port, config, workDir, entry);
     backends.push(backend);
     await backend.start();
     return backend;
