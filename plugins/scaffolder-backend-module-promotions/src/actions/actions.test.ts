@@ -275,9 +275,15 @@ describe('promotions:validate-layout', () => {
       { length: 30 },
       (_, i) => `- { op: copy, from: /spec, path: /spec/c${i} }\n`,
     ).join('');
+    // A name long enough that a backtracking engine would take hours over (a+)+b.
+    const name = 'a'.repeat(48);
     const ctx = createMockActionContext({
       workspacePath: workspace({
         ...base,
+        'svc/base/deployment.yaml': base['svc/base/deployment.yaml'].replace(
+          'metadata: { name: svc }',
+          `metadata: { name: ${name} }`,
+        ),
         'svc/overlays/prod/kustomization.yaml':
           'resources: [../../base]\npatches:\n  - target: { name: "(a+)+b" }\n    path: bomb.yaml\n  - target: { kind: Deployment }\n    path: bomb.yaml\n',
         'svc/overlays/prod/bomb.yaml': copies,
@@ -288,7 +294,7 @@ describe('promotions:validate-layout', () => {
     await expect(
       createValidateLayoutAction({ resolver }).handler(ctx as any),
     ).rejects.toThrow(
-      'Environment "prod" cannot be resolved: svc/overlays/prod/bomb.yaml: JSON patch on Deployment/svc failed: the patch adds more than 100000 values to its target; it multiplies its input',
+      `Environment "prod" cannot be resolved: svc/overlays/prod/bomb.yaml: JSON patch on Deployment/${name} failed: the patch adds more than 100000 values to its target; it multiplies its input`,
     );
     expect(performance.now() - started).toBeLessThan(1000);
   });
@@ -319,9 +325,15 @@ describe('promotions:validate-layout', () => {
   });
 
   it('names the environment and the file that cannot be resolved', async () => {
+    // A name long enough that a backtracking engine would take hours over (a+)+b.
+    const name = 'a'.repeat(48);
     const ctx = createMockActionContext({
       workspacePath: workspace({
         ...base,
+        'svc/base/deployment.yaml': base['svc/base/deployment.yaml'].replace(
+          'metadata: { name: svc }',
+          `metadata: { name: ${name} }`,
+        ),
         'svc/overlays/prod/kustomization.yaml': 'resources: [../../bse]\n',
       }),
       input: {
