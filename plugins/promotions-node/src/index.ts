@@ -13,3 +13,4 @@ export * from './extensions';
 export * from './services';
 export * from './permissions';
 export { ResolverPool } from './resolve/worker/ResolverPool';
+export * from './argocd';
