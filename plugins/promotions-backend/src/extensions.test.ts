@@ -2,7 +2,6 @@ import {
   coreServices,
   createBackendModule,
   createBackendPlugin,
-  ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import {
   mockServices,
@@ -28,12 +27,12 @@ import {
 } from '@gitops-promotions/plugin-promotions-node';
 import { shopHistory } from '@internal/promotions-fixtures';
 import { LiveState } from '@gitops-promotions/plugin-promotions-common';
-import request from 'supertest';
 import { promotionsPlugin } from './plugin';
 import {
   bareRepository,
+  startPromotionsBackend,
   startWorkflowBackend,
-} from './workflow/__testUtils__/workflowBackend';
+} from './__testUtils__';
 
 /**
  * A read-only repository held in memory: the commits of a fixture, replayed. It stands for a
@@ -166,11 +165,6 @@ const config = {
 
 describe('the repository providers extension point', () => {
   it('lets a module add a third provider that the backend reads like git and github', async () => {
-    const scheduler = mockServices.scheduler() as ReturnType<
-      typeof mockServices.scheduler
-    > & {
-      factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-    };
     let seen: string[] = [];
     const probe = createBackendModule({
       pluginId: 'promotions',
@@ -190,22 +184,15 @@ describe('the repository providers extension point', () => {
         });
       },
     });
-    const { server } = await startTestBackend({
-      features: [
-        promotionsPlugin,
-        memoryProviderModule,
-        probe,
-        scheduler.factory({ skipTaskRunOnStartup: true }),
-        catalogServiceMock.factory({ entities: [shop] }),
-        mockServices.rootConfig.factory({ data: config }),
-      ],
+    const { refresh, get } = await startPromotionsBackend({
+      entities: [shop],
+      config,
+      features: [memoryProviderModule, probe],
     });
     expect([...seen].sort()).toEqual(['git', 'github', 'memory']);
 
-    await scheduler.triggerTask('promotions-refresh:in-memory');
-    const res = await request(server).get(
-      '/api/promotions/v1/entities/component/default/shop',
-    );
+    await refresh('in-memory');
+    const res = await get('shop');
     expect(res.status).toBe(200);
     expect(
       res.body.environments.map((e: any) => [e.name, e.desired.version]),
@@ -265,11 +252,6 @@ describe('the repository providers extension point', () => {
 
 describe('the live-state extension point', () => {
   it("stores and serves what a module's source says runs in each environment", async () => {
-    const scheduler = mockServices.scheduler() as ReturnType<
-      typeof mockServices.scheduler
-    > & {
-      factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-    };
     const prodLive: LiveState = {
       reachable: true,
       asOf: '2026-11-01T10:00:00.000Z',
@@ -301,24 +283,17 @@ describe('the live-state extension point', () => {
         });
       },
     });
-    const { server } = await startTestBackend({
-      features: [
-        promotionsPlugin,
-        memoryProviderModule,
-        liveModule,
-        scheduler.factory({ skipTaskRunOnStartup: true }),
-        catalogServiceMock.factory({ entities: [shop] }),
-        mockServices.rootConfig.factory({ data: config }),
-      ],
+    const { refresh, get } = await startPromotionsBackend({
+      entities: [shop],
+      config,
+      features: [memoryProviderModule, liveModule],
     });
 
-    await scheduler.triggerTask('promotions-refresh:in-memory');
+    await refresh('in-memory');
     expect(requests).toHaveLength(1);
     expect(requests[0].entity.metadata.name).toBe('shop');
     expect(requests[0].environments).toEqual(['dev', 'staging', 'prod']);
-    const res = await request(server).get(
-      '/api/promotions/v1/entities/component/default/shop',
-    );
+    const res = await get('shop');
     expect(res.status).toBe(200);
     expect(res.body.environments.map((e: any) => [e.name, e.live])).toEqual([
       ['dev', null],
@@ -328,10 +303,8 @@ describe('the live-state extension point', () => {
 
     // Live state moves without the repository: the next refresh stores the new answer.
     answer = { ...prodLive, reachable: false, error: 'connection refused' };
-    await scheduler.triggerTask('promotions-refresh:in-memory');
-    const later = await request(server).get(
-      '/api/promotions/v1/entities/component/default/shop',
-    );
+    await refresh('in-memory');
+    const later = await get('shop');
     expect(later.body.environments[2].live).toEqual(answer);
   });
 });

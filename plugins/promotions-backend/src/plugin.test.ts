@@ -3,13 +3,10 @@ import { ServiceFactory } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
-  startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { Entity } from '@backstage/catalog-model';
 import request from 'supertest';
-import { promotionsPlugin } from './plugin';
+import { component, startPromotionsBackend } from './__testUtils__';
 import {
   appendCommit,
   createGitFixture,
@@ -17,28 +14,12 @@ import {
   shopOverlay as overlay,
 } from '@internal/promotions-fixtures';
 
-const component = (
-  name: string,
-  annotations: Record<string, string>,
-): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
-});
-
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
 describe.each(databases.eachSupportedId())(
   'promotions backend on %s',
   databaseId => {
     async function start(repositoryDir: string, extra: ServiceFactory[] = []) {
-      // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
-      const scheduler = mockServices.scheduler() as ReturnType<
-        typeof mockServices.scheduler
-      > & {
-        factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-      };
       const knex = await databases.init(databaseId);
       const entities = [
         component('shop', {
@@ -78,39 +59,33 @@ describe.each(databases.eachSupportedId())(
         }),
       ];
       entities[entities.length - 2].metadata.namespace = 'own';
-      const { server } = await startTestBackend({
-        features: [
-          promotionsPlugin,
-          scheduler.factory({ skipTaskRunOnStartup: true }),
-          mockServices.database.factory({ knex }),
-          catalogServiceMock.factory({ entities }),
-          ...extra,
-          mockServices.rootConfig.factory({
-            data: {
-              promotions: {
-                repositories: [
-                  {
-                    id: 'gitops',
-                    provider: 'git',
-                    url: repositoryDir,
-                    paths: [
-                      '{entity.metadata.name}/**',
-                      'charts/{entity.metadata.name}/**',
-                    ],
-                  },
-                  { id: 'own', provider: 'git', url: repositoryDir },
+      const { server, scheduler, refresh, get } = await startPromotionsBackend({
+        knex,
+        entities,
+        features: extra,
+        config: {
+          promotions: {
+            repositories: [
+              {
+                id: 'gitops',
+                provider: 'git',
+                url: repositoryDir,
+                paths: [
+                  '{entity.metadata.name}/**',
+                  'charts/{entity.metadata.name}/**',
                 ],
               },
-            },
-          }),
-        ],
+              { id: 'own', provider: 'git', url: repositoryDir },
+            ],
+          },
+        },
       });
-      const refresh = () => scheduler.triggerTask('promotions-refresh:gitops');
-      const get = (name: string, namespace = 'default') =>
-        request(server).get(
-          `/api/promotions/v1/entities/component/${namespace}/${name}`,
-        );
-      return { refresh, get, server, scheduler };
+      return {
+        refresh: () => refresh(),
+        get: (name: string, namespace = 'default') => get(name, namespace),
+        server,
+        scheduler,
+      };
     }
 
     it('serves every environment with its version, last change and drift once the repository was read', async () => {

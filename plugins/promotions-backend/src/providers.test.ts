@@ -1,15 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { ServiceFactory } from '@backstage/backend-plugin-api';
-import {
-  mockServices,
-  startTestBackend,
-  TestDatabases,
-} from '@backstage/backend-test-utils';
+import { TestDatabases } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import {
   appendCommit,
@@ -19,8 +10,12 @@ import {
   shopOverlay,
 } from '@internal/promotions-fixtures';
 import { GithubSimulator } from '@internal/github-simulator';
-import request from 'supertest';
-import { promotionsPlugin } from './plugin';
+import {
+  mergePullRequest,
+  startGithubSimulator,
+  startPromotionsBackend,
+  stopGithubSimulators,
+} from './__testUtils__';
 
 // Every request runs git behind a local HTTP server, and rate-limit tests wait for real.
 jest.setTimeout(30_000);
@@ -40,66 +35,15 @@ const shop: Entity = {
   spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
 };
 
-/** Merges a pull request the way GitHub does: a branch with one commit, merged with --no-ff. */
-function mergePullRequest(
-  dir: string,
-  number: number,
-  files: Record<string, string>,
-) {
-  const git = (args: string[], date: string) =>
-    execFileSync('git', args, {
-      cwd: dir,
-      stdio: 'pipe',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Dana Ruiz',
-        GIT_AUTHOR_EMAIL: 'dana.ruiz@example.com',
-        GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: 'GitHub',
-        GIT_COMMITTER_EMAIL: 'noreply@github.com',
-        GIT_COMMITTER_DATE: date,
-      },
-    });
-  git(['checkout', '-q', '-b', `pr-${number}`], '2026-11-01T09:00:00Z');
-  for (const [file, content] of Object.entries(files))
-    fs.writeFileSync(path.join(dir, file), content);
-  git(
-    ['commit', '-q', '-am', 'Promote shop 1.2.0 to prod'],
-    '2026-11-01T09:00:00Z',
-  );
-  git(['checkout', '-q', 'main'], '2026-11-01T10:00:00Z');
-  git(
-    [
-      'merge',
-      '-q',
-      '--no-ff',
-      '-m',
-      `Merge pull request #${number} from acme/pr-${number}`,
-      `pr-${number}`,
-    ],
-    '2026-11-01T10:00:00Z',
-  );
-}
-
-const simulators: GithubSimulator[] = [];
-
-afterEach(async () => {
-  const problems = simulators.flatMap(simulator => simulator.problems);
-  await Promise.all(simulators.splice(0).map(simulator => simulator.stop()));
-  if (problems.length > 0) {
-    throw new Error(`the simulator saw problems:\n${problems.join('\n')}`);
-  }
-});
+afterEach(stopGithubSimulators);
 
 async function startSimulator(dir: string) {
-  const simulator = await GithubSimulator.start({
+  return startGithubSimulator({
     repoDir: dir,
     owner: 'acme',
     repo: 'gitops',
     token: TOKEN,
   });
-  simulators.push(simulator);
-  return simulator;
 }
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
@@ -109,33 +53,14 @@ async function start(
   repositories: JsonObject[],
   integrations: JsonObject = {},
 ) {
-  // The mock scheduler runs tasks only when triggered, so each refresh is the test's to make.
-  const scheduler = mockServices.scheduler() as ReturnType<
-    typeof mockServices.scheduler
-  > & {
-    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-  };
-  const { server } = await startTestBackend({
-    features: [
-      promotionsPlugin,
-      scheduler.factory({ skipTaskRunOnStartup: true }),
-      mockServices.database.factory({
-        knex: await databases.init('SQLITE_3'),
-      }),
-      catalogServiceMock.factory({ entities: [shop] }),
-      mockServices.rootConfig.factory({
-        data: { integrations, promotions: { repositories } },
-      }),
-    ],
+  const { refresh, get } = await startPromotionsBackend({
+    knex: await databases.init('SQLITE_3'),
+    entities: [shop],
+    config: { integrations, promotions: { repositories } },
   });
   return {
-    refresh: () => scheduler.triggerTask('promotions-refresh:gitops'),
-    get: async (): Promise<EntityPromotions> =>
-      (
-        await request(server).get(
-          '/api/promotions/v1/entities/component/default/shop',
-        )
-      ).body,
+    refresh: () => refresh(),
+    get: async (): Promise<EntityPromotions> => (await get('shop')).body,
   };
 }
 

@@ -8,7 +8,7 @@ import {
   git,
   SHOP_PIPELINE,
   startWorkflowBackend,
-} from './__testUtils__/workflowBackend';
+} from '../__testUtils__';
 
 jest.setTimeout(60_000);
 

@@ -5,11 +5,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { shopDeployment, shopHistory } from '@internal/promotions-fixtures';
-import {
-  bareRepository,
-  git,
-  startWorkflowBackend,
-} from './__testUtils__/workflowBackend';
+import { bareRepository, git, startWorkflowBackend } from '../__testUtils__';
 
 jest.setTimeout(60_000);
 

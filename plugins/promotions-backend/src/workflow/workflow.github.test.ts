@@ -1,12 +1,13 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { GithubSimulator } from '@internal/github-simulator';
 import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,
   SHOP_PIPELINE,
+  startGithubSimulator,
   startWorkflowBackend,
-} from './__testUtils__/workflowBackend';
+  stopGithubSimulators,
+} from '../__testUtils__';
 import { WorkflowStore } from './WorkflowStore';
 
 jest.setTimeout(90_000);
@@ -18,19 +19,12 @@ const ANA = 'ana-token-0123456789';
 const SAM = 'sam-token-0123456789';
 const MALLORY = 'mallory-token-0123456789';
 
-const simulators: GithubSimulator[] = [];
-afterEach(async () => {
-  const problems = simulators.flatMap(s => s.problems);
-  await Promise.all(simulators.splice(0).map(s => s.stop()));
-  // Every request the plugin made and every answer given matched GitHub's description.
-  if (problems.length > 0) {
-    throw new Error(`the simulator saw problems:\n${problems.join('\n')}`);
-  }
-});
+// Every request the plugin made and every answer given matched GitHub's description.
+afterEach(stopGithubSimulators);
 
 async function start(pipeline = SHOP_PIPELINE as any[]) {
   const dir = bareRepository(shopHistory);
-  const simulator = await GithubSimulator.start({
+  const simulator = await startGithubSimulator({
     repoDir: dir,
     owner: 'acme',
     repo: 'gitops',
@@ -44,7 +38,6 @@ async function start(pipeline = SHOP_PIPELINE as any[]) {
     defaultBranch: 'main',
     firstPullRequestNumber: 41,
   });
-  simulators.push(simulator);
   const backend = await startWorkflowBackend({
     databases,
     databaseId: 'SQLITE_3',

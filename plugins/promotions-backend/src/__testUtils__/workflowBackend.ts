@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   BackendFeature,
   coreServices,
@@ -10,8 +6,6 @@ import {
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
-  mockServices,
-  startTestBackend,
   TestDatabaseId,
   TestDatabases,
 } from '@backstage/backend-test-utils';
@@ -21,14 +15,12 @@ import {
   AuthorizeResult,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   createPromotionsEnvironmentConditionalDecision,
   promotionsEnvironmentConditions,
 } from '@gitops-promotions/plugin-promotions-node';
-import { createGitFixture, FixtureCommit } from '@internal/promotions-fixtures';
 import request from 'supertest';
-import { promotionsPlugin } from '../../plugin';
+import { startPromotionsBackend } from './promotionsBackend';
 
 /** The people of the tests: a requester in the owning team, an approver, and a stranger. */
 export const GROUPS: Record<string, string[]> = {
@@ -153,17 +145,6 @@ export const examplePolicyFactory = createServiceFactory({
   },
 });
 
-/** A bare copy of a fixture history: a repository promotions may write to. */
-export function bareRepository(history: FixtureCommit[]): string {
-  const work = createGitFixture(history);
-  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-bare-'));
-  execFileSync('git', ['clone', '-q', '--bare', work, bare]);
-  return bare;
-}
-
-export const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
-
 /** The shop pipeline: dev, staging (one approval), prod (production, a release manager). */
 export const SHOP_PIPELINE = [
   { name: 'dev', requires: [], services: ['external:test-service'] },
@@ -176,6 +157,7 @@ export const SHOP_PIPELINE = [
   },
 ];
 
+/** The promotions backend with the tests' people and the example policy, for the workflow. */
 export async function startWorkflowBackend(options: {
   databases: TestDatabases;
   databaseId: TestDatabaseId;
@@ -188,35 +170,24 @@ export async function startWorkflowBackend(options: {
   /** More configuration beside the app's and the plugin's. */
   config?: JsonObject;
 }) {
-  const scheduler = mockServices.scheduler() as ReturnType<
-    typeof mockServices.scheduler
-  > & {
-    factory(o: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-  };
   const knex = await options.databases.init(options.databaseId);
-  const { server } = await startTestBackend({
+  const { server, refresh, scheduler } = await startPromotionsBackend({
+    knex,
+    entities: [...(options.entities ?? [shopEntity()]), ...users],
     features: [
-      promotionsPlugin,
-      scheduler.factory({ skipTaskRunOnStartup: true }),
-      mockServices.database.factory({ knex }),
-      catalogServiceMock.factory({
-        entities: [...(options.entities ?? [shopEntity()]), ...users],
-      }),
       userInfoFactory,
       options.permissions ?? examplePolicyFactory,
       ...(options.features ?? []),
-      mockServices.rootConfig.factory({
-        data: {
-          ...options.config,
-          app: { baseUrl: 'http://portal.example' },
-          integrations: options.integrations ?? {},
-          promotions: {
-            repositories: options.repositories,
-            pipelines: { default: options.pipeline ?? SHOP_PIPELINE },
-          },
-        },
-      }),
     ],
+    config: {
+      ...options.config,
+      app: { baseUrl: 'http://portal.example' },
+      integrations: options.integrations ?? {},
+      promotions: {
+        repositories: options.repositories,
+        pipelines: { default: options.pipeline ?? SHOP_PIPELINE },
+      },
+    },
   });
   const api = '/api/promotions/v1';
   const entityPath = '/entities/component/default/shop';
@@ -245,7 +216,6 @@ export async function startWorkflowBackend(options: {
           .send(body),
     };
   };
-  const refresh = () => scheduler.triggerTask('promotions-refresh:gitops');
   /** Reads the repository and waits for the entity's state to be stored. */
   const ready = async () => {
     await refresh();
@@ -260,7 +230,7 @@ export async function startWorkflowBackend(options: {
     server,
     knex,
     as,
-    refresh,
+    refresh: () => refresh(),
     ready,
     entityPath,
     sync: () => scheduler.triggerTask('promotions-workflow-sync'),

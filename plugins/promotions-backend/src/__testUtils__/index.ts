@@ -1,0 +1,5 @@
+/** What the backend's tests share: test backends, Git repositories and GitHub simulators. */
+export * from './promotionsBackend';
+export * from './git';
+export * from './github';
+export * from './workflowBackend';

@@ -1,0 +1,70 @@
+import { BackendFeature, ServiceFactory } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { JsonObject } from '@backstage/types';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { Knex } from 'knex';
+import request from 'supertest';
+import { promotionsPlugin } from '../plugin';
+
+/** A component annotated as the tests need. */
+export const component = (
+  name: string,
+  annotations: Record<string, string>,
+): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default', annotations },
+  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
+});
+
+/** A scheduler that runs tasks only when triggered, so that each refresh is the test's to make. */
+export function manualScheduler() {
+  const scheduler = mockServices.scheduler() as ReturnType<
+    typeof mockServices.scheduler
+  > & {
+    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+  };
+  return {
+    scheduler,
+    factory: scheduler.factory({ skipTaskRunOnStartup: true }),
+  };
+}
+
+/**
+ * The promotions backend in a test backend: the catalog holds `entities`, the configuration is
+ * `config`, and the database is `knex` (the test backend's own when not given).
+ */
+export async function startPromotionsBackend(options: {
+  config: JsonObject;
+  entities: Entity[];
+  knex?: Knex;
+  /** More features: modules, or services in place of the defaults. */
+  features?: BackendFeature[];
+}) {
+  const { scheduler, factory } = manualScheduler();
+  const { server } = await startTestBackend({
+    features: [
+      promotionsPlugin,
+      factory,
+      ...(options.knex
+        ? [mockServices.database.factory({ knex: options.knex })]
+        : []),
+      catalogServiceMock.factory({ entities: options.entities }),
+      ...(options.features ?? []),
+      mockServices.rootConfig.factory({ data: options.config }),
+    ],
+  });
+  return {
+    server,
+    scheduler,
+    /** Refreshes a repository now. */
+    refresh: (repositoryId = 'gitops') =>
+      scheduler.triggerTask(`promotions-refresh:${repositoryId}`),
+    /** Asks for an entity's promotions, as the default test credentials. */
+    get: (name: string, namespace = 'default', kind = 'component') =>
+      request(server).get(
+        `/api/promotions/v1/entities/${kind}/${namespace}/${name}`,
+      ),
+  };
+}
