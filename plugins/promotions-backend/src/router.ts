@@ -16,7 +16,7 @@ import {
   promotionsRepositoryRefreshPermission,
   Scaffold,
 } from '@gitops-promotions/plugin-promotions-common';
-import { PromotionsService } from './service/PromotionsService';
+import { PromotionsService, Timings } from './service/PromotionsService';
 
 const entityParams = z.object({
   kind: z.string().min(1).max(63),
@@ -46,26 +46,40 @@ export async function createRouter(options: {
   router.use(express.json());
 
   router.get(PROMOTIONS_API_ROUTES.entity, async (req, res) => {
-    const parsed = entityParams.safeParse(req.params);
-    if (!parsed.success) {
-      throw new InputError(
-        `Invalid entity reference: ${parsed.error.issues
-          .map(i => i.message)
-          .join(', ')}`,
+    const started = performance.now();
+    const timings: Timings = {};
+    // Every answer, refusals and errors too, says what it spent its time on.
+    const setServerTiming = () =>
+      res.setHeader(
+        'Server-Timing',
+        [
+          ...Object.entries(timings).map(
+            ([name, ms]) => `${name};dur=${ms.toFixed(1)}`,
+          ),
+          `total;dur=${(performance.now() - started).toFixed(1)}`,
+        ].join(', '),
       );
+    try {
+      const parsed = entityParams.safeParse(req.params);
+      if (!parsed.success) {
+        throw new InputError(
+          `Invalid entity reference: ${parsed.error.issues
+            .map(i => i.message)
+            .join(', ')}`,
+        );
+      }
+      const credentials = await httpAuth.credentials(req);
+      const json = await service.getEntityPromotions(
+        parsed.data,
+        credentials,
+        timings,
+      );
+      setServerTiming();
+      res.type('application/json').send(json);
+    } catch (error) {
+      setServerTiming();
+      throw error;
     }
-    const credentials = await httpAuth.credentials(req);
-    const { json, timings } = await service.getEntityPromotions(
-      parsed.data,
-      credentials,
-    );
-    res.setHeader(
-      'Server-Timing',
-      `catalog;dur=${timings.catalog.toFixed(
-        1,
-      )}, store;dur=${timings.store.toFixed(1)}`,
-    );
-    res.type('application/json').send(json);
   });
 
   // CI after a push, or an operator: read a repository now rather than at the next tick.
