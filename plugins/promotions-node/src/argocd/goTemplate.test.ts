@@ -366,6 +366,120 @@ describe('Go templates as Argo CD renders them', () => {
     });
   });
 
+  describe('runs the rest of the Sprig functions it evaluates', () => {
+    it.each([
+      ['cat', '{{ cat "a" 1 .missing "b" }}', 'a 1 b'],
+      ['trimAll', '{{ trimAll "$" "$$5.00$" }}', '5.00'],
+      ['nospace', '{{ nospace "a b\tc" }}', 'abc'],
+      ['repeat', '{{ repeat 3 "ab" }}', 'ababab'],
+      ['substr', '{{ substr 1 3 "hello" }}', 'el'],
+      [
+        'indent and nindent',
+        '{{ indent 2 "a\\nb" }}|{{ nindent 2 "a" }}',
+        '  a\n  b|\n  a',
+      ],
+      ['sortAlpha', '{{ sortAlpha (list "b" "a" 3) }}', '[3 a b]'],
+      ['toStrings', '{{ toStrings (list 1 "a") }}', '[1 a]'],
+      ['b64enc and b64dec', '{{ b64enc "hi" }} {{ b64dec "aGk=" }}', 'aGk= hi'],
+      [
+        'b64dec of bad data',
+        '{{ b64dec "%%" }}',
+        'illegal base64 data at input byte 0',
+      ],
+      [
+        'sha1sum and sha256sum',
+        '{{ sha1sum "a" }} {{ sha256sum "a" }}',
+        '86f7e437faa5a7fce15d1ddcb9eaeaea377667b8 ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb',
+      ],
+      ['int64 and float64', '{{ int64 "0x10" }} {{ float64 "1.5" }}', '16 1.5'],
+      [
+        'add1, mul, div, mod',
+        '{{ add1 .replicas }} {{ mul 2 3 4 }} {{ div 7 2 }} {{ mod 7 2 }}',
+        '4 24 3 1',
+      ],
+      ['max and min', '{{ max 1 5 3 }} {{ min 4 2 }}', '5 2'],
+      [
+        'until and untilStep',
+        '{{ until 3 }} {{ untilStep 0 10 4 }}',
+        '[0 1 2] [0 4 8]',
+      ],
+      ['list and tuple', '{{ tuple 1 2 }}', '[1 2]'],
+      [
+        'first, last, rest, initial',
+        '{{ first .list }} {{ last .list }} {{ rest .list }} {{ initial .list }}',
+        'a c [b c] [a b]',
+      ],
+      [
+        'append, push, prepend, concat',
+        '{{ append .list "d" }} {{ push .list "x" }} {{ prepend .list "z" }} {{ concat .list (list 1) }}',
+        '[a b c d] [a b c x] [z a b c] [a b c 1]',
+      ],
+      [
+        'reverse, uniq, compact',
+        '{{ reverse .list }} {{ uniq (list 1 1 "a" "a") }} {{ compact (list "" "a" 0) }}',
+        '[c b a] [1 a] [a]',
+      ],
+      [
+        'has and without',
+        '{{ has "b" .list }} {{ without .list "b" }}',
+        'true [a c]',
+      ],
+      [
+        'set and unset',
+        '{{ $d := dict "a" 1 }}{{ set $d "b" 2 }} {{ unset $d "a" }}',
+        'map[a:1 b:2] map[b:2]',
+      ],
+      ['values in key order', '{{ values (dict "b" 2 "a" 1) }}', '[1 2]'],
+      [
+        'pluck',
+        '{{ pluck "a" (dict "a" 1) (dict "b" 2) (dict "a" 3) }}',
+        '[1 3]',
+      ],
+      [
+        'pick and omit',
+        '{{ pick (dict "a" 1 "b" 2) "a" }} {{ omit (dict "a" 1 "b" 2) "a" }}',
+        'map[a:1] map[b:2]',
+      ],
+      [
+        'mergeOverwrite',
+        '{{ mergeOverwrite (dict "a" 1) (dict "a" 2 "b" 3) }}',
+        'map[a:2 b:3]',
+      ],
+      [
+        'dig',
+        '{{ dig "a" "b" "none" (dict "a" (dict "b" "x")) }} {{ dig "a" "z" "none" (dict "a" (dict "b" "x")) }}',
+        'x none',
+      ],
+      ['deepCopy', '{{ deepCopy .map }}', 'map[a:map[c:x] b:2]'],
+      [
+        'toRawJson and toPrettyJson',
+        '{{ toRawJson "<a>" }} {{ toPrettyJson (dict "a" 1) }}',
+        '"<a>" {\n  "a": 1\n}',
+      ],
+      [
+        'fromJson',
+        '{{ (fromJson "{\\"a\\": [1, 2]}").a }} {{ fromJson "nope" }}',
+        '[1 2] <no value>',
+      ],
+      [
+        'clean, ext, isAbs',
+        '{{ clean "a//b/../c" }} {{ ext "x.tar.gz" }} {{ isAbs "/x" }}',
+        'a/c .gz true',
+      ],
+      ['regexFindAll', '{{ regexFindAll "[0-9]" "a1b2c3" 2 }}', '[1 2]'],
+      [
+        'regexReplaceAllLiteral',
+        '{{ regexReplaceAllLiteral "a(x*)b" "-ab-" "$1" }}',
+        '-$1-',
+      ],
+      ['regexSplit', '{{ regexSplit "-+" "a--b-c" -1 }}', '[a b c]'],
+      ['regexQuoteMeta', '{{ regexQuoteMeta "1.5*" }}', '1\\.5\\*'],
+      ['all and any', '{{ all 1 "a" }} {{ any 0 "" }}', 'true false'],
+    ])('%s', (_, template, expected) => {
+      expect(render(template, data)).toBe(expected);
+    });
+  });
+
   describe("runs Argo CD's own functions", () => {
     it.each<[string, string, string, unknown?]>([
       [
