@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendModule,
   createBackendPlugin,
+  LifecycleService,
 } from '@backstage/backend-plugin-api';
 import {
   mockServices,
@@ -21,6 +22,7 @@ import {
   PromotionGate,
   promotionsLiveStateExtensionPoint,
   promotionsGatesExtensionPoint,
+  PromotionsRepositoriesService,
   promotionsRepositoriesServiceRef,
   promotionsRepositoryProvidersExtensionPoint,
   RepositorySnapshot,
@@ -30,6 +32,7 @@ import { LiveState } from '@gitops-promotions/plugin-promotions-common';
 import { promotionsPlugin } from './plugin';
 import {
   bareRepository,
+  component,
   startPromotionsBackend,
   startWorkflowBackend,
 } from './__testUtils__';
@@ -133,19 +136,10 @@ const memoryProviderModule = createBackendModule({
   },
 });
 
-const shop = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'shop',
-    namespace: 'default',
-    annotations: {
-      'gitops-promotions/repository': 'in-memory',
-      'gitops-promotions/path': 'shop/overlays/{env}',
-    },
-  },
-  spec: { type: 'service', owner: 'guests' },
-};
+const shop = component('shop', {
+  'gitops-promotions/repository': 'in-memory',
+  'gitops-promotions/path': 'shop/overlays/{env}',
+});
 
 const config = {
   promotions: {
@@ -163,25 +157,35 @@ const config = {
   },
 };
 
+/** Notes the provider types the repositories service knows once the backend has started. */
+function providersAtStartup() {
+  const seen: { types?: string[] } = {};
+  const registration = {
+    deps: {
+      repositories: promotionsRepositoriesServiceRef,
+      lifecycle: coreServices.lifecycle,
+    },
+    async init(deps: {
+      repositories: PromotionsRepositoriesService;
+      lifecycle: LifecycleService;
+    }) {
+      // Providers are known once the promotions backend has read its extension point.
+      deps.lifecycle.addStartupHook(() => {
+        seen.types = deps.repositories.providerTypes();
+      });
+    },
+  };
+  return { seen, registration };
+}
+
 describe('the repository providers extension point', () => {
   it('lets a module add a third provider that the backend reads like git and github', async () => {
-    let seen: string[] = [];
+    const { seen, registration } = providersAtStartup();
     const probe = createBackendModule({
       pluginId: 'promotions',
       moduleId: 'probe',
       register(env) {
-        env.registerInit({
-          deps: {
-            repositories: promotionsRepositoriesServiceRef,
-            lifecycle: coreServices.lifecycle,
-          },
-          async init({ repositories, lifecycle }) {
-            // Providers are known once the promotions backend has read its extension point.
-            lifecycle.addStartupHook(() => {
-              seen = repositories.providerTypes();
-            });
-          },
-        });
+        env.registerInit(registration);
       },
     });
     const { refresh, get } = await startPromotionsBackend({
@@ -189,7 +193,7 @@ describe('the repository providers extension point', () => {
       config,
       features: [memoryProviderModule, probe],
     });
-    expect([...seen].sort()).toEqual(['git', 'github', 'memory']);
+    expect(seen.types?.sort()).toEqual(['git', 'github', 'memory']);
 
     await refresh('in-memory');
     const res = await get('shop');
@@ -212,27 +216,17 @@ describe('the repository providers extension point', () => {
   });
 
   it('is the only way providers arrive: without the promotions backend there are none', async () => {
-    let seen: string[] | undefined;
+    const { seen, registration } = providersAtStartup();
     const elsewhere = createBackendPlugin({
       pluginId: 'elsewhere',
       register(env) {
-        env.registerInit({
-          deps: {
-            repositories: promotionsRepositoriesServiceRef,
-            lifecycle: coreServices.lifecycle,
-          },
-          async init({ repositories, lifecycle }) {
-            lifecycle.addStartupHook(() => {
-              seen = repositories.providerTypes();
-            });
-          },
-        });
+        env.registerInit(registration);
       },
     });
     await startTestBackend({
       features: [elsewhere, mockServices.rootConfig.factory({ data: config })],
     });
-    expect(seen).toEqual([]);
+    expect(seen.types).toEqual([]);
   });
 
   it('stops the backend at start-up, naming the provider, when no module provides it', async () => {

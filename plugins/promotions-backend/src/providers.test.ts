@@ -1,5 +1,4 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
 import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import {
@@ -11,6 +10,7 @@ import {
 } from '@internal/promotions-fixtures';
 import { GithubSimulator } from '@internal/github-simulator';
 import {
+  component,
   mergePullRequest,
   startGithubSimulator,
   startPromotionsBackend,
@@ -21,19 +21,10 @@ import {
 jest.setTimeout(30_000);
 const TOKEN = 'ghs_simulated';
 
-const shop: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'shop',
-    namespace: 'default',
-    annotations: {
-      'gitops-promotions/repository': 'gitops',
-      'gitops-promotions/path': 'shop/overlays/{env}',
-    },
-  },
-  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
-};
+const shop = component('shop', {
+  'gitops-promotions/repository': 'gitops',
+  'gitops-promotions/path': 'shop/overlays/{env}',
+});
 
 afterEach(stopGithubSimulators);
 

@@ -56,6 +56,25 @@ const cartFiles = {
   ),
 };
 
+/** Commits a new version of shop to staging, as a merged promotion would. */
+const promoteStaging = (
+  dir: string,
+  version: string,
+  date: string,
+  pullRequest = '',
+) =>
+  appendCommit(dir, {
+    author: 'Chen Wei',
+    date,
+    message: `Promote shop ${version} to staging ${pullRequest}`.trim(),
+    files: {
+      'shop/overlays/staging/kustomization.yaml': shopOverlay(
+        'staging',
+        version,
+      ),
+    },
+  });
+
 /**
  * The repositories, with their timeline reads (history of more than the last commit) and version
  * reads (trees at past commits) counted.
@@ -209,17 +228,7 @@ describe.each(databases.eachSupportedId())(
         recomputed: 0,
       });
 
-      appendCommit(dir, {
-        author: 'Chen Wei',
-        date: '2026-10-23T09:00:00Z',
-        message: 'Promote shop 1.2.0 to staging (#9)',
-        files: {
-          'shop/overlays/staging/kustomization.yaml': shopOverlay(
-            'staging',
-            '1.2.0',
-          ),
-        },
-      });
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z', '(#9)');
       expect(await refresher.refresh('gitops')).toMatchObject({
         resolved: 1,
         recomputed: 1,
@@ -265,17 +274,7 @@ describe.each(databases.eachSupportedId())(
       const { revision: first } = await refresher.refresh('gitops');
       expect(reads.timelines.length).toBeGreaterThan(0);
 
-      appendCommit(dir, {
-        author: 'Chen Wei',
-        date: '2026-10-23T09:00:00Z',
-        message: 'Promote shop 1.2.0 to staging (#9)',
-        files: {
-          'shop/overlays/staging/kustomization.yaml': shopOverlay(
-            'staging',
-            '1.2.0',
-          ),
-        },
-      });
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z', '(#9)');
       reads.timelines = [];
       reads.versions = 0;
       expect(await refresher.refresh('gitops')).toMatchObject({
@@ -299,24 +298,12 @@ describe.each(databases.eachSupportedId())(
       const { reads, counted } = countingReads(repositories);
       const refresher = refresherOf(entities, { repositories: counted });
       await refresher.refresh('gitops');
-      const promoteStaging = (version: string, date: string) =>
-        appendCommit(dir, {
-          author: 'Chen Wei',
-          date,
-          message: `Promote shop ${version} to staging`,
-          files: {
-            'shop/overlays/staging/kustomization.yaml': shopOverlay(
-              'staging',
-              version,
-            ),
-          },
-        });
-      promoteStaging('1.2.0', '2026-10-23T09:00:00Z');
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z');
       await refresher.refresh('gitops');
 
       // 1.2.0 never reached staging after all: the branch is forced back and promoted anew.
       execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
-      promoteStaging('1.3.0', '2026-10-24T09:00:00Z');
+      promoteStaging(dir, '1.3.0', '2026-10-24T09:00:00Z');
       reads.timelines = [];
       await refresher.refresh('gitops');
       expect(reads.timelines).toEqual([

@@ -21,6 +21,20 @@ jest.setTimeout(30_000);
 const HOST = 'ghe.example.com';
 const TOKEN = 'ghe-token';
 
+/** The commit after the fixture's history: shop 1.2.0 promoted to staging. */
+const promoteShopToStaging = (dir: string) =>
+  appendCommit(dir, {
+    author: 'Chen Wei',
+    date: '2026-10-22T09:00:00Z',
+    message: 'Promote shop 1.2.0 to staging (#9)',
+    files: {
+      'shop/overlays/staging/kustomization.yaml': shopOverlay(
+        'staging',
+        '1.2.0',
+      ),
+    },
+  });
+
 describe('GithubRepository', () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-cache-'));
   const simulators: GithubSimulator[] = [];
@@ -156,17 +170,7 @@ describe('GithubRepository', () => {
     const first = await github.snapshot();
     for (const file of first.files.keys()) await first.readFile(file);
 
-    appendCommit(dir, {
-      author: 'Chen Wei',
-      date: '2026-10-22T09:00:00Z',
-      message: 'Promote shop 1.2.0 to staging (#9)',
-      files: {
-        'shop/overlays/staging/kustomization.yaml': shopOverlay(
-          'staging',
-          '1.2.0',
-        ),
-      },
-    });
+    promoteShopToStaging(dir);
     simulator.resetCounts();
     const second = await github.snapshot();
     for (const file of second.files.keys()) await second.readFile(file);
@@ -201,17 +205,7 @@ describe('GithubRepository', () => {
     const before = await github.snapshot();
     for (const p of paths) await github.history(before.commit, p, 30);
 
-    appendCommit(dir, {
-      author: 'Chen Wei',
-      date: '2026-10-22T09:00:00Z',
-      message: 'Promote shop 1.2.0 to staging (#9)',
-      files: {
-        'shop/overlays/staging/kustomization.yaml': shopOverlay(
-          'staging',
-          '1.2.0',
-        ),
-      },
-    });
+    promoteShopToStaging(dir);
     const after = await github.snapshot();
     const expected = await git.snapshot();
     simulator.resetCounts();
@@ -230,17 +224,7 @@ describe('GithubRepository', () => {
     const before = await github.snapshot();
     const paths = ['shop/overlays/staging'];
     await github.history(before.commit, paths, 30);
-    appendCommit(dir, {
-      author: 'Chen Wei',
-      date: '2026-10-22T09:00:00Z',
-      message: 'Promote shop 1.2.0 to staging (#9)',
-      files: {
-        'shop/overlays/staging/kustomization.yaml': shopOverlay(
-          'staging',
-          '1.2.0',
-        ),
-      },
-    });
+    promoteShopToStaging(dir);
     const after = await github.snapshot();
     await git.snapshot();
     simulator.resetCounts();
