@@ -2,7 +2,7 @@
 # Runs every check and test and ends with one line that adds them up:
 #   the repository's checks first: lint, formatting, types, API reports;
 #   unit and backend tests (jest; backend tests on SQLite and PostgreSQL),
-#   the example-repository script's tests (node --test),
+#   the tests of the scripts and of the install test's own checks (node --test),
 #   yarn bench --small (the backend at a small scale, every step of the benchmark),
 #   the install test (the packed plugins in a fresh Backstage app, as the README says),
 #   the browser test (Playwright with the system's Chromium, against `yarn start`).
@@ -48,7 +48,7 @@ echo "=== unit and backend tests"
 CI=true backstage-cli repo test --json --outputFile="$PWD/test-results/jest.json" || status=1
 node --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination=test-results/node-test.xml \
-  scripts/*.test.mjs || status=1
+  scripts/*.test.mjs test/install/checks.test.mjs || status=1
 
 # The benchmark at a small scale: every step, checked, not timed; stopped if it hangs.
 step bench "bench --small" timeout --kill-after=30s "${BENCH_TIMEOUT:-15m}" yarn bench --small

@@ -34,6 +34,8 @@ export class BackendProcess {
     private readonly workDir: string,
     /** The compiled backend to run (`compileBackend`). */
     private readonly entry: string,
+    /** Environment variables of its own, beside the benchmark's. */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   get baseUrl() {
@@ -49,7 +51,12 @@ export class BackendProcess {
     fs.writeFileSync(configFile, stringify(this.config));
     this.child = spawn(process.execPath, [this.entry, '--config', configFile], {
       cwd: BENCH_DIR,
-      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'debug' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'debug',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffer = '';

@@ -1,7 +1,7 @@
 /**
  * The backend the benchmark measures: the catalog, the promotions backend and what they need
  * (auth with guest sign-in, permissions), as a portal would run them. Started as a child process
- * with `--config <file>`.
+ * with `--config <file>`; with `BENCH_WITHOUT_PROMOTIONS=1`, without the promotions backend.
  */
 import { createBackend } from '@backstage/backend-defaults';
 
@@ -13,5 +13,8 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(
   import('@backstage/plugin-permission-backend-module-allow-all-policy'),
 );
-backend.add(import('@gitops-promotions/plugin-promotions-backend'));
+// The reference the benchmark measures memory against: the same portal without the suite.
+if (process.env.BENCH_WITHOUT_PROMOTIONS !== '1') {
+  backend.add(import('@gitops-promotions/plugin-promotions-backend'));
+}
 backend.start();

@@ -351,8 +351,13 @@ async function main() {
   const entry = compileBackend(path.join(workDir, 'build'));
   log(`compiled the backend in ${seconds(performance.now() - compiling)}`);
   const backends: BackendProcess[] = [];
-  const start = async (name: string, port: number, config: object) => {
-    const backend = new BackendProcess(name, port, config, workDir, entry);
+  const start = async (
+    name: string,
+    port: number,
+    config: object,
+    env?: Record<string, string>,
+  ) => {
+    const backend = new BackendProcess(name, port, config, workDir, entry, env);
     backends.push(backend);
     await backend.start();
     return backend;
@@ -382,6 +387,11 @@ async function main() {
     fs.rmSync(path.join(workDir, 'sqlite', 'promotions.sqlite'), {
       force: true,
     });
+    referenceMemory = await memoryWithoutPromotions(
+      start,
+      basePort,
+      sqliteConfig,
+    );
     simulator.resetCounts();
     const sqlite = await start('sqlite', basePort, sqliteConfig);
     let token = await guestToken(sqlite);
@@ -464,6 +474,30 @@ async function main() {
   if (failures.length > 0) process.exitCode = 1;
 }
 
+/** Resident memory of the same portal without the promotions backend, idle on a full catalog. */
+let referenceMemory: number | undefined;
+
+async function memoryWithoutPromotions(
+  start: (
+    name: string,
+    port: number,
+    config: object,
+    env?: Record<string, string>,
+  ) => Promise<BackendProcess>,
+  port: number,
+  config: object,
+): Promise<number> {
+  const reference = await start('reference', port, config, {
+    BENCH_WITHOUT_PROMOTIONS: '1',
+  });
+  // As long as the measured backend waits before its refresh starts, so that both have settled.
+  await sleep(5000);
+  const idle = reference.memory();
+  await reference.stop();
+  log(`the same portal without promotions idles at ${mib(idle)}`);
+  return idle;
+}
+
 /**
  * Starts a backend until its catalog holds every service, then stops it: the next start finds
  * the catalog full, so that the promotions backend's first refresh is a true cold ingest.
@@ -524,6 +558,15 @@ async function coldIngest(
     '< 500 MiB',
     peak < 500 * 1024 * 1024,
   );
+  if (referenceMemory !== undefined) {
+    figure(
+      step,
+      `  of which beyond the portal without promotions`,
+      `${mib(peak - referenceMemory)}`,
+      `(reference: ${mib(referenceMemory)} idle)`,
+      null,
+    );
+  }
   log(
     `${cold.entities} entities, ${cold.environments} environments resolved, ${cold.failed} failed`,
   );
