@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test and ends with one line that adds them up:
-#   the repository's checks first: lint, formatting, types, API reports;
+#   the repository's checks first: lint, formatting, types, API reports, changesets;
 #   unit and backend tests (jest; backend tests on SQLite and PostgreSQL),
 #   the tests of the scripts and of the install test's own checks (node --test),
 #   yarn bench --small (the backend at a small scale, every step of the benchmark),
@@ -42,6 +42,7 @@ step checks "lint:all" yarn lint:all
 step checks "prettier:check" yarn prettier:check
 step checks "tsc:full" yarn tsc:full
 step checks "test:api-reports" yarn test:api-reports
+step checks "changesets" node scripts/check-changesets.mjs
 
 echo
 echo "=== unit and backend tests"
