@@ -72,6 +72,9 @@ const figures: Figure[] = [];
 /** Broken promises (wrong counts, errors, lost state): these fail the run, unlike slow figures. */
 const failures: string[] = [];
 
+/** Resident memory of the same portal without the promotions backend, idle on a full catalog. */
+let referenceMemory: number | undefined;
+
 function figure(
   step: string,
   label: string,
@@ -473,9 +476,6 @@ async function main() {
   );
   if (failures.length > 0) process.exitCode = 1;
 }
-
-/** Resident memory of the same portal without the promotions backend, idle on a full catalog. */
-let referenceMemory: number | undefined;
 
 async function memoryWithoutPromotions(
   start: (
