@@ -338,7 +338,24 @@ function checkApplicationSet(
 }
 
 describe('the GitOps service template', () => {
-  async function dryRun(server: any, input: ReturnType<typeof values>) {
+  async function dryRun(
+    server: any,
+    input: ReturnType<typeof values>,
+    edit: (file: string, content: string) => string = (_, c) => c,
+  ) {
+    const res = await dryRunResponse(server, input, edit);
+    expect({ status: res.status, error: res.body.error?.message }).toEqual({
+      status: 200,
+      error: undefined,
+    });
+    return res.body;
+  }
+
+  async function dryRunResponse(
+    server: any,
+    input: ReturnType<typeof values>,
+    edit: (file: string, content: string) => string,
+  ) {
     const files: Array<{ path: string; base64Content: string }> = [];
     const walk = (d: string) => {
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
@@ -347,7 +364,12 @@ describe('the GitOps service template', () => {
         else
           files.push({
             path: path.relative(templateDir, full),
-            base64Content: fs.readFileSync(full).toString('base64'),
+            base64Content: Buffer.from(
+              edit(
+                path.relative(templateDir, full),
+                fs.readFileSync(full, 'utf8'),
+              ),
+            ).toString('base64'),
           });
       }
     };
@@ -360,11 +382,7 @@ describe('the GitOps service template', () => {
         secrets: {},
         directoryContents: files,
       });
-    expect({ status: res.status, error: res.body.error?.message }).toEqual({
-      status: 200,
-      error: undefined,
-    });
-    return res.body;
+    return res;
   }
 
   it('quotes every value it writes into a file, comments and numbers included', () => {
@@ -418,6 +436,50 @@ describe('the GitOps service template', () => {
     expect(result.steps.map((s: any) => s.id)).toContain('validate');
     expect(git('branch', '--list')).toBe('* main');
   });
+
+  it.each([
+    [
+      'a skeleton that makes production sync by itself',
+      ['{{- if eq .autoSync "true" }}', '{{- if true }}'],
+      'Application "cart-kustomize-prod-us" syncs prod-us automatically, which the plan syncs by hand',
+    ],
+    [
+      'a skeleton that points Applications at a path the layout does not have',
+      ["path: '{{.path}}'", "path: '{{.path}}-v2'"],
+      `Application "cart-kustomize-qa" deploys "cart-kustomize/overlays/qa-v2", which is no environment's path`,
+    ],
+    [
+      'a skeleton that deploys every environment into one namespace',
+      ["namespace: '{{.namespace}}'", 'namespace: cart'],
+      'Application "cart-kustomize-qa" deploys qa into namespace "cart", not "cart-kustomize-qa"',
+    ],
+    [
+      'a skeleton whose template names a key no element has',
+      ["server: '{{.cluster}}'", "server: '{{.clusterURL}}'"],
+      'clusterURL',
+    ],
+  ])(
+    'stops %s at validation, naming the Application',
+    async (_, [from, to], message) => {
+      const { dir, git } = testGitRepository();
+      const { server } = await startBackend(dir);
+      let edited = false;
+      const res = await dryRunResponse(
+        server,
+        values('kustomize'),
+        (file, content) => {
+          if (!file.startsWith('skeleton/argocd/')) return content;
+          expect(content).toContain(from);
+          edited = true;
+          return content.replace(from, to);
+        },
+      );
+      expect(edited).toBe(true);
+      expect(res.status).toBe(400);
+      expect(res.body.error?.message).toContain(message);
+      expect(git('branch', '--list')).toBe('* main');
+    },
+  );
 
   it('opens a pull request for a github repository, in a dry run', async () => {
     const { dir } = testGitRepository();

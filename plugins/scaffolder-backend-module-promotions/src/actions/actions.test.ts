@@ -364,39 +364,154 @@ describe('promotions:validate-layout', () => {
     );
   });
 
-  it('checks the ApplicationSet generates one Application per environment at its path', async () => {
-    const appSet = (paths: string[]) =>
-      `apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: { name: svc }\nspec:\n  generators:\n    - list:\n        elements:\n${paths
-        .map(p => `          - { env: dev, path: ${p} }\n`)
-        .join('')}`;
-    const good = createMockActionContext({
-      workspacePath: workspace({
-        ...base,
-        'argocd/svc.yaml': appSet(['svc/overlays/dev']),
-      }),
-      input: {
-        pathTemplate: 'svc/overlays/{env}',
-        environments: ['dev'],
-        applicationSet: 'argocd/svc.yaml',
+  describe('the ApplicationSet, expanded as Argo CD does', () => {
+    const plan = [
+      {
+        name: 'dev',
+        namespace: 'svc-dev',
+        cluster: 'https://kubernetes.default.svc',
+        autoSync: true,
+        replicas: 1,
       },
-    });
-    await createValidateLayoutAction({ resolver }).handler(good as any);
-    const bad = createMockActionContext({
-      workspacePath: workspace({
-        ...base,
-        'argocd/svc.yaml': appSet(['svc/overlays/qa', 'svc/overlays/dev']),
-      }),
-      input: {
-        pathTemplate: 'svc/overlays/{env}',
-        environments: ['dev'],
-        applicationSet: 'argocd/svc.yaml',
+      {
+        name: 'prod',
+        namespace: 'svc-prod',
+        cluster: 'https://prod.acme.example:6443',
+        autoSync: false,
+        replicas: 3,
       },
+    ];
+    const appSet = `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: { name: svc, namespace: argocd }
+spec:
+  goTemplate: true
+  goTemplateOptions: ["missingkey=error"]
+  generators:
+    - list:
+        elements:
+          - { env: dev, cluster: "https://kubernetes.default.svc", namespace: svc-dev, path: svc/overlays/dev, autoSync: "true" }
+          - { env: prod, cluster: "https://prod.acme.example:6443", namespace: svc-prod, path: svc/overlays/prod, autoSync: "false" }
+  template:
+    metadata: { name: 'svc-{{.env}}' }
+    spec:
+      project: default
+      source: { repoURL: "https://git.acme.example/gitops.git", targetRevision: main, path: '{{.path}}' }
+      destination: { server: '{{.cluster}}', namespace: '{{.namespace}}' }
+  templatePatch: |
+    {{- if eq .autoSync "true" }}
+    spec:
+      syncPolicy:
+        automated: { prune: true, selfHeal: true }
+    {{- end }}
+`;
+    const run = (manifest: string) =>
+      createValidateLayoutAction({ resolver }).handler(
+        createMockActionContext({
+          workspacePath: workspace({
+            ...base,
+            'svc/overlays/prod/kustomization.yaml':
+              base['svc/overlays/dev/kustomization.yaml'],
+            'argocd/svc.yaml': manifest,
+          }),
+          input: {
+            pathTemplate: 'svc/overlays/{env}',
+            environments: ['dev', 'prod'],
+            applicationSet: 'argocd/svc.yaml',
+            plan,
+            repoURL: 'https://git.acme.example/gitops.git',
+            targetRevision: 'main',
+          },
+        }) as any,
+      );
+
+    it('accepts one Application per environment as planned', async () => {
+      await expect(run(appSet)).resolves.toBeUndefined();
     });
-    await expect(
-      createValidateLayoutAction({ resolver }).handler(bad as any),
-    ).rejects.toThrow(
-      'The ApplicationSet is not valid: the ApplicationSet generates 2 Applications for 1 environments',
-    );
+
+    it.each([
+      [
+        'production syncing by itself',
+        ['autoSync: "false"', 'autoSync: "true"'],
+        'Application "svc-prod" syncs prod automatically, which the plan syncs by hand',
+      ],
+      [
+        'a templatePatch that never turns automated sync on',
+        ['eq .autoSync "true"', 'eq .autoSync "yes"'],
+        'Application "svc-dev" waits for a manual sync of dev, which the plan syncs automatically',
+      ],
+      [
+        'a path the layout does not have',
+        ['path: svc/overlays/prod', 'path: svc/overlays/production'],
+        `Application "svc-prod" deploys "svc/overlays/production", which is no environment's path (svc/overlays/dev, svc/overlays/prod); no Application deploys prod`,
+      ],
+      [
+        "another environment's namespace",
+        ['namespace: svc-prod', 'namespace: svc-dev'],
+        'Application "svc-prod" deploys prod into namespace "svc-dev", not "svc-prod"',
+      ],
+      [
+        'another cluster',
+        [
+          'cluster: "https://prod.acme.example:6443"',
+          'cluster: "https://kubernetes.default.svc"',
+        ],
+        'Application "svc-prod" deploys prod to cluster "https://kubernetes.default.svc", not "https://prod.acme.example:6443"',
+      ],
+      [
+        'another branch',
+        ['targetRevision: main', 'targetRevision: develop'],
+        'Application "svc-dev" reads dev at revision "develop", not "main"',
+      ],
+      [
+        'another repository',
+        [
+          'repoURL: "https://git.acme.example/gitops.git"',
+          'repoURL: "https://git.evil.example/gitops.git"',
+        ],
+        'Application "svc-prod" reads prod from "https://git.evil.example/gitops.git", not "https://git.acme.example/gitops.git"',
+      ],
+      [
+        'two Applications for one environment',
+        ['path: svc/overlays/prod', 'path: svc/overlays/dev'],
+        'Application "svc-prod" and Application "svc-dev" both deploy dev',
+      ],
+    ])('refuses %s, naming the Application', async (_, [from, to], message) => {
+      expect(appSet).toContain(from);
+      await expect(run(appSet.replace(from, to))).rejects.toThrow(message);
+    });
+
+    it('refuses a key the template uses but no element has, under missingkey=error', async () => {
+      await expect(
+        run(
+          appSet.replace("namespace: '{{.namespace}}'", "namespace: '{{.ns}}'"),
+        ),
+      ).rejects.toThrow(/The ApplicationSet is not valid: .*ns/);
+    });
+
+    it('refuses a manifest that generates nothing', async () => {
+      await expect(
+        run(appSet.replace(/elements:\n( {10}- .*\n)+/, 'elements: []\n')),
+      ).rejects.toThrow(
+        'svc.yaml generates no Application; no Application deploys dev; no Application deploys prod',
+      );
+    });
+
+    it('refuses a plan naming an environment it does not check', async () => {
+      await expect(
+        createValidateLayoutAction({ resolver }).handler(
+          createMockActionContext({
+            workspacePath: workspace({ ...base, 'argocd/svc.yaml': appSet }),
+            input: {
+              pathTemplate: 'svc/overlays/{env}',
+              environments: ['dev'],
+              applicationSet: 'argocd/svc.yaml',
+              plan,
+            },
+          }) as any,
+        ),
+      ).rejects.toThrow('plan names environments that are not checked: prod');
+    });
   });
 });
 

@@ -2,50 +2,150 @@ import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  ArgoCdApplication,
   directorySnapshot,
   PromotionsResolverService,
+  readArgoCdManifest,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   environmentPath,
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
-import { parseAllDocuments } from 'yaml';
 
-/** Reads the list generator of an ApplicationSet and checks each element against the layout. */
+/** What the plan says about one environment: where its files are and how Argo CD must run it. */
+interface PlannedEnvironment {
+  name: string;
+  path: string;
+  namespace?: string;
+  cluster?: string;
+  autoSync?: boolean;
+}
+
+/** The environment files an Application deploys: its sources' paths and Helm value files. */
+function deployedPaths(application: ArgoCdApplication): string[] {
+  const paths = new Set<string>();
+  for (const source of application.sources) {
+    if (source.path !== null) paths.add(path.posix.normalize(source.path));
+    for (const valueFile of source.helm?.valueFiles ?? []) {
+      if (valueFile.path !== null) paths.add(valueFile.path);
+    }
+  }
+  return [...paths];
+}
+
+const quoted = (value: string | null) =>
+  value === null ? '(none)' : JSON.stringify(value);
+
+/**
+ * Expands the ApplicationSet as Argo CD would (generators, Go templates and their options,
+ * templatePatch) and checks every generated Application against the plan: one Application per
+ * environment, pointed at that environment's files in the repository and branch the plan names,
+ * deploying to its cluster and namespace, syncing automatically only where the plan says so.
+ */
 async function applicationSetProblems(
   snapshot: RepositorySnapshot,
   file: string,
-  environments: Map<string, string>,
+  environments: PlannedEnvironment[],
+  source: { repoURL?: string; targetRevision?: string },
 ): Promise<string[]> {
-  const content = await snapshot.readFile(file);
-  if (content === undefined) {
+  if (!snapshot.files.has(file)) {
     return [`${path.posix.basename(file)} was not generated`];
   }
-  const documents = parseAllDocuments(content.toString('utf8')).map(d =>
-    d.toJS({ maxAliasCount: 100 }),
-  );
-  const appSet = documents.find(d => d?.kind === 'ApplicationSet');
-  if (!appSet) return [`${path.basename(file)} holds no ApplicationSet`];
-  const elements: Array<Record<string, unknown>> =
-    appSet.spec?.generators?.find((g: any) => g.list)?.list?.elements ?? [];
-  const problems: string[] = [];
-  if (elements.length !== environments.size) {
-    problems.push(
-      `the ApplicationSet generates ${elements.length} Applications for ${environments.size} environments`,
-    );
+  let manifest;
+  try {
+    manifest = await readArgoCdManifest(snapshot, file);
+  } catch (error) {
+    return [(error as Error).message];
   }
-  for (const element of elements) {
-    const name = String(element.env ?? element.name);
-    const expected = environments.get(name);
-    if (!expected)
+  const problems = [...manifest.notes];
+  if (manifest.applications.length === 0) {
+    problems.push(`${path.posix.basename(file)} generates no Application`);
+  }
+  const deployedBy = new Map<string, string>();
+  for (const application of manifest.applications) {
+    const label = `Application ${quoted(application.name)}`;
+    problems.push(...application.notes.map(note => `${label}: ${note}`));
+    const paths = deployedPaths(application);
+    const matched = environments.filter(e => paths.includes(e.path));
+    if (matched.length !== 1) {
       problems.push(
-        `the ApplicationSet has an element for unknown environment "${name}"`,
+        matched.length === 0
+          ? `${label} deploys ${
+              paths.map(p => quoted(p)).join(', ') || 'no path'
+            }, which is no environment's path (${environments
+              .map(e => e.path)
+              .join(', ')})`
+          : `${label} deploys the files of ${matched
+              .map(e => e.name)
+              .join(' and ')} at once`,
       );
-    else if (element.path !== expected) {
+      continue;
+    }
+    const [environment] = matched;
+    const earlier = deployedBy.get(environment.name);
+    if (earlier !== undefined) {
       problems.push(
-        `the ApplicationSet points ${name} at "${element.path}", not "${expected}"`,
+        `${label} and Application ${quoted(earlier)} both deploy ${
+          environment.name
+        }`,
       );
+    }
+    deployedBy.set(environment.name, application.name);
+    const { destination, syncPolicy } = application;
+    if (
+      environment.namespace !== undefined &&
+      destination.namespace !== environment.namespace
+    ) {
+      problems.push(
+        `${label} deploys ${environment.name} into namespace ${quoted(
+          destination.namespace,
+        )}, not ${quoted(environment.namespace)}`,
+      );
+    }
+    if (
+      environment.cluster !== undefined &&
+      destination.server !== environment.cluster
+    ) {
+      problems.push(
+        `${label} deploys ${environment.name} to cluster ${quoted(
+          destination.server ?? destination.name,
+        )}, not ${quoted(environment.cluster)}`,
+      );
+    }
+    if (
+      environment.autoSync !== undefined &&
+      syncPolicy.automated !== environment.autoSync
+    ) {
+      problems.push(
+        environment.autoSync
+          ? `${label} waits for a manual sync of ${environment.name}, which the plan syncs automatically`
+          : `${label} syncs ${environment.name} automatically, which the plan syncs by hand`,
+      );
+    }
+    for (const each of application.sources) {
+      if (source.repoURL !== undefined && each.repoURL !== source.repoURL) {
+        problems.push(
+          `${label} reads ${environment.name} from ${quoted(
+            each.repoURL,
+          )}, not ${quoted(source.repoURL)}`,
+        );
+      }
+      if (
+        source.targetRevision !== undefined &&
+        each.targetRevision !== source.targetRevision
+      ) {
+        problems.push(
+          `${label} reads ${environment.name} at revision ${quoted(
+            each.targetRevision,
+          )}, not ${quoted(source.targetRevision)}`,
+        );
+      }
+    }
+  }
+  for (const environment of environments) {
+    if (!deployedBy.has(environment.name)) {
+      problems.push(`no Application deploys ${environment.name}`);
     }
   }
   return problems;
@@ -77,6 +177,9 @@ export function createValidateLayoutAction(options: {
       environments: [dev, staging, prod]
       expectedVersion: 1.0.0
       applicationSet: argocd/payment-applicationset.yaml
+      plan: \${{ steps.plan.output.environments }}
+      repoURL: \${{ steps.plan.output.argocdRepoURL }}
+      targetRevision: \${{ steps.plan.output.branch }}
 `,
       },
     ],
@@ -109,6 +212,32 @@ export function createValidateLayoutAction(options: {
             .describe(
               'Workspace path of the generated ApplicationSet to check',
             ),
+        plan: z =>
+          z
+            .array(
+              z
+                .object({
+                  name: z.string(),
+                  namespace: z.string().optional(),
+                  cluster: z.string().optional(),
+                  autoSync: z.boolean().optional(),
+                })
+                .passthrough(),
+            )
+            .optional()
+            .describe(
+              "The environments of promotions:plan-environments: each generated Application must deploy to the environment's cluster and namespace and sync as it says",
+            ),
+        repoURL: z =>
+          z
+            .string()
+            .optional()
+            .describe('The repository URL every Application must read from'),
+        targetRevision: z =>
+          z
+            .string()
+            .optional()
+            .describe('The revision every Application must read'),
       },
       output: {
         versions: z =>
@@ -162,10 +291,29 @@ export function createValidateLayoutAction(options: {
             `applicationSet "${ctx.input.applicationSet}" is outside the workspace`,
           );
         }
+        const planned = new Map(
+          (ctx.input.plan ?? []).map(e => [e.name, e] as const),
+        );
+        const unknown = [...planned.keys()].filter(n => !paths.has(n));
+        if (unknown.length > 0) {
+          throw new InputError(
+            `plan names environments that are not checked: ${unknown.join(
+              ', ',
+            )}`,
+          );
+        }
         const problems = await applicationSetProblems(
           snapshot,
           appSetPath,
-          paths,
+          [...paths].map(([name, envPath]) => ({
+            ...planned.get(name),
+            name,
+            path: envPath,
+          })),
+          {
+            repoURL: ctx.input.repoURL,
+            targetRevision: ctx.input.targetRevision,
+          },
         );
         if (problems.length > 0)
           throw new InputError(
