@@ -6,7 +6,9 @@
 // A change counts when it touches a file that the `changedFilePatterns` of .changeset/config.json
 // match (source, config schema, migrations, package.json; not tests, API reports or lint
 // settings). A changeset made with `yarn changeset --empty` says the branch releases nothing. On
-// the base branch itself, as in a clean clone of main, there is nothing to compare with.
+// the base branch itself, as in a clean clone of main, the pending changesets must name every
+// public package changed since the last release (the last `changeset version`, which deletes
+// the changesets it releases), or since the first commit when nothing was released yet.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -85,6 +87,27 @@ export function findMergeBase(root, baseBranch) {
   return { ref: undefined, base: undefined };
 }
 
+/** Git's empty tree: comparing with it counts every tracked file as added. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/**
+ * The last release on the current branch: the last commit that deleted a changeset, as
+ * `changeset version` does when it writes the changelogs; undefined when none did.
+ */
+export function lastRelease(root) {
+  const commit = git(
+    root,
+    'log',
+    '-1',
+    '--diff-filter=D',
+    '--format=%H',
+    '--',
+    '.changeset/*.md',
+    ':!.changeset/README.md',
+  );
+  return commit || undefined;
+}
+
 /**
  * The problems of a branch's changesets: changesets that do not parse or name no public package,
  * and public packages changed since `base` that no changeset added or changed since then names.
@@ -151,7 +174,7 @@ export function changesetProblems(root, base) {
       const shown = files.slice(0, 3).join(', ');
       const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
       problems.push(
-        `${name} changed (${dir}: ${shown}${more}), but no changeset of this branch names it: run yarn changeset`,
+        `${name} changed (${dir}: ${shown}${more}), but no pending changeset names it: run yarn changeset`,
       );
     }
   }
@@ -169,7 +192,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(0);
   }
   if (!base) {
-    console.log(`HEAD is ${ref}: no branch to compare with it.`);
+    const release = lastRelease(root);
+    console.log(
+      release
+        ? `HEAD is ${ref}: its pending changesets must name every public package changed since the last release, ${release.slice(
+            0,
+            12,
+          )}:`
+        : `HEAD is ${ref} and nothing was released yet: its pending changesets must name every public package:`,
+    );
+    const problems = changesetProblems(root, release ?? EMPTY_TREE);
+    for (const problem of problems) console.error(`  ${problem}`);
+    if (problems.length > 0) process.exit(1);
+    console.log('Every changed public package has a changeset.');
     process.exit(0);
   }
   console.log(`Comparing with ${base.slice(0, 12)}, where HEAD left ${ref}:`);

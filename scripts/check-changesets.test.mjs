@@ -9,7 +9,9 @@ import test, { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   changesetProblems,
+  EMPTY_TREE,
   findMergeBase,
+  lastRelease,
   isUserFacing,
   parseChangeset,
 } from './check-changesets.mjs';
@@ -79,7 +81,7 @@ function commit(dir, files) {
 
 const baseOf = dir => findMergeBase(dir, 'main').base;
 
-test('on main, as in a clean clone, there is nothing to compare with', () => {
+test('on main, as in a clean clone, there is no merge base', () => {
   const dir = repository();
   git(dir, 'checkout', '-q', 'main');
   assert.deepEqual(findMergeBase(dir, 'main'), {
@@ -92,11 +94,36 @@ test('on main, as in a clean clone, there is nothing to compare with', () => {
   });
 });
 
+test('on main, the pending changesets must name every package changed since the last release', () => {
+  const dir = repository();
+  git(dir, 'checkout', '-q', 'main');
+  assert.equal(lastRelease(dir), undefined);
+  // Nothing released yet: every public package needs a pending changeset.
+  assert.deepEqual(changesetProblems(dir, EMPTY_TREE), [
+    '@gitops-promotions/plugin-tab changed (plugins/tab: package.json, src/index.ts), but no pending changeset names it: run yarn changeset',
+  ]);
+  commit(dir, {
+    '.changeset/first.md':
+      "---\n'@gitops-promotions/plugin-tab': minor\n---\n\nThe first tab.\n",
+  });
+  assert.deepEqual(changesetProblems(dir, EMPTY_TREE), []);
+  // A release consumes the changesets; a later source change needs a new one.
+  fs.rmSync(path.join(dir, '.changeset/first.md'));
+  commit(dir, { 'plugins/tab/CHANGELOG.md': '# 0.2.0\n' });
+  const release = lastRelease(dir);
+  assert.equal(release, git(dir, 'rev-parse', 'HEAD'));
+  assert.deepEqual(changesetProblems(dir, release), []);
+  commit(dir, { 'plugins/tab/src/index.ts': 'export const tab = 3;\n' });
+  assert.deepEqual(changesetProblems(dir, lastRelease(dir)), [
+    '@gitops-promotions/plugin-tab changed (plugins/tab: src/index.ts), but no pending changeset names it: run yarn changeset',
+  ]);
+});
+
 test('a public package changed without a changeset is named', () => {
   const dir = repository();
   commit(dir, { 'plugins/tab/src/index.ts': 'export const tab = 2;\n' });
   assert.deepEqual(changesetProblems(dir, baseOf(dir)), [
-    '@gitops-promotions/plugin-tab changed (plugins/tab: src/index.ts), but no changeset of this branch names it: run yarn changeset',
+    '@gitops-promotions/plugin-tab changed (plugins/tab: src/index.ts), but no pending changeset names it: run yarn changeset',
   ]);
 });
 
@@ -123,7 +150,7 @@ test('a changeset naming another package does not answer for this one', () => {
       "---\n'@gitops-promotions/plugin-card': minor\n---\n\nA card.\n",
   });
   assert.deepEqual(changesetProblems(dir, baseOf(dir)), [
-    '@gitops-promotions/plugin-tab changed (plugins/tab: src/index.ts), but no changeset of this branch names it: run yarn changeset',
+    '@gitops-promotions/plugin-tab changed (plugins/tab: src/index.ts), but no pending changeset names it: run yarn changeset',
   ]);
 });
 
