@@ -105,6 +105,53 @@ test("a tarball whose built code carries the suite's test data is refused", () =
   assert.ok(fixtureNames().includes('shopHistory'));
 });
 
+test('a tarball with sources, tests, test helpers or simulators, or a backend plugin without its config schema and migrations, is refused', () => {
+  const manifest = {
+    name: '@gitops-promotions/plugin-example-backend',
+    version: '0.1.0',
+    main: 'dist/index.cjs.js',
+    backstage: { role: 'backend-plugin' },
+  };
+  const files = {
+    'package.json': JSON.stringify(manifest),
+    'dist/index.cjs.js': 'exports.answer = 42;\n',
+    'config.d.ts': 'export interface Config {}\n',
+    'migrations/20260101_init.js': 'exports.up = async () => {};\n',
+  };
+  assert.deepEqual(
+    checkTarball(tarball('backend', files), manifest, scratch).problems,
+    [],
+  );
+  const {
+    'config.d.ts': _,
+    'migrations/20260101_init.js': __,
+    ...bare
+  } = files;
+  assert.deepEqual(
+    checkTarball(
+      tarball('extra', {
+        ...bare,
+        'src/index.ts': 'export const answer = 42;\n',
+        'dist/router.test.cjs.js': '\n',
+        'dist/__testUtils__/backend.cjs.js': '\n',
+        'dist/setupTests.cjs.js': '\n',
+        'dist/githubSimulator.cjs.js': '\n',
+      }),
+      manifest,
+      scratch,
+    ).problems,
+    [
+      'dist/__testUtils__/backend.cjs.js is a test file',
+      'dist/githubSimulator.cjs.js is a test file',
+      'dist/router.test.cjs.js is a test file',
+      'dist/setupTests.cjs.js is a test file',
+      'src/index.ts is not needed at run time',
+      'config.d.ts is missing',
+      'migrations/ is missing',
+    ],
+  );
+});
+
 test("the legacy route's path and title are found in a minified bundle, not the plugin alone", () => {
   const { legacyFrontend } = readInstallLines(readme);
   const route = propsPattern(routeProps(legacyFrontend));

@@ -371,7 +371,11 @@ export function checkTarball(
     if (!allowedTop.includes(file.split('/')[0])) {
       problems.push(`${file} is not needed at run time`);
     }
-    if (/\.(test|spec)\.|__fixtures__|__mocks__|(^|\/)fixtures\//.test(file)) {
+    if (
+      /\.(test|spec)\.|__fixtures__|__mocks__|__testUtils__|setupTests|[Ss]imulator|(^|\/)fixtures\//.test(
+        file,
+      )
+    ) {
       problems.push(`${file} is a test file`);
     }
   }
