@@ -3,3 +3,4 @@ export * from './promotionsBackend';
 export * from './git';
 export * from './github';
 export * from './workflowBackend';
+export * from './refresher';

@@ -54,9 +54,24 @@ export interface StoredEnvironment extends EnvironmentKey {
   timeline: VersionTimeline | null;
 }
 
+/** Refused to write a refresh whose runner no longer holds the repository's lease. */
+export class LeaseLostError extends Error {
+  constructor(repositoryId: string, owner: string) {
+    super(
+      `${owner} no longer holds the lease of repository ${repositoryId}: another refresh took it over`,
+    );
+    this.name = 'LeaseLostError';
+  }
+}
+
 /** Everything one refresh of one repository writes, at once. */
 export interface RepositoryRefreshResult {
   repositoryId: string;
+  /**
+   * The lease the refresh ran under: nothing is written unless its owner still holds it. A
+   * refresh made outside the runner (a test, a tool) holds none.
+   */
+  leaseOwner?: string;
   revision: string;
   at: Date;
   /** Entities whose body changed; the others only get a new `asOf`. */
@@ -174,6 +189,7 @@ export class PromotionsStore {
   async saveRefresh(result: RepositoryRefreshResult): Promise<void> {
     const { repositoryId, revision, at } = result;
     await this.db.transaction(async trx => {
+      await this.assertLease(trx, repositoryId, result.leaseOwner);
       for (let i = 0; i < result.environments.length; i += BATCH) {
         await trx<EnvironmentRow>(ENVIRONMENTS)
           .insert(result.environments.slice(i, i + BATCH).map(toEnvironmentRow))
@@ -343,6 +359,21 @@ export class PromotionsStore {
     return taken === 1;
   }
 
+  /**
+   * Extends a lease for `ms` from now, only if `owner` holds it still: not when another instance
+   * took it, even if that one gave it back since.
+   */
+  async renewLease(
+    repositoryId: string,
+    owner: string,
+    ms: number,
+  ): Promise<boolean> {
+    const renewed = await this.db(REPOSITORIES)
+      .where({ repository_id: repositoryId, lease_owner: owner })
+      .update({ lease_until: new Date(Date.now() + ms) });
+    return renewed === 1;
+  }
+
   /** Gives the lease back, if this instance still holds it. */
   async releaseLease(repositoryId: string, owner: string): Promise<void> {
     await this.db(REPOSITORIES)
@@ -376,12 +407,15 @@ export class PromotionsStore {
    */
   async saveRepositoryError(options: {
     repositoryId: string;
+    /** As in {@link RepositoryRefreshResult.leaseOwner}. */
+    leaseOwner?: string;
     entityRefs: string[];
     message: string;
     at: Date;
   }): Promise<void> {
     const { repositoryId, entityRefs, message, at } = options;
     await this.db.transaction(async trx => {
+      await this.assertLease(trx, repositoryId, options.leaseOwner);
       for (const entityRef of entityRefs) {
         await this.recordError(trx, entityRef, repositoryId, message, at);
       }
@@ -394,6 +428,22 @@ export class PromotionsStore {
         .onConflict('repository_id')
         .merge(['error_message', 'error_at']);
     });
+  }
+
+  /** Throws a {@link LeaseLostError} unless `owner` holds the repository's lease until now at least. */
+  private async assertLease(
+    trx: Knex.Transaction,
+    repositoryId: string,
+    owner: string | undefined,
+  ) {
+    if (owner === undefined) return;
+    // An update rather than a select: it locks the row, so the lease cannot pass to another
+    // replica before this transaction ends.
+    const held = await trx(REPOSITORIES)
+      .where({ repository_id: repositoryId, lease_owner: owner })
+      .andWhere('lease_until', '>=', new Date())
+      .update({ lease_owner: owner });
+    if (held !== 1) throw new LeaseLostError(repositoryId, owner);
   }
 
   private async recordError(

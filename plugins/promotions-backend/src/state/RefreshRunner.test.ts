@@ -1,9 +1,13 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { PromotionsStore } from './PromotionsStore';
+import { LiveStateSource } from '@gitops-promotions/plugin-promotions-node';
+import { refresherFixture } from '../__testUtils__';
+import { LeaseLostError, PromotionsStore } from './PromotionsStore';
 import { RefreshRunner } from './RefreshRunner';
 import { RefreshSummary, RepositoryRefresher } from './RepositoryRefresher';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A refresher that counts its runs and takes as long as the test says. */
 function countingRefresher(ms: number) {
@@ -74,6 +78,94 @@ describe.each(databases.eachSupportedId())(
       await new Promise(resolve => setTimeout(resolve, 250));
       expect(await runner.run('gitops')).toMatchObject({ revision: 'abc' });
       expect(runs).toHaveLength(1);
+    });
+
+    it('refuses to write a refresh once its lease passed to another replica', async () => {
+      const shared = await store();
+      const refresh = (leaseOwner: string) =>
+        shared.saveRefresh({
+          repositoryId: 'gitops',
+          leaseOwner,
+          revision: leaseOwner,
+          at: new Date(),
+          entities: [],
+          environments: [],
+          entityRefs: [],
+          failures: [],
+        });
+      expect(await shared.acquireLease('gitops', 'slow-replica', 50)).toBe(
+        true,
+      );
+      await refresh('slow-replica');
+      await sleep(100);
+      expect(await shared.acquireLease('gitops', 'other-replica', 60_000)).toBe(
+        true,
+      );
+      await expect(refresh('slow-replica')).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+      await expect(
+        shared.saveRepositoryError({
+          repositoryId: 'gitops',
+          leaseOwner: 'slow-replica',
+          entityRefs: ['component:default/shop'],
+          message: 'unreadable',
+          at: new Date(),
+        }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await shared.get('component:default/shop')).toBeUndefined();
+      await refresh('other-replica');
+      const row = await shared
+        .client('promotions_repository_state')
+        .where({ repository_id: 'gitops' })
+        .first('revision');
+      expect(row.revision).toBe('other-replica');
+    });
+
+    it('stops a refresh whose lease another replica took over, and writes none of it', async () => {
+      const {
+        refresherOf,
+        entities,
+        store: shared,
+      } = await refresherFixture(databases, databaseId);
+      // The slow replica's refresh waits on its live-state source until it is stopped.
+      let asked = 0;
+      const hanging: LiveStateSource = {
+        id: 'hanging',
+        read: ({ signal }) => {
+          asked++;
+          return new Promise((_, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason)),
+          );
+        },
+      };
+      const logger = mockServices.logger.mock();
+      // Its lease lapses long before it tries to renew it: the other replica takes it meanwhile.
+      const slow = new RefreshRunner({
+        refresher: refresherOf(entities, { liveStateSources: [hanging] }),
+        store: shared,
+        logger,
+        leaseMs: 100,
+        renewMs: 1_000,
+      });
+      // The other replica's catalog no longer holds cart.
+      const other = new RefreshRunner({
+        refresher: refresherOf([entities[0]]),
+        store: shared,
+        logger,
+      });
+      const slowRun = slow.run('gitops');
+      await sleep(300);
+      expect(await other.run('gitops')).toMatchObject({ entities: 1 });
+      await expect(slowRun).resolves.toBeUndefined();
+      expect(asked).toBe(2);
+      expect(await shared.get('component:default/shop')).toMatchObject({
+        error: null,
+      });
+      expect(await shared.get('component:default/cart')).toBeUndefined();
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringMatching(/another replica took over its lease/),
+      );
     });
   },
 );

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { PromotionsStore } from './PromotionsStore';
+import { LeaseLostError, PromotionsStore } from './PromotionsStore';
 import { RefreshSummary, RepositoryRefresher } from './RepositoryRefresher';
 
 /** How long a refresh holds its repository before another replica may take it over. */
@@ -12,7 +12,8 @@ const RENEW_MS = 20_000;
  * Runs refreshes: on schedule, and at once when asked (a page view of an entity not read yet, a
  * webhook, CI after a push). A lease in the database lets one refresh of a repository run at a
  * time across every replica; a refresh asked for meanwhile is run again by the lease's holder
- * when it ends, so nothing asked for is lost.
+ * when it ends, so nothing asked for is lost. A refresh whose lease passed to another replica
+ * (it could not renew it in time) stops, and the store refuses whatever it would still write.
  */
 export class RefreshRunner {
   private readonly owner = `${process.pid}-${crypto.randomUUID()}`;
@@ -24,6 +25,9 @@ export class RefreshRunner {
       store: PromotionsStore;
       logger: LoggerService;
       onRefreshed?: (summary: RefreshSummary) => void;
+      /** How long a lease lasts, and how often it is renewed; the defaults suit production. */
+      leaseMs?: number;
+      renewMs?: number;
     },
   ) {}
 
@@ -52,26 +56,36 @@ export class RefreshRunner {
     const marker = Promise.resolve();
     this.running.set(repositoryId, marker);
     try {
-      if (!(await store.acquireLease(repositoryId, this.owner, LEASE_MS))) {
+      const leaseMs = this.deps.leaseMs ?? LEASE_MS;
+      if (!(await store.acquireLease(repositoryId, this.owner, leaseMs))) {
         await store.requestRefresh(repositoryId);
         return undefined;
       }
+      const lost = new AbortController();
       const renew = setInterval(() => {
-        store
-          .acquireLease(repositoryId, this.owner, LEASE_MS)
-          .catch(error =>
+        store.renewLease(repositoryId, this.owner, leaseMs).then(
+          held => {
+            if (!held) lost.abort(new LeaseLostError(repositoryId, this.owner));
+          },
+          error =>
             logger.warn(
               `Could not renew the lease of ${repositoryId}: ${error}`,
             ),
-          );
-      }, RENEW_MS);
+        );
+      }, this.deps.renewMs ?? RENEW_MS);
+      const refreshSignal = signal
+        ? AbortSignal.any([signal, lost.signal])
+        : lost.signal;
       // Requests made before a refresh read the repository's head are answered by it.
       let covered = new Date(0);
       let first: RefreshSummary | undefined;
       try {
         for (;;) {
           logger.debug(`Refreshing repository ${repositoryId}`);
-          const summary = await refresher.refresh(repositoryId, signal);
+          const summary = await refresher.refresh(repositoryId, {
+            signal: refreshSignal,
+            leaseOwner: this.owner,
+          });
           covered = summary.readAt;
           first ??= summary;
           this.deps.onRefreshed?.(summary);
@@ -80,12 +94,21 @@ export class RefreshRunner {
             return first;
           }
         }
+      } catch (error) {
+        if (!(lost.signal.aborted || error instanceof LeaseLostError)) {
+          throw error;
+        }
+        // The replica that holds the lease now runs the refreshes asked for.
+        logger.warn(
+          `Stopped refreshing repository ${repositoryId}: another replica took over its lease`,
+        );
+        return first;
       } finally {
         clearInterval(renew);
         await store.releaseLease(repositoryId, this.owner);
         // A request that came while the lease was being given back is not left waiting.
         if (
-          !signal?.aborted &&
+          !refreshSignal.aborted &&
           covered.getTime() > 0 &&
           (await store.refreshRequestedSince(repositoryId, covered))
         ) {

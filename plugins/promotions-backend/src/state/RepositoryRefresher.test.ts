@@ -1,79 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
-import { ConfigReader } from '@backstage/config';
+import { TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   GitOpsRepository,
-  gitRepositoryProvider,
   PromotionsRepositoriesService,
-  RepositoryRegistry,
-  resolveEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   appendCommit,
-  createGitFixture,
   shopDeployment,
-  shopHistory,
   shopOverlay,
 } from '@internal/promotions-fixtures';
-import { parseBody, PromotionsStore } from './PromotionsStore';
+import {
+  overriding,
+  promoteStaging,
+  refresherFixture,
+  wrappedRepositories,
+} from '../__testUtils__';
 import { ENTITY_FIELDS } from './entityFields';
-import { RepositoryRefresher } from './RepositoryRefresher';
-import { secretProtection } from './secrets';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-const component = (name: string, path: string): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name,
-    namespace: 'default',
-    annotations: {
-      'gitops-promotions/repository': 'gitops',
-      'gitops-promotions/path': path,
-    },
-  },
-  spec: { type: 'service', owner: 'guests' },
-});
-
-/** A second service beside `shop`, so that a change to one shows what the other is spared. */
-const cartFiles = {
-  'cart/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
-  'cart/base/deployment.yaml': shopDeployment('256kb').replace(/shop/g, 'cart'),
-  'cart/overlays/dev/kustomization.yaml': shopOverlay('dev', '2.0.0').replace(
-    /shop/g,
-    'cart',
-  ),
-  'cart/overlays/staging/kustomization.yaml': shopOverlay(
-    'staging',
-    '2.0.0',
-  ).replace(/shop/g, 'cart'),
-  'cart/overlays/prod/kustomization.yaml': shopOverlay('prod', '2.0.0').replace(
-    /shop/g,
-    'cart',
-  ),
-};
-
-/** Commits a new version of shop to staging, as a merged promotion would. */
-const promoteStaging = (
-  dir: string,
-  version: string,
-  date: string,
-  pullRequest = '',
-) =>
-  appendCommit(dir, {
-    author: 'Chen Wei',
-    date,
-    message: `Promote shop ${version} to staging ${pullRequest}`.trim(),
-    files: {
-      'shop/overlays/staging/kustomization.yaml': shopOverlay(
-        'staging',
-        version,
-      ),
-    },
-  });
 
 /**
  * The repositories, with their timeline reads (history of more than the last commit) and version
@@ -84,115 +29,32 @@ function countingReads(repositories: PromotionsRepositoriesService) {
     timelines: [] as Array<{ since: string | undefined; commits: number }>,
     versions: 0,
   };
-  const count = (repository: GitOpsRepository): GitOpsRepository =>
-    new Proxy(repository, {
-      get(target, property) {
-        if (property === 'history') {
-          return async (...args: Parameters<GitOpsRepository['history']>) => {
-            const commits = await target.history(...args);
-            const [, , limit, options] = args;
-            if (limit > 1) {
-              reads.timelines.push({
-                since: options?.since,
-                commits: commits.length,
-              });
-            }
-            return commits;
-          };
+  const count = (repository: GitOpsRepository) =>
+    overriding(repository, original => ({
+      history: async (...args) => {
+        const commits = await original.history(...args);
+        const [, , limit, options] = args;
+        if (limit > 1) {
+          reads.timelines.push({
+            since: options?.since,
+            commits: commits.length,
+          });
         }
-        if (property === 'snapshotAt') {
-          return (commit: string) => {
-            reads.versions++;
-            return target.snapshotAt(commit);
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return commits;
       },
-    });
-  const counted: PromotionsRepositoriesService = {
-    config: repositories.config,
-    get: async id => count(await repositories.get(id)),
-    addProvider: provider => repositories.addProvider(provider),
-    providerTypes: () => repositories.providerTypes(),
-  };
+      snapshotAt: commit => {
+        reads.versions++;
+        return original.snapshotAt(commit);
+      },
+    }));
+  const counted = wrappedRepositories(repositories, count);
   return { reads, counted };
 }
 
 describe.each(databases.eachSupportedId())(
   'RepositoryRefresher on %s',
   databaseId => {
-    async function setup() {
-      const dir = createGitFixture([
-        ...shopHistory,
-        {
-          author: 'Dana Ruiz',
-          date: '2026-10-21T09:00:00Z',
-          message: 'Lay out cart',
-          files: cartFiles,
-        },
-      ]);
-      const rootConfig = new ConfigReader({
-        promotions: {
-          repositories: [
-            {
-              id: 'gitops',
-              provider: 'git',
-              url: dir,
-              paths: [
-                '{entity.metadata.name}/**',
-                'charts/{entity.metadata.name}/**',
-              ],
-            },
-          ],
-        },
-      });
-      const repositories = new RepositoryRegistry({
-        rootConfig,
-        logger: mockServices.logger.mock(),
-        started: Promise.resolve(),
-        providers: [gitRepositoryProvider],
-      });
-      const knex = await databases.init(databaseId);
-      const store = await PromotionsStore.create(
-        mockServices.database({ knex, migrations: { skip: false } }),
-      );
-      const entities = [
-        component('shop', 'shop/overlays/{env}'),
-        component('cart', 'cart/overlays/{env}'),
-      ];
-      const refresherOf = (
-        catalogEntities: Entity[],
-        options: Partial<
-          ConstructorParameters<typeof RepositoryRefresher>[0]
-        > = {},
-      ) =>
-        new RepositoryRefresher({
-          config: repositories.config,
-          repositories,
-          resolver: { resolve: resolveEnvironment },
-          store,
-          secrets: secretProtection(Buffer.from('test key')),
-          catalog: catalogServiceMock({ entities: catalogEntities }),
-          auth: mockServices.auth(),
-          logger: mockServices.logger.mock(),
-          ...options,
-        });
-      const refresher = refresherOf(entities);
-      const body = async (name: string) => {
-        const stored = await store.get(`component:default/${name}`);
-        return { body: parseBody(stored!.body!), asOf: stored!.asOf };
-      };
-      return {
-        dir,
-        refresher,
-        refresherOf,
-        store,
-        body,
-        entities,
-        repositories,
-      };
-    }
+    const setup = () => refresherFixture(databases, databaseId);
 
     it('resolves again only the environments whose inputs changed, and recomputes only their entities', async () => {
       const { dir, refresher, body } = await setup();
@@ -372,7 +234,7 @@ describe.each(databases.eachSupportedId())(
       const controller = new AbortController();
       controller.abort();
       await expect(
-        refresher.refresh('gitops', controller.signal),
+        refresher.refresh('gitops', { signal: controller.signal }),
       ).rejects.toThrow();
       expect(await store.get('component:default/shop')).toBeUndefined();
     });
@@ -399,7 +261,9 @@ describe.each(databases.eachSupportedId())(
       for (const name of ['shop', 'cart']) {
         const { entity } = (await store.get(`component:default/${name}`))!;
         expect(entity!.metadata.description).toBeUndefined();
-        expect(entity!.spec).toEqual({ type: 'service', owner: 'guests' });
+        expect(entity!.spec).toEqual(
+          entities.find(e => e.metadata.name === name)!.spec,
+        );
       }
     });
 

@@ -113,11 +113,16 @@ export class RepositoryRefresher {
     },
   ) {}
 
+  /**
+   * Refreshes a repository. With `leaseOwner`, the refresh writes only while that owner still
+   * holds the repository's lease; `signal` stops it, writing nothing.
+   */
   async refresh(
     repositoryId: string,
-    signal?: AbortSignal,
+    options: { signal?: AbortSignal; leaseOwner?: string } = {},
   ): Promise<RefreshSummary> {
     const { store, config } = this.deps;
+    const { signal, leaseOwner } = options;
     const started = Date.now();
     const summary: RefreshSummary = {
       repositoryId,
@@ -159,6 +164,7 @@ export class RepositoryRefresher {
       );
       await store.saveRepositoryError({
         repositoryId,
+        leaseOwner,
         entityRefs: targets.map(t => t.entityRef),
         message: `Repository ${repositoryId} could not be read: ${message}`,
         at: new Date(),
@@ -431,6 +437,7 @@ export class RepositoryRefresher {
     signal?.throwIfAborted();
     await store.saveRefresh({
       repositoryId,
+      leaseOwner,
       revision: snapshot.commit,
       at: new Date(),
       entities: outEntities,
