@@ -164,7 +164,15 @@ export const promotionsPlugin = createBackendPlugin({
             scope: 'global',
             ...config.refresh,
             fn: async (signal?: AbortSignal) => {
-              await runner.run(repositoryId, signal);
+              try {
+                await runner.run(repositoryId, signal);
+              } catch (error) {
+                // Said with the repository, whether the refresh failed or ran out of time.
+                logger.warn(
+                  `The refresh of repository ${repositoryId} failed: ${error}`,
+                );
+                throw error;
+              }
             },
           });
         }

@@ -25,6 +25,8 @@ const GITHUB_TOKEN = 'ghs_bench';
 const GITHUB_HOST = 'github.bench.example';
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 /** Each service reads its own directories only. */
+/** The replicas' refresh timeout: a killed replica's lock on the refresh expires after it. */
+const REPLICA_REFRESH_TIMEOUT_SECONDS = 90;
 const SERVICE_PATHS = [
   '{entity.metadata.name}/**',
   'charts/{entity.metadata.name}/**',
@@ -118,6 +120,8 @@ function backendConfig(options: {
   environments: string[];
   githubApi?: string;
   catalogFile: string;
+  /** How long a refresh may run, and so how long a killed replica's lock holds the task. */
+  refreshTimeoutSeconds?: number;
 }) {
   return {
     app: { baseUrl: 'http://localhost:3000' },
@@ -155,12 +159,13 @@ function backendConfig(options: {
           requires: i === 0 ? [] : [options.environments[i - 1]],
         })),
       },
-      // One refresh a few seconds after start, then only when the benchmark triggers one; the
-      // timeout bounds how long a killed replica's lock holds the task.
+      // One refresh a few seconds after start, then only when the benchmark triggers one. The
+      // timeout lets a cold ingest of any size finish; the replicas' shorter one bounds how long
+      // a killed replica's lock holds the task.
       refresh: {
         frequency: { hours: 24 },
         initialDelay: { seconds: 3 },
-        timeout: { seconds: 90 },
+        timeout: { seconds: options.refreshTimeoutSeconds ?? 1800 },
       },
     },
   };
@@ -408,8 +413,9 @@ async function main() {
     await sqlite.stop();
 
     // PostgreSQL, reading through the git provider, then a second replica beside it.
-    const pgConfig = (port: number) =>
+    const pgConfig = (port: number, refreshTimeoutSeconds?: number) =>
       backendConfig({
+        refreshTimeoutSeconds,
         port,
         workDir,
         database: { client: 'pg', connection: PG, prefix },
@@ -438,7 +444,12 @@ async function main() {
       'PostgreSQL',
       await sideBySide(first, token, repo, options.seconds * 1000),
     );
-    const second = await start('pg-2', basePort + 2, pgConfig(basePort + 2));
+    // The second replica stores the task's shorter timeout, which both then claim it with.
+    const second = await start(
+      'pg-2',
+      basePort + 2,
+      pgConfig(basePort + 2, REPLICA_REFRESH_TIMEOUT_SECONDS),
+    );
     await replicas(first, second, token, repo);
   } finally {
     await Promise.all(backends.map(b => b.stop().catch(() => {})));
@@ -525,6 +536,10 @@ async function fillCatalog(
   await backend.stop();
 }
 
+const isRefreshFailure = (line: LogLine) =>
+  typeof line.message === 'string' &&
+  line.message.startsWith('The refresh of repository bench failed');
+
 const isStart = (line: LogLine) =>
   typeof line.message === 'string' &&
   line.message.startsWith('Refreshing repository bench');
@@ -539,10 +554,14 @@ async function coldIngest(
   const idle = backend.memory();
   await backend.waitForLog(isStart, 0);
   backend.resetPeakMemory();
-  const cold = (await backend.waitForLog(
-    isRefreshLog,
+  const ended = await backend.waitForLog(
+    line => isRefreshLog(line) || isRefreshFailure(line),
     0,
-  )) as unknown as RefreshLog;
+  );
+  if (isRefreshFailure(ended)) {
+    throw new Error(`the cold ingest, ${label}, failed: ${ended.message}`);
+  }
+  const cold = ended as unknown as RefreshLog;
   figure(
     step,
     `cold ingest, ${label}`,
@@ -712,7 +731,7 @@ async function replicas(
   // A replica killed mid-refresh loses nothing: the other completes the next one.
   const before = (await promotionsOf(first, token, service.name)).body
     .repository.revision;
-  const touched = repo.touchEveryBase('replicas');
+  const touched = repo.touchBases('replicas', 100);
   const startSince = both.map(b => b.logs.length);
   const killed = refreshNow(first, token).catch(() => undefined);
   const running = await Promise.race(
@@ -737,7 +756,10 @@ async function replicas(
   await killed;
   const waited = performance.now();
   let recovered = false;
-  while (performance.now() - waited < 180_000) {
+  while (
+    performance.now() - waited <
+    (REPLICA_REFRESH_TIMEOUT_SECONDS + 90) * 1000
+  ) {
     const answer = await refreshNow(survivor, token).catch(() => undefined);
     if (answer?.summary?.revision === touched) {
       recovered = true;

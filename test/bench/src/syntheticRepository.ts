@@ -23,7 +23,8 @@ export interface SyntheticRepository {
   /** Commits a new version to one environment of one service; returns the commit id. */
   promote(service: SyntheticService, env: string, version: string): string;
   /** Commits a change to the base of every service, so that every environment is resolved again. */
-  touchEveryBase(label: string): string;
+  /** Touches the base (or chart values) of the first `limit` services, in one commit. */
+  touchBases(label: string, limit: number): string;
 }
 
 const LAYOUTS: Layout[] = ['images', 'patch', 'helm'];
@@ -245,8 +246,8 @@ spec:
       writeVersion(service, env, version);
       return commit(`Promote ${service.name} to ${version} in ${env}`);
     },
-    touchEveryBase(label) {
-      for (const service of services) {
+    touchBases(label, limit) {
+      for (const service of services.slice(0, limit)) {
         if (service.layout === 'helm') {
           write(
             `charts/${service.name}/values.yaml`,
@@ -259,7 +260,9 @@ spec:
           );
         }
       }
-      return commit(`Touch every base (${label})`);
+      return commit(
+        `Touch ${Math.min(count, services.length)} bases (${label})`,
+      );
     },
   };
 }
