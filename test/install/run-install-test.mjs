@@ -1151,6 +1151,19 @@ export const steps = [
         })`,
       );
       ctx.log(`  scaffolder actions: ${ours.join(', ')}`);
+      const catalogModule = fs
+        .readFileSync(logFile, 'utf8')
+        .split('\n')
+        .find(line =>
+          line.includes(
+            'Registering scaffolded services from the branches of promotions repositories',
+          ),
+        );
+      assert.ok(
+        catalogModule,
+        `the catalog module did not start. The backend's log ends:\n${backendLog()}`,
+      );
+      ctx.log(`  catalog module: ${catalogModule.trim().slice(0, 160)}`);
       await stopBackend(ctx);
     },
   },

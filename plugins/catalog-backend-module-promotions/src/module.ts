@@ -52,6 +52,11 @@ export const catalogModulePromotions = createBackendModule({
             branches: provider,
           }),
         );
+        logger.info(
+          `Registering scaffolded services from the branches of promotions repositories ${[
+            ...repositories.config.repositories.keys(),
+          ].join(', ')}`,
+        );
       },
     });
   },
