@@ -229,14 +229,33 @@ describe.each(databases.eachSupportedId())(
       expect(staging.drift).toEqual([]);
     });
 
-    it('stops at once, writing nothing, when its task is aborted', async () => {
-      const { refresher, store } = await setup();
+    it('stops as soon as its task is aborted during a slow read, writing nothing', async () => {
+      const { dir, refresherOf, entities, repositories, body } = await setup();
+      await refresherOf(entities).refresh('gitops');
+      const before = await body('shop');
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z', '(#9)');
+
+      // The provider hangs reading staging's timeline; the task is aborted meanwhile.
       const controller = new AbortController();
-      controller.abort();
+      const hanging = wrappedRepositories(repositories, repository =>
+        overriding(repository, original => ({
+          history: (...args) => {
+            const [, , limit] = args;
+            if (limit === 1) return original.history(...args);
+            controller.abort(new Error('The task was aborted'));
+            return new Promise(() => {});
+          },
+        })),
+      );
+      const started = Date.now();
       await expect(
-        refresher.refresh('gitops', { signal: controller.signal }),
-      ).rejects.toThrow();
-      expect(await store.get('component:default/shop')).toBeUndefined();
+        refresherOf(entities, { repositories: hanging }).refresh('gitops', {
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow('The task was aborted');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // Neither staging's new resolution nor anything else of the aborted refresh is stored.
+      expect(await body('shop')).toEqual(before);
     });
 
     it('asks the catalog for the fields it uses on every page, and stores no more', async () => {

@@ -33,6 +33,7 @@ import {
 import { resolveForState } from './resolution';
 import { protectSecrets, SecretProtection } from './secrets';
 import { timelineAt, VersionTimeline } from './timeline';
+import { untilAborted } from './untilAborted';
 import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
@@ -156,8 +157,9 @@ export class RepositoryRefresher {
     let snapshot: RepositorySnapshot;
     summary.readAt = new Date();
     try {
-      snapshot = await repository.snapshot();
+      snapshot = await untilAborted(repository.snapshot(), signal);
     } catch (error) {
+      signal?.throwIfAborted();
       const message = errorMessage(error);
       this.deps.logger.warn(
         `Could not read repository ${repositoryId}: ${message}`,
@@ -224,7 +226,12 @@ export class RepositoryRefresher {
         snapshot,
         item.path,
         resolveOptionsOf(item.target),
-        { repositoryId, environment: item.name, logger: this.deps.logger },
+        {
+          repositoryId,
+          environment: item.name,
+          logger: this.deps.logger,
+          signal,
+        },
       );
       if (resolution.ok) {
         resolution.comparable = protectSecrets(
@@ -232,10 +239,9 @@ export class RepositoryRefresher {
           this.deps.secrets,
         );
       }
-      const [last] = await repository.history(
-        snapshot.commit,
-        resolution.inputs,
-        1,
+      const [last] = await untilAborted(
+        repository.history(snapshot.commit, resolution.inputs, 1),
+        signal,
       );
       item.fresh = {
         entityRef: item.target.entityRef,
@@ -296,8 +302,7 @@ export class RepositoryRefresher {
       if (!versions.has(key)) {
         versions.set(
           key,
-          repository
-            .snapshotAt(commit)
+          untilAborted(repository.snapshotAt(commit), signal)
             .then(at =>
               resolveForState(
                 this.deps.resolver,
@@ -308,6 +313,7 @@ export class RepositoryRefresher {
                   repositoryId,
                   environment: item.name,
                   logger: this.deps.logger,
+                  signal,
                 },
               ),
             )
@@ -373,6 +379,7 @@ export class RepositoryRefresher {
                   versionAt: versionAt(item),
                   stored: old?.recipe === item.recipe ? old.timeline : null,
                   descendsFrom,
+                  signal,
                 }).then(timeline => {
                   row.timeline = timeline;
                   row.revision = snapshot.commit;
@@ -409,6 +416,7 @@ export class RepositoryRefresher {
           if (item.fresh || timelines.has(item.name)) outEnvironments.push(row);
         }
       } catch (error) {
+        signal?.throwIfAborted();
         summary.failed++;
         failures.push({
           entityRef: target.entityRef,

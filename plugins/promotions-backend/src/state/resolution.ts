@@ -8,6 +8,7 @@ import {
   ResolveOptions,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
+import { untilAborted } from './untilAborted';
 
 /** An environment's resolution as stored: what it deploys, or why that is not known. */
 export type EnvironmentResolution =
@@ -26,17 +27,28 @@ export type EnvironmentResolution =
  * like any other, with the lookups that led to it, so an unchanged broken environment is not
  * redone either; any other failure (reading the repository) has no probes and is redone. Its
  * message names only the repository and environment, since it is served: the reason, which may
- * hold local paths or git's own words, goes to the log.
+ * hold local paths or git's own words, goes to the log. An aborted `signal` is thrown, not
+ * stored.
  */
 export async function resolveForState(
   resolver: PromotionsResolverService,
   snapshot: RepositorySnapshot,
   path: string,
   options: ResolveOptions,
-  context: { repositoryId: string; environment: string; logger: LoggerService },
+  context: {
+    repositoryId: string;
+    environment: string;
+    logger: LoggerService;
+    signal?: AbortSignal;
+  },
 ): Promise<{ resolution: EnvironmentResolution; probes: Probes | null }> {
+  const { signal } = context;
+  signal?.throwIfAborted();
   try {
-    const resolved = await resolver.resolve(snapshot, path, options);
+    const resolved = await untilAborted(
+      resolver.resolve(snapshot, path, options),
+      signal,
+    );
     return {
       probes: resolved.probes,
       resolution: {
@@ -49,6 +61,7 @@ export async function resolveForState(
       },
     };
   } catch (error) {
+    signal?.throwIfAborted();
     if (error instanceof ResolutionError) {
       return {
         probes: error.probes ?? null,

@@ -1,4 +1,5 @@
 import { GitOpsRepository } from '@gitops-promotions/plugin-promotions-node';
+import { untilAborted } from './untilAborted';
 
 /** What an environment deployed after each commit that touched its inputs, newest first. */
 export interface VersionTimeline {
@@ -29,27 +30,36 @@ export async function timelineAt(options: {
   versionAt: VersionAt;
   stored?: VersionTimeline | null;
   descendsFrom: DescendsFrom;
+  /** Stops reading, between commits and during each read. */
+  signal?: AbortSignal;
 }): Promise<VersionTimeline> {
-  const { repository, head, paths, versionAt, stored } = options;
+  const { repository, head, paths, versionAt, stored, signal } = options;
   if (stored?.head === head) return stored;
+  signal?.throwIfAborted();
   // A rewritten branch leaves the stored history behind: it is read again from the head.
-  const extend = stored ? await options.descendsFrom(stored.head) : false;
-  const commits = await repository.history(
-    head,
-    paths,
-    TIMELINE_DEPTH,
-    extend ? { since: stored!.head } : undefined,
+  const extend = stored
+    ? await untilAborted(options.descendsFrom(stored.head), signal)
+    : false;
+  const commits = await untilAborted(
+    repository.history(
+      head,
+      paths,
+      TIMELINE_DEPTH,
+      extend ? { since: stored!.head } : undefined,
+    ),
+    signal,
   );
   const known = new Map(stored?.commits.map(c => [c.sha, c]) ?? []);
   const timeline: VersionTimeline = { head, commits: [] };
   for (const commit of commits) {
+    signal?.throwIfAborted();
     // A commit seen before deployed what it deployed then: history does not change.
     const seen = known.get(commit.sha);
     timeline.commits.push(
       seen ?? {
         sha: commit.sha,
         at: commit.authoredAt,
-        version: await versionAt(commit.sha),
+        version: await untilAborted(versionAt(commit.sha), signal),
       },
     );
   }
