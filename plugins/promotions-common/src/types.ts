@@ -89,7 +89,10 @@ export interface ConfigDifference {
 export interface ConfigDrift extends DriftBase {
   kind: 'config';
   upstream: string;
+  /** The first differences found, each value and key cut to a few KB. */
   differences: ConfigDifference[];
+  /** Differences found beyond those kept in `differences`; absent when none were left out. */
+  omittedDifferences?: number;
 }
 
 /**

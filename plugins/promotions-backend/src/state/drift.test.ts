@@ -1,4 +1,10 @@
-import { configDrift, versionDrift } from './drift';
+import {
+  configDrift,
+  displayKey,
+  MAX_STORED_CHARS,
+  MAX_STORED_DIFFERENCES,
+  versionDrift,
+} from './drift';
 import { VersionTimeline } from './timeline';
 
 const timeline = (
@@ -320,5 +326,105 @@ describe('configDrift', () => {
         expectedKeys: [],
       }),
     ).toBeUndefined();
+  });
+
+  it('computes and stores the drift of hostile content quickly, with a bounded body', () => {
+    // A container name of `.env[` repeats once made the key parsing take quadratic time.
+    const hostileName = '.env['.repeat(100_000);
+    const hostile = (side: string) => ({
+      id: 'Deployment/checkout',
+      body: {
+        kind: 'Deployment',
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: hostileName,
+                  env: [{ name: 'MODE', value: side }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const configMap = (side: string) => ({
+      id: 'ConfigMap/settings',
+      body: {
+        kind: 'ConfigMap',
+        data: Object.fromEntries(
+          Array.from({ length: 2000 }, (_, i) => [
+            `key${String(i).padStart(4, '0')}`,
+            `${side}${'x'.repeat(i < 10 ? 100_000 : 10)}`,
+          ]),
+        ),
+      },
+    });
+    const comparable = [hostile('a'), configMap('a')];
+    const upstreamComparable = [hostile('b'), configMap('b')];
+    const input = {
+      environment: 'prod',
+      upstream: 'staging',
+      expectedKeys: [],
+    };
+    // The fastest of a few runs: the time of the work, not of the compiler or a busy machine.
+    const times: number[] = [];
+    let drift: ReturnType<typeof configDrift>;
+    for (let run = 0; run < 3; run++) {
+      const started = performance.now();
+      drift = configDrift({ ...input, comparable, upstreamComparable });
+      times.push(performance.now() - started);
+    }
+    expect(Math.min(...times)).toBeLessThan(100);
+
+    expect(drift?.differences).toHaveLength(MAX_STORED_DIFFERENCES);
+    expect(drift?.omittedDifferences).toBe(2001 - MAX_STORED_DIFFERENCES);
+    expect(drift?.summary).toMatch(/in 2001 keys/);
+    const cutValue = drift?.differences.find(
+      d => d.key === 'ConfigMap/settings data.key0000',
+    );
+    expect(cutValue?.value).toBe(
+      `a${'x'.repeat(MAX_STORED_CHARS - 1)}… (${
+        100_001 - MAX_STORED_CHARS
+      } more characters cut)`,
+    );
+    for (const difference of drift!.differences) {
+      expect(difference.key.length).toBeLessThan(MAX_STORED_CHARS + 100);
+      expect(difference.value!.length).toBeLessThan(MAX_STORED_CHARS + 100);
+    }
+    expect(JSON.stringify(drift).length).toBeLessThan(
+      MAX_STORED_DIFFERENCES * 3 * (MAX_STORED_CHARS + 100),
+    );
+  });
+
+  it('reads environment variable keys without being misled by names from the repository', () => {
+    // Once a backtracking regex: 650 ms for a key of 80 KB, growing with its square.
+    const hostileKey = `Deployment/a spec.template.spec.containers[${'.env['.repeat(
+      100_000,
+    )}].env[MODE]`;
+    const started = performance.now();
+    expect(displayKey(hostileKey)).toBe(
+      hostileKey.replace(' spec.template.spec.', ' '),
+    );
+    expect(displayKey(`${hostileKey}.value`)).toMatch(/\]\.env\.MODE$/);
+    expect(performance.now() - started).toBeLessThan(50);
+
+    expect(
+      displayKey(
+        'Deployment/a spec.template.spec.containers[app].env[CACHE_SIZE].value',
+      ),
+    ).toBe('Deployment/a containers[app].env.CACHE_SIZE');
+    expect(
+      displayKey(
+        'CronJob/a spec.jobTemplate.spec.template.spec.containers[.env[x].env[MODE].value',
+      ),
+    ).toBe('CronJob/a containers[.env[x].env.MODE');
+    expect(displayKey('Deployment/a spec.env[].value')).toBe(
+      'Deployment/a spec.env[].value',
+    );
+    expect(displayKey('Deployment/a spec.env[a]b].value')).toBe(
+      'Deployment/a spec.env[a]b].value',
+    );
   });
 });

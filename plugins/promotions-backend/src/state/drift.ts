@@ -89,6 +89,21 @@ export function versionDrift(input: {
 
 type Flat = Map<string, string>;
 
+/** A key longer than this is not descended into: its subtree is compared as one value. */
+const MAX_PATH_CHARS = 1024;
+/** Differences stored for one upstream; the rest are counted. */
+export const MAX_STORED_DIFFERENCES = 100;
+/** Characters of a stored value or key; longer ones are cut, saying by how much. */
+export const MAX_STORED_CHARS = 2048;
+/** Characters of a value named in a summary. */
+const MAX_SUMMARY_CHARS = 100;
+
+const cut = (text: string, max: number) =>
+  text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+
+/** A list keyed by a field whose values name its items uniquely, and briefly enough for a key. */
 function keyedBy(items: unknown[]): string | undefined {
   if (
     !items.every(
@@ -98,7 +113,13 @@ function keyedBy(items: unknown[]): string | undefined {
     return undefined;
   for (const key of ['name', 'mountPath', 'containerPort', 'key']) {
     const values = items.map(item => (item as Record<string, unknown>)[key]);
-    if (values.every(v => typeof v === 'string' || typeof v === 'number')) {
+    if (
+      values.every(
+        v =>
+          typeof v === 'number' ||
+          (typeof v === 'string' && v.length <= MAX_PATH_CHARS),
+      )
+    ) {
       if (new Set(values).size === values.length) return key;
     }
   }
@@ -106,7 +127,11 @@ function keyedBy(items: unknown[]): string | undefined {
 }
 
 function flatten(value: unknown, path: string, out: Flat) {
-  if (Array.isArray(value)) {
+  if (value === undefined) return;
+  // Every key carries its whole path: a long name above many keys would be copied into each.
+  if (path.length > MAX_PATH_CHARS) {
+    out.set(path, JSON.stringify(value));
+  } else if (Array.isArray(value)) {
     const key = keyedBy(value);
     if (key && value.length > 0) {
       for (const item of value as Record<string, unknown>[]) {
@@ -120,7 +145,7 @@ function flatten(value: unknown, path: string, out: Flat) {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) out.set(path, '{}');
     for (const [k, v] of entries) flatten(v, path ? `${path}.${k}` : k, out);
-  } else if (value !== undefined) {
+  } else {
     out.set(path, value === null ? 'null' : String(value));
   }
 }
@@ -130,18 +155,43 @@ function flattenAll(objects: ComparableObject[]): Flat {
   for (const object of objects) {
     out.set(`${object.id}`, 'present');
     const flat: Flat = new Map();
-    flatten(object.body, '', flat);
+    if (object.id.length > MAX_PATH_CHARS)
+      flat.set('', JSON.stringify(object.body));
+    else flatten(object.body, '', flat);
     for (const [key, value] of flat) out.set(`${object.id} ${key}`, value);
   }
   return out;
 }
 
-/** `Deployment/checkout spec.template.spec.containers[checkout].env[CACHE_SIZE].value` → readable. */
+const POD_SPEC_PREFIXES = [
+  ' spec.template.spec.',
+  ' spec.jobTemplate.spec.template.spec.',
+];
+const ENV_OPEN = '.env[';
+const ENV_CLOSE = '].value';
+
+/**
+ * `Deployment/checkout spec.template.spec.containers[checkout].env[CACHE_SIZE].value` → readable.
+ * Keys carry names from the repository, so they are read with string searches, never a regex
+ * that could backtrack over them.
+ */
 export function displayKey(key: string): string {
-  return key
-    .replace(/ spec\.template\.spec\./, ' ')
-    .replace(/ spec\.jobTemplate\.spec\.template\.spec\./, ' ')
-    .replace(/\.env\[([^\]]+)\]\.value$/, '.env.$1');
+  let readable = key;
+  for (const prefix of POD_SPEC_PREFIXES) {
+    const at = readable.indexOf(prefix);
+    if (at >= 0) {
+      readable = `${readable.slice(0, at)} ${readable.slice(
+        at + prefix.length,
+      )}`;
+    }
+  }
+  if (!readable.endsWith(ENV_CLOSE)) return readable;
+  const end = readable.length - ENV_CLOSE.length;
+  const open = readable.lastIndexOf(ENV_OPEN, end - ENV_OPEN.length - 1);
+  if (open < 0) return readable;
+  const name = readable.slice(open + ENV_OPEN.length, end);
+  if (name.includes(']')) return readable;
+  return `${readable.slice(0, open)}.env.${name}`;
 }
 
 function isExpected(key: string, expectedKeys: string[]): boolean {
@@ -180,6 +230,7 @@ export function configDrift(input: {
     keys.filter(k => !k.includes(' ') && mine.has(k) !== theirs.has(k)),
   );
   const differences: ConfigDifference[] = [];
+  let count = 0;
   for (const key of keys) {
     const value = mine.get(key) ?? null;
     const upstreamValue = theirs.get(key) ?? null;
@@ -187,36 +238,40 @@ export function configDrift(input: {
       continue;
     const space = key.indexOf(' ');
     if (space > 0 && oneSided.has(key.slice(0, space))) continue;
+    count++;
+    if (differences.length === MAX_STORED_DIFFERENCES) continue;
     const secret = holdsSecret(value) || holdsSecret(upstreamValue);
+    const shown = cut(displayKey(key), MAX_STORED_CHARS);
+    const stored = (text: string | null) =>
+      text === null ? null : cut(text, MAX_STORED_CHARS);
     differences.push(
       secret
-        ? {
-            key: displayKey(key),
-            value: null,
-            upstreamValue: null,
-            secret: true,
-          }
-        : { key: displayKey(key), value, upstreamValue },
+        ? { key: shown, value: null, upstreamValue: null, secret: true }
+        : {
+            key: shown,
+            value: stored(value),
+            upstreamValue: stored(upstreamValue),
+          },
     );
   }
-  if (differences.length === 0) return undefined;
-  const names = differences
-    .slice(0, 3)
-    .map(d =>
-      d.secret
-        ? `${shortKey(d.key)} differs`
-        : `${shortKey(d.key)}: ${d.value ?? 'absent'} vs ${
-            d.upstreamValue ?? 'absent'
-          }`,
-    );
-  const more =
-    differences.length > 3 ? `, and ${differences.length - 3} more` : '';
+  if (count === 0) return undefined;
+  const names = differences.slice(0, 3).map(d => {
+    const name = cut(shortKey(d.key), MAX_SUMMARY_CHARS);
+    const named = (text: string | null) =>
+      text === null ? 'absent' : cut(text, MAX_SUMMARY_CHARS);
+    return d.secret
+      ? `${name} differs`
+      : `${name}: ${named(d.value)} vs ${named(d.upstreamValue)}`;
+  });
+  const more = count > 3 ? `, and ${count - 3} more` : '';
+  const omitted = count - differences.length;
   return {
     kind: 'config',
     upstream: input.upstream,
     differences,
+    ...(omitted > 0 ? { omittedDifferences: omitted } : {}),
     summary: `Config differs from ${input.upstream} in ${plural(
-      differences.length,
+      count,
       'key',
     )} (${names.join('; ')}${more})`,
   };
