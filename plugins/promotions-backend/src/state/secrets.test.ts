@@ -111,6 +111,93 @@ describe('protectSecrets', () => {
     expect(JSON.stringify(drift)).not.toMatch(/sk_live|sk_test|hmac:/);
   });
 
+  it('hides values that look secret whatever their key: URLs with a password, secret lines', () => {
+    const configured = (password: string) => [
+      {
+        id: 'ConfigMap/orders',
+        body: {
+          kind: 'ConfigMap',
+          data: {
+            'application.properties': `server.port=8080\ndb.password=${password}\n`,
+            'client.conf': `client_secret = ${password}`,
+            'settings.yaml': `region: eu\napiToken: ${password}\n`,
+            'plain.properties': 'server.port=8080\ncache=512kb\n',
+            homepage: 'https://shop.example.com/orders?ref=a:b@c',
+          },
+        },
+      },
+      {
+        id: 'Deployment/orders',
+        body: {
+          kind: 'Deployment',
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  {
+                    name: 'orders',
+                    env: [
+                      {
+                        name: 'DATABASE_URL',
+                        value: `postgres://orders:${password}@db.internal:5432/orders`,
+                      },
+                      { name: 'MAIL_HOST', value: 'smtp://mail@relay' },
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    ];
+    const text = JSON.stringify(
+      protectSecrets(configured('hunter2'), protection),
+    );
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('server.port=8080\\ncache=512kb');
+    expect(text).toContain('https://shop.example.com/orders?ref=a:b@c');
+    expect(text).toContain('smtp://mail@relay');
+
+    const drift = configDrift({
+      environment: 'prod',
+      comparable: protectSecrets(configured('hunter2'), protection),
+      upstream: 'staging',
+      upstreamComparable: protectSecrets(
+        configured('correct-horse'),
+        protection,
+      ),
+      expectedKeys: [],
+    })!;
+    expect(drift.differences).toEqual([
+      {
+        key: 'ConfigMap/orders data.application.properties',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+      {
+        key: 'ConfigMap/orders data.client.conf',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+      {
+        key: 'ConfigMap/orders data.settings.yaml',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+      {
+        key: 'Deployment/orders containers[orders].env.DATABASE_URL',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+    ]);
+    expect(JSON.stringify(drift)).not.toMatch(/hunter2|correct-horse|hmac:/);
+  });
+
   it('says a secret differs, and only that, in config drift', () => {
     const drift = configDrift({
       environment: 'prod',

@@ -32,12 +32,45 @@ export function secretProtection(
   return { key, keyPatterns: patterns.map(p => new RegExp(p, 'i')) };
 }
 
+/** Characters that end a URL's authority, where a `user:password@` part would be. */
+const AUTHORITY_END = new Set(['/', '?', '#', ' ', '\t', '\r', '\n', '"', "'"]);
+
+/** A URL in the text carries a password: `postgres://user:pw@host/db`. Linear in the text. */
+function hasUrlPassword(text: string): boolean {
+  let from = 0;
+  for (;;) {
+    const scheme = text.indexOf('://', from);
+    if (scheme < 0) return false;
+    let colon = -1;
+    let at = -1;
+    let end = scheme + 3;
+    for (; end < text.length && !AUTHORITY_END.has(text[end]); end++) {
+      if (text[end] === ':' && colon < 0) colon = end;
+      if (text[end] === '@') at = end;
+    }
+    if (colon >= 0 && at > colon) return true;
+    from = end;
+  }
+}
+
+/** A line such as `db.password=...` or `apiSecret: ...`, whose key looks secret. */
+function hasSecretLine(text: string, secretKey: (key: string) => boolean) {
+  return text.split('\n').some(line => {
+    const equals = line.indexOf('=');
+    const colon = line.indexOf(': ');
+    const separator =
+      equals < 0 || (colon >= 0 && colon < equals) ? colon : equals;
+    return separator > 0 && secretKey(line.slice(0, separator).trim());
+  });
+}
+
 /**
  * The rendered objects with every secret-looking value replaced by an HMAC under a key only the
  * backend holds: equal values still compare equal between environments, but neither the value
  * nor a digest anyone could reverse by guessing leaves the backend. Secret data and stringData,
  * every value under a secret-looking key at any depth (Helm values, ConfigMap data, lists and
- * maps included) and secret-looking environment variables are protected.
+ * maps included), secret-looking environment variables, and values that look secret by
+ * themselves (a URL with a password, a line `db.password=...`) are protected.
  */
 export function protectSecrets(
   objects: ComparableObject[],
@@ -51,11 +84,15 @@ export function protectSecrets(
       .slice(0, 32)}`;
   const secretKey = (key: string) =>
     protection.keyPatterns.some(pattern => pattern.test(key));
+  // A value can give itself away whatever its key: a connection URL, a properties file's line.
+  const looksSecret = (value: unknown) =>
+    typeof value === 'string' &&
+    (hasUrlPassword(value) || hasSecretLine(value, secretKey));
 
   const walk = (value: unknown, everything: boolean): unknown => {
     if (Array.isArray(value)) return value.map(item => walk(item, everything));
     if (typeof value !== 'object' || value === null) {
-      return everything ? digest(value) : value;
+      return everything || looksSecret(value) ? digest(value) : value;
     }
     const record = value as Record<string, unknown>;
     // An environment variable: { name: DB_PASSWORD, value: ... }.
