@@ -7,5 +7,6 @@
 export { scaffolderModulePromotions as default } from './module';
 export { createPlanEnvironmentsAction } from './actions/planEnvironments';
 export { createValidateLayoutAction } from './actions/validateLayout';
+export { createCheckPublishAction } from './actions/checkPublish';
 export { createPublishGitAction } from './actions/publishGit';
 export { createRegisterEntityAction } from './actions/registerEntity';

@@ -7,6 +7,8 @@ import {
   promotionsRepositoriesServiceRef,
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { createCheckPublishAction } from './actions/checkPublish';
 import { createPlanEnvironmentsAction } from './actions/planEnvironments';
 import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterEntityAction } from './actions/registerEntity';
@@ -29,6 +31,7 @@ export const scaffolderModulePromotions = createBackendModule({
         permissions: coreServices.permissions,
         discovery: coreServices.discovery,
         auth: coreServices.auth,
+        catalog: catalogServiceRef,
       },
       async init({
         scaffolder,
@@ -37,13 +40,21 @@ export const scaffolderModulePromotions = createBackendModule({
         permissions,
         discovery,
         auth,
+        catalog,
       }) {
         const { config } = repositories;
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
           createValidateLayoutAction({ resolver }),
+          createCheckPublishAction({ config, permissions }),
           createPublishGitAction({ repositories, permissions }),
-          createRegisterEntityAction({ config, discovery, auth }),
+          createRegisterEntityAction({
+            config,
+            discovery,
+            auth,
+            permissions,
+            catalog,
+          }),
         );
       },
     });

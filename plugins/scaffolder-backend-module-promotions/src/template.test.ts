@@ -355,6 +355,7 @@ describe('the GitOps service template', () => {
     server: any,
     input: ReturnType<typeof values>,
     edit: (file: string, content: string) => string,
+    editTemplate: (template: any) => any = t => t,
   ) {
     const files: Array<{ path: string; base64Content: string }> = [];
     const walk = (d: string) => {
@@ -377,7 +378,7 @@ describe('the GitOps service template', () => {
     const res = await request(server)
       .post('/api/scaffolder/v2/dry-run')
       .send({
-        template: parse(fs.readFileSync(templateFile, 'utf8')),
+        template: editTemplate(parse(fs.readFileSync(templateFile, 'utf8'))),
         values: input,
         secrets: {},
         directoryContents: files,
@@ -497,6 +498,58 @@ describe('the GitOps service template', () => {
     expect(log).toMatch(
       /would register component:default\/cart-helm from hub:scaffold\/cart-helm:charts\/cart-helm\/catalog-info.yaml/,
     );
+  });
+
+  it('opens the pull request on the configured repository only, whatever repoUrl the form is sent', async () => {
+    const { dir } = testGitRepository();
+    const { server } = await startBackend(dir);
+    const result = await dryRun(server, {
+      ...values('kustomize'),
+      repository: 'hub',
+      repoUrl: 'github.com?owner=acme&repo=payments-secrets',
+    } as ReturnType<typeof values>);
+    const ids = result.steps.map((s: any) => s.id);
+    expect(ids.indexOf('check-publish')).toBeLessThan(
+      ids.indexOf('publish-github'),
+    );
+    expect(result.output.links).toContainEqual(
+      expect.objectContaining({
+        title: 'Pull request',
+        url: 'github.com?owner=acme&repo=gitops',
+      }),
+    );
+  });
+
+  it('opens no pull request holding a file outside the new service, such as a workflow', async () => {
+    const { dir } = testGitRepository();
+    const { server } = await startBackend(dir);
+    const res = await dryRunResponse(
+      server,
+      { ...values('kustomize'), repository: 'hub' },
+      (_, content) => content,
+      template => {
+        const steps = template.spec.steps;
+        steps.splice(steps.findIndex((s: any) => s.id === 'validate') + 1, 0, {
+          id: 'workflow',
+          action: 'fetch:template',
+          input: {
+            url: './skeleton/catalog',
+            targetPath: '.github/workflows',
+            values: { service: 'cart-kustomize' },
+          },
+        });
+        return template;
+      },
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error?.message).toContain(
+      "The workspace holds files outside cart-kustomize's own paths",
+    );
+    expect(res.body.error?.message).toContain(
+      '.github/workflows/catalog-info.yaml',
+    );
+    const log = (res.body.log ?? []).map((l: any) => l.body.message).join('\n');
+    expect(log).not.toMatch(/dry run of creating pull request/);
   });
 
   it.each(['kustomize', 'helm'] as const)(

@@ -12,8 +12,12 @@ import {
   ResolverPool,
 } from '@gitops-promotions/plugin-promotions-node';
 import { mockServices } from '@backstage/backend-test-utils';
+import { PermissionsService } from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { createPlanEnvironmentsAction } from './planEnvironments';
 import { createPublishGitAction } from './publishGit';
+import { createCheckPublishAction } from './checkPublish';
 import { createValidateLayoutAction } from './validateLayout';
 import { createRegisterEntityAction } from './registerEntity';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -53,6 +57,22 @@ const repositories = (url = '/srv/gitops') =>
     providers: [gitRepositoryProvider],
   });
 const config = (url?: string) => repositories(url).config;
+/** The example policy's answer to someone with these claims: owners act on their own services. */
+const ownersOnlyPermissions = (claims: string[]) =>
+  mockServices.permissions.mock({
+    authorizeConditional: async () => [
+      {
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'catalog',
+        resourceType: 'catalog-entity',
+        conditions: {
+          rule: 'IS_ENTITY_OWNER',
+          resourceType: 'catalog-entity',
+          params: { claims },
+        },
+      },
+    ],
+  });
 const permissions = mockServices.permissions();
 /** The resolver on worker threads, as the backend runs it. */
 const pool = new ResolverPool({ size: 1, logger: mockServices.logger.mock() });
@@ -515,25 +535,23 @@ spec:
   });
 });
 
-describe('promotions:publish-git', () => {
-  /** A workspace holding the given files, each with a little YAML; catalog files name payment. */
-  function workspaceWith(files: string[]) {
-    const workspacePath = fs.mkdtempSync(
-      path.join(os.tmpdir(), 'scaffold-ws-'),
+/** A workspace holding the given files, each with a little YAML; catalog files name payment. */
+function workspaceWith(files: string[]) {
+  const workspacePath = fs.mkdtempSync(path.join(os.tmpdir(), 'scaffold-ws-'));
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(workspacePath, file)), {
+      recursive: true,
+    });
+    fs.writeFileSync(
+      path.join(workspacePath, file),
+      file.endsWith('catalog-info.yaml')
+        ? 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: payment\nspec:\n  owner: shop-team\n'
+        : 'x: 1\n',
     );
-    for (const file of files) {
-      fs.mkdirSync(path.dirname(path.join(workspacePath, file)), {
-        recursive: true,
-      });
-      fs.writeFileSync(
-        path.join(workspacePath, file),
-        file.endsWith('catalog-info.yaml')
-          ? 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: payment\nspec:\n  owner: shop-team\n'
-          : 'x: 1\n',
-      );
-    }
-    return workspacePath;
   }
+  return workspacePath;
+}
+describe('promotions:publish-git', () => {
   const publish = {
     repository: 'gitops',
     branch: 'scaffold/payment',
@@ -785,22 +803,10 @@ describe('promotions:publish-git', () => {
   it('publishes for owners of the new service only, as the permission policy decides', async () => {
     const { dir, git } = testGitRepository();
     // The example policy's answer to a member of shop-team: owners act on their own services.
-    const ownersOnly = mockServices.permissions.mock({
-      authorizeConditional: async () => [
-        {
-          result: AuthorizeResult.CONDITIONAL,
-          pluginId: 'catalog',
-          resourceType: 'catalog-entity',
-          conditions: {
-            rule: 'IS_ENTITY_OWNER',
-            resourceType: 'catalog-entity',
-            params: {
-              claims: ['user:default/ana', 'group:default/shop-team'],
-            },
-          },
-        },
-      ],
-    });
+    const ownersOnly = ownersOnlyPermissions([
+      'user:default/ana',
+      'group:default/shop-team',
+    ]);
     const action = createPublishGitAction({
       repositories: repositories(dir),
       permissions: ownersOnly,
@@ -876,20 +882,42 @@ describe('promotions:publish-git', () => {
     expect(git('branch', '--list', 'scaffold/payment')).toBe('');
   });
 
+  it.each([
+    ['kustomize', 'payment/overlays/prod/kustomization.yaml'],
+    ['helm', 'charts/payment/values.yaml'],
+    ['kustomize', 'argocd/payment-applicationset.yaml'],
+  ])(
+    "refuses a %s service whose files the repository's branch already holds (%s)",
+    async (layout, existing) => {
+      const { dir, git, commitAll } = testGitRepository();
+      fs.mkdirSync(path.dirname(path.join(dir, existing)), { recursive: true });
+      fs.writeFileSync(path.join(dir, existing), 'owned: by billing\n');
+      commitAll('billing');
+      const serviceDirectory = layout === 'helm' ? 'charts/payment' : 'payment';
+      await expect(
+        createPublishGitAction({
+          repositories: repositories(dir),
+          permissions,
+        }).handler(
+          createMockActionContext({
+            workspacePath: workspaceWith([
+              `${serviceDirectory}/catalog-info.yaml`,
+            ]),
+            input: { ...publish, layout, serviceDirectory },
+          }) as any,
+        ),
+      ).rejects.toThrow(
+        `Repository gitops already holds ${existing}: payment exists there (in ${serviceDirectory}); nothing was published`,
+      );
+      expect(git('branch', '--list', 'scaffold/payment')).toBe('');
+    },
+  );
+
   it('writes nothing through a symbolic link the repository holds', async () => {
-    const { dir, git } = testGitRepository();
+    const { dir, git, commitAll } = testGitRepository();
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
     fs.symlinkSync(outside, path.join(dir, 'payment'));
-    git('add', '-A');
-    git(
-      '-c',
-      'user.name=A',
-      '-c',
-      'user.email=a@example.com',
-      'commit',
-      '-qm',
-      'link',
-    );
+    commitAll('link');
     const ctx = createMockActionContext({
       workspacePath: workspaceWith(['payment/base/evil.yaml']),
       input: { ...publish, branch: 'scaffold/p' },
@@ -948,15 +976,89 @@ describe('promotions:publish-git', () => {
   });
 });
 
+describe('promotions:check-publish', () => {
+  const check = {
+    repository: 'hub',
+    repoUrl: 'github.com?owner=acme&repo=gitops',
+    service: 'payment',
+    layout: 'kustomize',
+    environments: ['dev', 'prod'],
+    serviceDirectory: 'payment',
+    owner: 'shop-team',
+  };
+  const own = [
+    'payment/base/deployment.yaml',
+    'payment/overlays/prod/kustomization.yaml',
+    'payment/catalog-info.yaml',
+    'argocd/payment-applicationset.yaml',
+  ];
+  const run = (
+    input: Record<string, unknown>,
+    files = own,
+    allowed = permissions,
+  ) =>
+    createCheckPublishAction({
+      config: config(),
+      permissions: allowed,
+    }).handler(
+      createMockActionContext({
+        workspacePath: workspaceWith(files),
+        input: { ...check, ...input },
+      }) as any,
+    );
+
+  it("lets the new service's own files through to its configured repository", async () => {
+    await expect(run({})).resolves.toBeUndefined();
+  });
+
+  it.each([
+    'github.com?owner=acme&repo=payments-secrets',
+    'github.com?owner=evil&repo=gitops',
+    'github.example?owner=acme&repo=gitops',
+  ])(
+    'refuses a pull request to %s, which is not the repository',
+    async repoUrl => {
+      await expect(run({ repoUrl })).rejects.toThrow(
+        `repoUrl "${repoUrl}" is not repository hub (github.com?owner=acme&repo=gitops)`,
+      );
+    },
+  );
+
+  it.each([
+    '.github/workflows/x.yml',
+    'billing/overlays/prod/kustomization.yaml',
+    'payment/overlays/qa/kustomization.yaml',
+  ])('refuses a workspace that also holds %s', async stray => {
+    await expect(run({}, [...own, stray])).rejects.toThrow(
+      `The workspace holds files outside payment's own paths`,
+    );
+  });
+
+  it('refuses someone the permission policy does not allow to publish the service', async () => {
+    const denied = mockServices.permissions.mock({
+      authorizeConditional: async () => [{ result: AuthorizeResult.DENY }],
+    });
+    await expect(run({}, own, denied)).rejects.toThrow(
+      'You may not publish the layout of component:default/payment owned by shop-team to repository hub',
+    );
+    expect(denied.authorizeConditional).toHaveBeenCalledWith(
+      [{ permission: promotionsLayoutPublishPermission }],
+      expect.anything(),
+    );
+  });
+});
+
 describe('promotions:register-entity', () => {
-  function generated() {
+  function generated(owner?: string) {
     const workspacePath = fs.mkdtempSync(
       path.join(os.tmpdir(), 'scaffold-ws-'),
     );
     fs.mkdirSync(path.join(workspacePath, 'cart'));
     fs.writeFileSync(
       path.join(workspacePath, 'cart/catalog-info.yaml'),
-      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: cart\nspec: {}\n',
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: cart\nspec: ${
+        owner ? `{ owner: ${owner} }` : '{}'
+      }\n`,
     );
     return workspacePath;
   }
@@ -964,8 +1066,17 @@ describe('promotions:register-entity', () => {
   const servers: http.Server[] = [];
   afterEach(() => servers.splice(0).forEach(server => server.close()));
 
-  /** The promotions backend's scaffold endpoint, recording what it is sent. */
-  async function promotionsBackend() {
+  /**
+   * The promotions backend's scaffold endpoint, recording what it is sent and answering with the
+   * scaffolds already recorded; the catalog holding `entities`.
+   */
+  async function promotionsBackend(
+    options: {
+      scaffolds?: Array<Record<string, unknown>>;
+      entities?: Entity[];
+      permissions?: PermissionsService;
+    } = {},
+  ) {
     const received: Array<{ authorization?: string; body: any }> = [];
     const server = http.createServer((req, res) => {
       let body = '';
@@ -973,6 +1084,12 @@ describe('promotions:register-entity', () => {
         body += chunk;
       });
       req.on('end', () => {
+        if (req.method === 'GET') {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ items: options.scaffolds ?? [] }));
+          return;
+        }
         received.push({
           authorization: req.headers.authorization,
           body: JSON.parse(body),
@@ -989,9 +1106,17 @@ describe('promotions:register-entity', () => {
         getBaseUrl: async () => `http://127.0.0.1:${port}/api/promotions`,
       }),
       auth: mockServices.auth(),
+      permissions: options.permissions ?? permissions,
+      catalog: catalogServiceMock({ entities: options.entities ?? [] }),
     });
     return { received, action };
   }
+
+  const cart = {
+    repository: 'gitops',
+    branch: 'scaffold/cart',
+    path: 'cart/catalog-info.yaml',
+  };
 
   it.each(['hub', 'gitops'])(
     'records the published layout of a %s repository with the promotions backend, as the scaffolder',
@@ -1025,6 +1150,98 @@ describe('promotions:register-entity', () => {
       );
     },
   );
+
+  it('records nothing for someone the permission policy does not allow to publish the service', async () => {
+    const ownersOnly = ownersOnlyPermissions(['group:default/shop-team']);
+    const { received, action } = await promotionsBackend({
+      permissions: ownersOnly,
+    });
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: generated('billing'),
+          input: cart,
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'You may not publish the layout of component:default/cart owned by billing to repository gitops',
+    );
+    expect(received).toEqual([]);
+    await action.handler(
+      createMockActionContext({
+        workspacePath: generated('shop-team'),
+        input: cart,
+      }) as any,
+    );
+    expect(received).toHaveLength(1);
+  });
+
+  it("refuses a service the catalog already holds, such as another team's", async () => {
+    const { received, action } = await promotionsBackend({
+      entities: [
+        {
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'Component',
+          metadata: {
+            name: 'cart',
+            namespace: 'default',
+            annotations: {
+              'backstage.io/managed-by-location':
+                'url:https://github.com/acme/cart/blob/main/catalog-info.yaml',
+            },
+          },
+          spec: { owner: 'billing' },
+        },
+      ],
+    });
+    await expect(
+      action.handler(
+        createMockActionContext({
+          workspacePath: generated(),
+          input: cart,
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'component:default/cart is already in the catalog; a new service needs a name of its own',
+    );
+    expect(received).toEqual([]);
+  });
+
+  it('refuses a service another branch has published, and records again the one this branch did', async () => {
+    const scaffold = {
+      entityRef: 'component:default/cart',
+      repository: 'gitops',
+      branch: 'scaffold/cart-by-billing',
+      path: 'cart/catalog-info.yaml',
+      pullRequestUrl: null,
+      state: 'pending',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      mergedAt: null,
+    };
+    const other = await promotionsBackend({ scaffolds: [scaffold] });
+    await expect(
+      other.action.handler(
+        createMockActionContext({
+          workspacePath: generated(),
+          input: cart,
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'component:default/cart was already published to gitops:scaffold/cart-by-billing:cart/catalog-info.yaml',
+    );
+    expect(other.received).toEqual([]);
+
+    const same = await promotionsBackend({
+      scaffolds: [{ ...scaffold, branch: 'scaffold/cart' }],
+    });
+    await same.action.handler(
+      createMockActionContext({
+        workspacePath: generated(),
+        input: cart,
+      }) as any,
+    );
+    expect(same.received).toHaveLength(1);
+  });
 
   it('refuses a catalog file that is a link out of the workspace', async () => {
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));

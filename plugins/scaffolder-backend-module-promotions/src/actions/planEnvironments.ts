@@ -66,7 +66,7 @@ export function namespaceCollisions(
 }
 
 /** `https://host/owner/repo` as the scaffolder's GitHub actions take it: `host?owner=owner&repo=repo`. */
-function scaffolderRepoUrl(provider: string, url: string): string {
+export function scaffolderRepoUrl(provider: string, url: string): string {
   if (provider !== 'github') return '';
   const { host, pathname } = new URL(url);
   const [owner, repo] = pathname.replace(/^\/|\.git$|\/$/g, '').split('/');

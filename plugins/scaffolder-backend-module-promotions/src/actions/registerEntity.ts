@@ -1,27 +1,37 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   AuthService,
   DiscoveryService,
+  PermissionsService,
   resolveSafeChildPath,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, ResponseError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  ResponseError,
+} from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   gitopsLocationTarget,
   isBranchName,
   pathTemplateProblem,
   PROMOTIONS_API_ROUTES,
+  Scaffold,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { parse } from 'yaml';
+import { authorizePublish, withOwnerRelation } from './publishChecks';
 
 /**
  * `promotions:register-entity`: records the new service with the promotions backend, whose
  * catalog module registers its catalog file from the branch it was published to, and from the
  * repository's own branch once the layout is merged. Until then, the service's Promotions tab
- * says what it waits for.
+ * says what it waits for. Only a service that is new is recorded: one the catalog does not hold
+ * and no other branch has published, for someone `promotions.layout.publish` allows on it.
  *
  * @public
  */
@@ -29,6 +39,8 @@ export function createRegisterEntityAction(options: {
   config: PromotionsConfig;
   discovery: DiscoveryService;
   auth: AuthService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
 }) {
   return createTemplateAction({
     id: 'promotions:register-entity',
@@ -99,17 +111,60 @@ export function createRegisterEntityAction(options: {
             `${relative} was not generated in the workspace`,
           );
         });
-      const entity = parse(generated, { maxAliasCount: 100 });
+      const entity = parse(generated, { maxAliasCount: 100 }) as Entity;
+      if (typeof entity?.metadata?.name !== 'string') {
+        throw new InputError(`${relative} declares no entity`);
+      }
       const entityRef = stringifyEntityRef(entity);
       const target = gitopsLocationTarget(repository.id, branch, relative);
+      await authorizePublish({
+        permissions: options.permissions,
+        credentials: await ctx.getInitiatorCredentials(),
+        entity: withOwnerRelation(entity),
+        repository: repository.id,
+      });
+      const ownCredentials = await options.auth.getOwnServiceCredentials();
+      const existing = await options.catalog.getEntityByRef(entityRef, {
+        credentials: ownCredentials,
+      });
+      // Only the entity this very branch registered may be there already (a retried step).
+      if (
+        existing &&
+        existing.metadata.annotations?.['backstage.io/managed-by-location'] !==
+          `gitops-promotions:${target}`
+      ) {
+        throw new ConflictError(
+          `${entityRef} is already in the catalog; a new service needs a name of its own`,
+        );
+      }
+      const baseUrl = await options.discovery.getBaseUrl('promotions');
+      const { token } = await options.auth.getPluginRequestToken({
+        onBehalfOf: ownCredentials,
+        targetPluginId: 'promotions',
+      });
+      const recorded = await fetch(
+        `${baseUrl}${PROMOTIONS_API_ROUTES.scaffolds}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      if (!recorded.ok) throw await ResponseError.fromResponse(recorded);
+      const scaffold = ((await recorded.json()).items as Scaffold[]).find(
+        s => s.entityRef === entityRef,
+      );
+      if (
+        scaffold &&
+        (scaffold.repository !== repository.id || scaffold.branch !== branch)
+      ) {
+        throw new ConflictError(
+          `${entityRef} was already published to ${gitopsLocationTarget(
+            scaffold.repository,
+            scaffold.branch,
+            scaffold.path,
+          )}; a new service needs a name of its own`,
+        );
+      }
       if (ctx.isDryRun) {
         ctx.logger.info(`Dry run: would register ${entityRef} from ${target}`);
       } else {
-        const baseUrl = await options.discovery.getBaseUrl('promotions');
-        const { token } = await options.auth.getPluginRequestToken({
-          onBehalfOf: await options.auth.getOwnServiceCredentials(),
-          targetPluginId: 'promotions',
-        });
         const response = await fetch(
           `${baseUrl}${PROMOTIONS_API_ROUTES.scaffolds}`,
           {

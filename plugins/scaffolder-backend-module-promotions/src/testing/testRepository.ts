@@ -10,15 +10,19 @@ export function testGitRepository() {
     execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString().trim();
   git('init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(dir, 'README.md'), '# GitOps\n');
-  git('add', '-A');
-  git(
-    '-c',
-    'user.name=A',
-    '-c',
-    'user.email=a@example.com',
-    'commit',
-    '-qm',
-    'init',
-  );
-  return { dir, git };
+  /** Commits everything in the work tree on the current branch. */
+  const commitAll = (message: string) => {
+    git('add', '-A');
+    git(
+      '-c',
+      'user.name=A',
+      '-c',
+      'user.email=a@example.com',
+      'commit',
+      '-qm',
+      message,
+    );
+  };
+  commitAll('init');
+  return { dir, git, commitAll };
 }
