@@ -94,6 +94,15 @@ export interface Config {
        */
       secretKeys?: string[];
     };
+    /** How live-state sources (Argo CD, Flux, or a module's) are read at each refresh. */
+    live?: {
+      /**
+       * How long a source may take to answer for one entity before its environments are stored
+       * as unreachable, with that reason: `{ seconds: 10 }` or ISO 8601 (`PT10S`). Defaults to
+       * 10 seconds.
+       */
+      timeout?: { [unit: string]: number } | string;
+    };
     /** How environments are resolved: off the main thread, within limits. */
     resolution?: {
       /** Worker threads; 0 resolves on the main thread. Defaults to one or two, by cores. */

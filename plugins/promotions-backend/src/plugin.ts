@@ -4,6 +4,8 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { parseEntityRef } from '@backstage/catalog-model';
+import { readDurationFromConfig } from '@backstage/config';
+import { durationToMilliseconds } from '@backstage/types';
 import {
   promotionsEnvironmentPermissions,
   promotionsPermissions,
@@ -131,6 +133,13 @@ export const promotionsPlugin = createBackendPlugin({
           auth,
           logger,
           liveStateSources,
+          liveStateTimeoutMs: rootConfig.has('promotions.live.timeout')
+            ? durationToMilliseconds(
+                readDurationFromConfig(rootConfig, {
+                  key: 'promotions.live.timeout',
+                }),
+              )
+            : undefined,
         });
         if (liveStateSources.length > 0) {
           logger.info(

@@ -25,7 +25,8 @@ export const promotionsRepositoryProvidersExtensionPoint =
 
 /**
  * Adds sources of live state (what really runs in each environment): Argo CD, Flux, or another
- * deployment system.
+ * deployment system. The backend reads every source at each refresh of a repository, each
+ * within `promotions.live.timeout`, and stores the answers; page views never reach a source.
  *
  * @public
  */

@@ -2,6 +2,10 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { LiveState } from '@gitops-promotions/plugin-promotions-common';
 import { LiveStateSource } from '@gitops-promotions/plugin-promotions-node';
+import { untilAborted } from '../untilAborted';
+
+/** How long a source may take to answer for one entity, unless configured otherwise. */
+export const DEFAULT_LIVE_STATE_TIMEOUT_MS = 10_000;
 
 /** Several sources' answers for one environment, as one: every application, the oldest age. */
 function merge(states: LiveState[]): LiveState {
@@ -18,6 +22,8 @@ function merge(states: LiveState[]): LiveState {
 /**
  * Asks every live-state source about each entity's environments, a few entities at a time. An
  * entity no source knows has no entry; an environment no source knows is left out of its map.
+ * A source that throws, or does not answer within `timeoutMs`, counts as unreachable for every
+ * environment of the entity, with the reason as its error; the other sources' answers stand.
  */
 export async function readLiveStates(options: {
   sources: LiveStateSource[];
@@ -25,8 +31,10 @@ export async function readLiveStates(options: {
   logger: LoggerService;
   signal?: AbortSignal;
   concurrency: number;
+  timeoutMs?: number;
 }): Promise<Map<string, Map<string, LiveState>>> {
   const { sources, entities, logger, signal } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LIVE_STATE_TIMEOUT_MS;
   const result = new Map<string, Map<string, LiveState>>();
   if (sources.length === 0) return result;
   let next = 0;
@@ -38,25 +46,41 @@ export async function readLiveStates(options: {
     environments: string[];
   }) => {
     const answers = new Map<string, LiveState[]>();
+    const add = (environment: string, state: LiveState) =>
+      answers.set(environment, [...(answers.get(environment) ?? []), state]);
     for (const source of sources) {
       signal?.throwIfAborted();
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const sourceSignal = signal
+        ? AbortSignal.any([signal, deadline])
+        : deadline;
       try {
-        const answer = await source.read({ entity, environments, signal });
+        const answer = await untilAborted(
+          source.read({ entity, environments, signal: sourceSignal }),
+          sourceSignal,
+        );
         for (const [environment, state] of answer) {
-          if (!environments.includes(environment)) continue;
-          answers.set(environment, [
-            ...(answers.get(environment) ?? []),
-            state,
-          ]);
+          if (environments.includes(environment)) add(environment, state);
         }
       } catch (error) {
         signal?.throwIfAborted();
-        // A source answers "unreachable" rather than throwing; one that throws is left out.
+        // A source answers "unreachable" rather than throwing; one that throws or hangs is taken at its word.
+        const reason = deadline.aborted
+          ? `did not answer within ${timeoutMs} ms`
+          : `failed: ${error instanceof Error ? error.message : String(error)}`;
         logger.warn(
-          `Live-state source ${source.id} failed for ${stringifyEntityRef(
+          `Live-state source ${source.id} ${reason} for ${stringifyEntityRef(
             entity,
-          )}: ${error instanceof Error ? error.message : String(error)}`,
+          )}`,
         );
+        for (const environment of environments) {
+          add(environment, {
+            reachable: false,
+            asOf: null,
+            applications: [],
+            error: `Live-state source ${source.id} ${reason}`,
+          });
+        }
       }
     }
     if (answers.size > 0) {

@@ -3,6 +3,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   GitOpsRepository,
+  LiveStateSource,
   PromotionsRepositoriesService,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
@@ -17,6 +18,18 @@ import {
   wrappedRepositories,
 } from '../__testUtils__';
 import { ENTITY_FIELDS } from './entityFields';
+
+/** A live-state source that finds every environment reachable, read now. */
+const answering: LiveStateSource = {
+  id: 'answering',
+  read: async ({ environments }) =>
+    new Map(
+      environments.map(environment => [
+        environment,
+        { reachable: true, asOf: new Date().toISOString(), applications: [] },
+      ]),
+    ),
+};
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
@@ -256,6 +269,59 @@ describe.each(databases.eachSupportedId())(
       expect(Date.now() - started).toBeLessThan(5_000);
       // Neither staging's new resolution nor anything else of the aborted refresh is stored.
       expect(await body('shop')).toEqual(before);
+    });
+
+    it('stores every entity when a live-state source throws or never answers, with the reason', async () => {
+      const { refresherOf, entities, body } = await setup();
+      const throwing: LiveStateSource = {
+        id: 'throwing',
+        read: async () => {
+          throw new Error('connection refused');
+        },
+      };
+      // Heeds no signal: only the deadline ends its wait.
+      const hanging: LiveStateSource = {
+        id: 'hanging',
+        read: () => new Promise(() => {}),
+      };
+      const summary = await refresherOf(entities, {
+        liveStateSources: [throwing, hanging, answering],
+        liveStateTimeoutMs: 200,
+      }).refresh('gitops');
+      expect(summary).toMatchObject({ entities: 2, recomputed: 2, failed: 0 });
+      for (const name of ['shop', 'cart']) {
+        const { environments } = (await body(name)).body;
+        expect(environments.map(e => e.name)).toEqual([
+          'dev',
+          'staging',
+          'prod',
+        ]);
+        for (const environment of environments) {
+          expect(environment.desired.version).not.toBeNull();
+          expect(environment.live).toMatchObject({
+            reachable: false,
+            error:
+              'Live-state source throwing failed: connection refused; Live-state source hanging did not answer within 200 ms',
+          });
+        }
+      }
+    });
+
+    it('rewrites no entity when only the time its live state was read moved', async () => {
+      const { refresherOf, entities, body } = await setup();
+      const refresher = refresherOf(entities, {
+        liveStateSources: [answering],
+      });
+      await refresher.refresh('gitops');
+      const before = await body('shop');
+      expect(before.body.environments[0].live).toMatchObject({
+        reachable: true,
+      });
+      await new Promise(resolve => setTimeout(resolve, 10));
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        recomputed: 0,
+      });
+      expect((await body('shop')).body).toEqual(before.body);
     });
 
     it('asks the catalog for the fields it uses on every page, and stores no more', async () => {

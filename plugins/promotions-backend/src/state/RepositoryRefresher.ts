@@ -33,7 +33,7 @@ import {
 import { resolveForState } from './resolution';
 import { protectSecrets, SecretProtection } from './secrets';
 import { timelineAt, VersionTimeline } from './timeline';
-import { untilAborted } from './untilAborted';
+import { untilAborted } from '../untilAborted';
 import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
@@ -111,6 +111,8 @@ export class RepositoryRefresher {
       catalogPageSize?: number;
       /** Asked about every entity's environments at each refresh; their answers are stored. */
       liveStateSources?: LiveStateSource[];
+      /** How long a live-state source may take to answer for one entity. */
+      liveStateTimeoutMs?: number;
     },
   ) {}
 
@@ -273,6 +275,7 @@ export class RepositoryRefresher {
       logger: this.deps.logger,
       signal,
       concurrency: CONCURRENCY,
+      timeoutMs: this.deps.liveStateTimeoutMs,
     });
     const fingerprints = await store.fingerprints(repositoryId);
     const changed: Array<{ target: EntityTarget; fingerprint: string }> = [];
@@ -283,7 +286,10 @@ export class RepositoryRefresher {
         byRef.get(target.entityRef),
         config.expectedKeys,
         byEntity.get(target.entityRef)!.map(item => [item.name, item.identity]),
-        [...(live.get(target.entityRef) ?? [])],
+        // When a source read is not an input: with it, every entity would be rewritten at each refresh.
+        [...(live.get(target.entityRef) ?? [])].map(
+          ([environment, { asOf: _readAt, ...state }]) => [environment, state],
+        ),
       ]);
       if (fingerprints.get(target.entityRef) !== fingerprint) {
         changed.push({ target, fingerprint });

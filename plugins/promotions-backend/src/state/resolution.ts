@@ -8,7 +8,7 @@ import {
   ResolveOptions,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
-import { untilAborted } from './untilAborted';
+import { untilAborted } from '../untilAborted';
 
 /** An environment's resolution as stored: what it deploys, or why that is not known. */
 export type EnvironmentResolution =

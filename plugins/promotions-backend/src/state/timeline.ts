@@ -1,5 +1,5 @@
 import { GitOpsRepository } from '@gitops-promotions/plugin-promotions-node';
-import { untilAborted } from './untilAborted';
+import { untilAborted } from '../untilAborted';
 
 /** What an environment deployed after each commit that touched its inputs, newest first. */
 export interface VersionTimeline {

@@ -26,13 +26,16 @@ export interface LiveStateSource {
    * annotations name something in this source (with no applications where none maps to that
    * environment), and an empty map when they do not ("not configured"). A source that cannot
    * be reached answers with `reachable: false` and the applications it last knew, rather than
-   * throwing. The backend calls it on schedule and when `watch` says something changed, for
-   * every entity at once, so a source shares its requests between entities.
+   * throwing. The backend calls it at each refresh of a repository, for every entity at once,
+   * so a source shares its requests between entities. It heeds `signal`, which is aborted when
+   * the refresh stops or when the source took longer than `promotions.live.timeout` (10 seconds
+   * unless configured); the backend stores a source that throws or takes longer as unreachable.
    */
   read(request: LiveStateRequest): Promise<Map<string, LiveState>>;
   /**
    * Follows changes as they happen, calling `onChange` with the refs of entities whose live
-   * state may have changed (all, when undefined). Returns a function that stops following.
+   * state may have changed (all, when undefined). Returns a function that stops following. The
+   * promotions backend does not call it: live state is read at each refresh.
    */
   watch?(onChange: (entityRefs?: string[]) => void): () => void;
 }
