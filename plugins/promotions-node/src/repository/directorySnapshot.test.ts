@@ -36,4 +36,25 @@ describe('directorySnapshot', () => {
     ).toBe('resources: []\n');
     expect(await snapshot.readFile('nope')).toBeUndefined();
   });
+
+  it('refuses a file, or a directory of files, larger than its limits, before holding it', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-dir-'));
+    fs.writeFileSync(path.join(root, 'a.yaml'), 'x'.repeat(600));
+    fs.writeFileSync(path.join(root, 'b.yaml'), 'x'.repeat(600));
+    await expect(
+      directorySnapshot(root, { fileBytes: 500, totalBytes: 10_000 }),
+    ).rejects.toThrow(
+      /^[ab]\.yaml is 600 bytes, more than the 500 a file may have$/,
+    );
+    await expect(
+      directorySnapshot(root, { fileBytes: 1000, totalBytes: 1000 }),
+    ).rejects.toThrow(
+      /^the directory holds more than 1000 bytes of files, at [ab]\.yaml$/,
+    );
+    const snapshot = await directorySnapshot(root, {
+      fileBytes: 1000,
+      totalBytes: 1200,
+    });
+    expect(snapshot.files.size).toBe(2);
+  });
 });

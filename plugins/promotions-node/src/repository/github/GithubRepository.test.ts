@@ -318,13 +318,33 @@ describe('GithubRepository', () => {
     const { simulator, github } = await setup({ policy: { retries: 3 } });
     simulator.failNext(4, 500);
     await expect(github.snapshot()).rejects.toThrow(
-      /^GitHub request GET http:\/\/127\.0\.0\.1:\d+\/api\/v3\/repos\/acme\/gitops\/git\/ref\/heads%2Fmain failed after 4 attempts: 500 Server Error/,
+      'Repository gitops (acme/gitops on ghe.example.com): reading branch "main" failed: ghe.example.com answered 500 after 4 attempts',
     );
     expect(simulator.count()).toBe(4);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /GitHub request GET http:\/\/127\.0\.0\.1:\d+\/api\/v3\/repos\/acme\/gitops\/git\/ref\/heads%2Fmain failed after 4 attempts: 500 Server Error/,
+      ),
+    );
 
     simulator.hangNext(4);
     await expect(github.snapshot()).rejects.toThrow(
-      'failed after 4 attempts: no answer within 500 ms',
+      'reading branch "main" failed: could not reach ghe.example.com',
+    );
+  });
+
+  it('says only that the configured host could not be reached, keeping the network error in the log', async () => {
+    const { simulator, github } = await setup({ policy: { retries: 1 } });
+    await simulator.stop();
+    const failure = await github.snapshot().then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(failure).toBe(
+      'Repository gitops (acme/gitops on ghe.example.com): reading branch "main" failed: could not reach ghe.example.com',
+    );
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringMatching(/127\.0\.0\.1:\d+\/.* failed after 2 attempts/),
     );
   });
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_GITHUB_REQUEST_POLICY,
   GithubRequestPolicy,
   GithubRequestRecord,
+  GithubUnavailableError,
   RateLimitGate,
   statusOf,
 } from './githubClient';
@@ -1158,6 +1159,10 @@ export class GithubRepository implements GitOpsRepository {
     const verb = access === 'read' ? 'reading' : 'writing';
     const message = error instanceof Error ? error.message : String(error);
     const where = `Repository ${this.id} (${this.owner}/${this.repo} on ${this.host})`;
+    if (error instanceof GithubUnavailableError) {
+      this.logger.warn(`${where}: ${verb} ${what} failed: ${error.detail}`);
+      return new Error(`${where}: ${verb} ${what} failed: ${error.message}`);
+    }
     if (status === 404) {
       return new Error(
         `${where}: ${what} not found, or the credentials for ${this.host} cannot read it`,

@@ -40,6 +40,17 @@ export interface GithubRequestRecord {
 /** GitHub's documented wait when a secondary rate limit gives no retry-after. */
 const SECONDARY_LIMIT_WAIT_MS = 60_000;
 
+/**
+ * GitHub gave no usable answer. The message names only the configured host; the request layer's
+ * own words, which can name internal hosts and ports, are kept in `detail` for the log.
+ */
+export class GithubUnavailableError extends Error {
+  constructor(message: string, readonly detail: string) {
+    super(message);
+    this.name = 'GithubUnavailableError';
+  }
+}
+
 interface HttpError {
   status?: number;
   message: string;
@@ -226,7 +237,10 @@ export function createGithubClient(options: GithubClientOptions): Octokit {
             reason = `no answer within ${policy.requestTimeoutMs} ms`;
           }
           if (attempt > policy.retries) {
-            throw new Error(
+            throw new GithubUnavailableError(
+              status === undefined
+                ? `could not reach ${host}`
+                : `${host} answered ${status} after ${attempt} attempts`,
               `GitHub request ${describe()} failed after ${attempt} attempts: ${reason}`,
             );
           }
