@@ -35,4 +35,49 @@ describe('entityPathRules', () => {
       }
     },
   );
+
+  it('lets a rule fill in for Components of the default namespace only, unless it names the namespace', () => {
+    const shop = (kind: string, namespace?: string): Entity => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind,
+      metadata: { name: 'shop', ...(namespace ? { namespace } : {}) },
+      spec: { owner: 'group:shop' },
+    });
+    const file = 'shop/overlays/dev/kustomization.yaml';
+    expect(isReadable(entityPathRules(rules, shop('Component')), file)).toBe(
+      true,
+    );
+    expect(
+      isReadable(entityPathRules(rules, shop('Component', 'default')), file),
+    ).toBe(true);
+    // Another team's Resource or Component named like the service reads none of its files.
+    for (const other of [
+      shop('Resource'),
+      shop('System'),
+      shop('Component', 'team-b'),
+    ]) {
+      const readable = entityPathRules(rules, other);
+      expect(isReadable(readable, file)).toBe(false);
+      expect(isReadable(readable, 'teams/shop/values.yaml')).toBe(false);
+    }
+    expect(entityPathRules(rules, shop('Resource')).description).toBe(
+      '{entity.metadata.name}/**, teams/{entity.spec.owner}/**, for Component entities only',
+    );
+    // A rule naming the namespace serves every namespace, each its own directory.
+    const namespaced = [
+      '{entity.metadata.namespace}/{entity.metadata.name}/**',
+    ];
+    expect(
+      isReadable(
+        entityPathRules(namespaced, shop('Component', 'team-b')),
+        'team-b/shop/overlays/dev/kustomization.yaml',
+      ),
+    ).toBe(true);
+    expect(
+      isReadable(
+        entityPathRules(namespaced, shop('Component', 'team-b')),
+        'default/shop/overlays/dev/kustomization.yaml',
+      ),
+    ).toBe(false);
+  });
 });

@@ -61,7 +61,10 @@ export function pathRuleProblem(rule: string): string | undefined {
 
 /**
  * The paths of a repository an entity may read: its `paths` rules with the entity's values put
- * in. A rule naming a value the entity lacks allows nothing.
+ * in. A rule naming a value the entity lacks allows nothing. Rules speak of services: they fill in
+ * for `Component` entities only, and a rule that does not name `{entity.metadata.namespace}` only
+ * for those of the `default` namespace, so that a `Resource` or a `Component` of another
+ * namespace, however it is named or whoever owns it, never reads a service's files.
  *
  * @public
  */
@@ -70,7 +73,18 @@ export function entityPathRules(
   entity: Entity,
 ): ReadablePaths {
   const compiled: RegExp[] = [];
+  if (entity.kind.toLocaleLowerCase('en-US') !== 'component') {
+    return {
+      patterns: [],
+      description: `${rules.join(', ')}, for Component entities only`,
+    };
+  }
+  const inDefaultNamespace =
+    (entity.metadata.namespace ?? 'default') === 'default';
   for (const rule of rules) {
+    if (!inDefaultNamespace && !rule.includes('{entity.metadata.namespace}')) {
+      continue;
+    }
     let missing = false;
     const filled = rule.replace(/\{([^}]*)\}/g, (_, name: string) => {
       const value = PLACEHOLDERS[name]?.(entity);
@@ -85,7 +99,11 @@ export function entityPathRules(
   }
   return {
     patterns: compiled.map(re => re.source),
-    description: rules.join(', '),
+    description: inDefaultNamespace
+      ? rules.join(', ')
+      : `${rules.join(
+          ', ',
+        )}; outside the default namespace, only rules naming {entity.metadata.namespace}`,
   };
 }
 
