@@ -84,6 +84,8 @@ function config(repositoryDir: string) {
           provider: 'github',
           url: 'https://github.com/acme/gitops',
         },
+        // Read by local path, with no URL Argo CD could clone it from.
+        { id: 'local', provider: 'git', url: repositoryDir, paths: [] },
       ],
       pipelines: {
         regional: [
@@ -482,6 +484,30 @@ describe('the GitOps service template', () => {
     },
   );
 
+  it.each([
+    [
+      'a namespace pattern that puts environments sharing a cluster in one namespace',
+      { namespacePattern: '{service}' },
+      'environments qa, staging-us and staging-eu would all deploy to namespace "cart-kustomize" of cluster https://kubernetes.default.svc and overwrite each other',
+    ],
+    [
+      'a repository Argo CD could not clone',
+      { repository: 'local' },
+      'repository "local" has no URL Argo CD can clone: its url is a local path, so set argocdRepoURL on it in promotions.repositories',
+    ],
+  ])('refuses %s before anything is written', async (_, change, message) => {
+    const { dir, git } = testGitRepository();
+    const { server } = await startBackend(dir);
+    const res = await dryRunResponse(
+      server,
+      { ...values('kustomize'), ...change },
+      (__, content) => content,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toContain(message);
+    expect(git('branch', '--list')).toBe('* main');
+  });
+
   it('opens a pull request for a github repository, in a dry run', async () => {
     const { dir } = testGitRepository();
     const { server } = await startBackend(dir);
@@ -617,6 +643,29 @@ describe('the GitOps service template', () => {
         expect(resolved.images).toEqual([
           { name: 'ghcr.io/acme/cart', tag: '0.3.0', digest: null },
         ]);
+        // Both layouts name the workload after the service, whatever the environment.
+        if (layout === 'kustomize') {
+          expect(resolved.comparable.map(o => o.id)).toEqual(
+            expect.arrayContaining([
+              `Deployment/${service}`,
+              `Service/${service}`,
+            ]),
+          );
+        }
+      }
+      if (layout === 'helm') {
+        // The chart names them after the service too, not after Argo CD's release.
+        for (const file of ['deployment.yaml', 'service.yaml']) {
+          const text = (await snapshot.readFile(
+            `charts/${service}/templates/${file}`,
+          ))!.toString();
+          expect(text).toMatch(
+            new RegExp(
+              `^metadata:\\n(?:\\s+#.*\\n)*\\s+name: "${service}"$`,
+              'm',
+            ),
+          );
+        }
       }
       checkApplicationSet(
         (await snapshot.readFile(
