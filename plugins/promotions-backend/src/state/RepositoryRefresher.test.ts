@@ -271,6 +271,71 @@ describe.each(databases.eachSupportedId())(
       expect(await body('shop')).toEqual(before);
     });
 
+    it("keeps an entity's last known state, with the error, when an environment's history cannot be read", async () => {
+      const {
+        dir,
+        refresher,
+        refresherOf,
+        entities,
+        repositories,
+        store,
+        body,
+      } = await setup();
+      await refresher.refresh('gitops');
+      const before = await body('shop');
+      const cartBefore = await body('cart');
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z', '(#9)');
+      appendCommit(dir, {
+        author: 'Dana Ruiz',
+        date: '2026-10-24T09:00:00Z',
+        message: 'Promote shop 1.3.0 and cart 2.1.0 to dev',
+        files: {
+          'shop/overlays/dev/kustomization.yaml': shopOverlay('dev', '1.3.0'),
+          'cart/overlays/dev/kustomization.yaml': shopOverlay(
+            'dev',
+            '2.1.0',
+          ).replace(/shop/g, 'cart'),
+        },
+      });
+
+      const failing = wrappedRepositories(repositories, repository =>
+        overriding(repository, original => ({
+          history: async (...args) => {
+            const [, paths] = args;
+            if (paths.some(p => p.startsWith('shop/overlays/staging/'))) {
+              throw new Error('git log failed: object file is empty');
+            }
+            return original.history(...args);
+          },
+        })),
+      );
+      const summary = await refresherOf(entities, {
+        repositories: failing,
+      }).refresh('gitops');
+      expect(summary).toMatchObject({ resolved: 3, failed: 1 });
+      const shop = await store.get('component:default/shop');
+      expect(shop!.error!.message).toBe(
+        "Repository gitops: the history of environment staging could not be read; the backend's log says why",
+      );
+      expect((await body('shop')).body).toEqual(before.body);
+      // The other entity's refresh is written as usual.
+      const cart = await body('cart');
+      expect(cart.body.environments[0].desired.version).toBe('2.1.0');
+      expect(cart.body).not.toEqual(cartBefore.body);
+      expect((await store.get('component:default/cart'))!.error).toBeNull();
+
+      // Once the history can be read, the environment is read again.
+      expect(await refresher.refresh('gitops')).toMatchObject({ failed: 0 });
+      expect((await store.get('component:default/shop'))!.error).toBeNull();
+      const after = (await body('shop')).body;
+      expect(after.environments[1].desired.version).toBe('1.2.0');
+      // What it stores then is what a first refresh of the repository stores.
+      await store.client('promotions_entity_state').delete();
+      await store.client('promotions_environment_state').delete();
+      await refresher.refresh('gitops');
+      expect((await body('shop')).body).toEqual(after);
+    });
+
     it('stores every entity when a live-state source throws or never answers, with the reason', async () => {
       const { refresherOf, entities, body } = await setup();
       const throwing: LiveStateSource = {

@@ -7,6 +7,7 @@ import {
   environmentPath,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
+  CommitInfo,
   LiveStateSource,
   probesDigest,
   probesHold,
@@ -88,6 +89,8 @@ interface EnvironmentWork {
   stored?: EnvironmentKey;
   fresh?: Omit<StoredEnvironment, 'timeline'> & { timeline?: VersionTimeline };
   identity: string;
+  /** Why it could not be read again: its entity keeps its last known state, with this beside it. */
+  failure?: string;
 }
 
 /**
@@ -241,10 +244,26 @@ export class RepositoryRefresher {
           this.deps.secrets,
         );
       }
-      const [last] = await untilAborted(
-        repository.history(snapshot.commit, resolution.inputs, 1),
-        signal,
-      );
+      let last: CommitInfo | undefined;
+      try {
+        [last] = await untilAborted(
+          repository.history(snapshot.commit, resolution.inputs, 1),
+          signal,
+        );
+      } catch (error) {
+        signal?.throwIfAborted();
+        this.deps.logger.warn(
+          `Could not read the history of environment ${item.name} (${
+            item.path
+          }) of repository ${repositoryId} at ${
+            snapshot.commit
+          }: ${errorMessage(error)}`,
+        );
+        // Served, so it names only the repository and environment, as resolution errors do.
+        item.failure = `Repository ${repositoryId}: the history of environment ${item.name} could not be read; the backend's log says why`;
+        item.identity = crypto.randomUUID();
+        return;
+      }
       item.fresh = {
         entityRef: item.target.entityRef,
         environment: item.name,
@@ -259,6 +278,16 @@ export class RepositoryRefresher {
       item.identity = probes ? probesDigest(probes) : crypto.randomUUID();
     });
     summary.resolved = toResolve.length;
+    const unread = new Map<string, string[]>();
+    for (const item of toResolve) {
+      if (!item.failure) continue;
+      const ref = item.target.entityRef;
+      unread.set(ref, [...(unread.get(ref) ?? []), item.failure]);
+    }
+    for (const [entityRef, messages] of unread) {
+      summary.failed++;
+      failures.push({ entityRef, message: messages.join('; ') });
+    }
 
     const byEntity = new Map<string, EnvironmentWork[]>();
     for (const item of work) {
@@ -280,6 +309,7 @@ export class RepositoryRefresher {
     const fingerprints = await store.fingerprints(repositoryId);
     const changed: Array<{ target: EntityTarget; fingerprint: string }> = [];
     for (const target of targets) {
+      if (unread.has(target.entityRef)) continue;
       const fingerprint = hash([
         COMPUTATION_VERSION,
         targetKey(target),
