@@ -625,6 +625,7 @@ describe('the GitOps service template', () => {
         layout === 'kustomize'
           ? `${service}/overlays/{env}`
           : `charts/${service}/values-{env}.yaml`;
+      const workloads: string[] = [];
       for (const env of [
         'qa',
         'staging-us',
@@ -645,12 +646,7 @@ describe('the GitOps service template', () => {
         ]);
         // Both layouts name the workload after the service, whatever the environment.
         if (layout === 'kustomize') {
-          expect(resolved.comparable.map(o => o.id)).toEqual(
-            expect.arrayContaining([
-              `Deployment/${service}`,
-              `Service/${service}`,
-            ]),
-          );
+          workloads.push(...resolved.comparable.map(o => o.id));
         }
       }
       if (layout === 'helm') {
@@ -659,14 +655,16 @@ describe('the GitOps service template', () => {
           const text = (await snapshot.readFile(
             `charts/${service}/templates/${file}`,
           ))!.toString();
-          expect(text).toMatch(
-            new RegExp(
-              `^metadata:\\n(?:\\s+#.*\\n)*\\s+name: "${service}"$`,
-              'm',
-            ),
-          );
+          const [, kind, name] =
+            /^kind: (\w+)\nmetadata:\n(?:\s+#.*\n)*\s+name: "([^"]*)"$/m.exec(
+              text,
+            ) ?? [];
+          workloads.push(`${kind}/${name}`);
         }
       }
+      expect(new Set(workloads)).toEqual(
+        new Set([`Deployment/${service}`, `Service/${service}`]),
+      );
       checkApplicationSet(
         (await snapshot.readFile(
           `argocd/${service}-applicationset.yaml`,
