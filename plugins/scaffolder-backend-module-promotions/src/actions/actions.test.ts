@@ -290,6 +290,29 @@ describe('promotions:validate-layout', () => {
     expect(ctx.output).toHaveBeenCalledWith('versions', { dev: '1.0.0' });
   });
 
+  it('names the images each environment deploys as the rest of the suite does, digests included', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const logger = mockServices.logger.mock();
+    const ctx = createMockActionContext({
+      workspacePath: workspace({
+        ...base,
+        'svc/overlays/prod/kustomization.yaml': `resources: [../../base]\nimages: [{ name: ghcr.io/acme/svc, digest: "${digest}" }]\n`,
+      }),
+      input: {
+        pathTemplate: 'svc/overlays/{env}',
+        environments: ['dev', 'prod'],
+      },
+      logger,
+    });
+    await createValidateLayoutAction({ resolver }).handler(ctx as any);
+    expect(logger.info).toHaveBeenCalledWith(
+      'dev: svc/overlays/dev deploys ghcr.io/acme/svc:1.0.0',
+    );
+    expect(logger.info).toHaveBeenCalledWith(
+      `prod: svc/overlays/prod deploys ghcr.io/acme/svc@${digest}`,
+    );
+  });
+
   it('stops a hostile layout (a patch-target ReDoS and a JSON-patch copy bomb) within a second, naming the file', async () => {
     const copies = Array.from(
       { length: 30 },

@@ -10,6 +10,7 @@ import {
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   environmentPath,
+  formatImage,
   pathTemplateProblem,
 } from '@gitops-promotions/plugin-promotions-common';
 
@@ -279,7 +280,7 @@ export function createValidateLayoutAction(options: {
         versions[environment] = resolved.version;
         ctx.logger.info(
           `${environment}: ${envPath} deploys ${resolved.images
-            .map(i => `${i.name}:${i.tag}`)
+            .map(image => formatImage(image))
             .join(', ')}`,
         );
       }
