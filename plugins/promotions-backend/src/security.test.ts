@@ -23,37 +23,20 @@ import {
   appendCommit,
   createGitFixture,
   shopHistory,
+  watchEventLoop,
 } from '@internal/promotions-fixtures';
 import {
   promotionsResolverServiceRef,
   ResolverPool,
 } from '@gitops-promotions/plugin-promotions-node';
-import { Knex } from 'knex';
 import request from 'supertest';
 import { promotionsPlugin } from './plugin';
+import { everyRow, repositoryComponent, userOf } from './__testUtils__';
 
 // Resolution workers compile the resolver from source on start.
 jest.setTimeout(120_000);
 
-const component = (
-  name: string,
-  repository: string,
-  pathTemplate: string,
-  owner = 'group:default/shop-team',
-): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name,
-    namespace: 'default',
-    annotations: {
-      'gitops-promotions/repository': repository,
-      'gitops-promotions/path': pathTemplate,
-    },
-  },
-  spec: { type: 'service', owner, lifecycle: 'production' },
-  relations: [{ type: 'ownedBy', targetRef: owner }],
-});
+const SHOP_TEAM = 'group:default/shop-team';
 
 const deployment = (name: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -85,40 +68,6 @@ const copyBomb = Array.from(
 ).join('');
 
 const longName = 'a'.repeat(48);
-
-/** The user a catalog request is made for, if it carries a user's credentials. */
-const userOf = (options: unknown): string | undefined =>
-  (options as { credentials?: { principal?: { userEntityRef?: string } } })
-    ?.credentials?.principal?.userEntityRef;
-
-/** Every row of every table, as text: what the database holds. */
-async function everyRow(knex: Knex): Promise<string> {
-  const client = String(knex.client.config.client);
-  const tables: string[] = client.includes('sqlite')
-    ? await knex('sqlite_master').where('type', 'table').pluck('name')
-    : await knex('information_schema.tables')
-        .where('table_schema', 'public')
-        .pluck('table_name');
-  const rows = await Promise.all(tables.map(table => knex(table).select()));
-  return JSON.stringify(rows);
-}
-
-/** Measures the longest the event loop went without running a timer. */
-function watchEventLoop() {
-  let last = performance.now();
-  let longest = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 5);
-  return {
-    stop() {
-      clearInterval(timer);
-      return longest;
-    },
-  };
-}
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
@@ -212,8 +161,13 @@ describe.each(databases.eachSupportedId())(
           { id: 'hostile', url: hostile },
         ],
         entities: [
-          component('shop', 'calm', 'shop/overlays/{env}'),
-          component('bomb', 'hostile', 'bomb/overlays/{env}'),
+          repositoryComponent('shop', 'calm', 'shop/overlays/{env}', SHOP_TEAM),
+          repositoryComponent(
+            'bomb',
+            'hostile',
+            'bomb/overlays/{env}',
+            SHOP_TEAM,
+          ),
         ],
         extra: [timedResolver],
       });
@@ -345,12 +299,20 @@ data:
           },
         },
       ]);
-      const vault = component('vault', 'gitops', 'vault/values-{env}.yaml');
+      const vault = repositoryComponent(
+        'vault',
+        'gitops',
+        'vault/values-{env}.yaml',
+        SHOP_TEAM,
+      );
       vault.metadata.annotations!['gitops-promotions/version-key'] =
         'image.tag';
       const { refresh, get, knex } = await start({
         repositories: [{ id: 'gitops', url: dir }],
-        entities: [vault, component('kv', 'gitops', 'kv/overlays/{env}')],
+        entities: [
+          vault,
+          repositoryComponent('kv', 'gitops', 'kv/overlays/{env}', SHOP_TEAM),
+        ],
       });
       await refresh('gitops');
 
@@ -413,7 +375,14 @@ data:
       );
       const { refresh, get } = await start({
         repositories: [{ id: 'gitops', url: dir }],
-        entities: [component('shop', 'gitops', 'shop/overlays/{env}')],
+        entities: [
+          repositoryComponent(
+            'shop',
+            'gitops',
+            'shop/overlays/{env}',
+            SHOP_TEAM,
+          ),
+        ],
       });
       await refresh('gitops');
       const res = await get('shop');
@@ -429,7 +398,12 @@ data:
     });
 
     it("asks the catalog with each user's own credentials, and hides from one user what another read before", async () => {
-      const shop = component('shop', 'gitops', 'shop/overlays/{env}');
+      const shop = repositoryComponent(
+        'shop',
+        'gitops',
+        'shop/overlays/{env}',
+        SHOP_TEAM,
+      );
       const inner = catalogServiceMock({ entities: [shop] });
       // The catalog as it decides visibility: ben and carol may not see shop.
       const catalog = catalogServiceMock.mock({
@@ -516,7 +490,12 @@ data:
     });
 
     it('answers 401 to a request without credentials before reading the store, the catalog or a policy', async () => {
-      const shop = component('shop', 'gitops', 'shop/overlays/{env}');
+      const shop = repositoryComponent(
+        'shop',
+        'gitops',
+        'shop/overlays/{env}',
+        SHOP_TEAM,
+      );
       const catalog = catalogServiceMock.mock({
         getEntityByRef: async () => shop,
       });

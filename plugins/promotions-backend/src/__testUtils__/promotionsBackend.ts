@@ -7,16 +7,54 @@ import { Knex } from 'knex';
 import request from 'supertest';
 import { promotionsPlugin } from '../plugin';
 
-/** A component annotated as the tests need. */
+/**
+ * A component annotated as the tests need; with `owner`, owned by it, with the relation the
+ * catalog adds for that.
+ */
 export const component = (
   name: string,
   annotations: Record<string, string>,
+  owner?: string,
 ): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
   metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner: 'guests', lifecycle: 'production' },
+  spec: { type: 'service', owner: owner ?? 'guests', lifecycle: 'production' },
+  ...(owner ? { relations: [{ type: 'ownedBy', targetRef: owner }] } : {}),
 });
+
+/** A component whose environments are at `pathTemplate` in `repository`. */
+export const repositoryComponent = (
+  name: string,
+  repository: string,
+  pathTemplate: string,
+  owner?: string,
+): Entity =>
+  component(
+    name,
+    {
+      'gitops-promotions/repository': repository,
+      'gitops-promotions/path': pathTemplate,
+    },
+    owner,
+  );
+
+/** The user a catalog request is made for, if it carries a user's credentials. */
+export const userOf = (options: unknown): string | undefined =>
+  (options as { credentials?: { principal?: { userEntityRef?: string } } })
+    ?.credentials?.principal?.userEntityRef;
+
+/** Every row of every table, as text: what the database holds. */
+export async function everyRow(knex: Knex): Promise<string> {
+  const client = String(knex.client.config.client);
+  const tables: string[] = client.includes('sqlite')
+    ? await knex('sqlite_master').where('type', 'table').pluck('name')
+    : await knex('information_schema.tables')
+        .where('table_schema', 'public')
+        .pluck('table_name');
+  const rows = await Promise.all(tables.map(table => knex(table).select()));
+  return JSON.stringify(rows);
+}
 
 /** A scheduler that runs tasks only when triggered, so that each refresh is the test's to make. */
 export function manualScheduler() {

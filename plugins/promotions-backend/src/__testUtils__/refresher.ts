@@ -19,14 +19,7 @@ import {
 import { parseBody, PromotionsStore } from '../state/PromotionsStore';
 import { RepositoryRefresher } from '../state/RepositoryRefresher';
 import { secretProtection } from '../state/secrets';
-import { component } from './promotionsBackend';
-
-/** A component of the `gitops` repository whose environments are at `path`. */
-export const gitopsComponent = (name: string, path: string): Entity =>
-  component(name, {
-    'gitops-promotions/repository': 'gitops',
-    'gitops-promotions/path': path,
-  });
+import { repositoryComponent } from './promotionsBackend';
 
 /** A second service beside `shop`, so that a change to one shows what the other is spared. */
 const cartFiles = {
@@ -136,8 +129,8 @@ export async function refresherFixture(
     mockServices.database({ knex, migrations: { skip: false } }),
   );
   const entities = [
-    gitopsComponent('shop', 'shop/overlays/{env}'),
-    gitopsComponent('cart', 'cart/overlays/{env}'),
+    repositoryComponent('shop', 'gitops', 'shop/overlays/{env}'),
+    repositoryComponent('cart', 'gitops', 'cart/overlays/{env}'),
   ];
   const refresherOf = (
     catalogEntities: Entity[],

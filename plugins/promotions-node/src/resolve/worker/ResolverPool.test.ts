@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
+import { watchEventLoop } from '@internal/promotions-fixtures';
 import { memorySnapshot } from '../../testing/memorySnapshot';
 import { resolveEnvironment } from '../index';
 import { ResolutionError } from '../types';
@@ -25,23 +26,6 @@ const files = {
     (_, i) => `- { op: copy, from: /spec, path: /spec/c${i} }\n`,
   ).join(''),
 };
-
-/** Measures the longest the event loop went without running a timer. */
-function watchEventLoop() {
-  let last = performance.now();
-  let longest = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 5);
-  return {
-    stop() {
-      clearInterval(timer);
-      return longest;
-    },
-  };
-}
 
 describe('ResolverPool', () => {
   const pools: ResolverPool[] = [];
