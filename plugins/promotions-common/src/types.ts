@@ -46,7 +46,12 @@ export type DriftKind =
   | 'waiting-for-sync'
   | 'stale-promotion';
 
-interface DriftBase {
+/**
+ * What every drift says: its kind and one line for a person.
+ *
+ * @public
+ */
+export interface DriftBase {
   kind: DriftKind;
   /** One line that explains the drift to a person. */
   summary: string;

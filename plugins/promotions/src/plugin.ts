@@ -33,13 +33,14 @@ export const promotionsPlugin = createPlugin({
  *
  * @public
  */
-export const EntityPromotionsContent = promotionsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityPromotionsContent',
-    component: () =>
-      import('./components/EntityPromotionsContent').then(
-        m => m.EntityPromotionsContent,
-      ),
-    mountPoint: rootRouteRef,
-  }),
-);
+export const EntityPromotionsContent: () => JSX.Element =
+  promotionsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityPromotionsContent',
+      component: () =>
+        import('./components/EntityPromotionsContent').then(
+          m => m.EntityPromotionsContent,
+        ),
+      mountPoint: rootRouteRef,
+    }),
+  );

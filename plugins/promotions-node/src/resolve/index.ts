@@ -22,12 +22,7 @@ import { recordingSnapshot } from './probes';
 import { ResolveBudget } from './budget';
 
 export * from './types';
-export {
-  hasDirectory,
-  probesDigest,
-  probesHold,
-  recordingSnapshot,
-} from './probes';
+export { hasDirectory, probesDigest, probesHold } from './probes';
 export type { Probes } from './probes';
 export { DEFAULT_RESOLVE_LIMITS } from './budget';
 export type { ResolveLimits } from './budget';

@@ -5,3 +5,5 @@
  * @packageDocumentation
  */
 export * from './memorySnapshot';
+export type { RepositorySnapshot } from '../repository/types';
+export type { TreeFile } from '../repository/types';
