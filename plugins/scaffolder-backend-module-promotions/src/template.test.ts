@@ -76,7 +76,7 @@ function config(repositoryDir: string) {
           paths: [
             '{entity.metadata.name}/**',
             'charts/{entity.metadata.name}/**',
-            'argocd/{entity.metadata.name}-*.yaml',
+            'argocd/{entity.metadata.name}-applicationset.yaml',
           ],
         },
         {

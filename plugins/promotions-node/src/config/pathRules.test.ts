@@ -80,4 +80,34 @@ describe('entityPathRules', () => {
       ),
     ).toBe(false);
   });
+
+  it("gives a Component named after one of the rules' own directories none of that directory", () => {
+    const layout = [
+      '{entity.metadata.name}/**',
+      'charts/{entity.metadata.name}/**',
+      'argocd/{entity.metadata.name}-applicationset.yaml',
+      'teams/{entity.spec.owner}/**',
+    ];
+    for (const name of ['charts', 'argocd', 'Teams']) {
+      const readable = entityPathRules(layout, named(name, 'group:shop'));
+      for (const file of [
+        'charts/payment/values-prod.yaml',
+        'argocd/payment-applicationset.yaml',
+        'teams/billing/values.yaml',
+      ]) {
+        expect(isReadable(readable, file)).toBe(false);
+      }
+      // Its own chart, ApplicationSet and team stay its own.
+      expect(isReadable(readable, `charts/${name}/values-prod.yaml`)).toBe(
+        true,
+      );
+      expect(isReadable(readable, 'teams/shop/values.yaml')).toBe(true);
+    }
+    // An owner named like a directory reads only its own team's.
+    const owner = entityPathRules(layout, named('payment', 'group:charts'));
+    expect(isReadable(owner, 'teams/charts/values.yaml')).toBe(true);
+    expect(isReadable(owner, 'payment/overlays/dev/kustomization.yaml')).toBe(
+      true,
+    );
+  });
 });

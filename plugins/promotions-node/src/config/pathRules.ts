@@ -39,6 +39,18 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
+/** The plain directory names the rules lay out, by depth: no entity's value may stand for them. */
+function literalSegments(rules: string[]): Array<Set<string>> {
+  const byDepth: Array<Set<string>> = [];
+  for (const rule of rules) {
+    rule.split('/').forEach((segment, depth) => {
+      if (/[{}*?]/.test(segment)) return;
+      (byDepth[depth] ??= new Set()).add(segment.toLocaleLowerCase('en-US'));
+    });
+  }
+  return byDepth;
+}
+
 /**
  * Checks the `paths` rules of a repository (`promotions.repositories[].paths`) and returns the
  * reason one is unusable, or undefined.
@@ -81,20 +93,34 @@ export function entityPathRules(
   }
   const inDefaultNamespace =
     (entity.metadata.namespace ?? 'default') === 'default';
+  const reserved = literalSegments(rules);
   for (const rule of rules) {
     if (!inDefaultNamespace && !rule.includes('{entity.metadata.namespace}')) {
       continue;
     }
     let missing = false;
-    const filled = rule.replace(/\{([^}]*)\}/g, (_, name: string) => {
-      const value = PLACEHOLDERS[name]?.(entity);
-      // Entity names cannot hold "/", glob characters or start with ".", but a hand-written one might try.
-      if (!value || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
-        missing = true;
-        return '';
-      }
-      return value.replace(/[*?]/g, '');
-    });
+    const filled = rule
+      .split('/')
+      .map((segment, depth) =>
+        segment.replace(/\{([^}]*)\}/g, (_, name: string) => {
+          const value = PLACEHOLDERS[name]?.(entity);
+          // Entity names cannot hold "/", glob characters or start with ".", but a hand-written one might try.
+          if (!value || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) {
+            missing = true;
+            return '';
+          }
+          // A Component named "charts" must not read every chart that `charts/{...}` lays out.
+          if (
+            segment === `{${name}}` &&
+            reserved[depth]?.has(value.toLocaleLowerCase('en-US'))
+          ) {
+            missing = true;
+            return '';
+          }
+          return value.replace(/[*?]/g, '');
+        }),
+      )
+      .join('/');
     if (!missing) compiled.push(globToRegExp(filled));
   }
   return {

@@ -55,6 +55,17 @@ describe('readPromotionsConfig', () => {
           url: 'https://github.com/acme/gitops',
         },
         { id: 'ssh', provider: 'git', url: 'git@git.acme.example:acme/gitops' },
+        // Credentials in the url stay out of the manifests new services commit.
+        {
+          id: 'token',
+          provider: 'git',
+          url: 'https://x-access-token:ghs_secret@github.com/acme/gitops.git',
+        },
+        {
+          id: 'bare-token',
+          provider: 'git',
+          url: 'https://ghp_secret@github.com/acme/gitops.git',
+        },
         {
           id: 'mirror',
           provider: 'github',
@@ -72,6 +83,8 @@ describe('readPromotionsConfig', () => {
       served: 'https://git.acme.example/gitops.git',
       hub: 'https://github.com/acme/gitops',
       ssh: 'git@git.acme.example:acme/gitops',
+      token: undefined,
+      'bare-token': undefined,
       mirror: 'ssh://git@mirror.acme.example/acme/gitops.git',
     });
   });
@@ -114,6 +127,18 @@ describe('readPromotionsConfig', () => {
         )} is not a URL Argo CD can clone`,
       ],
     ),
+    ...[
+      'https://x-access-token:ghs_secret@github.com/acme/gitops.git',
+      'https://ghp_secret@github.com/acme/gitops.git',
+      'ssh://git:secret@mirror.acme.example/acme/gitops.git',
+    ].map((argocdRepoURL): [object, string] => [
+      {
+        repositories: [
+          { id: 'a', provider: 'git', url: '/srv/gitops', argocdRepoURL },
+        ],
+      },
+      'promotions.repositories[a].argocdRepoURL holds credentials',
+    ]),
     [
       { pipelines: { p: [{ name: 'prod', requires: ['staging'] }] } },
       '"prod" requires "staging", which is not in the pipeline',

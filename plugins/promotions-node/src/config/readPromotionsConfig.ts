@@ -133,6 +133,11 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     }
     const url = repo.getString('url');
     const argocdRepoURL = repo.getOptionalString('argocdRepoURL');
+    if (argocdRepoURL !== undefined && hasCredentials(argocdRepoURL)) {
+      throw new Error(
+        `promotions.repositories[${id}].argocdRepoURL holds credentials: it is written into the Argo CD manifests of new services, so give it without them and let Argo CD use its own repository credentials`,
+      );
+    }
     if (argocdRepoURL !== undefined && !isRemoteGitUrl(argocdRepoURL)) {
       throw new Error(
         `promotions.repositories[${id}].argocdRepoURL: ${JSON.stringify(
@@ -144,7 +149,10 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
       id,
       provider,
       url,
-      argocdRepoURL: argocdRepoURL ?? (isRemoteGitUrl(url) ? url : undefined),
+      // A url holding credentials is never copied into manifests that are committed.
+      argocdRepoURL:
+        argocdRepoURL ??
+        (isRemoteGitUrl(url) && !hasCredentials(url) ? url : undefined),
       branch,
       paths,
       config: repo,
@@ -185,6 +193,22 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     drift: { secretKeys: readSecretKeys(config) },
     resolution: readResolution(config?.getOptionalConfig('resolution')),
   };
+}
+
+/**
+ * Whether a URL carries credentials: a password, or a user name on http(s), where it is a token
+ * (`https://x-access-token:...@`, `https://<token>@`). ssh's `git@` names no secret.
+ */
+function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (
+      parsed.password !== '' ||
+      (['https:', 'http:'].includes(parsed.protocol) && parsed.username !== '')
+    );
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -65,6 +65,20 @@ export function namespaceCollisions(
     });
 }
 
+/** A URL without its password, or an http(s) URL without its user name (a token); else as is. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const web = parsed.protocol === 'https:' || parsed.protocol === 'http:';
+    if (!parsed.password && !(web && parsed.username)) return url;
+    if (web) parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** `https://host/owner/repo` as the scaffolder's GitHub actions take it: `host?owner=owner&repo=repo`. */
 export function scaffolderRepoUrl(provider: string, url: string): string {
   if (provider !== 'github') return '';
@@ -356,7 +370,8 @@ export function createPlanEnvironmentsAction(options: {
         environments.map(e => e.name),
       );
       ctx.output('provider', repository.provider);
-      ctx.output('repositoryUrl', repository.url);
+      // Step outputs are shown to whoever reads the task: never a token a url may carry.
+      ctx.output('repositoryUrl', withoutCredentials(repository.url));
       ctx.output('argocdRepoURL', repository.argocdRepoURL!);
       ctx.output(
         'repoUrl',
