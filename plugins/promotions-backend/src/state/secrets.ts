@@ -53,15 +53,49 @@ function hasUrlPassword(text: string): boolean {
   }
 }
 
-/** A line such as `db.password=...` or `apiSecret: ...`, whose key looks secret. */
-function hasSecretLine(text: string, secretKey: (key: string) => boolean) {
-  return text.split('\n').some(line => {
-    const equals = line.indexOf('=');
-    const colon = line.indexOf(': ');
-    const separator =
-      equals < 0 || (colon >= 0 && colon < equals) ? colon : equals;
-    return separator > 0 && secretKey(line.slice(0, separator).trim());
-  });
+/** Characters of a key in `key=value`, `key: value`, `"key": value` or `?key=value`. */
+const isKeyCharacter = (c: string) =>
+  (c >= 'a' && c <= 'z') ||
+  (c >= 'A' && c <= 'Z') ||
+  (c >= '0' && c <= '9') ||
+  c === '_' ||
+  c === '.' ||
+  c === '-';
+
+/** Longer runs are not keys; they are not tested, so no pattern meets a huge input. */
+const MAX_KEY_LENGTH = 256;
+
+/**
+ * A key whose value follows and which looks secret, anywhere in the text: a properties line
+ * (`db.password=...`, `db.password:...`), a YAML or JSON member (`apiToken: ...`,
+ * `{"password":"..."}`), a query string (`?token=...`) or a flag (`--client-secret=...`).
+ * Linear in the text.
+ */
+function hasSecretAssignment(
+  text: string,
+  secretKey: (key: string) => boolean,
+): boolean {
+  let i = 0;
+  while (i < text.length) {
+    if (!isKeyCharacter(text[i])) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < text.length && isKeyCharacter(text[end])) end++;
+    let next = end;
+    if (text[next] === '"' || text[next] === "'") next++;
+    while (text[next] === ' ' || text[next] === '\t') next++;
+    const assigns =
+      text[next] === '=' ||
+      // `https://` is a scheme, not a key with a value.
+      (text[next] === ':' && text[next + 1] !== '/');
+    if (assigns && end - i <= MAX_KEY_LENGTH && secretKey(text.slice(i, end))) {
+      return true;
+    }
+    i = end;
+  }
+  return false;
 }
 
 /**
@@ -87,7 +121,7 @@ export function protectSecrets(
   // A value can give itself away whatever its key: a connection URL, a properties file's line.
   const looksSecret = (value: unknown) =>
     typeof value === 'string' &&
-    (hasUrlPassword(value) || hasSecretLine(value, secretKey));
+    (hasUrlPassword(value) || hasSecretAssignment(value, secretKey));
 
   const walk = (value: unknown, everything: boolean): unknown => {
     if (Array.isArray(value)) return value.map(item => walk(item, everything));
