@@ -46,7 +46,12 @@ export const scaffolderModulePromotions = createBackendModule({
         scaffolder.addActions(
           createPlanEnvironmentsAction({ config }),
           createValidateLayoutAction({ resolver }),
-          createCheckPublishAction({ config, permissions }),
+          createCheckPublishAction({
+            repositories,
+            permissions,
+            auth,
+            catalog,
+          }),
           createPublishGitAction({ repositories, permissions }),
           createRegisterEntityAction({
             config,

@@ -1015,14 +1015,39 @@ describe('promotions:check-publish', () => {
     'payment/catalog-info.yaml',
     'argocd/payment-applicationset.yaml',
   ];
+  /**
+   * The repositories service with the github repository `hub` read from a local Git repository
+   * holding `existing`, as the github provider reads it from GitHub.
+   */
+  function withHub(existing: string[] = []) {
+    const { dir, commitAll } = testGitRepository();
+    for (const file of existing) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), 'x: 1\n');
+    }
+    if (existing.length > 0) commitAll('existing services');
+    const registry = repositories(dir);
+    registry.addProvider({
+      type: 'github',
+      create: context =>
+        gitRepositoryProvider.create({
+          ...context,
+          repository: { ...context.repository, url: dir },
+        }),
+    });
+    return registry;
+  }
   const run = (
     input: Record<string, unknown>,
     files = own,
     allowed = permissions,
+    options: { existing?: string[]; entities?: Entity[] } = {},
   ) =>
     createCheckPublishAction({
-      config: config(),
+      repositories: withHub(options.existing),
       permissions: allowed,
+      auth: mockServices.auth(),
+      catalog: catalogServiceMock({ entities: options.entities ?? [] }),
     }).handler(
       createMockActionContext({
         workspacePath: workspaceWith(files),
@@ -1033,6 +1058,101 @@ describe('promotions:check-publish', () => {
   it("lets the new service's own files through to its configured repository", async () => {
     await expect(run({})).resolves.toBeUndefined();
   });
+
+  it('requires repoUrl for a github repository, so where the pull request goes is always checked', async () => {
+    await expect(run({ repoUrl: undefined })).rejects.toThrow(
+      'repoUrl is required: repository hub uses provider github',
+    );
+  });
+
+  it.each([
+    ['its directory', 'payment/base/kustomization.yaml'],
+    ['its ApplicationSet', 'argocd/payment-applicationset.yaml'],
+  ])(
+    "refuses a service whose files the repository's branch already holds (%s)",
+    async (_, file) => {
+      await expect(
+        run({}, own, permissions, { existing: [file] }),
+      ).rejects.toThrow(
+        `Repository hub already holds ${file}: payment exists there (in payment); nothing was published`,
+      );
+    },
+  );
+
+  it("refuses a service the catalog already holds, such as another team's", async () => {
+    await expect(
+      run({}, own, permissions, {
+        existing: ['billing/base/kustomization.yaml'],
+        entities: [
+          {
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'Component',
+            metadata: { name: 'payment', namespace: 'default' },
+            spec: { owner: 'billing' },
+          },
+        ],
+      }),
+    ).rejects.toThrow(
+      'component:default/payment is already in the catalog; a new service needs a name of its own',
+    );
+  });
+
+  it('checks the existing service in a git repository too', async () => {
+    const { dir, git, commitAll } = testGitRepository();
+    fs.mkdirSync(path.join(dir, 'payment/base'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'payment/base/kustomization.yaml'), '{}\n');
+    commitAll('payment');
+    await expect(
+      createCheckPublishAction({
+        repositories: repositories(dir),
+        permissions,
+        auth: mockServices.auth(),
+        catalog: catalogServiceMock(),
+      }).handler(
+        createMockActionContext({
+          workspacePath: workspaceWith(own),
+          input: { ...check, repository: 'gitops', repoUrl: undefined },
+        }) as any,
+      ),
+    ).rejects.toThrow(
+      'Repository gitops already holds payment/base/kustomization.yaml',
+    );
+    expect(git('branch', '--list')).toBe('* main');
+  });
+
+  it.each([
+    [
+      'no kind',
+      'apiVersion: backstage.io/v1alpha1\nmetadata:\n  name: payment\n',
+    ],
+    [
+      'a "Group"',
+      'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: payment\n',
+    ],
+  ])(
+    'refuses a catalog file declaring %s, naming it',
+    async (declared, text) => {
+      const workspacePath = workspaceWith(own);
+      fs.writeFileSync(
+        path.join(workspacePath, 'payment/catalog-info.yaml'),
+        text,
+      );
+      const error = await createCheckPublishAction({
+        repositories: withHub(),
+        permissions,
+        auth: mockServices.auth(),
+        catalog: catalogServiceMock(),
+      })
+        .handler(
+          createMockActionContext({ workspacePath, input: check }) as any,
+        )
+        .catch(e => e);
+      expect(error.name).toBe('InputError');
+      expect(error.message).toBe(
+        `payment/catalog-info.yaml declares ${declared}, not a Component`,
+      );
+    },
+  );
 
   it.each([
     'github.com?owner=acme&repo=payments-secrets',
@@ -1265,6 +1385,32 @@ describe('promotions:register-entity', () => {
     );
     expect(same.received).toHaveLength(1);
   });
+
+  it.each([
+    ['no kind', 'apiVersion: backstage.io/v1alpha1\nmetadata:\n  name: cart\n'],
+    [
+      'a "System"',
+      'apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: cart\n',
+    ],
+  ])(
+    'refuses a catalog file declaring %s with an InputError naming it',
+    async (declared, text) => {
+      const workspacePath = generated();
+      fs.writeFileSync(
+        path.join(workspacePath, 'cart/catalog-info.yaml'),
+        text,
+      );
+      const { received, action } = await promotionsBackend();
+      const error = await action
+        .handler(createMockActionContext({ workspacePath, input: cart }) as any)
+        .catch(e => e);
+      expect(error.name).toBe('InputError');
+      expect(error.message).toBe(
+        `cart/catalog-info.yaml declares ${declared}, not a Component`,
+      );
+      expect(received).toEqual([]);
+    },
+  );
 
   it('refuses a catalog file that is a link out of the workspace', async () => {
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));

@@ -21,6 +21,7 @@ import {
   RepositoryConfig,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { parseAllDocuments } from 'yaml';
 import type { z as zod } from 'zod/v3';
 import {
@@ -59,6 +60,26 @@ export async function workspaceChanges(root: string): Promise<FileChange[]> {
   return changes;
 }
 
+/**
+ * Why a catalog file's entity is not a new service's, if it is not: a service is registered as a
+ * named Component, the only entity its layout declares.
+ */
+export function catalogEntityProblem(
+  file: string,
+  entity: unknown,
+): string | undefined {
+  const { kind, metadata } = (entity ?? {}) as Partial<Entity>;
+  if (kind !== 'Component') {
+    return `${file} declares ${
+      typeof kind === 'string' ? `a ${JSON.stringify(kind)}` : 'no kind'
+    }, not a Component`;
+  }
+  if (typeof metadata?.name !== 'string') {
+    return `${file} declares no entity`;
+  }
+  return undefined;
+}
+
 /** The owner of the entities a catalog file declares, checked to be the service's. */
 function catalogFileOwner(
   change: FileChange | undefined,
@@ -70,6 +91,8 @@ function catalogFileOwner(
   for (const document of parseAllDocuments(text)) {
     const entity = document.toJS({ maxAliasCount: 100 }) as Entity | null;
     if (!entity) continue;
+    const problem = catalogEntityProblem(change.path, entity);
+    if (problem) throw new InputError(problem);
     if (
       entity.metadata?.name !== service ||
       (entity.metadata.namespace ?? 'default') !== 'default'
@@ -222,6 +245,32 @@ export function refuseExistingService(
   if (existing) {
     throw new ConflictError(
       `Repository ${repository} already holds ${existing}: ${service} exists there (in ${layout.serviceDirectory}); nothing was published`,
+    );
+  }
+}
+
+/**
+ * Refuses a new service the catalog already holds, someone else's included, whatever the user may
+ * see of it; only the entity the location `target` registered may be there (a retried step).
+ */
+export async function refuseCatalogedService(options: {
+  catalog: CatalogService;
+  credentials: BackstageCredentials;
+  entityRef: string;
+  target?: string;
+}): Promise<void> {
+  const { entityRef, target } = options;
+  const existing = await options.catalog.getEntityByRef(entityRef, {
+    credentials: options.credentials,
+  });
+  if (
+    existing &&
+    (target === undefined ||
+      existing.metadata.annotations?.['backstage.io/managed-by-location'] !==
+        `gitops-promotions:${target}`)
+  ) {
+    throw new ConflictError(
+      `${entityRef} is already in the catalog; a new service needs a name of its own`,
     );
   }
 }

@@ -24,7 +24,12 @@ import {
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { parse } from 'yaml';
-import { authorizePublish, withOwnerRelation } from './publishChecks';
+import {
+  authorizePublish,
+  catalogEntityProblem,
+  refuseCatalogedService,
+  withOwnerRelation,
+} from './publishChecks';
 
 /**
  * `promotions:register-entity`: records the new service with the promotions backend, whose
@@ -112,9 +117,8 @@ export function createRegisterEntityAction(options: {
           );
         });
       const entity = parse(generated, { maxAliasCount: 100 }) as Entity;
-      if (typeof entity?.metadata?.name !== 'string') {
-        throw new InputError(`${relative} declares no entity`);
-      }
+      const problem = catalogEntityProblem(relative, entity);
+      if (problem) throw new InputError(problem);
       const entityRef = stringifyEntityRef(entity);
       const target = gitopsLocationTarget(repository.id, branch, relative);
       await authorizePublish({
@@ -124,19 +128,13 @@ export function createRegisterEntityAction(options: {
         repository: repository.id,
       });
       const ownCredentials = await options.auth.getOwnServiceCredentials();
-      const existing = await options.catalog.getEntityByRef(entityRef, {
-        credentials: ownCredentials,
-      });
       // Only the entity this very branch registered may be there already (a retried step).
-      if (
-        existing &&
-        existing.metadata.annotations?.['backstage.io/managed-by-location'] !==
-          `gitops-promotions:${target}`
-      ) {
-        throw new ConflictError(
-          `${entityRef} is already in the catalog; a new service needs a name of its own`,
-        );
-      }
+      await refuseCatalogedService({
+        catalog: options.catalog,
+        credentials: ownCredentials,
+        entityRef,
+        target,
+      });
       const baseUrl = await options.discovery.getBaseUrl('promotions');
       const { token } = await options.auth.getPluginRequestToken({
         onBehalfOf: ownCredentials,
