@@ -166,6 +166,20 @@ describe('promotions:plan-environments', () => {
     );
   });
 
+  it('shows no credentials a repository url carries in its outputs', async () => {
+    const ctx = createMockActionContext({ input: planInput });
+    await createPlanEnvironmentsAction({
+      config: config(
+        'https://x-access-token:ghs_secret@git.acme.example/gitops.git',
+      ),
+    }).handler(ctx as any);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'repositoryUrl',
+      'https://git.acme.example/gitops.git',
+    );
+    expect(JSON.stringify(ctx.output.mock.calls)).not.toContain('ghs_secret');
+  });
+
   it('lays out Helm values files under charts/<service>', async () => {
     const ctx = createMockActionContext({
       input: { ...planInput, layout: 'helm' },
