@@ -30,6 +30,7 @@ import {
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
 import request from 'supertest';
+import { GithubSimulator } from '@internal/github-simulator';
 import scaffolderModulePromotions from '.';
 import { parse, parseAllDocuments } from 'yaml';
 
@@ -41,10 +42,15 @@ const templateDir = path.resolve(
 );
 const templateFile = path.join(templateDir, 'template.yaml');
 
-function config(repositoryDir: string) {
+function config(repositoryDir: string, githubApi?: string) {
   return {
     backend: { baseUrl: 'http://localhost:7007' },
-    integrations: { github: [{ host: 'github.com', token: 'test-token' }] },
+    // github.com is the simulator, which serves the test's repository as acme/gitops.
+    integrations: {
+      github: [
+        { host: 'github.com', apiBaseUrl: githubApi, token: 'test-token' },
+      ],
+    },
     catalog: {
       rules: [
         {
@@ -237,6 +243,19 @@ function catalogWithLocations(repositoryDir: string) {
   return { catalog, readPublished };
 }
 
+const simulators: GithubSimulator[] = [];
+
+// Every request the template's steps made of GitHub, and every answer, matched GitHub's description.
+afterEach(async () => {
+  const problems = simulators.flatMap(simulator => simulator.problems);
+  await Promise.all(simulators.splice(0).map(simulator => simulator.stop()));
+  if (problems.length > 0) {
+    throw new Error(
+      `the GitHub simulator saw problems:\n${problems.join('\n')}`,
+    );
+  }
+});
+
 async function startBackend(repositoryDir: string) {
   const scheduler = mockServices.scheduler() as ReturnType<
     typeof mockServices.scheduler
@@ -244,6 +263,13 @@ async function startBackend(repositoryDir: string) {
     factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
   };
   const { catalog, readPublished } = catalogWithLocations(repositoryDir);
+  const github = await GithubSimulator.start({
+    repoDir: repositoryDir,
+    owner: 'acme',
+    repo: 'gitops',
+    token: 'test-token',
+  });
+  simulators.push(github);
   const { server } = await startTestBackend({
     features: [
       scaffolderPlugin,
@@ -252,7 +278,9 @@ async function startBackend(repositoryDir: string) {
       promotionsPlugin,
       catalog.factory,
       scheduler.factory({ skipTaskRunOnStartup: true }),
-      mockServices.rootConfig.factory({ data: config(repositoryDir) }),
+      mockServices.rootConfig.factory({
+        data: config(repositoryDir, github.apiBaseUrl),
+      }),
     ],
   });
   return {
@@ -543,6 +571,28 @@ describe('the GitOps service template', () => {
         title: 'Pull request',
         url: 'github.com?owner=acme&repo=gitops',
       }),
+    );
+  });
+
+  it('opens no pull request over a service the github repository already holds', async () => {
+    const { dir, commitAll } = testGitRepository();
+    fs.mkdirSync(path.join(dir, 'charts/cart-helm'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'charts/cart-helm/values.yaml'),
+      'image: { tag: 1.0.0 }\n',
+    );
+    commitAll('Add cart-helm');
+    const { server } = await startBackend(dir);
+    const res = await dryRunResponse(
+      server,
+      { ...values('helm'), repository: 'hub' },
+      (_, content) => content,
+    );
+    // A conflict with what the repository holds.
+    expect(res.status).toBe(409);
+    expect(res.body.error?.message).toContain('charts/cart-helm/values.yaml');
+    expect(JSON.stringify(res.body)).not.toMatch(
+      /dry run of creating pull request/,
     );
   });
 
