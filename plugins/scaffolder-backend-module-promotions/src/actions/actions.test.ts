@@ -177,7 +177,9 @@ describe('promotions:plan-environments', () => {
       'repositoryUrl',
       'https://git.acme.example/gitops.git',
     );
-    expect(JSON.stringify((ctx.output as jest.Mock).mock.calls)).not.toContain('ghs_secret');
+    expect(JSON.stringify((ctx.output as jest.Mock).mock.calls)).not.toContain(
+      'ghs_secret',
+    );
   });
 
   it('lays out Helm values files under charts/<service>', async () => {
