@@ -416,6 +416,28 @@ describe('the GitOps service template', () => {
     return res;
   }
 
+  it('spells no key two ways, which the catalog refuses when it stitches the template', () => {
+    // The catalog indexes keys lower-cased, with array items merged: repoUrl and repoURL collide.
+    const spellings = new Map<string, Set<string>>();
+    const walk = (value: unknown, at: string) => {
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item, at);
+      } else if (value && typeof value === 'object') {
+        for (const [key, inner] of Object.entries(value)) {
+          const where = at ? `${at}.${key}` : key;
+          const lower = where.toLocaleLowerCase('en-US');
+          spellings.set(lower, (spellings.get(lower) ?? new Set()).add(where));
+          walk(inner, where);
+        }
+      }
+    };
+    walk(parse(fs.readFileSync(templateFile, 'utf8')), '');
+    const twice = [...spellings.values()]
+      .filter(set => set.size > 1)
+      .map(set => [...set]);
+    expect(twice).toEqual([]);
+  });
+
   it('quotes every value it writes into a file, comments and numbers included', () => {
     const unquoted: string[] = [];
     const walk = (dir: string) => {

@@ -478,7 +478,7 @@ spec:
             environments: ['dev', 'prod'],
             applicationSet: 'argocd/svc.yaml',
             plan,
-            repoURL: 'https://git.acme.example/gitops.git',
+            argocdRepoURL: 'https://git.acme.example/gitops.git',
             targetRevision: 'main',
           },
         }) as any,

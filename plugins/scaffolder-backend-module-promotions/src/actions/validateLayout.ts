@@ -179,7 +179,7 @@ export function createValidateLayoutAction(options: {
       expectedVersion: 1.0.0
       applicationSet: argocd/payment-applicationset.yaml
       plan: \${{ steps.plan.output.environments }}
-      repoURL: \${{ steps.plan.output.argocdRepoURL }}
+      argocdRepoURL: \${{ steps.plan.output.argocdRepoURL }}
       targetRevision: \${{ steps.plan.output.branch }}
 `,
       },
@@ -229,7 +229,7 @@ export function createValidateLayoutAction(options: {
             .describe(
               "The environments of promotions:plan-environments: each generated Application must deploy to the environment's cluster and namespace and sync as it says",
             ),
-        repoURL: z =>
+        argocdRepoURL: z =>
           z
             .string()
             .optional()
@@ -312,7 +312,7 @@ export function createValidateLayoutAction(options: {
             path: envPath,
           })),
           {
-            repoURL: ctx.input.repoURL,
+            repoURL: ctx.input.argocdRepoURL,
             targetRevision: ctx.input.targetRevision,
           },
         );
