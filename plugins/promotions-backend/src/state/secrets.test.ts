@@ -126,6 +126,10 @@ describe('protectSecrets', () => {
             'minified.json': `{"db":{"password":"${password}"}}`,
             jdbc: `jdbc:postgresql://db.internal/orders?user=orders&password=${password}`,
             args: `--port=8080 --client-secret=${password}`,
+            'escaped.json': JSON.stringify({
+              inner: `{"password":"${password}"}`,
+            }),
+            'base64.properties': `secret:/${password}+AbC=\n`,
             homepage: 'https://shop.example.com/orders?ref=a:b@c',
           },
         },
@@ -187,6 +191,12 @@ describe('protectSecrets', () => {
         secret: true,
       },
       {
+        key: 'ConfigMap/orders data.base64.properties',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+      {
         key: 'ConfigMap/orders data.client.conf',
         value: null,
         upstreamValue: null,
@@ -194,6 +204,12 @@ describe('protectSecrets', () => {
       },
       {
         key: 'ConfigMap/orders data.colon.properties',
+        value: null,
+        upstreamValue: null,
+        secret: true,
+      },
+      {
+        key: 'ConfigMap/orders data.escaped.json',
         value: null,
         upstreamValue: null,
         secret: true,

@@ -84,12 +84,19 @@ function hasSecretAssignment(
     let end = i;
     while (end < text.length && isKeyCharacter(text[end])) end++;
     let next = end;
+    // A closing quote, escaped too when JSON is held in a JSON string: `{\"password\":...}`.
+    if (
+      text[next] === '\\' &&
+      (text[next + 1] === '"' || text[next + 1] === "'")
+    ) {
+      next++;
+    }
     if (text[next] === '"' || text[next] === "'") next++;
     while (text[next] === ' ' || text[next] === '\t') next++;
     const assigns =
       text[next] === '=' ||
-      // `https://` is a scheme, not a key with a value.
-      (text[next] === ':' && text[next + 1] !== '/');
+      // `https://` is a scheme, not a key with a value; `secret:/AbC...` is a value.
+      (text[next] === ':' && !text.startsWith('//', next + 1));
     if (assigns && end - i <= MAX_KEY_LENGTH && secretKey(text.slice(i, end))) {
       return true;
     }
