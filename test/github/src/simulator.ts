@@ -6,8 +6,10 @@ import { CheckConclusion, Checks } from './Checks';
 import { SimulatorContext } from './context';
 import { GitEndpoints } from './GitEndpoints';
 import {
+  GIT_ID,
   GitRepository,
   githubTime,
+  isRefName,
   NO_COMMIT,
   TreeChange,
 } from './GitRepository';
@@ -68,8 +70,20 @@ export interface GithubSimulatorOptions {
   rateLimit?: number;
 }
 
+/**
+ * The operation id recorded for a download of an archive from the URL that
+ * `repos/download-tarball-archive` redirects to: codeload.github.com on GitHub, not an operation
+ * of the REST API.
+ */
+export const ARCHIVE_DOWNLOAD = 'codeload/legacy.tar.gz';
+
+/** Where the simulator serves archives, as GitHub serves them from codeload.github.com. */
+const ARCHIVE_PATH =
+  /^\/_codeload\/([^/]+)\/([^/]+)\/legacy\.tar\.gz\/([^/]+)$/;
+
 /** One request the simulator received, with how it was answered. */
 export interface SimulatedRequest {
+  /** The operation of GitHub's description, or ARCHIVE_DOWNLOAD for an archive's download. */
   operationId: string;
   method: string;
   path: string;
@@ -487,6 +501,7 @@ export class GithubSimulator {
         body: this.context.repository(),
       })),
       route('GET', `${repo}/branches/{branch}`, call => git.getBranch(call)),
+      route('GET', `${repo}/tarball/{ref}`, call => this.tarball(call)),
       route('GET', `${repo}/compare/{basehead}`, call => git.compare(call)),
       route('GET', `${repo}/pulls`, call => pulls.listPulls(call)),
       route('POST', `${repo}/pulls`, call => pulls.createPull(call)),
@@ -518,6 +533,81 @@ export class GithubSimulator {
         checks.createStatus(call),
       ),
     ];
+  }
+
+  /**
+   * `repos/download-tarball-archive`: as GitHub, a redirect to where the archive of the commit a
+   * ref designates (a sha, a branch or a tag) is downloaded.
+   */
+  private async tarball(call: Call): Promise<Answer> {
+    const ref = call.params.ref;
+    // Only a commit id or a well-formed ref name reaches git, never an option.
+    const sha =
+      !ref.startsWith('-') && (GIT_ID.test(ref) || isRefName(ref))
+        ? await this.git.resolveCommit(ref)
+        : undefined;
+    if (!sha)
+      return notFound('repos/contents#download-a-repository-archive-tar');
+    const { owner, repo } = this.options;
+    return {
+      status: 302,
+      headers: {
+        location: `${this.origin}/_codeload/${owner}/${repo}/legacy.tar.gz/${sha}`,
+      },
+    };
+  }
+
+  /**
+   * Serves the archive of a commit where `tarball` redirects to, as codeload.github.com does:
+   * `git archive` with every file below `<owner>-<repo>-<short sha>/`, and the commit id in a pax
+   * global header. It takes the credentials of the API and its faults, not its rate limit.
+   */
+  private async serveArchive(
+    match: RegExpExecArray,
+    record: SimulatedRequest,
+    authorization: string | undefined,
+    res: http.ServerResponse,
+  ) {
+    record.operationId = ARCHIVE_DOWNLOAD;
+    const answer = (status: number, message: string) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${status}: ${message}`);
+    };
+    if (!this.authenticate(authorization)) return answer(401, 'Unauthorized');
+    const fault = this.takeFault(ARCHIVE_DOWNLOAD);
+    if (fault?.kind === 'hang') return undefined;
+    if (fault) return answer(fault.status, 'Server Error');
+    const [, owner, repo, sha] = match;
+    const found =
+      owner === this.options.owner &&
+      repo === this.options.repo &&
+      GIT_ID.test(sha) &&
+      (await this.git.typeOf(sha)) === 'commit';
+    if (!found) return answer(404, 'Not Found');
+    const name = `${owner}-${repo}-${sha.slice(0, 7)}`;
+    const archive = await this.git.run([
+      'archive',
+      '--format=tar.gz',
+      `--prefix=${name}/`,
+      sha,
+    ]);
+    record.status = 200;
+    res.writeHead(200, {
+      'content-type': 'application/x-gzip',
+      'content-disposition': `attachment; filename=${name}.tar.gz`,
+      'content-length': String(archive.length),
+    });
+    res.end(archive);
+    return undefined;
+  }
+
+  /** The fault injected for the next request of an operation, taken from the queue. */
+  private takeFault(operationId: string): Fault | undefined {
+    const index = this.faults.findIndex(
+      f => !f.operationId || f.operationId === operationId,
+    );
+    return index < 0 ? undefined : this.faults.splice(index, 1)[0];
   }
 
   private rateLimitHeaders(): Record<string, string> {
@@ -600,11 +690,8 @@ export class GithubSimulator {
         },
       };
     }
-    const index = this.faults.findIndex(
-      f => !f.operationId || f.operationId === route.operationId,
-    );
-    if (index < 0) return undefined;
-    const [fault] = this.faults.splice(index, 1);
+    const fault = this.takeFault(route.operationId);
+    if (!fault) return undefined;
     if (fault.kind === 'hang') return 'hang';
     return {
       status: fault.status,
@@ -705,6 +792,12 @@ export class GithubSimulator {
       } catch {
         // Reported with the operation's answer.
       }
+    }
+
+    const archive = ARCHIVE_PATH.exec(url.pathname);
+    if (archive && method === 'GET') {
+      await this.serveArchive(archive, record, authorization, res);
+      return;
     }
 
     const basePath = this.options.basePath ?? '';
