@@ -75,6 +75,20 @@ export class CommitIndex {
   }
 
   /**
+   * This index below a newer head: `newer` are the commits above this index's head, newest
+   * first, each with its parents among `newer` or this index. The window keeps its `max` newest
+   * commits; it stays complete only while it still holds them all.
+   */
+  extendedTo(head: string, newer: IndexedCommit[], max: number): CommitIndex {
+    const commits = [...newer, ...this.commits];
+    return new CommitIndex(
+      head,
+      commits.slice(0, max),
+      this.complete && commits.length <= max,
+    );
+  }
+
+  /**
    * Commits that touched any of `paths`, newest first, at most `limit`, leaving out those
    * reachable from `since`; undefined when the window is too short to know.
    */

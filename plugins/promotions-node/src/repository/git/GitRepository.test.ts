@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,53 @@ describe('GitRepository', () => {
     // Paths are literal, never git pathspec magic or options.
     expect(await repo.history(commit, ['*'], 10)).toHaveLength(0);
     expect(await repo.history(commit, ['--all'], 10)).toHaveLength(0);
+  });
+
+  it('counts a renamed file in the history of the path it was renamed from, as git log -- <path> does', async () => {
+    const dir = fixture();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString();
+    fs.writeFileSync(
+      path.join(dir, 'payment/base/deployment.yaml'),
+      Array.from({ length: 40 }, (_, i) => `line: ${i}\n`).join(''),
+    );
+    git(
+      '-c',
+      'user.name=Ana',
+      '-c',
+      'user.email=a@example.com',
+      'commit',
+      '-qam',
+      'Grow',
+    );
+    git('mv', 'payment/base/deployment.yaml', 'payment/base/workload.yaml');
+    git(
+      '-c',
+      'user.name=Ana',
+      '-c',
+      'user.email=a@example.com',
+      'commit',
+      '-qm',
+      'Rename',
+    );
+    const repo = new GitRepository({
+      id: 'local',
+      url: dir,
+      branch: 'main',
+      cacheDir,
+      logger,
+    });
+    const { commit } = await repo.snapshot();
+    for (const file of [
+      'payment/base/deployment.yaml',
+      'payment/base/workload.yaml',
+    ]) {
+      expect((await repo.history(commit, [file], 10)).map(c => c.sha)).toEqual(
+        git('log', '--format=%H', commit, '--', file)
+          .split('\n')
+          .filter(Boolean),
+      );
+    }
   });
 
   it('reads commit messages holding any byte git allows', async () => {

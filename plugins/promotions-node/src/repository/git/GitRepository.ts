@@ -444,6 +444,9 @@ export class GitRepository implements GitOpsRepository {
       `--max-count=${INDEX_WINDOW + 1}`,
       '-z',
       '--name-only',
+      // A rename is a deletion and an addition, so the old path's history holds it, as
+      // `git log -- <old path>` does.
+      '--no-renames',
       '--diff-merges=separate',
       LOG_FORMAT,
       commit,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -246,6 +247,244 @@ describe('GithubRepository', () => {
     expect(Object.keys(simulator.countsByOperation())).toEqual([
       'repos/compare-commits-with-basehead',
     ]);
+  });
+
+  /** Runs git in the fixture as a person would, dated so that commit order is stable. */
+  function gitIn(dir: string, date: string) {
+    return (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: dir,
+        stdio: 'pipe',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'Ana Lima',
+          GIT_AUTHOR_EMAIL: 'ana@example.com',
+          GIT_COMMITTER_NAME: 'Ana Lima',
+          GIT_COMMITTER_EMAIL: 'ana@example.com',
+          GIT_AUTHOR_DATE: date,
+          GIT_COMMITTER_DATE: date,
+        },
+      }).toString();
+  }
+
+  /** What `git log -- <paths>` itself answers: the judge of every history. */
+  function gitLog(dir: string, commit: string, paths: string[], limit: number) {
+    const out = gitIn(dir, '2026-01-01T00:00:00Z')(
+      'log',
+      `--max-count=${limit}`,
+      '--format=%H',
+      commit,
+      '--',
+      ...paths.map(p => `:(literal)${p}`),
+    );
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** Every file and directory of a tree, and a path that is in none. */
+  function everyPath(files: Iterable<string>): string[] {
+    const all = new Set<string>(['missing', 'shop/overlays/gone']);
+    for (const file of files) {
+      const segments = file.split('/');
+      for (let i = 1; i <= segments.length; i++) {
+        all.add(segments.slice(0, i).join('/'));
+      }
+    }
+    return [...all].sort();
+  }
+
+  it('answers the history of every path from one listing of commits, as git log does, across merges, renames and deletions', async () => {
+    const { dir, simulator, github } = await setup();
+    const at = (n: number) => gitIn(dir, `2026-11-0${n}T10:00:00Z`);
+    at(1)('checkout', '-q', '-b', 'side');
+    fs.writeFileSync(path.join(dir, 'shop/overlays/dev/extra.yaml'), 'a: 1\n');
+    at(1)('add', '-A');
+    at(1)('commit', '-q', '-m', 'Add a dev patch on a branch');
+    at(2)('checkout', '-q', 'main');
+    fs.appendFileSync(path.join(dir, 'shop/overlays/prod/cache.yaml'), '#\n');
+    at(2)('commit', '-q', '-am', 'Touch the prod cache on main');
+    at(3)('merge', '-q', '--no-ff', '-m', 'Merge the branch', 'side');
+    // A merge that changes a file neither parent changed touches it, as git log shows.
+    at(4)('checkout', '-q', '-b', 'other', 'HEAD~1');
+    fs.writeFileSync(path.join(dir, 'shop/other.txt'), 'other\n');
+    at(4)('add', '-A');
+    at(4)('commit', '-q', '-m', 'Add a file on another branch');
+    at(5)('checkout', '-q', 'main');
+    at(5)('merge', '-q', '--no-ff', '--no-commit', 'other');
+    fs.writeFileSync(
+      path.join(dir, 'shop/base/kustomization.yaml'),
+      'resources: []\n',
+    );
+    at(5)('add', '-A');
+    at(5)('commit', '-q', '-m', 'Merge another branch, changing the base');
+    at(6)(
+      'mv',
+      'shop/overlays/prod/cache.yaml',
+      'shop/overlays/prod/cache-size.yaml',
+    );
+    at(6)('rm', '-q', 'shop/overlays/dev/extra.yaml');
+    at(6)('commit', '-q', '-m', 'Rename the cache patch, drop the dev patch');
+    // A file becomes a directory.
+    at(7)('rm', '-q', 'shop/other.txt');
+    fs.mkdirSync(path.join(dir, 'shop/other.txt'));
+    fs.writeFileSync(path.join(dir, 'shop/other.txt/inside.yaml'), 'b: 2\n');
+    at(7)('add', '-A');
+    at(7)('commit', '-q', '-m', 'Make a directory of the file');
+
+    const snapshot = await github.snapshot();
+    simulator.resetCounts();
+    const paths = everyPath([
+      ...snapshot.files.keys(),
+      'shop/overlays/prod/cache.yaml',
+      'shop/overlays/dev/extra.yaml',
+    ]);
+    for (const p of paths) {
+      for (const limit of [1, 2, 30]) {
+        const shas = (await github.history(snapshot.commit, [p], limit)).map(
+          c => c.sha,
+        );
+        expect({ path: p, limit, shas }).toEqual({
+          path: p,
+          limit,
+          shas: gitLog(dir, snapshot.commit, [p], limit),
+        });
+      }
+    }
+    expect(
+      (
+        await github.history(
+          snapshot.commit,
+          ['shop/base', 'shop/overlays/dev'],
+          30,
+        )
+      ).map(c => c.sha),
+    ).toEqual(
+      gitLog(dir, snapshot.commit, ['shop/base', 'shop/overlays/dev'], 30),
+    );
+    const counts = simulator.countsByOperation();
+    expect(counts['repos/list-commits']).toBe(1);
+    // A small tree is listed whole, once for each commit but the head, which was read already.
+    const commits = gitLog(dir, snapshot.commit, ['.'], 100).length;
+    expect(counts['git/get-tree']).toBeLessThan(commits);
+    expect(simulator.count()).toBeLessThan(commits + 2);
+  });
+
+  it('grows the index of a new head from the one before it: paths never asked before cost no history request', async () => {
+    const { dir, simulator, github } = await setup();
+    const before = await github.snapshot();
+    await github.history(before.commit, ['shop/base'], 1);
+    promoteShopToStaging(dir);
+    simulator.resetCounts();
+    const after = await github.snapshot();
+    for (const p of everyPath(after.files.keys())) {
+      expect(
+        (await github.history(after.commit, [p], 30)).map(c => c.sha),
+      ).toEqual(gitLog(dir, after.commit, [p], 30));
+    }
+    expect(simulator.countsByOperation()).toEqual({
+      'git/get-ref': 1,
+      'git/get-commit': 1,
+      'git/get-tree': 1,
+    });
+  });
+
+  it('lists the history again after a force push, leaving out the commits no longer on the branch', async () => {
+    const { dir, simulator, github } = await setup();
+    const first = await github.snapshot();
+    const dropped = first.commit;
+    await github.history(first.commit, ['shop'], 30);
+    const at = gitIn(dir, '2026-11-20T10:00:00Z');
+    at('reset', '-q', '--hard', 'HEAD~1');
+    promoteShopToStaging(dir);
+    simulator.resetCounts();
+    const second = await github.snapshot();
+    for (const p of everyPath(second.files.keys())) {
+      const shas = (await github.history(second.commit, [p], 30)).map(
+        c => c.sha,
+      );
+      expect(shas).not.toContain(dropped);
+      expect(shas).toEqual(gitLog(dir, second.commit, [p], 30));
+    }
+    expect(simulator.countsByOperation()['repos/list-commits']).toBe(1);
+  });
+
+  it('walks only the directories a commit changed in a large tree, and lists both trees whole when it changed many', async () => {
+    const { dir, simulator, github } = await setup();
+    const services = Array.from(
+      { length: 300 },
+      (_, i) => `svc-${String(i).padStart(4, '0')}`,
+    );
+    const write = (file: string, content: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), content);
+    };
+    const commit = (n: number, message: string) => {
+      gitIn(dir, `2026-11-0${n}T10:00:00Z`)('add', '-A');
+      gitIn(dir, `2026-11-0${n}T10:00:00Z`)('commit', '-q', '-m', message);
+    };
+    for (const service of services) {
+      for (const env of ['dev', 'prod']) {
+        write(`${service}/overlays/${env}/kustomization.yaml`, `${env}: 1\n`);
+      }
+      write(`${service}/base/deployment.yaml`, 'kind: Deployment\n');
+    }
+    commit(1, 'Lay out 300 services');
+    write('svc-0005/overlays/dev/kustomization.yaml', 'dev: 2\n');
+    commit(2, 'Promote one service in dev');
+    for (const service of services) {
+      write(`${service}/overlays/prod/kustomization.yaml`, 'prod: 2\n');
+    }
+    commit(3, 'Promote every service in prod');
+    write('svc-0100/base/deployment.yaml', 'kind: Deployment # 2\n');
+    commit(4, 'Change one base');
+
+    const snapshot = await github.snapshot();
+    expect(snapshot.files.size).toBeGreaterThan(900);
+    simulator.resetCounts();
+    const sample = everyPath(snapshot.files.keys()).filter(p =>
+      /^(shop|svc-0005|svc-0100|svc-0299)(\/|$)/.test(p),
+    );
+    for (const p of sample) {
+      expect(
+        (await github.history(snapshot.commit, [p], 30)).map(c => c.sha),
+      ).toEqual(gitLog(dir, snapshot.commit, [p], 30));
+    }
+    const trees = simulator.requests.filter(
+      r => r.operationId === 'git/get-tree',
+    );
+    // One-file commits walk a few directories each; the two commits across 300 services list
+    // their trees whole rather than reading 300 directories one by one.
+    expect(trees.some(r => !r.path.includes('recursive'))).toBe(true);
+    expect(trees.length).toBeLessThan(40);
+    expect(simulator.countsByOperation()['repos/list-commits']).toBe(1);
+  });
+
+  it('asks path by path for what lies below the commits it indexes', async () => {
+    const { dir, simulator, github } = await setup();
+    // 305 commits that change nothing, in one fast-import.
+    const stream = Array.from({ length: 305 }, (_, i) =>
+      [
+        'commit refs/heads/main',
+        `committer Ana Lima <ana@example.com> ${1_790_000_000 + i} +0000`,
+        `data ${`Nothing ${i}`.length}`,
+        `Nothing ${i}`,
+        ...(i === 0 ? ['from refs/heads/main^0'] : []),
+        '',
+      ].join('\n'),
+    ).join('');
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: dir,
+      input: stream,
+    });
+    const snapshot = await github.snapshot();
+    simulator.resetCounts();
+    expect(
+      (await github.history(snapshot.commit, ['shop/overlays/dev'], 2)).map(
+        c => c.sha,
+      ),
+    ).toEqual(gitLog(dir, snapshot.commit, ['shop/overlays/dev'], 2));
+    const counts = simulator.countsByOperation();
+    // Three pages for the index, which ends above the path's commits, then the path's own.
+    expect(counts['repos/list-commits']).toBe(4);
   });
 
   it('walks subtrees when GitHub truncates a recursive tree', async () => {

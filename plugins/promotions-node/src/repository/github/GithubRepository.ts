@@ -17,6 +17,7 @@ import {
   statusOf,
 } from './githubClient';
 import { gitBlobId } from '../directorySnapshot';
+import { CommitIndex, IndexedCommit } from '../CommitIndex';
 import {
   CommitAuthor,
   CommitChecks,
@@ -78,6 +79,17 @@ export type { GithubRequestPolicy, GithubRequestRecord } from './githubClient';
 const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** GitHub's largest page of commits. */
 const MAX_PAGE = 100;
+/** Pages of commits the history index lists below a head it has not seen grow from an older one. */
+const INDEX_PAGES = 3;
+const INDEX_WINDOW = MAX_PAGE * INDEX_PAGES;
+/** Commits a new head may add above the indexed one and still extend the index rather than list. */
+const MAX_INDEX_EXTENSION = MAX_PAGE;
+/** Entries of one-level tree listings kept, read to tell what each indexed commit changed. */
+const MAX_CHILD_TREE_ENTRIES = 200_000;
+/** Trees with at most this many entries are listed whole for each indexed commit. */
+const SMALL_TREE_ENTRIES = 2_000;
+/** Changed directories below one directory past which both sides are listed recursively. */
+const MAX_TREE_WALK_FANOUT = 8;
 /** Path histories are read at least this deep, so a later deeper read is served from cache. */
 const MIN_HISTORY_PAGE = 30;
 const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
@@ -115,6 +127,19 @@ interface TreeListing {
   objects: Map<string, string>;
   /** The paths of `objects` that are directories. */
   trees: Set<string>;
+}
+
+/** One directory's entries, by name: its object id and whether it is a directory. */
+type TreeChildren = Map<string, { sha: string; tree: boolean }>;
+
+/**
+ * One side of a tree comparison: a tree's id and, when a recursive listing holding it is known,
+ * that listing and the tree's path in it, so that its entries are read without a request.
+ */
+interface TreeSide {
+  sha: string;
+  listing?: TreeListing;
+  at: string;
 }
 
 /** A path's history below one commit: the first `limit` commits, all of them when fewer. */
@@ -259,6 +284,20 @@ export class GithubRepository implements GitOpsRepository {
     tree => tree.objects.size,
   );
   private readonly histories = new LruMap<string, PathHistory>(5000);
+  /** The commit index of the last head read, grown from the one before it when it can be. */
+  private index?: { head: string; built: Promise<CommitIndex | undefined> };
+  /** What each indexed commit changed, by commit id: kept across heads, as commits never change. */
+  private readonly changes = new LruMap<string, IndexedCommit>(
+    INDEX_WINDOW * 4,
+  );
+  private readonly childTrees = new LruMap<string, TreeChildren>(
+    MAX_CHILD_TREE_ENTRIES,
+    children => children.size + 1,
+  );
+  private readonly listingChildren = new WeakMap<
+    TreeListing,
+    Map<string, TreeChildren>
+  >();
   private readonly blobs = new Map<string, Buffer>();
   private blobBytes = 0;
   private readonly inflight = new Map<string, Promise<unknown>>();
@@ -362,12 +401,20 @@ export class GithubRepository implements GitOpsRepository {
     if (!COMMIT_ID.test(commit))
       throw new Error(`"${commit}" is not a commit id`);
     const wanted = Math.max(1, Math.floor(limit));
+    const unique = [...new Set(paths)];
+    if (unique.length === 0) return [];
+    if (options.since) this.checkCommit(options.since);
+    if (unique.every(path => plainPath(path) !== undefined)) {
+      const index = await this.commitIndex(commit);
+      const known = index?.history(unique, wanted, options.since);
+      if (known) return known;
+    }
     const between = options.since
       ? await this.between(options.since, commit)
       : undefined;
     const depth = between ? Math.max(wanted, between.size) : wanted;
     const lists: CommitMeta[][] = [];
-    for (const path of new Set(paths)) {
+    for (const path of unique) {
       const list = await this.pathHistory(commit, path, depth);
       lists.push(between ? list.filter(c => between.has(c.info.sha)) : list);
     }
@@ -871,6 +918,288 @@ export class GithubRepository implements GitOpsRepository {
     if (!isBranchName(branch)) {
       throw new InputError(`"${branch}" is not a valid branch name`);
     }
+  }
+
+  /**
+   * The index of the commits below `commit` when it is the head of a branch read last; undefined
+   * for an older commit, which is asked about path by path. A head that grew from the one indexed
+   * before it extends that index from what is already known; any other is listed, at most
+   * `INDEX_WINDOW` commits, in `INDEX_PAGES` requests.
+   */
+  private async commitIndex(commit: string): Promise<CommitIndex | undefined> {
+    if (this.index?.head === commit) return this.index.built;
+    const isHead = [...this.heads.values()].some(
+      head => head.snapshot.commit === commit,
+    );
+    if (!isHead) return undefined;
+    const previous = this.index;
+    const built = this.buildIndex(commit, previous?.built).catch(error => {
+      this.logger.debug(
+        `Repository ${this.id}: could not index the history below ${commit}, reading it path by path: ${error}`,
+      );
+      if (this.index?.head === commit) this.index = undefined;
+      return undefined;
+    });
+    this.index = { head: commit, built };
+    return built;
+  }
+
+  private async buildIndex(
+    head: string,
+    previous: Promise<CommitIndex | undefined> | undefined,
+  ): Promise<CommitIndex> {
+    const prior = await previous;
+    const newer = prior && (await this.commitsAbove(head, prior));
+    if (prior && newer) {
+      const indexed = await Promise.all(newer.map(meta => this.indexed(meta)));
+      return prior.extendedTo(head, indexed, INDEX_WINDOW);
+    }
+    const octokit = await this.octokit();
+    const listed: CommitMeta[] = [];
+    let complete = false;
+    for (let page = 1; page <= INDEX_PAGES; page++) {
+      const { data } = await octokit.rest.repos
+        .listCommits({
+          owner: this.owner,
+          repo: this.repo,
+          sha: head,
+          per_page: MAX_PAGE,
+          page,
+        })
+        .catch(error => {
+          throw this.explain(error, `the history of ${head}`);
+        });
+      for (const item of data) {
+        listed.push(
+          this.remember(item.sha, {
+            author: item.commit.author,
+            committer: item.commit.committer,
+            message: item.commit.message,
+            tree: item.commit.tree.sha,
+            parents: item.parents.map(parent => parent.sha),
+          }),
+        );
+      }
+      if (data.length < MAX_PAGE) {
+        complete = true;
+        break;
+      }
+    }
+    if (listed[0]?.info.sha !== head) {
+      throw new Error(
+        `GitHub listed the history of ${head} from another commit`,
+      );
+    }
+    const indexed: IndexedCommit[] = [];
+    for (const meta of listed) indexed.push(await this.indexed(meta));
+    return new CommitIndex(head, indexed, complete);
+  }
+
+  /**
+   * The commits reachable from `head` and not from the indexed head, newest first, when every
+   * one of them is known here and they are few; undefined otherwise (the history is listed).
+   */
+  private async commitsAbove(
+    head: string,
+    prior: CommitIndex,
+  ): Promise<CommitMeta[] | undefined> {
+    const found = new Map<string, CommitMeta>();
+    const queue = [head];
+    while (queue.length > 0) {
+      const sha = queue.pop()!;
+      if (found.has(sha) || prior.has(sha)) continue;
+      const meta = this.commits.get(sha);
+      if (!meta || found.size >= MAX_INDEX_EXTENSION) return undefined;
+      found.set(sha, meta);
+      queue.push(...meta.parents);
+    }
+    // The prior head must be below the new one, or the prior window holds commits (a branch
+    // reset, a force push) that are no longer in the history.
+    const above = [...found.values()];
+    if (!above.some(meta => meta.parents.includes(prior.head)))
+      return undefined;
+    return above.sort((a, b) => b.committedAt - a.committedAt);
+  }
+
+  /** A commit with the paths it changed, from each parent when it is a merge. */
+  private async indexed(meta: CommitMeta): Promise<IndexedCommit> {
+    const cached = this.changes.get(meta.info.sha);
+    if (cached) return cached;
+    let commit: IndexedCommit;
+    if (meta.parents.length === 0) {
+      const files: string[] = [];
+      await this.listAll({ sha: meta.tree, at: '' }, '', files);
+      commit = { info: meta.info, parents: [], files };
+    } else {
+      const byParent: string[][] = [];
+      for (const parent of meta.parents) {
+        const parentMeta = await this.commit(parent);
+        const files: string[] = [];
+        const side = (tree: string) =>
+          this.smallTrees() ? this.listedSide(tree) : this.rootSide(tree);
+        await this.diffTrees(
+          await side(parentMeta.tree),
+          await side(meta.tree),
+          '',
+          files,
+        );
+        byParent.push(files);
+      }
+      commit =
+        meta.parents.length === 1
+          ? { info: meta.info, parents: meta.parents, files: byParent[0] }
+          : {
+              info: meta.info,
+              parents: meta.parents,
+              files: [],
+              filesByParent: byParent,
+            };
+    }
+    this.changes.set(meta.info.sha, commit);
+    return commit;
+  }
+
+  /**
+   * Whether the last head's tree is small enough that a commit's whole listing (one request)
+   * costs less than walking the directories it changed (one request each).
+   */
+  private smallTrees(): boolean {
+    const head = this.index && this.commits.get(this.index.head);
+    const listing = head && this.trees.get(head.tree);
+    return listing !== undefined && listing.objects.size <= SMALL_TREE_ENTRIES;
+  }
+
+  private rootSide(sha: string): TreeSide {
+    return { sha, listing: this.trees.get(sha), at: '' };
+  }
+
+  /** The side with the recursive listing of its own tree, when one is held. */
+  private held(side: TreeSide): TreeSide {
+    if (side.listing) return side;
+    const listing = this.trees.get(side.sha);
+    return listing ? { sha: side.sha, listing, at: '' } : side;
+  }
+
+  private async listedSide(sha: string): Promise<TreeSide> {
+    return { sha, listing: await this.tree(sha), at: '' };
+  }
+
+  /** Adds to `out` every file path that differs between two trees, below `prefix`. */
+  private async diffTrees(
+    leftTree: TreeSide,
+    rightTree: TreeSide,
+    prefix: string,
+    out: string[],
+  ): Promise<void> {
+    if (leftTree.sha === rightTree.sha) return;
+    let left = this.held(leftTree);
+    let right = this.held(rightTree);
+    let [before, after] = await Promise.all([
+      this.childrenOf(left),
+      this.childrenOf(right),
+    ]);
+    // Many directories changed (a commit across every service): one recursive listing of each
+    // side not yet listed costs less than one request per directory.
+    let changedDirectories = 0;
+    for (const name of new Set([...before.keys(), ...after.keys()])) {
+      const was = before.get(name);
+      const is = after.get(name);
+      if ((was?.tree || is?.tree) && was?.sha !== is?.sha) changedDirectories++;
+    }
+    if (changedDirectories > MAX_TREE_WALK_FANOUT) {
+      if (!left.listing) left = await this.listedSide(left.sha);
+      if (!right.listing) right = await this.listedSide(right.sha);
+      [before, after] = await Promise.all([
+        this.childrenOf(left),
+        this.childrenOf(right),
+      ]);
+    }
+    for (const name of new Set([...before.keys(), ...after.keys()])) {
+      const was = before.get(name);
+      const is = after.get(name);
+      if (was && is && was.sha === is.sha && was.tree === is.tree) continue;
+      const path = `${prefix}${name}`;
+      const side = (from: TreeSide, entry: { sha: string }): TreeSide => ({
+        sha: entry.sha,
+        listing: from.listing,
+        at: from.at ? `${from.at}/${name}` : name,
+      });
+      if (was?.tree && is?.tree) {
+        await this.diffTrees(side(left, was), side(right, is), `${path}/`, out);
+        continue;
+      }
+      // A file on either side is a changed path; a directory on one side only, all its files.
+      if ((was && !was.tree) || (is && !is.tree)) out.push(path);
+      if (was?.tree) await this.listAll(side(left, was), `${path}/`, out);
+      if (is?.tree) await this.listAll(side(right, is), `${path}/`, out);
+    }
+  }
+
+  /** Adds to `out` every file path below a tree. */
+  private async listAll(
+    tree: TreeSide,
+    prefix: string,
+    out: string[],
+  ): Promise<void> {
+    if (tree.listing) {
+      const below = tree.at ? `${tree.at}/` : '';
+      for (const path of tree.listing.objects.keys()) {
+        if (path.startsWith(below) && !tree.listing.trees.has(path)) {
+          out.push(`${prefix}${path.slice(below.length)}`);
+        }
+      }
+      return;
+    }
+    const listing = await this.tree(tree.sha);
+    for (const path of listing.objects.keys()) {
+      if (!listing.trees.has(path)) out.push(`${prefix}${path}`);
+    }
+  }
+
+  /** One directory's entries: from a recursive listing held, or one request, cached by id. */
+  private async childrenOf(side: TreeSide): Promise<TreeChildren> {
+    const tree = this.held(side);
+    if (tree.listing) {
+      let byDirectory = this.listingChildren.get(tree.listing);
+      if (!byDirectory) {
+        byDirectory = new Map();
+        for (const [path, sha] of tree.listing.objects) {
+          const cut = path.lastIndexOf('/');
+          const directory = cut < 0 ? '' : path.slice(0, cut);
+          let children = byDirectory.get(directory);
+          if (!children) byDirectory.set(directory, (children = new Map()));
+          children.set(path.slice(cut + 1), {
+            sha,
+            tree: tree.listing.trees.has(path),
+          });
+        }
+        this.listingChildren.set(tree.listing, byDirectory);
+      }
+      return byDirectory.get(tree.at) ?? new Map();
+    }
+    const cached = this.childTrees.get(tree.sha);
+    if (cached) return cached;
+    const octokit = await this.octokit();
+    return once(this.inflight, `children:${tree.sha}`, async () => {
+      const { data } = await octokit.rest.git
+        .getTree({ owner: this.owner, repo: this.repo, tree_sha: tree.sha })
+        .catch(error => {
+          throw this.explain(error, `tree ${tree.sha}`);
+        });
+      if (data.truncated) {
+        throw new Error(`tree ${tree.sha} has more entries than GitHub lists`);
+      }
+      const children: TreeChildren = new Map();
+      for (const entry of data.tree) {
+        if (!entry.path || !entry.sha) continue;
+        children.set(entry.path, {
+          sha: entry.sha,
+          tree: entry.type === 'tree',
+        });
+      }
+      this.childTrees.set(tree.sha, children);
+      return children;
+    });
   }
 
   private async pathHistory(
