@@ -196,6 +196,8 @@ describe('a refresh through the github provider', () => {
     expect(cold['git/get-ref']).toBe(1);
     expect(cold['git/get-commit']).toBe(1);
     expect(cold['git/get-tree']).toBeLessThanOrEqual(shopHistory.length);
+    // Every environment's history and timeline comes from one listing of the branch's commits.
+    expect(cold['repos/list-commits']).toBe(1);
     const paths = simulator.requests.map(r => r.path);
     expect(new Set(paths).size).toBe(paths.length);
     await sameAnswers();

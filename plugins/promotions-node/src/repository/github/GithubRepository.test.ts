@@ -6,7 +6,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import { GithubOpenApi } from '@internal/github-simulator';
-import { GithubSimulator } from '@internal/github-simulator';
+import { ARCHIVE_DOWNLOAD, GithubSimulator } from '@internal/github-simulator';
 import {
   appendCommit,
   createGitFixture,
@@ -485,6 +485,73 @@ describe('GithubRepository', () => {
     const counts = simulator.countsByOperation();
     // Three pages for the index, which ends above the path's commits, then the path's own.
     expect(counts['repos/list-commits']).toBe(4);
+  });
+
+  /** Adds 80 services' files and a file git archive rewrites, in one commit. */
+  function addManyFiles(dir: string) {
+    for (let i = 0; i < 80; i++) {
+      const file = path.join(dir, `svc-${i}/overlays/dev/kustomization.yaml`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(
+        file,
+        `images:\n  - name: svc-${i}\n    newTag: 1.0.${i}\n`,
+      );
+    }
+    fs.writeFileSync(
+      path.join(dir, '.gitattributes'),
+      'stamped.txt export-subst\n',
+    );
+    fs.writeFileSync(path.join(dir, 'stamped.txt'), 'built from $Format:%H$\n');
+    const at = gitIn(dir, '2026-11-20T10:00:00Z');
+    at('add', '-A');
+    at('commit', '-q', '-m', 'Lay out 80 services');
+  }
+
+  it('reads the files of a cold tree from one tarball, verified, and blob by blob only what the archive alters', async () => {
+    const { dir, simulator, github, git } = await setup();
+    addManyFiles(dir);
+    const [expected, actual] = [await git.snapshot(), await github.snapshot()];
+    simulator.resetCounts();
+    const files = [...expected.files.keys()];
+    expect(files.length).toBeGreaterThan(80);
+    // Read all at once, as a refresh does: one download serves every reader.
+    const contents = await Promise.all(files.map(f => actual.readFile(f)));
+    for (const [i, file] of files.entries()) {
+      expect({ file, content: contents[i]!.toString() }).toEqual({
+        file,
+        content: (await expected.readFile(file))!.toString(),
+      });
+    }
+    expect((await actual.readFile('stamped.txt'))!.toString()).toBe(
+      'built from $Format:%H$\n',
+    );
+    expect(simulator.countsByOperation()).toEqual({
+      'repos/download-tarball-archive': 1,
+      [ARCHIVE_DOWNLOAD]: 1,
+      // export-subst rewrote stamped.txt in the archive: its content is not its blob.
+      'git/get-blob': 1,
+    });
+  });
+
+  it('reads blob by blob when the tarball cannot be downloaded', async () => {
+    const { dir, simulator, github, git } = await setup();
+    addManyFiles(dir);
+    const [expected, actual] = [await git.snapshot(), await github.snapshot()];
+    simulator.failNext(20, 502, ARCHIVE_DOWNLOAD);
+    simulator.resetCounts();
+    const files = [...expected.files.keys()];
+    const contents = await Promise.all(files.map(f => actual.readFile(f)));
+    for (const [i, file] of files.entries()) {
+      expect(contents[i]!.toString()).toBe(
+        (await expected.readFile(file))!.toString(),
+      );
+    }
+    expect(simulator.countsByOperation()['git/get-blob']).toBe(
+      new Set([...expected.files.values()].map(f => f.oid)).size,
+    );
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining('could not read the tarball of'),
+    );
   });
 
   it('walks subtrees when GitHub truncates a recursive tree', async () => {

@@ -18,6 +18,7 @@ import {
 } from './githubClient';
 import { gitBlobId } from '../directorySnapshot';
 import { CommitIndex, IndexedCommit } from '../CommitIndex';
+import { readTarball, WantedBlob } from './tarball';
 import {
   CommitAuthor,
   CommitChecks,
@@ -86,6 +87,12 @@ const INDEX_WINDOW = MAX_PAGE * INDEX_PAGES;
 const MAX_INDEX_EXTENSION = MAX_PAGE;
 /** Entries of one-level tree listings kept, read to tell what each indexed commit changed. */
 const MAX_CHILD_TREE_ENTRIES = 200_000;
+/** Blobs missing from the cache past which a commit's files are read from one tarball. */
+const MIN_TARBALL_BLOBS = 64;
+/** Files larger than this are left to blob requests (the resolver reads none this large). */
+const MAX_TARBALL_FILE_BYTES = 1024 * 1024;
+/** A tree whose files hold more than this is never downloaded whole. */
+const MAX_TARBALL_TREE_BYTES = 256 * 1024 * 1024;
 /** Trees with at most this many entries are listed whole for each indexed commit. */
 const SMALL_TREE_ENTRIES = 2_000;
 /** Changed directories below one directory past which both sides are listed recursively. */
@@ -299,6 +306,8 @@ export class GithubRepository implements GitOpsRepository {
     Map<string, TreeChildren>
   >();
   private readonly blobs = new Map<string, Buffer>();
+  /** Commits whose tarball is read, was read, or was found not worth reading. */
+  private readonly prefetched = new LruMap<string, Promise<void>>(1000);
   private blobBytes = 0;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly betweens = new LruMap<string, Set<string>>(
@@ -387,9 +396,83 @@ export class GithubRepository implements GitOpsRepository {
       files,
       readFile: async path => {
         const file = files.get(path);
-        return file ? this.blob(file.oid) : undefined;
+        if (!file) return undefined;
+        if (!this.blobs.has(file.oid)) await this.prefetch(commit, files);
+        return this.blob(file.oid);
       },
     };
+  }
+
+  /**
+   * Reads the files of a commit not cached yet from one tarball of the commit, when there are
+   * many: one download instead of a request per blob. Only content whose blob id is the one the
+   * tree names is kept; what the archive lacks or holds otherwise (a `.gitattributes` filter, a
+   * failed download) is read blob by blob. Tried once per commit.
+   */
+  private prefetch(
+    commit: string,
+    files: Map<string, TreeFile>,
+  ): Promise<void> {
+    let read = this.prefetched.get(commit);
+    if (!read) {
+      read = this.readTarball(commit, files);
+      this.prefetched.set(commit, read);
+    }
+    return read;
+  }
+
+  private async readTarball(commit: string, files: Map<string, TreeFile>) {
+    const wanted = new Map<string, WantedBlob>();
+    let treeBytes = 0;
+    let wantedBytes = 0;
+    for (const file of files.values()) {
+      treeBytes += file.size;
+      if (
+        file.size <= MAX_TARBALL_FILE_BYTES &&
+        !this.blobs.has(file.oid) &&
+        !wanted.has(file.oid)
+      ) {
+        wanted.set(file.oid, { path: file.path, size: file.size });
+        wantedBytes += file.size;
+      }
+    }
+    if (
+      wanted.size < MIN_TARBALL_BLOBS ||
+      treeBytes > MAX_TARBALL_TREE_BYTES ||
+      wantedBytes > MAX_BLOB_CACHE_BYTES / 2
+    ) {
+      return;
+    }
+    try {
+      const octokit = await this.octokit();
+      const { data } = await octokit.rest.repos.downloadTarballArchive({
+        owner: this.owner,
+        repo: this.repo,
+        ref: commit,
+        request: { parseSuccessResponseBody: false },
+      });
+      const read = await readTarball(
+        data as unknown as AsyncIterable<Uint8Array>,
+        wanted,
+        {
+          // Every entry's content, and at most a few header blocks each.
+          maxBytes: treeBytes + (files.size + 64) * 4 * 512,
+          maxFileBytes: MAX_TARBALL_FILE_BYTES,
+        },
+      );
+      for (const [oid, content] of read) this.cacheBlob(oid, content);
+      this.logger.debug(
+        `Repository ${this.id}: read ${read.size} of ${wanted.size} files of ${commit} from its tarball`,
+      );
+    } catch (error) {
+      this.logger.warn(
+        `Repository ${
+          this.id
+        }: could not read the tarball of ${commit}, reading its files one by one: ${
+          this.explain(error, `the tarball of ${commit}`).message
+        }`,
+      );
+    }
   }
 
   async history(
@@ -1434,16 +1517,21 @@ export class GithubRepository implements GitOpsRepository {
           `Repository ${this.id}: GitHub answered blob ${oid} with content whose id is ${id}`,
         );
       }
-      this.blobs.set(oid, content);
-      this.blobBytes += content.length;
-      // Blobs are immutable, so the cache is only bounded, never invalidated.
-      while (this.blobBytes > MAX_BLOB_CACHE_BYTES) {
-        const [oldest, buffer] = this.blobs.entries().next().value!;
-        this.blobs.delete(oldest);
-        this.blobBytes -= buffer.length;
-      }
+      this.cacheBlob(oid, content);
       return content;
     });
+  }
+
+  private cacheBlob(oid: string, content: Buffer) {
+    if (this.blobs.has(oid)) return;
+    this.blobs.set(oid, content);
+    this.blobBytes += content.length;
+    // Blobs are immutable, so the cache is only bounded, never invalidated.
+    while (this.blobBytes > MAX_BLOB_CACHE_BYTES) {
+      const [oldest, buffer] = this.blobs.entries().next().value!;
+      this.blobs.delete(oldest);
+      this.blobBytes -= buffer.length;
+    }
   }
 
   /** The Octokit for the current credentials; GitHub App tokens are renewed by the provider. */
