@@ -179,10 +179,10 @@ describe('GithubRepository', () => {
     const changed = second.files.get(
       'shop/overlays/staging/kustomization.yaml',
     )!.oid;
+    // The new tree is told from the comparison with the last head, not read whole again.
     expect(simulator.countsByOperation()).toEqual({
       'git/get-ref': 1,
-      'git/get-commit': 1,
-      'git/get-tree': 1,
+      'repos/compare-commits-with-basehead': 1,
       'git/get-blob': 1,
     });
     expect(
@@ -382,10 +382,69 @@ describe('GithubRepository', () => {
     }
     expect(simulator.countsByOperation()).toEqual({
       'git/get-ref': 1,
-      'git/get-commit': 1,
-      'git/get-tree': 1,
+      'repos/compare-commits-with-basehead': 1,
+      'git/get-blob': 1,
     });
   });
+
+  it.each([
+    [
+      'renames, deletions that empty a directory, files in new directories',
+      false,
+    ],
+    ['a file that becomes a directory', false],
+    ['a new symbolic link, whose mode a comparison does not tell', true],
+    ['a new executable file, whose mode a comparison does not tell', true],
+  ])(
+    "tells a new head's tree from its changes, checked against the commit's tree id: %s",
+    async (change, readWhole) => {
+      const { dir, simulator, github, git } = await setup();
+      await github.snapshot();
+      const at = gitIn(dir, '2026-11-20T10:00:00Z');
+      const write = (file: string, content: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), content);
+      };
+      if (change.startsWith('renames')) {
+        at(
+          'mv',
+          'shop/overlays/prod/cache.yaml',
+          'shop/overlays/prod/cache-size.yaml',
+        );
+        at('rm', '-q', '-r', 'shop/overlays/dev');
+        write('shop/overlays/qa/deep/er/kustomization.yaml', 'resources: []\n');
+      } else if (change.startsWith('a file that')) {
+        at('rm', '-q', 'shop/overlays/prod/cache.yaml');
+        write('shop/overlays/prod/cache.yaml/patch.yaml', 'a: 1\n');
+      } else if (change.includes('symbolic')) {
+        fs.symlinkSync(
+          'kustomization.yaml',
+          path.join(dir, 'shop/overlays/dev/link.yaml'),
+        );
+      } else {
+        write('shop/run.sh', '#!/bin/sh\n');
+        fs.chmodSync(path.join(dir, 'shop/run.sh'), 0o755);
+      }
+      at('add', '-A');
+      at('commit', '-q', '-m', change);
+      simulator.resetCounts();
+      const [expected, actual] = [
+        await git.snapshot(),
+        await github.snapshot(),
+      ];
+      expect(actual.commit).toBe(expected.commit);
+      expect(new Map(actual.files)).toEqual(new Map(expected.files));
+      const counts = simulator.countsByOperation();
+      expect(counts['repos/compare-commits-with-basehead']).toBe(1);
+      expect(counts['git/get-tree'] ?? 0).toBe(readWhole ? 1 : 0);
+      // Histories below the new head still agree with git log.
+      for (const p of everyPath(expected.files.keys())) {
+        expect(
+          (await github.history(actual.commit, [p], 30)).map(c => c.sha),
+        ).toEqual(gitLog(dir, actual.commit, [p], 30));
+      }
+    },
+  );
 
   it('lists the history again after a force push, leaving out the commits no longer on the branch', async () => {
     const { dir, simulator, github } = await setup();

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   DefaultGithubCredentialsProvider,
@@ -87,6 +88,8 @@ const INDEX_WINDOW = MAX_PAGE * INDEX_PAGES;
 const MAX_INDEX_EXTENSION = MAX_PAGE;
 /** Entries of one-level tree listings kept, read to tell what each indexed commit changed. */
 const MAX_CHILD_TREE_ENTRIES = 200_000;
+/** Changed files past which a new head's tree is read whole rather than told from its changes. */
+const MAX_DERIVED_FILES = 32;
 /** Blobs missing from the cache past which a commit's files are read from one tarball. */
 const MIN_TARBALL_BLOBS = 64;
 /** Files larger than this are left to blob requests (the resolver reads none this large). */
@@ -134,6 +137,8 @@ interface TreeListing {
   objects: Map<string, string>;
   /** The paths of `objects` that are directories. */
   trees: Set<string>;
+  /** The mode of each entry that is not a directory, to compute tree ids from a change. */
+  modes: Map<string, string>;
 }
 
 /** One directory's entries, by name: its object id and whether it is a directory. */
@@ -189,6 +194,27 @@ class LruMap<K, V> {
     this.entries.delete(key);
     this.total -= entry.weight;
   }
+}
+
+/** Git's id of a tree holding these entries, as `git mktree` computes it. */
+function treeId(entries: Array<{ name: string; mode: string; sha: string }>) {
+  // Git orders entries by name, a directory's name as if it ended in a slash.
+  const key = (e: { name: string; mode: string }) =>
+    Buffer.from(e.mode === '40000' ? `${e.name}/` : e.name);
+  const sorted = entries
+    .map(entry => ({ entry, key: key(entry) }))
+    .sort((a, b) => Buffer.compare(a.key, b.key));
+  const body = Buffer.concat(
+    sorted.flatMap(({ entry }) => [
+      Buffer.from(`${entry.mode} ${entry.name}\0`),
+      Buffer.from(entry.sha, 'hex'),
+    ]),
+  );
+  return crypto
+    .createHash('sha1')
+    .update(`tree ${body.length}\0`)
+    .update(body)
+    .digest('hex');
 }
 
 /** Shares one in-flight promise per key, and forgets it once settled. */
@@ -381,7 +407,15 @@ export class GithubRepository implements GitOpsRepository {
         `Repository ${this.id}: refs/heads/${branch} points to a ${response.data.object.type}, not a commit`,
       );
     }
-    const snapshot = await this.snapshotAt(response.data.object.sha);
+    const head = response.data.object.sha;
+    if (previous && previous.snapshot.commit !== head) {
+      await this.deriveTree(previous.snapshot.commit, head).catch(error =>
+        this.logger.debug(
+          `Repository ${this.id}: could not tell ${head}'s tree from its changes, reading it whole: ${error}`,
+        ),
+      );
+    }
+    const snapshot = await this.snapshotAt(head);
     this.heads.set(branch, { etag: response.headers.etag, snapshot });
     return snapshot;
   }
@@ -944,6 +978,139 @@ export class GithubRepository implements GitOpsRepository {
       });
   }
 
+  /**
+   * The tree of `head`, a few commits above `base` whose tree is held, told from what the
+   * commits changed: one comparison instead of the whole tree again, which for a large
+   * repository is the costliest answer GitHub gives. The tree's id is computed from the result
+   * and must be the one the head commit names, or nothing is kept (and the tree is read whole).
+   * Only few files may change, whose blobs are read for their sizes (and cached for reading).
+   */
+  private async deriveTree(base: string, head: string): Promise<void> {
+    const baseMeta = this.commits.get(base);
+    const before = baseMeta && this.trees.get(baseMeta.tree);
+    if (!before) return;
+    const octokit = await this.octokit();
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: this.owner,
+      repo: this.repo,
+      basehead: `${base}...${head}`,
+      per_page: MAX_PAGE,
+    });
+    const files = data.files ?? [];
+    if (
+      data.status !== 'ahead' ||
+      data.commits.length !== data.total_commits ||
+      data.commits.length >= MAX_PAGE ||
+      files.length > MAX_DERIVED_FILES
+    ) {
+      return;
+    }
+    for (const item of data.commits) {
+      this.remember(item.sha, {
+        author: item.commit.author,
+        committer: item.commit.committer,
+        message: item.commit.message,
+        tree: item.commit.tree.sha,
+        parents: item.parents.map(p => p.sha),
+      });
+    }
+    const headMeta = this.commits.get(head);
+    if (!headMeta || this.trees.get(headMeta.tree)) return;
+    const removed = new Set<string>();
+    const written = new Map<string, string>();
+    for (const file of files) {
+      if (file.previous_filename) removed.add(file.previous_filename);
+      if (file.status === 'removed') removed.add(file.filename);
+      else if (file.sha && COMMIT_ID.test(file.sha)) {
+        written.set(file.filename, file.sha);
+      } else return;
+    }
+    const sizes = new Map<string, number>();
+    await Promise.all(
+      [...written.values()].map(async oid =>
+        sizes.set(oid, (await this.blob(oid)).length),
+      ),
+    );
+    const listing: TreeListing = {
+      files: new Map(before.files),
+      objects: new Map(before.objects),
+      trees: new Set(before.trees),
+      modes: new Map(before.modes),
+    };
+    const touched = new Set<string>(['']);
+    const parentOf = (path: string) => {
+      const cut = path.lastIndexOf('/');
+      return cut < 0 ? '' : path.slice(0, cut);
+    };
+    const touch = (path: string) => {
+      for (let dir = parentOf(path); ; dir = parentOf(dir)) {
+        touched.add(dir);
+        if (!dir) break;
+      }
+    };
+    for (const path of removed) {
+      if (written.has(path) || listing.trees.has(path)) continue;
+      listing.files.delete(path);
+      listing.objects.delete(path);
+      listing.modes.delete(path);
+      touch(path);
+    }
+    for (const [path, oid] of written) {
+      if (listing.trees.has(path)) return;
+      const mode = listing.modes.get(path) ?? '100644';
+      listing.objects.set(path, oid);
+      listing.modes.set(path, mode);
+      if (mode !== '120000') {
+        listing.files.set(path, { path, oid, size: sizes.get(oid)! });
+      }
+      touch(path);
+    }
+    // Directories are named by their content: each touched one, deepest first, is hashed again.
+    const children = new Map<string, string[]>();
+    for (const path of listing.objects.keys()) {
+      const dir = parentOf(path);
+      if (!touched.has(dir)) continue;
+      const list = children.get(dir);
+      if (list) list.push(path);
+      else children.set(dir, [path]);
+    }
+    const depth = (dir: string) => (dir ? dir.split('/').length : 0);
+    let root: string | undefined;
+    for (const dir of [...touched].sort((a, b) => depth(b) - depth(a))) {
+      const entries = (children.get(dir) ?? []).filter(path =>
+        listing.objects.has(path),
+      );
+      if (entries.length === 0 && dir) {
+        listing.objects.delete(dir);
+        listing.trees.delete(dir);
+        continue;
+      }
+      const id = treeId(
+        entries.map(path => ({
+          name: dir ? path.slice(dir.length + 1) : path,
+          mode: listing.trees.has(path) ? '40000' : listing.modes.get(path)!,
+          sha: listing.objects.get(path)!,
+        })),
+      );
+      if (!dir) root = id;
+      else {
+        if (!listing.objects.has(dir)) {
+          const siblings = children.get(parentOf(dir));
+          if (siblings) siblings.push(dir);
+          else children.set(parentOf(dir), [dir]);
+        }
+        listing.objects.set(dir, id);
+        listing.trees.add(dir);
+      }
+    }
+    if (root !== headMeta.tree) {
+      throw new Error(
+        `the tree told from ${files.length} changed files is ${root}, not ${headMeta.tree}`,
+      );
+    }
+    this.trees.set(headMeta.tree, listing);
+  }
+
   /** Commits reachable from `head` but not from `base`, by id; GitHub's compare lists them. */
   /**
    * What `head` adds to `base` when every commit from one to the other is known here and has one
@@ -1448,6 +1615,7 @@ export class GithubRepository implements GitOpsRepository {
         files: new Map(),
         objects: new Map(),
         trees: new Set(),
+        modes: new Map(),
       };
       const add = (
         path: string,
@@ -1456,6 +1624,7 @@ export class GithubRepository implements GitOpsRepository {
         if (!entry.sha) return;
         listing.objects.set(path, entry.sha);
         if (entry.type === 'tree') listing.trees.add(path);
+        else if (entry.mode) listing.modes.set(path, entry.mode);
         // Symbolic links are left out, as the git provider leaves them: a path, not content.
         if (entry.type === 'blob' && entry.mode !== '120000')
           listing.files.set(path, {
@@ -1484,6 +1653,8 @@ export class GithubRepository implements GitOpsRepository {
             listing.objects.set(`${entry.path}/${path}`, oid);
           for (const path of subtree.trees)
             listing.trees.add(`${entry.path}/${path}`);
+          for (const [path, mode] of subtree.modes)
+            listing.modes.set(`${entry.path}/${path}`, mode);
           for (const file of subtree.files.values()) {
             const path = `${entry.path}/${file.path}`;
             listing.files.set(path, { ...file, path });
