@@ -716,15 +716,7 @@ export class GithubRepository implements GitOpsRepository {
         });
       behindBy = data.behind_by;
       for (const item of data.commits) {
-        commits.push(
-          this.remember(item.sha, {
-            author: item.commit.author,
-            committer: item.commit.committer,
-            message: item.commit.message,
-            tree: item.commit.tree.sha,
-            parents: item.parents.map(p => p.sha),
-          }).info,
-        );
+        commits.push(this.rememberListed(item).info);
       }
       for (const file of data.files ?? []) {
         files.add(file.filename);
@@ -1006,13 +998,7 @@ export class GithubRepository implements GitOpsRepository {
       return;
     }
     for (const item of data.commits) {
-      this.remember(item.sha, {
-        author: item.commit.author,
-        committer: item.commit.committer,
-        message: item.commit.message,
-        tree: item.commit.tree.sha,
-        parents: item.parents.map(p => p.sha),
-      });
+      this.rememberListed(item);
     }
     const headMeta = this.commits.get(head);
     if (!headMeta || this.trees.get(headMeta.tree)) return;
@@ -1220,15 +1206,7 @@ export class GithubRepository implements GitOpsRepository {
           throw this.explain(error, `the history of ${head}`);
         });
       for (const item of data) {
-        listed.push(
-          this.remember(item.sha, {
-            author: item.commit.author,
-            committer: item.commit.committer,
-            message: item.commit.message,
-            tree: item.commit.tree.sha,
-            parents: item.parents.map(parent => parent.sha),
-          }),
-        );
+        listed.push(this.rememberListed(item));
       }
       if (data.length < MAX_PAGE) {
         complete = true;
@@ -1482,13 +1460,7 @@ export class GithubRepository implements GitOpsRepository {
               throw this.explain(error, `the history of ${path}`);
             });
           for (const item of response.data) {
-            const meta = this.remember(item.sha, {
-              author: item.commit.author,
-              committer: item.commit.committer,
-              message: item.commit.message,
-              tree: item.commit.tree.sha,
-              parents: item.parents.map(parent => parent.sha),
-            });
+            const meta = this.rememberListed(item);
             commits.push(meta);
           }
           if (response.data.length < perPage) {
@@ -1545,6 +1517,26 @@ export class GithubRepository implements GitOpsRepository {
     const stored = this.histories.get(key);
     if (!stored || stored.limit < history.limit)
       this.histories.set(key, history);
+  }
+
+  /** A commit as GitHub lists it (commit lists, comparisons). */
+  private rememberListed(item: {
+    sha: string;
+    commit: {
+      author: { name?: string; email?: string; date?: string } | null;
+      committer: { name?: string; email?: string; date?: string } | null;
+      message: string;
+      tree: { sha: string };
+    };
+    parents: Array<{ sha: string }>;
+  }): CommitMeta {
+    return this.remember(item.sha, {
+      author: item.commit.author,
+      committer: item.commit.committer,
+      message: item.commit.message,
+      tree: item.commit.tree.sha,
+      parents: item.parents.map(parent => parent.sha),
+    });
   }
 
   private remember(
