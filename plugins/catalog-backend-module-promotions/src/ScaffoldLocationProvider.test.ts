@@ -124,6 +124,21 @@ describe('ScaffoldLocationProvider', () => {
       )
       .send(scaffold);
     expect(asScaffolder.status).toBe(201);
+    // The pull request is shown as a link: a script or data address is refused.
+    for (const pullRequestUrl of ['javascript:alert(1)', 'data:text/html,x']) {
+      const refused = await request(server)
+        .post('/api/promotions/v1/scaffolds')
+        .set(
+          'authorization',
+          mockCredentials.service.header({
+            onBehalfOf: mockCredentials.service('plugin:scaffolder'),
+            targetPluginId: 'promotions',
+          }),
+        )
+        .send({ ...scaffold, pullRequestUrl });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toContain('must be an http(s) URL');
+    }
 
     await provider!.refresh();
     const [location] = applied[applied.length - 1].map(e => e.entity);

@@ -117,7 +117,14 @@ export async function createRouter(options: {
       repository: z.string().min(1).max(255),
       branch: z.string().min(1).max(200),
       path: z.string().min(1).max(1024),
-      pullRequestUrl: z.string().url().max(2048).nullable().default(null),
+      // Shown as a link: only a web address, never javascript: or data:.
+      pullRequestUrl: z
+        .string()
+        .max(2048)
+        .url()
+        .refine(url => /^https?:\/\//i.test(url), 'must be an http(s) URL')
+        .nullable()
+        .default(null),
     })
     .strict();
 

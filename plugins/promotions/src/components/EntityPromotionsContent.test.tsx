@@ -188,15 +188,21 @@ describe('EntityPromotionsContent', () => {
     ).toHaveAttribute('href', 'https://github.com/acme/gitops/pull/12');
   });
 
-  it('says the layout waits to be merged, naming its branch where there is no pull request', async () => {
-    await render(answering(waiting(null)));
-    expect(
-      await screen.findByText('Waiting for the layout to be merged'),
-    ).toBeInTheDocument();
-    expect(
-      screen.getByText('scaffold/checkout', { selector: 'code' }),
-    ).toBeInTheDocument();
-  });
+  it.each([[null], ['javascript:alert(1)']])(
+    'says the layout waits to be merged, naming its branch where there is no pull request to link (%s)',
+    async pullRequestUrl => {
+      await render(answering(waiting(pullRequestUrl)));
+      expect(
+        screen.queryByRole('link', { name: 'Open the pull request' }),
+      ).not.toBeInTheDocument();
+      expect(
+        await screen.findByText('Waiting for the layout to be merged'),
+      ).toBeInTheDocument();
+      expect(
+        screen.getByText('scaffold/checkout', { selector: 'code' }),
+      ).toBeInTheDocument();
+    },
+  );
 
   it('says the repository is being read, and asks again until it has been', async () => {
     jest.useFakeTimers({ advanceTimers: true });

@@ -139,7 +139,9 @@ function UnusablePathAnnotation(props: { problem: string; service: string }) {
 
 /** A service the template published, whose layout is not merged yet. */
 function WaitingForMerge({ promotions }: { promotions: EntityPromotions }) {
-  const { branch, pullRequestUrl } = promotions.waitingForMerge!;
+  const { branch, pullRequestUrl: url } = promotions.waitingForMerge!;
+  // Only a web address becomes a link, whatever the backend was given.
+  const pullRequestUrl = url && /^https?:\/\//i.test(url) ? url : null;
   return (
     <Content>
       <EmptyState
