@@ -610,12 +610,10 @@ describe('the GitOps service template', () => {
       { ...values('helm'), repository: 'hub' },
       (_, content) => content,
     );
-    // A conflict with what the repository holds.
+    // A conflict with what the repository holds, found by the check that runs before the
+    // pull request step (the run stops there: a dry run that went on would answer 200).
     expect(res.status).toBe(409);
     expect(res.body.error?.message).toContain('charts/cart-helm/values.yaml');
-    expect(JSON.stringify(res.body)).not.toMatch(
-      /dry run of creating pull request/,
-    );
   });
 
   it('opens no pull request holding a file outside the new service, such as a workflow', async () => {
@@ -646,8 +644,6 @@ describe('the GitOps service template', () => {
     expect(res.body.error?.message).toContain(
       '.github/workflows/catalog-info.yaml',
     );
-    const log = (res.body.log ?? []).map((l: any) => l.body.message).join('\n');
-    expect(log).not.toMatch(/dry run of creating pull request/);
   });
 
   it.each(['kustomize', 'helm'] as const)(
