@@ -1,3 +1,4 @@
 export * from './readPromotionsConfig';
 export * from './pathRules';
 export * from './environmentPolicy';
+export * from './gitUrlCredentials';

@@ -67,6 +67,11 @@ describe('readPromotionsConfig', () => {
           url: 'https://ghp_secret@github.com/acme/gitops.git',
         },
         {
+          id: 'query-token',
+          provider: 'git',
+          url: 'https://github.com/acme/gitops.git?access_token=ghs_secret',
+        },
+        {
           id: 'mirror',
           provider: 'github',
           url: 'https://github.com/acme/gitops',
@@ -85,6 +90,7 @@ describe('readPromotionsConfig', () => {
       ssh: 'git@git.acme.example:acme/gitops',
       token: undefined,
       'bare-token': undefined,
+      'query-token': undefined,
       mirror: 'ssh://git@mirror.acme.example/acme/gitops.git',
     });
   });
@@ -131,6 +137,7 @@ describe('readPromotionsConfig', () => {
       'https://x-access-token:ghs_secret@github.com/acme/gitops.git',
       'https://ghp_secret@github.com/acme/gitops.git',
       'ssh://git:secret@mirror.acme.example/acme/gitops.git',
+      'https://github.com/acme/gitops.git?access_token=ghs_secret',
     ].map((argocdRepoURL): [object, string] => [
       {
         repositories: [

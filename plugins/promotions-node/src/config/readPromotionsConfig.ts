@@ -1,3 +1,4 @@
+import { gitUrlHasCredentials } from './gitUrlCredentials';
 import {
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
   SchedulerServiceTaskScheduleDefinition,
@@ -133,7 +134,7 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     }
     const url = repo.getString('url');
     const argocdRepoURL = repo.getOptionalString('argocdRepoURL');
-    if (argocdRepoURL !== undefined && hasCredentials(argocdRepoURL)) {
+    if (argocdRepoURL !== undefined && gitUrlHasCredentials(argocdRepoURL)) {
       throw new Error(
         `promotions.repositories[${id}].argocdRepoURL holds credentials: it is written into the Argo CD manifests of new services, so give it without them and let Argo CD use its own repository credentials`,
       );
@@ -152,7 +153,7 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
       // A url holding credentials is never copied into manifests that are committed.
       argocdRepoURL:
         argocdRepoURL ??
-        (isRemoteGitUrl(url) && !hasCredentials(url) ? url : undefined),
+        (isRemoteGitUrl(url) && !gitUrlHasCredentials(url) ? url : undefined),
       branch,
       paths,
       config: repo,
@@ -193,22 +194,6 @@ export function readPromotionsConfig(root: Config): PromotionsConfig {
     drift: { secretKeys: readSecretKeys(config) },
     resolution: readResolution(config?.getOptionalConfig('resolution')),
   };
-}
-
-/**
- * Whether a URL carries credentials: a password, or a user name on http(s), where it is a token
- * (`https://x-access-token:...@`, `https://<token>@`). ssh's `git@` names no secret.
- */
-function hasCredentials(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return (
-      parsed.password !== '' ||
-      (['https:', 'http:'].includes(parsed.protocol) && parsed.username !== '')
-    );
-  } catch {
-    return false;
-  }
 }
 
 /**

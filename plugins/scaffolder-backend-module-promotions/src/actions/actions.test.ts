@@ -182,6 +182,41 @@ describe('promotions:plan-environments', () => {
     );
   });
 
+  it.each([
+    'https://x-access-token:ghs_secret@git.acme.example/gitops.git',
+    'https://git.acme.example/gitops.git?access_token=ghs_secret',
+  ])(
+    'asks for an argocdRepoURL, showing no credentials, when the repository url holds them: %s',
+    async url => {
+      const ctx = createMockActionContext({
+        input: { ...planInput, repository: 'local' },
+      });
+      const planning = createPlanEnvironmentsAction({
+        config: config(url),
+      }).handler(ctx as any);
+      await expect(planning).rejects.toThrow(
+        'repository "local" has no URL Argo CD can clone: its url holds credentials, which are never written into manifests, so set argocdRepoURL on it',
+      );
+      await expect(planning).rejects.not.toThrow('ghs_secret');
+    },
+  );
+
+  it('shows no query string a repository url carries in its outputs', async () => {
+    const ctx = createMockActionContext({ input: planInput });
+    await createPlanEnvironmentsAction({
+      config: config(
+        'https://git.acme.example/gitops.git?access_token=ghs_secret',
+      ),
+    }).handler(ctx as any);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'repositoryUrl',
+      'https://git.acme.example/gitops.git',
+    );
+    expect(JSON.stringify((ctx.output as jest.Mock).mock.calls)).not.toContain(
+      'ghs_secret',
+    );
+  });
+
   it('lays out Helm values files under charts/<service>', async () => {
     const ctx = createMockActionContext({
       input: { ...planInput, layout: 'helm' },

@@ -1,6 +1,10 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
+import {
+  gitUrlHasCredentials,
+  gitUrlWithoutCredentials,
+  PromotionsConfig,
+} from '@gitops-promotions/plugin-promotions-node';
 import { environmentPath } from '@gitops-promotions/plugin-promotions-common';
 import {
   clusterUrlProblem,
@@ -63,20 +67,6 @@ export function namespaceCollisions(
         names,
       )} would all deploy to namespace "${namespace}" of cluster ${cluster} and overwrite each other: put {env} in the namespace pattern, or give them clusters of their own`;
     });
-}
-
-/** A URL without its password, or an http(s) URL without its user name (a token); else as is. */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const web = parsed.protocol === 'https:' || parsed.protocol === 'http:';
-    if (!parsed.password && !(web && parsed.username)) return url;
-    if (web) parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** `https://host/owner/repo` as the scaffolder's GitHub actions take it: `host?owner=owner&repo=repo`. */
@@ -273,8 +263,11 @@ export function createPlanEnvironmentsAction(options: {
         }
       }
       if (repository && !repository.argocdRepoURL) {
+        const why = gitUrlHasCredentials(repository.url)
+          ? 'its url holds credentials, which are never written into manifests'
+          : 'its url is a local path';
         problems.push(
-          `repository "${repository.id}" has no URL Argo CD can clone: its url is a local path, so set argocdRepoURL on it in promotions.repositories`,
+          `repository "${repository.id}" has no URL Argo CD can clone: ${why}, so set argocdRepoURL on it in promotions.repositories`,
         );
       }
       if (problems.length > 0 || !repository || !pipeline) {
@@ -371,7 +364,7 @@ export function createPlanEnvironmentsAction(options: {
       );
       ctx.output('provider', repository.provider);
       // Step outputs are shown to whoever reads the task: never a token a url may carry.
-      ctx.output('repositoryUrl', withoutCredentials(repository.url));
+      ctx.output('repositoryUrl', gitUrlWithoutCredentials(repository.url));
       ctx.output('argocdRepoURL', repository.argocdRepoURL!);
       ctx.output(
         'repoUrl',
