@@ -242,6 +242,33 @@ describe('protectSecrets', () => {
     expect(JSON.stringify(drift)).not.toMatch(/hunter2|correct-horse|hmac:/);
   });
 
+  it("hides a flag's value after a space, and values under keys longer than a pattern is tested on", () => {
+    const long = 'x'.repeat(300);
+    const data = (password: string) => ({
+      args: `--port 8080 --password ${password} --verbose`,
+      'suffix.properties': `${long}_password=${password}\n`,
+      'prefix.properties': `password_${long}=${password}\n`,
+      [`db_password_${long}`]: password,
+      [`${long}_api_token`]: password,
+      prose: 'reset the password here',
+      flags: '--port 8080 --verbose -- password',
+    });
+    const [hidden] = protectSecrets(
+      [
+        {
+          id: 'ConfigMap/orders',
+          body: { kind: 'ConfigMap', data: data('hunter2') },
+        },
+      ],
+      protection,
+    );
+    const text = JSON.stringify(hidden);
+    expect(text).not.toContain('hunter2');
+    const kept = (hidden.body as any).data;
+    expect(kept.prose).toBe('reset the password here');
+    expect(kept.flags).toBe('--port 8080 --verbose -- password');
+  });
+
   it('says a secret differs, and only that, in config drift', () => {
     const drift = configDrift({
       environment: 'prod',

@@ -62,13 +62,23 @@ const isKeyCharacter = (c: string) =>
   c === '.' ||
   c === '-';
 
-/** Longer runs are not keys; they are not tested, so no pattern meets a huge input. */
+/** A longer key is tested on its first and last this many characters, so no pattern meets a huge input. */
 const MAX_KEY_LENGTH = 256;
+
+/** Whether a key looks secret, testing a long one on its two ends only. */
+function cappedKeyTest(secretKey: (key: string) => boolean) {
+  return (key: string) =>
+    key.length <= MAX_KEY_LENGTH
+      ? secretKey(key)
+      : secretKey(key.slice(0, MAX_KEY_LENGTH)) ||
+        secretKey(key.slice(-MAX_KEY_LENGTH));
+}
 
 /**
  * A key whose value follows and which looks secret, anywhere in the text: a properties line
  * (`db.password=...`, `db.password:...`), a YAML or JSON member (`apiToken: ...`,
- * `{"password":"..."}`), a query string (`?token=...`) or a flag (`--client-secret=...`).
+ * `{"password":"..."}`), a query string (`?token=...`) or a flag (`--client-secret=...`,
+ * `--password hunter2`).
  * Linear in the text.
  */
 function hasSecretAssignment(
@@ -93,13 +103,18 @@ function hasSecretAssignment(
     }
     if (text[next] === '"' || text[next] === "'") next++;
     while (text[next] === ' ' || text[next] === '\t') next++;
+    // A flag's value may follow a space: `--password hunter2`.
+    const flagValue =
+      text.startsWith('--', i) &&
+      next > end &&
+      next < text.length &&
+      !/[\s-]/.test(text[next]);
     const assigns =
+      flagValue ||
       text[next] === '=' ||
       // `https://` is a scheme, not a key with a value; `secret:/AbC...` is a value.
       (text[next] === ':' && !text.startsWith('//', next + 1));
-    if (assigns && end - i <= MAX_KEY_LENGTH && secretKey(text.slice(i, end))) {
-      return true;
-    }
+    if (assigns && secretKey(text.slice(i, end))) return true;
     i = end;
   }
   return false;
@@ -123,8 +138,9 @@ export function protectSecrets(
       .update(JSON.stringify(value))
       .digest('hex')
       .slice(0, 32)}`;
-  const secretKey = (key: string) =>
-    protection.keyPatterns.some(pattern => pattern.test(key));
+  const secretKey = cappedKeyTest(key =>
+    protection.keyPatterns.some(pattern => pattern.test(key)),
+  );
   // A value can give itself away whatever its key: a connection URL, a properties file's line.
   const looksSecret = (value: unknown) =>
     typeof value === 'string' &&
