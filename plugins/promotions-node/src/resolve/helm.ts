@@ -2,7 +2,9 @@ import path from 'node:path';
 import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import { RepositorySnapshot } from '../repository/types';
 import { inside } from './paths';
-import { ComparableObject, ResolutionError } from './types';
+import { ResolveBudget } from './budget';
+import { argoCdSetValue, HelmSetError, parseHelmSet } from './helmSet';
+import { ComparableObject, HelmLayering, ResolutionError } from './types';
 import { parseYaml, readText } from './yaml';
 
 type Values = Record<string, unknown>;
@@ -14,11 +16,41 @@ const isObject = (value: unknown): value is Values =>
 export function mergeValues(base: Values, override: Values): Values {
   const result: Values = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    const current = result[key];
+    const current = Object.hasOwn(result, key) ? result[key] : undefined;
     if (value === null) delete result[key];
     else if (isObject(value) && isObject(current))
-      result[key] = mergeValues(current, value);
-    else result[key] = value;
+      define(result, key, mergeValues(current, value));
+    else define(result, key, value);
+  }
+  return result;
+}
+
+/** Sets an own key, whatever it is named (`__proto__` included), never a prototype. */
+function define(values: Values, key: string, value: unknown) {
+  Object.defineProperty(values, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * Helm's merging of the values a user supplies (value files, inline values), before they are
+ * coalesced with the chart's: maps merge and the override wins, but a `null` stays, to remove
+ * the chart's key when coalesced.
+ */
+function layerValues(base: Values, override: Values): Values {
+  const result: Values = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = Object.hasOwn(result, key) ? result[key] : undefined;
+    define(
+      result,
+      key,
+      isObject(value) && isObject(current)
+        ? layerValues(current, value)
+        : value,
+    );
   }
   return result;
 }
@@ -77,6 +109,23 @@ export async function resolveHelmValues(
     values = mergeValues(await readValues(snapshot, base), values);
   }
 
+  const { images, body } = imageOf(values, versionKey, file);
+  const comparable: ComparableObject[] = [{ id: 'HelmValues/values', body }];
+  return { images, inputs, comparable, values };
+}
+
+/**
+ * The image the values name (the version key's value with its siblings `repository`, after
+ * `registry` when given, and `digest`), and the values with the version key and digest taken
+ * out, as they are expected to differ between environments. Without a tag or digest, the image
+ * is tagged `fallbackTag` when given.
+ */
+function imageOf(
+  values: Values,
+  versionKey: string,
+  file: string,
+  fallbackTag?: string,
+): { images: ImageRef[]; body: Values; derived: boolean } {
   const keys = versionKey.split('.');
   if (isUnsafeKeyPath(versionKey)) {
     throw new ResolutionError(
@@ -87,10 +136,15 @@ export async function resolveHelmValues(
   const leaf = keys[keys.length - 1];
   const parent = parentOf(values, keys);
   const images: ImageRef[] = [];
-  const tag =
+  let tag =
     text(parent && Object.hasOwn(parent, leaf) ? parent[leaf] : undefined) ||
     null;
   const digest = text(parent?.digest) || null;
+  let derived = false;
+  if (parent && !tag && !digest && fallbackTag) {
+    tag = fallbackTag;
+    derived = true;
+  }
   if (parent && (tag || digest)) {
     const repository = text(parent.repository);
     const registry = text(parent.registry);
@@ -100,13 +154,139 @@ export async function resolveHelmValues(
     images.push({ name, tag, digest });
   }
 
-  // The version key and its digest are expected to differ between environments.
   const body = structuredClone(values);
   const bodyParent = parentOf(body, keys);
   if (bodyParent) {
     delete bodyParent[leaf];
     delete bodyParent.digest;
   }
+  return { images, body, derived };
+}
+
+/** A layering error that names what it is about, in the file given. */
+function refusedPath(reference: string, what: string, file: string) {
+  try {
+    return inside('', reference, file);
+  } catch (error) {
+    if (!(error instanceof ResolutionError)) throw error;
+    throw new ResolutionError(
+      file,
+      `${what} ${error.message.slice(file.length + 2)}`,
+    );
+  }
+}
+
+/**
+ * Resolves a Helm chart's values as Helm under Argo CD layers them (see `HelmLayering`): the
+ * value files, inline values and parameters are merged as Helm merges what a user supplies
+ * (a `null` kept), then coalesced over the chart's `values.yaml` (maps merge, lists are
+ * replaced, `null` removes the chart's key). When the version key is empty or absent and no
+ * digest is given, the version is the chart's `appVersion`, marked derived.
+ */
+export async function resolveHelmLayering(
+  snapshot: RepositorySnapshot,
+  layering: HelmLayering,
+  versionKey: string,
+  budget?: ResolveBudget,
+) {
+  const chart = refusedPath(
+    layering.chartPath || '.',
+    'the chart path',
+    layering.manifest || layering.chartPath,
+  );
+  const chartYaml = path.posix.join(chart, 'Chart.yaml');
+  const manifest = layering.manifest || chartYaml;
+  if (!snapshot.files.has(chartYaml)) {
+    throw new ResolutionError(
+      chartYaml,
+      `file not found: "${
+        chart || '.'
+      }" is not a Helm chart without a Chart.yaml`,
+    );
+  }
+  const inputs = [chartYaml];
+  const metadata = parseYaml(await readText(snapshot, chartYaml), chartYaml);
+  if (!isObject(metadata))
+    throw new ResolutionError(chartYaml, 'Chart.yaml must be a YAML mapping');
+  const appVersion = text(metadata.appVersion);
+
+  const defaultsFile = path.posix.join(chart, 'values.yaml');
+  let defaults: Values = {};
+  if (snapshot.files.has(defaultsFile)) {
+    defaults = await readValues(snapshot, defaultsFile);
+    inputs.push(defaultsFile);
+  }
+
+  let supplied: Values = {};
+  for (const reference of layering.valueFiles) {
+    const file = refusedPath(reference, 'the value file', manifest);
+    if (!snapshot.files.has(file)) {
+      if (layering.ignoreMissingValueFiles) continue;
+      throw new ResolutionError(
+        file,
+        `value file not found (set ignoreMissingValueFiles to skip missing value files)`,
+      );
+    }
+    supplied = layerValues(supplied, await readValues(snapshot, file));
+    inputs.push(file);
+  }
+
+  const hasObject =
+    layering.valuesObject !== undefined && layering.valuesObject !== null;
+  const inline = hasObject
+    ? layering.valuesObject
+    : parseYaml(layering.values ?? '', manifest);
+  if (inline !== null && inline !== undefined) {
+    if (!isObject(inline)) {
+      throw new ResolutionError(
+        manifest,
+        `helm ${hasObject ? 'valuesObject' : 'values'} must be a YAML mapping`,
+      );
+    }
+    supplied = layerValues(supplied, inline);
+  }
+
+  // Argo CD keeps one value per parameter name and kind; Helm applies --set before --set-string.
+  const set = new Map<string, string>();
+  const setString = new Map<string, string>();
+  for (const { name, value, forceString } of layering.parameters ?? [])
+    (forceString ? setString : set).set(String(name), String(value ?? ''));
+  for (const [forceString, parameters] of [
+    [false, set],
+    [true, setString],
+  ] as const) {
+    for (const [name, value] of parameters) {
+      try {
+        supplied = parseHelmSet(
+          `${name}=${argoCdSetValue(value)}`,
+          supplied,
+          forceString,
+        );
+      } catch (error) {
+        if (!(error instanceof HelmSetError)) throw error;
+        throw new ResolutionError(
+          manifest,
+          `helm parameter "${name}": ${error.message}`,
+        );
+      }
+      budget?.time(manifest);
+    }
+  }
+
+  const values = mergeValues(defaults, supplied);
+  budget?.copy(values, manifest);
+  const { images, body, derived } = imageOf(
+    values,
+    versionKey,
+    manifest,
+    appVersion || undefined,
+  );
   const comparable: ComparableObject[] = [{ id: 'HelmValues/values', body }];
-  return { images, inputs, comparable, values };
+  return {
+    images,
+    inputs: [...new Set(inputs)].sort(),
+    comparable,
+    values,
+    versionSource: derived ? ('appVersion' as const) : ('values' as const),
+  };
 }

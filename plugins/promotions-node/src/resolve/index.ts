@@ -3,7 +3,7 @@ import {
   ImageRef,
 } from '@gitops-promotions/plugin-promotions-common';
 import { RepositorySnapshot } from '../repository/types';
-import { resolveHelmValues } from './helm';
+import { resolveHelmLayering, resolveHelmValues } from './helm';
 import {
   displayVersion,
   formatImage,
@@ -71,9 +71,11 @@ function comparable({ object, originalName }: Resource): ComparableObject {
 }
 
 /**
- * Resolves what an environment would deploy. A path ending in `.yaml` or `.yml` is a Helm values
- * file, merged over the `values.yaml` beside it; any other path is a Kustomize directory, built
- * by kustomize's rules (resources, components, patches, then the images transformer).
+ * Resolves what an environment would deploy. With the `helm` option, a Helm chart's values
+ * layered as Argo CD has Helm layer them (`path` then only names the environment); otherwise a
+ * path ending in `.yaml` or `.yml` is a Helm values file, merged over the `values.yaml` beside
+ * it, and any other path is a Kustomize directory, built by kustomize's rules (resources,
+ * components, patches, then the images transformer).
  *
  * @public
  */
@@ -103,6 +105,26 @@ async function resolve(
   options: ResolveOptions,
   budget: ResolveBudget,
 ): Promise<Omit<ResolvedEnvironment, 'probes'>> {
+  if (options.helm) {
+    const helm = await resolveHelmLayering(
+      snapshot,
+      options.helm,
+      options.versionKey || DEFAULT_VERSION_KEY,
+      budget,
+    );
+    const version = versionOf(helm.images, options.image, path);
+    return {
+      layout: 'helm',
+      path,
+      images: helm.images,
+      version,
+      comparable: helm.comparable,
+      inputs: helm.inputs,
+      warnings: [],
+      ...(version !== null ? { versionSource: helm.versionSource } : {}),
+      ...(options.render ? { rendered: [helm.values] } : {}),
+    };
+  }
   if (/\.ya?ml$/.test(path)) {
     const helm = await resolveHelmValues(
       snapshot,

@@ -59,6 +59,57 @@ export interface ResolvedEnvironment {
    * Kustomize build, or a Helm environment's merged values.
    */
   rendered?: unknown[];
+  /**
+   * For a Helm environment resolved with `helm` layering and a version: `values` when the version
+   * is the version key's value (or the digest beside it), `appVersion` when the version key is
+   * empty or absent and the version is the chart's `Chart.yaml` `appVersion`, as a chart's
+   * templates usually derive the image tag.
+   */
+  versionSource?: 'values' | 'appVersion';
+}
+
+/**
+ * A Helm parameter, as `helm --set` (or with `forceString`, `--set-string`) applies it.
+ *
+ * @public
+ */
+export interface HelmParameter {
+  /** The key path in Helm's `--set` syntax: `a.b`, `a[0].b`, `\.` and `\,` escaped. */
+  name: string;
+  /** The value as Helm's `--set` syntax reads it: `{a,b}` is a list, other commas stay in it. */
+  value: string;
+  /** `--set-string`: the value stays a string rather than being typed. */
+  forceString?: boolean;
+}
+
+/**
+ * How Helm under Argo CD layers a chart's values (an Argo CD source's `path` and `helm` block):
+ * the chart's `values.yaml`, then each value file in order, then `valuesObject` (or, when it is
+ * not set, `values`), then `parameters`. Paths are from the repository's root.
+ *
+ * @public
+ */
+export interface HelmLayering {
+  /** The chart's directory: its `Chart.yaml` must exist; its `values.yaml` is read when present. */
+  chartPath: string;
+  /** Value files (`--values`), in merge order; any directory of the repository. */
+  valueFiles: string[];
+  /** Inline values, a YAML mapping as text; ignored when `valuesObject` is set. */
+  values?: string | null;
+  /** Inline values as an object; Argo CD prefers it over `values`. */
+  valuesObject?: unknown;
+  /**
+   * `--set` and `--set-string` parameters. As Argo CD passes them, a later parameter of the same
+   * name and kind replaces an earlier one, and every `--set` applies before every `--set-string`.
+   */
+  parameters?: HelmParameter[];
+  /** Skip value files that do not exist rather than failing. */
+  ignoreMissingValueFiles?: boolean;
+  /**
+   * The file the layering is written in (an Argo CD Application manifest), named by errors in
+   * `values`, `valuesObject` and `parameters`; the chart's `Chart.yaml` when absent.
+   */
+  manifest?: string;
 }
 
 /** @public */
@@ -73,6 +124,12 @@ export interface ResolveOptions {
   readable?: ReadablePaths;
   /** Also return the rendered objects, for showing a change before it is made. */
   render?: boolean;
+  /**
+   * Resolve the environment as a Helm chart with these values layered as Argo CD has Helm layer
+   * them, instead of reading `path` as a values file over the `values.yaml` beside it; `path`
+   * then only names the environment in the result.
+   */
+  helm?: HelmLayering;
 }
 
 /**
