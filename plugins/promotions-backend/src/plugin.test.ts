@@ -202,6 +202,56 @@ describe.each(databases.eachSupportedId())(
       });
     });
 
+    it('notes on an environment what its overlay has that was not read, as text cut to a sane length', async () => {
+      const dir = createGitFixture(history);
+      const { refresh, get } = await start(dir);
+      await refresh();
+      const clean = await get('shop');
+      for (const env of clean.body.environments) {
+        expect(env).not.toHaveProperty('notes');
+      }
+
+      const huge = `https://example.com/${'<b>x</b>'.repeat(1_300)}.yaml`;
+      appendCommit(dir, {
+        author: 'Ana Lima',
+        date: '2026-10-22T09:00:00Z',
+        message: 'Use vars and a Helm chart in prod',
+        files: {
+          'shop/overlays/prod/kustomization.yaml': [
+            'resources:',
+            '  - ../../base',
+            `  - ${huge}`,
+            'images:',
+            '  - name: ghcr.io/acme/shop',
+            '    newTag: "1.0.0"',
+            'patches:',
+            '  - path: cache.yaml',
+            'vars:',
+            '  - name: SHOP',
+            '    objref: { kind: Deployment, name: shop, apiVersion: apps/v1 }',
+            'helmCharts:',
+            '  - name: redis',
+            '    repo: https://charts.example.com',
+            '',
+          ].join('\n'),
+        },
+      });
+      await refresh();
+      const res = await get('shop');
+      const [dev, , prod] = res.body.environments;
+      expect(dev).not.toHaveProperty('notes');
+      // Still resolved: the notes say what the answer may have missed.
+      expect(prod.desired.version).toBe('1.0.0');
+      expect(prod.notes).toEqual([
+        'Not read: helmCharts (shop/overlays/prod/kustomization.yaml)',
+        'Not read: vars (shop/overlays/prod/kustomization.yaml)',
+        expect.stringMatching(
+          /^Not read: remote resource "https:\/\/example\.com\/<b>x<\/b>.*… \(shop\/overlays\/prod\/kustomization\.yaml\)$/,
+        ),
+      ]);
+      expect(prod.notes[2].length).toBeLessThan(500);
+    });
+
     it('serves the last known state from the store, with its age and the error, when the repository breaks', async () => {
       const dir = createGitFixture(history);
       const { refresh, get } = await start(dir);

@@ -140,6 +140,15 @@ export interface EnvironmentState {
   drift: Drift[];
   /** Why this environment could not be resolved, when it could not; the others still show. */
   error?: string;
+  /**
+   * What the resolver skipped without failing, one sentence each for a person, naming the file:
+   * `Not read: vars (services/x/overlays/prod/kustomization.yaml)` for a kustomize field or remote
+   * resource it does not apply, or a patch target that matches nothing. The version shown may be
+   * wrong when one of them matters. Deduplicated, each cut to a few hundred characters, and at
+   * most a few dozen, the last then saying how many more were left out. Absent when nothing was
+   * skipped, and in states computed before notes existed.
+   */
+  notes?: string[];
 }
 
 /** @public */

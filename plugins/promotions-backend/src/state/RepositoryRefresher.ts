@@ -38,7 +38,7 @@ import { untilAborted } from '../untilAborted';
 import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
-const COMPUTATION_VERSION = 2;
+const COMPUTATION_VERSION = 3;
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
 

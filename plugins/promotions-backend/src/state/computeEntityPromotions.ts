@@ -7,6 +7,7 @@ import {
 } from '@gitops-promotions/plugin-promotions-common';
 import { configDrift, versionDrift } from './drift';
 import { EntityTarget } from './entityTarget';
+import { resolutionNotes } from './notes';
 import { EnvironmentResolution } from './resolution';
 import { VersionTimeline } from './timeline';
 
@@ -63,6 +64,8 @@ export async function computeEntityPromotions(input: {
         if (config) drift.push(config);
       }
     }
+    // Resolutions stored before warnings were kept have none.
+    const notes = result.ok ? resolutionNotes(result.warnings ?? []) : [];
     states.push({
       name: env.name,
       requires: env.requires,
@@ -75,6 +78,7 @@ export async function computeEntityPromotions(input: {
       live: input.live?.get(env.name) ?? null,
       drift,
       ...(result.ok ? {} : { error: result.error }),
+      ...(notes.length > 0 ? { notes } : {}),
     });
   }
   return {

@@ -108,6 +108,38 @@ describe('EnvironmentCard', () => {
     ).toBeInTheDocument();
     expect(within(card).queryByText('In sync')).not.toBeInTheDocument();
   });
+
+  it('notes quietly what the backend did not read, as text, each cut to a sane length', async () => {
+    const huge = `Not read: ${'<b>x</b>'.repeat(1_300)} (k.yaml)`;
+    const card = await renderCard({
+      ...environmentNamed('staging-us'),
+      notes: [
+        'Not read: vars (services/x/overlays/prod/kustomization.yaml)',
+        'Not read: remote resource "<img src=x onerror=alert(1)>" (services/x/overlays/prod/kustomization.yaml)',
+        huge,
+      ],
+    });
+    const notes = within(card).getByRole('note', { name: 'Resolution notes' });
+    expect(notes).toHaveTextContent('Not everything was read');
+    const items = within(notes).getAllByRole('listitem');
+    expect(items.map(item => item.textContent)).toEqual([
+      'Not read: vars (services/x/overlays/prod/kustomization.yaml)',
+      'Not read: remote resource "<img src=x onerror=alert(1)>" (services/x/overlays/prod/kustomization.yaml)',
+      expect.stringMatching(/^Not read: (<b>x<\/b>)+.*…$/),
+    ]);
+    expect(items[2].textContent!.length).toBeLessThanOrEqual(1000);
+    expect(card.querySelector('img, b')).toBeNull();
+    // A note is no error, and no drift: the environment is still in sync.
+    expect(within(card).queryByRole('alert')).not.toBeInTheDocument();
+    expect(within(card).getByText('In sync')).toBeInTheDocument();
+  });
+
+  it('shows no notes when there are none, as in states computed before notes existed', async () => {
+    const card = await renderCard(environmentNamed('staging-us'));
+    expect(within(card).queryByRole('note')).not.toBeInTheDocument();
+    const empty = await renderCard({ ...environmentNamed('qa'), notes: [] });
+    expect(within(empty).queryByRole('note')).not.toBeInTheDocument();
+  });
 });
 
 describe('formatImageRef', () => {

@@ -5,6 +5,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles, Theme } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';
+import InfoOutlinedIcon from '@material-ui/icons/InfoOutlined';
 import {
   EnvironmentState,
   formatImage,
@@ -76,7 +77,64 @@ const useStyles = makeStyles(theme => ({
   },
   error: { marginTop: theme.spacing(1), overflowWrap: 'anywhere' },
   live: { color: theme.palette.text.secondary, marginTop: theme.spacing(1.5) },
+  notes: {
+    color: theme.palette.text.secondary,
+    marginTop: theme.spacing(1),
+    overflowWrap: 'anywhere',
+  },
+  notesTitle: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+  },
+  noteList: {
+    margin: theme.spacing(0.25, 0, 0),
+    paddingLeft: theme.spacing(2.5),
+  },
 }));
+
+/** Notes shown on a card, and the characters of each: the backend cuts them, this guards the page. */
+const MAX_NOTES = 50;
+const MAX_NOTE_LENGTH = 1000;
+
+/**
+ * What the backend skipped without failing (`Not read: vars (<file>)`): said quietly, since it is
+ * no error, but said, since the version shown may have missed it.
+ */
+function Notes({ notes }: { notes: string[] }) {
+  const classes = useStyles();
+  const shown = notes
+    .slice(0, MAX_NOTES)
+    .map(note =>
+      note.length > MAX_NOTE_LENGTH
+        ? `${note.slice(0, MAX_NOTE_LENGTH - 1)}…`
+        : note,
+    );
+  return (
+    <div role="note" aria-label="Resolution notes" className={classes.notes}>
+      <Typography
+        variant="caption"
+        component="div"
+        className={classes.notesTitle}
+      >
+        <InfoOutlinedIcon fontSize="inherit" aria-hidden /> Not everything was
+        read; the version shown may miss it
+      </Typography>
+      <ul className={classes.noteList}>
+        {shown.map((note, index) => (
+          <Typography key={`${index}-${note}`} variant="caption" component="li">
+            {note}
+          </Typography>
+        ))}
+        {notes.length > shown.length && (
+          <Typography variant="caption" component="li">
+            …and {notes.length - shown.length} more
+          </Typography>
+        )}
+      </ul>
+    </div>
+  );
+}
 
 /**
  * An image as `name:tag@shortdigest`, each part when known.
@@ -172,6 +230,10 @@ export function EnvironmentCard({
           <Typography variant="body2" className={classes.inSync}>
             <CheckCircleIcon fontSize="small" aria-hidden /> In sync
           </Typography>
+        )}
+        {/* Absent from states computed before notes existed. */}
+        {environment.notes && environment.notes.length > 0 && (
+          <Notes notes={environment.notes} />
         )}
 
         <Section label="Images">
