@@ -160,5 +160,6 @@ export async function refresherFixture(
     body,
     entities,
     repositories,
+    knex,
   };
 }

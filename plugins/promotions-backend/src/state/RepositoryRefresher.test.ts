@@ -389,6 +389,46 @@ describe.each(databases.eachSupportedId())(
       expect((await body('shop')).body).toEqual(before.body);
     });
 
+    it('computes again the states an earlier computation stored, so that environments get the notes they lacked', async () => {
+      const { dir, refresher, body, knex } = await setup();
+      appendCommit(dir, {
+        author: 'Ana Lima',
+        date: '2026-10-22T09:00:00Z',
+        message: 'Use vars in prod',
+        files: {
+          'shop/overlays/prod/kustomization.yaml': `${shopOverlay(
+            'prod',
+            '1.0.0',
+          )}patches:\n  - path: cache.yaml\nvars:\n  - name: SHOP\n    objref: { kind: Deployment, name: shop, apiVersion: apps/v1 }\n`,
+        },
+      });
+      await refresher.refresh('gitops');
+      const note = 'Not read: vars (shop/overlays/prod/kustomization.yaml)';
+      expect((await body('shop')).body.environments[2].notes).toEqual([note]);
+
+      // As an earlier computation stored it: another recipe and fingerprint, and no notes.
+      const old = await knex('promotions_entity_state')
+        .where({ entity_ref: 'component:default/shop' })
+        .first();
+      const oldBody = JSON.parse(old.body);
+      for (const env of oldBody.environments) delete env.notes;
+      await knex('promotions_entity_state')
+        .where({ entity_ref: 'component:default/shop' })
+        .update({ body: JSON.stringify(oldBody), fingerprint: 'earlier' });
+      await knex('promotions_environment_state')
+        .where({ entity_ref: 'component:default/shop' })
+        .update({ recipe: 'earlier' });
+      expect((await body('shop')).body.environments[2].notes).toBeUndefined();
+
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 3,
+        recomputed: 1,
+      });
+      const again = (await body('shop')).body;
+      expect(again.environments[2].notes).toEqual([note]);
+      expect(again.environments[0]).not.toHaveProperty('notes');
+    });
+
     it('asks the catalog for the fields it uses on every page, and stores no more', async () => {
       const { refresherOf, store, entities } = await setup();
       const described = entities.map(entity => ({
