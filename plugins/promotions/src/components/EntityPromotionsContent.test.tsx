@@ -188,6 +188,8 @@ describe('EntityPromotionsContent', () => {
     ).toHaveAttribute('href', 'https://github.com/acme/gitops/pull/12');
   });
 
+  // A script address, as a hostile backend answer could hold one.
+  // eslint-disable-next-line no-script-url
   it.each([[null], ['javascript:alert(1)']])(
     'says the layout waits to be merged, naming its branch where there is no pull request to link (%s)',
     async pullRequestUrl => {
