@@ -125,6 +125,7 @@ describe('ScaffoldLocationProvider', () => {
       .send(scaffold);
     expect(asScaffolder.status).toBe(201);
     // The pull request is shown as a link: a script or data address is refused.
+    // eslint-disable-next-line no-script-url
     for (const pullRequestUrl of ['javascript:alert(1)', 'data:text/html,x']) {
       const refused = await request(server)
         .post('/api/promotions/v1/scaffolds')
