@@ -8,7 +8,8 @@ export interface IndexedCommit {
   files: string[];
   /**
    * For a merge: the paths that differ from each parent, in the order of `parents`. A merge
-   * touches a path when it differs from every parent there, as `git log -- <path>` decides.
+   * touches a path when it differs from every parent there, as `git log -- <path>` decides; one
+   * without a list for every parent is not known, and histories through it are asked for.
    */
   filesByParent?: string[][];
 }
@@ -40,6 +41,8 @@ export class CommitIndex {
   private readonly byPath = new Map<string, number[]>();
   /** The same for merges, with which parent's difference each path came from. */
   private readonly mergesByPath = new Map<string, Array<[number, number]>>();
+  /** Merges whose difference from some parent is not known: a walk through them is not answered. */
+  private readonly unknownMerges = new Set<number>();
 
   constructor(
     readonly head: string,
@@ -53,9 +56,12 @@ export class CommitIndex {
         if (list) list.push(index);
         else this.byPath.set(key, [index]);
       }
-      // A merge left out for some parent is the same as that parent: it touches nothing.
+      if (commit.parents.length < 2) return;
       const byParent = commit.filesByParent;
-      if (!byParent || byParent.length !== commit.parents.length) return;
+      if (!byParent || byParent.length !== commit.parents.length) {
+        this.unknownMerges.add(index);
+        return;
+      }
       byParent.forEach((files, parent) => {
         for (const key of pathKeys(files)) {
           const list = this.mergesByPath.get(key);
@@ -90,7 +96,10 @@ export class CommitIndex {
 
   /**
    * Commits that touched any of `paths`, newest first, at most `limit`, leaving out those
-   * reachable from `since`; undefined when the window is too short to know.
+   * reachable from `since`, as `git log -- <paths>` lists them: a merge that left the paths as
+   * one of its parents had them is walked through that parent only, so changes another branch
+   * made and the merge did not keep are not listed; a merge that differs from every parent is.
+   * Undefined when the window is too short to know.
    */
   history(
     paths: string[],
@@ -104,23 +113,44 @@ export class CommitIndex {
     }
     const keys = [...new Set(paths.map(p => p.replace(/\/+$/, '')))];
     const touched = new Set(keys.flatMap(key => this.byPath.get(key) ?? []));
-    const mergeParents = new Map<number, Set<number>>();
+    const mergeDiffers = new Map<number, Set<number>>();
     for (const key of keys) {
       for (const [index, parent] of this.mergesByPath.get(key) ?? []) {
-        const seen = mergeParents.get(index) ?? new Set<number>();
-        seen.add(parent);
-        mergeParents.set(index, seen);
+        const differs = mergeDiffers.get(index) ?? new Set<number>();
+        differs.add(parent);
+        mergeDiffers.set(index, differs);
       }
     }
-    for (const [index, parents] of mergeParents) {
-      if (parents.size === this.commits[index].parents.length)
-        touched.add(index);
+    const start = this.position.get(this.head);
+    if (start === undefined) return undefined;
+    const picked: number[] = [];
+    const seen = new Set<number>();
+    const stack = [start];
+    while (stack.length > 0) {
+      const index = stack.pop()!;
+      if (seen.has(index)) continue;
+      seen.add(index);
+      const commit = this.commits[index];
+      let follow = commit.parents;
+      if (commit.parents.length > 1) {
+        if (this.unknownMerges.has(index)) return undefined;
+        const differs = mergeDiffers.get(index);
+        const same = commit.parents.findIndex((_, j) => !differs?.has(j));
+        if (same >= 0) follow = [commit.parents[same]];
+        else picked.push(index);
+      } else if (touched.has(index)) {
+        picked.push(index);
+      }
+      for (const parent of follow) {
+        const next = this.position.get(parent);
+        if (next !== undefined) stack.push(next);
+      }
     }
-    const picked = [...touched]
+    const listed = picked
       .filter(index => !excluded?.has(index))
       .sort((a, b) => a - b);
-    if (picked.length < limit && !this.complete && !excluded) return undefined;
-    return picked
+    if (listed.length < limit && !this.complete && !excluded) return undefined;
+    return listed
       .slice(0, limit)
       .map(index => ({ ...this.commits[index].info }));
   }

@@ -130,6 +130,77 @@ describe('GitRepository', () => {
     }
   });
 
+  it('follows only the parent a merge kept, as git log -- <path> does, through merges that equal a parent', async () => {
+    const dir = fixture();
+    const git = (...args: string[]) =>
+      execFileSync(
+        'git',
+        ['-c', 'user.name=Ana', '-c', 'user.email=a@example.com', ...args],
+        {
+          cwd: dir,
+          stdio: 'pipe',
+        },
+      ).toString();
+    const write = (file: string, content: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), content);
+    };
+    git('checkout', '-q', '-b', 'dropped');
+    write('payment/base/deployment.yaml', 'dropped: 1\n');
+    git('commit', '-qam', 'Change the base on a branch the merge drops');
+    git('checkout', '-q', 'main');
+    write('payment/base/deployment.yaml', 'kept: 1\n');
+    git('commit', '-qam', 'Change the base on main');
+    git('merge', '-q', '-s', 'ours', '-m', 'Merge, keeping main', 'dropped');
+    git('checkout', '-q', '-b', 'current');
+    write('payment/overlays/dev/extra.yaml', 'a: 1\n');
+    git('add', '-A');
+    git('commit', '-qm', 'Add a file on an up-to-date branch');
+    git('checkout', '-q', 'main');
+    git(
+      'merge',
+      '-q',
+      '--no-ff',
+      '-m',
+      'Merge the up-to-date branch',
+      'current',
+    );
+    git('checkout', '-q', '-b', 'both');
+    write('payment/overlays/dev/kustomization.yaml', 'both: 1\n');
+    git('commit', '-qam', 'Change dev on a branch');
+    git('checkout', '-q', 'main');
+    write('README.md', '# GitOps, again\n');
+    git('commit', '-qam', 'Change the readme on main');
+    git('merge', '-q', '--no-ff', '-m', 'Merge both sides', 'both');
+    const repo = new GitRepository({
+      id: 'local',
+      url: dir,
+      branch: 'main',
+      cacheDir,
+      logger,
+    });
+    const { commit } = await repo.snapshot();
+    for (const paths of [
+      ['payment/base/deployment.yaml'],
+      ['payment/base'],
+      ['payment/overlays/dev'],
+      ['payment/overlays/dev/extra.yaml'],
+      ['README.md'],
+      ['payment'],
+      ['payment/base', 'README.md'],
+    ]) {
+      expect({
+        paths,
+        shas: (await repo.history(commit, paths, 30)).map(c => c.sha),
+      }).toEqual({
+        paths,
+        shas: git('log', '--format=%H', commit, '--', ...paths)
+          .split('\n')
+          .filter(Boolean),
+      });
+    }
+  });
+
   it('reads commit messages holding any byte git allows', async () => {
     const dir = fixture();
     appendCommit(dir, {

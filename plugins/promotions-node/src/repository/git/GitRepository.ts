@@ -29,6 +29,8 @@ const EXPECTED_FAILURES = new Set(['rev-parse', 'merge-tree', 'update-ref']);
 
 /** Commits read into the history index at once: one `git log` answers most questions. */
 const INDEX_WINDOW = 2000;
+/** Merges of an index window whose differences are read again one by one, at most. */
+const MAX_MERGES_READ_AGAIN = 200;
 const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 /** Tree entries kept across cached snapshots. */
 const MAX_SNAPSHOT_ENTRIES = 1_000_000;
@@ -450,13 +452,42 @@ export class GitRepository implements GitOpsRepository {
       '--diff-merges=separate',
       LOG_FORMAT,
       commit,
-    ]).then(out => {
-      const commits = parseLog(out);
+    ]).then(async out => {
+      const commits = parseLog(out).slice(0, INDEX_WINDOW + 1);
+      await this.completeMerges(commits);
       const complete = commits.length <= INDEX_WINDOW;
       return new CommitIndex(commit, commits.slice(0, INDEX_WINDOW), complete);
     });
     this.index = { head: commit, built };
     return built.catch(() => undefined);
+  }
+
+  /**
+   * `git log --diff-merges=separate` leaves out a merge's difference from a parent it equals,
+   * without saying which: such a merge's lists are read again, parent by parent. Past a bound,
+   * the rest stay unknown, and histories through them are asked of git directly.
+   */
+  private async completeMerges(commits: IndexedCommit[]) {
+    const unknown = commits.filter(
+      c => c.parents.length > 1 && c.filesByParent?.length !== c.parents.length,
+    );
+    for (const merge of unknown.slice(0, MAX_MERGES_READ_AGAIN)) {
+      merge.filesByParent = [];
+      for (const parent of merge.parents) {
+        const out = await this.git([
+          'diff-tree',
+          '-r',
+          '-z',
+          '--no-renames',
+          '--name-only',
+          parent,
+          merge.info.sha,
+        ]);
+        merge.filesByParent.push(
+          out.toString('utf8').split('\0').filter(Boolean),
+        );
+      }
+    }
   }
 
   private async commitTree(

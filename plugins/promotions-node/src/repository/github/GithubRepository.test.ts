@@ -316,6 +316,37 @@ describe('GithubRepository', () => {
     );
     at(5)('add', '-A');
     at(5)('commit', '-q', '-m', 'Merge another branch, changing the base');
+    // A change a branch made that its merge did not keep is not in the history, as git log says.
+    at(5)('checkout', '-q', '-b', 'dropped');
+    fs.writeFileSync(
+      path.join(dir, 'shop/overlays/staging/kustomization.yaml'),
+      'dropped: 1\n',
+    );
+    at(5)('commit', '-q', '-am', 'Change staging on a branch the merge drops');
+    at(5)('checkout', '-q', 'main');
+    fs.writeFileSync(
+      path.join(dir, 'shop/overlays/staging/kustomization.yaml'),
+      'kept: 1\n',
+    );
+    at(5)('commit', '-q', '-am', 'Change staging on main');
+    at(5)('merge', '-q', '-s', 'ours', '-m', 'Merge, keeping main', 'dropped');
+    // A merge of a branch already up to date equals that branch: git log follows it alone.
+    at(5)('checkout', '-q', '-b', 'current');
+    fs.writeFileSync(
+      path.join(dir, 'shop/overlays/dev/current.yaml'),
+      'c: 1\n',
+    );
+    at(5)('add', '-A');
+    at(5)('commit', '-q', '-m', 'Add a dev file on an up-to-date branch');
+    at(5)('checkout', '-q', 'main');
+    at(5)(
+      'merge',
+      '-q',
+      '--no-ff',
+      '-m',
+      'Merge the up-to-date branch',
+      'current',
+    );
     at(6)(
       'mv',
       'shop/overlays/prod/cache.yaml',
@@ -363,7 +394,13 @@ describe('GithubRepository', () => {
     const counts = simulator.countsByOperation();
     expect(counts['repos/list-commits']).toBe(1);
     // A small tree is listed whole, once for each commit but the head, which was read already.
-    const commits = gitLog(dir, snapshot.commit, ['.'], 100).length;
+    const commits = Number(
+      gitIn(dir, '2026-01-01T00:00:00Z')(
+        'rev-list',
+        '--count',
+        snapshot.commit,
+      ),
+    );
     expect(counts['git/get-tree']).toBeLessThan(commits);
     expect(simulator.count()).toBeLessThan(commits + 2);
   });
@@ -445,6 +482,38 @@ describe('GithubRepository', () => {
       }
     },
   );
+
+  it('lists the history again when a merge brings in another branch, so its commits sit in git log order', async () => {
+    const { dir, simulator, github } = await setup();
+    const first = await github.snapshot();
+    await github.history(first.commit, ['shop'], 30);
+    // The branch's commit is older than main's newest: git log lists it below.
+    gitIn(dir, '2026-10-01T10:00:00Z')('checkout', '-q', '-b', 'old', 'HEAD~2');
+    fs.writeFileSync(path.join(dir, 'shop/overlays/dev/old.yaml'), 'old: 1\n');
+    gitIn(dir, '2026-10-01T10:00:00Z')('add', '-A');
+    gitIn(dir, '2026-10-01T10:00:00Z')('commit', '-q', '-m', 'An old change');
+    gitIn(dir, '2026-11-21T10:00:00Z')('checkout', '-q', 'main');
+    gitIn(dir, '2026-11-21T10:00:00Z')(
+      'merge',
+      '-q',
+      '--no-ff',
+      '-m',
+      'Merge an old branch',
+      'old',
+    );
+    simulator.resetCounts();
+    const second = await github.snapshot();
+    for (const p of everyPath(second.files.keys())) {
+      expect({
+        p,
+        shas: (await github.history(second.commit, [p], 30)).map(c => c.sha),
+      }).toEqual({
+        p,
+        shas: gitLog(dir, second.commit, [p], 30),
+      });
+    }
+    expect(simulator.countsByOperation()['repos/list-commits']).toBe(1);
+  });
 
   it('lists the history again after a force push, leaving out the commits no longer on the branch', async () => {
     const { dir, simulator, github } = await setup();

@@ -1224,29 +1224,29 @@ export class GithubRepository implements GitOpsRepository {
   }
 
   /**
-   * The commits reachable from `head` and not from the indexed head, newest first, when every
-   * one of them is known here and they are few; undefined otherwise (the history is listed).
+   * The commits above the indexed head up to `head`, newest first, when they are a line of
+   * commits with one parent each, all known here, and few: then they come first in `git log`
+   * order whatever their dates. Undefined otherwise (a merge, a force push, a branch reset):
+   * the history is listed again.
    */
   private async commitsAbove(
     head: string,
     prior: CommitIndex,
   ): Promise<CommitMeta[] | undefined> {
-    const found = new Map<string, CommitMeta>();
-    const queue = [head];
-    while (queue.length > 0) {
-      const sha = queue.pop()!;
-      if (found.has(sha) || prior.has(sha)) continue;
+    const above: CommitMeta[] = [];
+    for (let sha = head; sha !== prior.head; ) {
       const meta = this.commits.get(sha);
-      if (!meta || found.size >= MAX_INDEX_EXTENSION) return undefined;
-      found.set(sha, meta);
-      queue.push(...meta.parents);
+      if (
+        !meta ||
+        meta.parents.length !== 1 ||
+        above.length >= MAX_INDEX_EXTENSION
+      ) {
+        return undefined;
+      }
+      above.push(meta);
+      sha = meta.parents[0];
     }
-    // The prior head must be below the new one, or the prior window holds commits (a branch
-    // reset, a force push) that are no longer in the history.
-    const above = [...found.values()];
-    if (!above.some(meta => meta.parents.includes(prior.head)))
-      return undefined;
-    return above.sort((a, b) => b.committedAt - a.committedAt);
+    return above.length > 0 ? above : undefined;
   }
 
   /** A commit with the paths it changed, from each parent when it is a merge. */
