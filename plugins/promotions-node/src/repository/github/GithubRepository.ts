@@ -81,6 +81,8 @@ export type { GithubRequestPolicy, GithubRequestRecord } from './githubClient';
 const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** GitHub's largest page of commits. */
 const MAX_PAGE = 100;
+/** Branches whose last head is kept for conditional requests (the layout branches read, too). */
+const MAX_BRANCH_HEADS = 64;
 /** Pages of commits the history index lists below a head it has not seen grow from an older one. */
 const INDEX_PAGES = 3;
 const INDEX_WINDOW = MAX_PAGE * INDEX_PAGES;
@@ -188,7 +190,12 @@ class LruMap<K, V> {
     }
   }
 
-  private delete(key: K) {
+  /** The values, least recently used first, without counting as a use. */
+  *values(): IterableIterator<V> {
+    for (const entry of this.entries.values()) yield entry.value;
+  }
+
+  delete(key: K) {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
@@ -307,10 +314,10 @@ export class GithubRepository implements GitOpsRepository {
   private requests = 0;
 
   /** The last head read of each branch, answered again while GitHub says it is unchanged. */
-  private readonly heads = new Map<
+  private readonly heads = new LruMap<
     string,
     { etag: string | undefined; snapshot: RepositorySnapshot }
-  >();
+  >(MAX_BRANCH_HEADS);
   private readonly commits = new LruMap<string, CommitMeta>(5000);
   private readonly trees = new LruMap<string, TreeListing>(
     MAX_TREE_CACHE_ENTRIES,
@@ -956,6 +963,7 @@ export class GithubRepository implements GitOpsRepository {
   async deleteBranch(branch: string, expectedHead?: string): Promise<void> {
     const head = await this.branchHead(branch);
     if (!head) return;
+    this.heads.delete(branch);
     if (expectedHead && head !== expectedHead) {
       throw new ConflictError(
         `Repository ${this.id}: branch ${branch} moved to ${head}; not deleting it`,
