@@ -30,8 +30,26 @@ function fixture() {
   ]);
 }
 
+/** Runs git in a fixture as its author would. */
+const gitIn =
+  (dir: string) =>
+  (...args: string[]) =>
+    execFileSync(
+      'git',
+      ['-c', 'user.name=Ana', '-c', 'user.email=a@example.com', ...args],
+      { cwd: dir, stdio: 'pipe' },
+    ).toString();
+
 describe('GitRepository', () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-cache-'));
+  const open = (dir: string) =>
+    new GitRepository({
+      id: 'local',
+      url: dir,
+      branch: 'main',
+      cacheDir,
+      logger,
+    });
 
   it('reads the tree and files of the branch head of a local repository', async () => {
     const dir = fixture();
@@ -85,38 +103,15 @@ describe('GitRepository', () => {
 
   it('counts a renamed file in the history of the path it was renamed from, as git log -- <path> does', async () => {
     const dir = fixture();
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: dir, stdio: 'pipe' }).toString();
+    const git = gitIn(dir);
     fs.writeFileSync(
       path.join(dir, 'payment/base/deployment.yaml'),
       Array.from({ length: 40 }, (_, i) => `line: ${i}\n`).join(''),
     );
-    git(
-      '-c',
-      'user.name=Ana',
-      '-c',
-      'user.email=a@example.com',
-      'commit',
-      '-qam',
-      'Grow',
-    );
+    git('commit', '-qam', 'Grow');
     git('mv', 'payment/base/deployment.yaml', 'payment/base/workload.yaml');
-    git(
-      '-c',
-      'user.name=Ana',
-      '-c',
-      'user.email=a@example.com',
-      'commit',
-      '-qm',
-      'Rename',
-    );
-    const repo = new GitRepository({
-      id: 'local',
-      url: dir,
-      branch: 'main',
-      cacheDir,
-      logger,
-    });
+    git('commit', '-qm', 'Rename');
+    const repo = open(dir);
     const { commit } = await repo.snapshot();
     for (const file of [
       'payment/base/deployment.yaml',
@@ -132,15 +127,7 @@ describe('GitRepository', () => {
 
   it('follows only the parent a merge kept, as git log -- <path> does, through merges that equal a parent', async () => {
     const dir = fixture();
-    const git = (...args: string[]) =>
-      execFileSync(
-        'git',
-        ['-c', 'user.name=Ana', '-c', 'user.email=a@example.com', ...args],
-        {
-          cwd: dir,
-          stdio: 'pipe',
-        },
-      ).toString();
+    const git = gitIn(dir);
     const write = (file: string, content: string) => {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       fs.writeFileSync(path.join(dir, file), content);
@@ -172,13 +159,7 @@ describe('GitRepository', () => {
     write('README.md', '# GitOps, again\n');
     git('commit', '-qam', 'Change the readme on main');
     git('merge', '-q', '--no-ff', '-m', 'Merge both sides', 'both');
-    const repo = new GitRepository({
-      id: 'local',
-      url: dir,
-      branch: 'main',
-      cacheDir,
-      logger,
-    });
+    const repo = open(dir);
     const { commit } = await repo.snapshot();
     for (const paths of [
       ['payment/base/deployment.yaml'],
