@@ -330,6 +330,19 @@ describe.each(databases.eachSupportedId())(
       );
     });
 
+    it('refreshes each repository in a task of its own, run once across replicas', async () => {
+      const { scheduler } = await start(createGitFixture(history));
+      const tasks = await scheduler.getScheduledTasks();
+      for (const id of ['gitops', 'own']) {
+        expect(tasks).toContainEqual(
+          expect.objectContaining({
+            id: `promotions-refresh:${id}`,
+            scope: 'global',
+          }),
+        );
+      }
+    });
+
     it('answers 401 to a request without credentials', async () => {
       const { server } = await start(createGitFixture(history), [
         mockServices.httpAuth.factory({

@@ -142,6 +142,33 @@ describe.each(databases.eachSupportedId())(
       ).toEqual([10, 10, 10]);
     });
 
+    it('writes a refresh whole or not at all: one failing at its last write leaves the state before it', async () => {
+      const { dir, refresher, store, body } = await setup();
+      await refresher.refresh('gitops');
+      const before = await body('shop');
+      const keys = await store.environmentKeys('gitops');
+      promoteStaging(dir, '1.2.0', '2026-10-23T09:00:00Z', '(#9)');
+      // The refresh's environments and entities are written before this last step fails.
+      const internals = store as unknown as {
+        forgetOthers: (...args: unknown[]) => Promise<void>;
+      };
+      const forgetOthers = internals.forgetOthers;
+      internals.forgetOthers = async () => {
+        throw new Error('the database went away');
+      };
+      await expect(refresher.refresh('gitops')).rejects.toThrow(
+        'the database went away',
+      );
+      internals.forgetOthers = forgetOthers;
+      expect(await body('shop')).toEqual(before);
+      expect(await store.environmentKeys('gitops')).toEqual(keys);
+      // The next refresh writes it all.
+      await refresher.refresh('gitops');
+      expect((await body('shop')).body.environments[1].desired.version).toBe(
+        '1.2.0',
+      );
+    });
+
     it('extends stored timelines with the commits since their head, reading no history before it', async () => {
       const { dir, refresherOf, entities, repositories, body } = await setup();
       const { reads, counted } = countingReads(repositories);
