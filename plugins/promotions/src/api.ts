@@ -68,7 +68,8 @@ export interface PromotionsApi {
     environment: string;
     reason: string;
   }): Promise<Freeze>;
-  liftFreeze(id: number, reason?: string): Promise<Freeze>;
+  /** Lifts a freeze, saying why: the reason is kept in the environment's history. */
+  liftFreeze(id: number, reason: string): Promise<Freeze>;
 }
 
 /** @public */
@@ -204,10 +205,10 @@ export class PromotionsClient implements PromotionsApi {
     return this.call('/v1/freezes', { method: 'POST', body: input });
   }
 
-  async liftFreeze(id: number, reason?: string): Promise<Freeze> {
+  async liftFreeze(id: number, reason: string): Promise<Freeze> {
     return this.call(`/v1/freezes/${id}/lift`, {
       method: 'POST',
-      body: reason ? { reason } : {},
+      body: { reason },
     });
   }
 }

@@ -1589,7 +1589,7 @@ export class PromotionsWorkflow {
   async lift(
     credentials: BackstageCredentials,
     id: number,
-    input: { reason?: string },
+    input: { reason: string },
     auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
   ): Promise<Freeze> {
     return this.audited(
@@ -1625,7 +1625,7 @@ export class PromotionsWorkflow {
           kind: null,
           promotionId: null,
           pullRequest: null,
-          comment: (input.reason ?? '').slice(0, MAX_COMMENT) || null,
+          comment: input.reason.slice(0, MAX_COMMENT),
         });
         return lifted;
       },

@@ -54,6 +54,12 @@ const mergeBody = z
   })
   .strict();
 const closeBody = z.object({ reason: comment.optional() }).strict();
+/** A freeze is lifted with a reason, as it was set with one: history keeps both. */
+const liftBody = z
+  .object({
+    reason: z.string().trim().min(1, 'say why the freeze is lifted').max(4000),
+  })
+  .strict();
 const freezeBody = z
   .object({
     entityRef: z.string().min(1).max(255),
@@ -217,7 +223,7 @@ export function createWorkflowRouter(options: {
       req.params.id,
       'freeze id',
     );
-    const body = parse(closeBody, req.body, 'lift');
+    const body = parse(liftBody, req.body, 'lift');
     res.json(await workflow.lift(credentials, id, body, req));
   });
 

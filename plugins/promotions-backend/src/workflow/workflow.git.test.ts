@@ -518,11 +518,26 @@ describe.each(databases.eachSupportedId())(
         ['overridden', 'freeze overridden: Payment outage hotfix'],
         ['frozen', 'Black Friday'],
       ]);
+      // Lifted with a reason, as it was set with one.
+      for (const body of [{}, { reason: '   ' }]) {
+        const refused = await as('rita').post(
+          `/freezes/${freeze.body.id}/lift`,
+          body,
+        );
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.message).toContain('reason');
+      }
+      expect((await as('rita').get('/freezes')).body.items).toHaveLength(1);
       const lifted = await as('rita').post(`/freezes/${freeze.body.id}/lift`, {
-        reason: 'over',
+        reason: 'Black Friday is over',
       });
       expect(lifted.status).toBe(200);
       expect((await as('rita').get('/freezes')).body.items).toEqual([]);
+      const after = await as('ana').get(`${entityPath}/history`);
+      expect([
+        after.body.entries[0].action,
+        after.body.entries[0].comment,
+      ]).toEqual(['unfrozen', 'Black Friday is over']);
     });
 
     it('lets CI promote to its first environment with an external access token, gates applied, and nowhere else', async () => {

@@ -9,7 +9,7 @@ import {
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { SWRConfig } from 'swr';
-import { Promotion } from '@gitops-promotions/plugin-promotions-common';
+import { Freeze, Promotion } from '@gitops-promotions/plugin-promotions-common';
 import { promotionsApiRef } from '../../api';
 import { checkoutPromotions, mockPromotionsApi } from '../fixtures';
 import { EnvironmentWorkflow } from './EnvironmentWorkflow';
@@ -47,6 +47,7 @@ async function render(options: {
   user: string;
   allowed?: string[];
   promotion?: Promotion;
+  freezes?: Freeze[];
   api?: ReturnType<typeof mockPromotionsApi>;
 }) {
   const api = options.api ?? mockPromotionsApi();
@@ -74,7 +75,7 @@ async function render(options: {
           environment={stagingUs}
           environments={environments}
           promotion={options.promotion}
-          freezes={[]}
+          freezes={options.freezes ?? []}
           onChanged={onChanged}
         />
       </TestApiProvider>
@@ -208,6 +209,37 @@ describe('EnvironmentWorkflow', () => {
       await screen.findByRole('button', { name: 'Merge with override' }),
     ).toBeInTheDocument();
     expect(screen.getAllByRole('button', { name: 'Merge' })).toHaveLength(1);
+  });
+
+  it('lifts a freeze only with a reason, which it sends', async () => {
+    const freeze: Freeze = {
+      id: 7,
+      entityRef: 'component:default/checkout',
+      environment: 'staging-us',
+      reason: 'Black Friday',
+      by: 'user:default/rita',
+      at: '2026-11-27T08:00:00Z',
+    };
+    const { api, onChanged } = await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.freeze'],
+      freezes: [freeze],
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Lift' }));
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Lift the freeze of staging-us',
+    });
+    const confirm = within(dialog).getByRole('button', { name: 'Lift' });
+    expect(confirm).toBeDisabled();
+    await userEvent.type(
+      within(dialog).getByRole('textbox', { name: /Reason/ }),
+      'Black Friday is over',
+    );
+    await userEvent.click(confirm);
+    await waitFor(() =>
+      expect(api.liftFreeze).toHaveBeenCalledWith(7, 'Black Friday is over'),
+    );
+    expect(onChanged).toHaveBeenCalled();
   });
 
   it('shows why an action was refused', async () => {

@@ -280,6 +280,7 @@ export function EnvironmentWorkflow(props: {
     props.environment.name,
   );
   const [dialog, setDialog] = useState<Dialog>();
+  const [lifting, setLifting] = useState<number>();
   const [error, setError] = useState<string>();
   const { environment, promotion, freezes } = props;
   const own = freezes.filter(
@@ -299,14 +300,7 @@ export function EnvironmentWorkflow(props: {
               <Button
                 color="inherit"
                 size="small"
-                onClick={async () => {
-                  try {
-                    await api.liftFreeze(f.id);
-                    props.onChanged();
-                  } catch (e) {
-                    setError(messageOf(e));
-                  }
-                }}
+                onClick={() => setLifting(f.id)}
               >
                 Lift
               </Button>
@@ -372,6 +366,25 @@ export function EnvironmentWorkflow(props: {
           }}
         />
       )}
+      <ReasonDialog
+        open={lifting !== undefined}
+        title={`Lift the freeze of ${environment.name}`}
+        description="Merges into this environment are allowed again once the freeze is lifted. The reason is kept in its history."
+        label="Reason"
+        confirm="Lift"
+        required
+        onClose={() => setLifting(undefined)}
+        onConfirm={async text => {
+          try {
+            await api.liftFreeze(lifting!, text);
+            setLifting(undefined);
+            props.onChanged();
+          } catch (e) {
+            setError(messageOf(e));
+            setLifting(undefined);
+          }
+        }}
+      />
       <ReasonDialog
         open={dialog === 'freeze'}
         title={`Freeze ${environment.name}`}
