@@ -113,21 +113,8 @@ describe('ScaffoldLocationProvider', () => {
       )
       .send(scaffold);
     expect(asCatalog.status).toBe(403);
-    const asScaffolder = await request(server)
-      .post('/api/promotions/v1/scaffolds')
-      .set(
-        'authorization',
-        mockCredentials.service.header({
-          onBehalfOf: mockCredentials.service('plugin:scaffolder'),
-          targetPluginId: 'promotions',
-        }),
-      )
-      .send(scaffold);
-    expect(asScaffolder.status).toBe(201);
-    // The pull request is shown as a link: a script or data address is refused.
-    // eslint-disable-next-line no-script-url
-    for (const pullRequestUrl of ['javascript:alert(1)', 'data:text/html,x']) {
-      const refused = await request(server)
+    const recordAsScaffolder = (body: object) =>
+      request(server)
         .post('/api/promotions/v1/scaffolds')
         .set(
           'authorization',
@@ -136,7 +123,13 @@ describe('ScaffoldLocationProvider', () => {
             targetPluginId: 'promotions',
           }),
         )
-        .send({ ...scaffold, pullRequestUrl });
+        .send(body);
+    const asScaffolder = await recordAsScaffolder(scaffold);
+    expect(asScaffolder.status).toBe(201);
+    // The pull request is shown as a link: a script or data address is refused.
+    // eslint-disable-next-line no-script-url
+    for (const pullRequestUrl of ['javascript:alert(1)', 'data:text/html,x']) {
+      const refused = await recordAsScaffolder({ ...scaffold, pullRequestUrl });
       expect(refused.status).toBe(400);
       expect(refused.body.error.message).toContain('must be an http(s) URL');
     }

@@ -166,26 +166,29 @@ describe('promotions:plan-environments', () => {
     );
   });
 
-  it('shows no credentials a repository url carries in its outputs', async () => {
-    const ctx = createMockActionContext({ input: planInput });
-    await createPlanEnvironmentsAction({
-      config: config(
-        'https://x-access-token:ghs_secret@git.acme.example/gitops.git',
-      ),
-    }).handler(ctx as any);
-    expect(ctx.output).toHaveBeenCalledWith(
-      'repositoryUrl',
-      'https://git.acme.example/gitops.git',
-    );
-    expect(JSON.stringify((ctx.output as jest.Mock).mock.calls)).not.toContain(
-      'ghs_secret',
-    );
-  });
-
-  it.each([
+  const credentialUrls = [
     'https://x-access-token:ghs_secret@git.acme.example/gitops.git',
     'https://git.acme.example/gitops.git?access_token=ghs_secret',
-  ])(
+  ];
+
+  it.each(credentialUrls)(
+    'shows no credentials a repository url carries in its outputs: %s',
+    async url => {
+      const ctx = createMockActionContext({ input: planInput });
+      await createPlanEnvironmentsAction({ config: config(url) }).handler(
+        ctx as any,
+      );
+      expect(ctx.output).toHaveBeenCalledWith(
+        'repositoryUrl',
+        'https://git.acme.example/gitops.git',
+      );
+      expect(
+        JSON.stringify((ctx.output as jest.Mock).mock.calls),
+      ).not.toContain('ghs_secret');
+    },
+  );
+
+  it.each(credentialUrls)(
     'asks for an argocdRepoURL, showing no credentials, when the repository url holds them: %s',
     async url => {
       const ctx = createMockActionContext({
@@ -200,22 +203,6 @@ describe('promotions:plan-environments', () => {
       await expect(planning).rejects.not.toThrow('ghs_secret');
     },
   );
-
-  it('shows no query string a repository url carries in its outputs', async () => {
-    const ctx = createMockActionContext({ input: planInput });
-    await createPlanEnvironmentsAction({
-      config: config(
-        'https://git.acme.example/gitops.git?access_token=ghs_secret',
-      ),
-    }).handler(ctx as any);
-    expect(ctx.output).toHaveBeenCalledWith(
-      'repositoryUrl',
-      'https://git.acme.example/gitops.git',
-    );
-    expect(JSON.stringify((ctx.output as jest.Mock).mock.calls)).not.toContain(
-      'ghs_secret',
-    );
-  });
 
   it('lays out Helm values files under charts/<service>', async () => {
     const ctx = createMockActionContext({

@@ -286,6 +286,17 @@ export function EnvironmentWorkflow(props: {
   const own = freezes.filter(
     f => f.environment === environment.name || f.environment === '*',
   );
+  /** Runs a dialog's action, then closes it: the page reads again, or says why it failed. */
+  const act = async (action: () => Promise<unknown>, close: () => void) => {
+    try {
+      await action();
+      close();
+      props.onChanged();
+    } catch (e) {
+      setError(messageOf(e));
+      close();
+    }
+  };
 
   return (
     <>
@@ -374,16 +385,12 @@ export function EnvironmentWorkflow(props: {
         confirm="Lift"
         required
         onClose={() => setLifting(undefined)}
-        onConfirm={async text => {
-          try {
-            await api.liftFreeze(lifting!, text);
-            setLifting(undefined);
-            props.onChanged();
-          } catch (e) {
-            setError(messageOf(e));
-            setLifting(undefined);
-          }
-        }}
+        onConfirm={text =>
+          act(
+            () => api.liftFreeze(lifting!, text),
+            () => setLifting(undefined),
+          )
+        }
       />
       <ReasonDialog
         open={dialog === 'freeze'}
@@ -393,20 +400,17 @@ export function EnvironmentWorkflow(props: {
         confirm="Freeze"
         required
         onClose={() => setDialog(undefined)}
-        onConfirm={async text => {
-          try {
-            await api.freeze({
-              entityRef,
-              environment: environment.name,
-              reason: text,
-            });
-            setDialog(undefined);
-            props.onChanged();
-          } catch (e) {
-            setError(messageOf(e));
-            setDialog(undefined);
-          }
-        }}
+        onConfirm={text =>
+          act(
+            () =>
+              api.freeze({
+                entityRef,
+                environment: environment.name,
+                reason: text,
+              }),
+            () => setDialog(undefined),
+          )
+        }
       />
     </>
   );
