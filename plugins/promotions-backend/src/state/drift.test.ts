@@ -152,7 +152,34 @@ describe('versionDrift', () => {
   });
 
   it.each([
+    ['3.0', '2.0'],
+    ['v3', '2.0'],
+    ['13', '12'],
+    ['2024.11.06', '2024.11.05'],
+  ])(
+    'says %s is ahead of an upstream on %s by their shapes, though the history says behind',
+    (version, upstreamVersion) => {
+      // The upstream ran this environment's version, then rolled back: by history alone, behind.
+      const drift = versionDrift({
+        version,
+        timeline: timeline(
+          ['2026-11-04T00:00:00.000Z', version],
+          ['2026-11-01T00:00:00.000Z', upstreamVersion],
+        ),
+        upstream: 'staging',
+        upstreamVersion,
+        upstreamTimeline: timeline(
+          ['2026-11-03T00:00:00.000Z', upstreamVersion],
+          ['2026-11-02T00:00:00.000Z', version],
+        ),
+      });
+      expect(drift?.kind).toBe('ahead');
+    },
+  );
+
+  it.each([
     ['47-orange', '48-blue'],
+    ['47-orange', '3f2a1b9c4d5e6f708192a3b4c5d6e7f8091a2b3c'],
     ['3f2a1b9', '8c9d0e1'],
     ['sha256:9f86d081884c', 'sha256:60303ae22b99'],
     ['latest', '1.2.0'],

@@ -9,8 +9,13 @@ export interface KustomizeCase {
   environments: string[];
   /** Pairs of environments whose differences are compared. */
   pairs?: Array<[string, string]>;
-  /** Fields the resolver does not apply: it must report them as not read instead of answering. */
+  /**
+   * Fields the resolver does not apply: it must report each as `not read`, and answer as
+   * kustomize renders the case without them (`readAs`), never failing the environment.
+   */
   notRead?: string[];
+  /** Files kustomize builds in place of the case's own: its kustomizations without `notRead`. */
+  readAs?: Record<string, string>;
   /** kustomize refuses every environment of the case; the resolver must fail them too. */
   fails?: true;
 }
@@ -958,6 +963,24 @@ secretGenerator:
     ),
   },
   {
+    name: 'generators: env files with behavior merge over a base of env files, key-only lines too',
+    ...withBase(
+      {
+        dev: 'resources: [../../base]\nconfigMapGenerator:\n  - { name: app-config, behavior: merge, envs: [dev.env] }\n',
+        prod: 'resources: [../../base]\nconfigMapGenerator:\n  - { name: app-config, behavior: merge, env: prod.env, literals: [LIMIT=50] }\n',
+      },
+      undefined,
+      {
+        'app/base/kustomization.yaml':
+          'resources: [deployment.yaml, service.yaml]\nconfigMapGenerator:\n  - { name: app-config, envs: [base.env, shared.env] }\n',
+        'app/base/base.env': 'MODE=live\nLIMIT=5\n',
+        'app/base/shared.env': 'REGION=eu\nFEATURE_FROM_CI\n',
+        'app/overlays/dev/dev.env': 'MODE=debug\nEXTRA=1\nFEATURE_FROM_CI\n',
+        'app/overlays/prod/prod.env': 'REGION=us\n',
+      },
+    ),
+  },
+  {
     name: 'generatorOptions: labels, annotations and immutable, under each generator own options',
     files: {
       'env/kustomization.yaml': `generatorOptions:
@@ -1343,20 +1366,54 @@ items:
 /** Fields the resolver does not apply: each is reported, and nothing else is claimed. */
 const NOT_READ_CASES: KustomizeCase[] = [
   {
-    name: 'not read: remote resources and helmCharts',
+    name: 'not read: remote resources and components, helmCharts and helmGlobals',
     ...withBase({
-      dev: 'resources:\n  - ../../base\n  - https://github.com/acme/shared//monitoring?ref=v1\nhelmCharts: [{ name: redis, repo: "https://charts.example", version: 1.0.0 }]\n',
+      dev: `resources:
+  - ../../base
+  - https://github.com/acme/shared//monitoring?ref=v1
+components: [https://github.com/acme/shared//tracing?ref=v1]
+helmGlobals: { chartHome: charts }
+helmCharts: [{ name: redis, repo: "https://charts.example", version: 1.0.0 }]
+images: [{ name: ghcr.io/acme/app, newTag: "1.1.0" }]
+`,
     }),
+    readAs: {
+      'app/overlays/dev/kustomization.yaml':
+        'resources: [../../base]\nimages: [{ name: ghcr.io/acme/app, newTag: "1.1.0" }]\n',
+    },
     notRead: [
       'helmCharts',
+      'helmGlobals',
       'remote resource "https://github.com/acme/shared//monitoring?ref=v1"',
+      'remote component "https://github.com/acme/shared//tracing?ref=v1"',
     ],
+  },
+  {
+    name: 'not read: helmCharts in a base, under an overlay that sets the image',
+    ...withBase(
+      {
+        prod: 'resources: [../../base]\nimages: [{ name: ghcr.io/acme/app, newTag: "2.0.0" }]\n',
+      },
+      undefined,
+      {
+        'app/base/kustomization.yaml':
+          'resources: [deployment.yaml, service.yaml]\nhelmCharts: [{ name: redis, repo: "https://charts.example", version: 1.0.0 }]\n',
+      },
+    ),
+    readAs: {
+      'app/base/kustomization.yaml':
+        'resources: [deployment.yaml, service.yaml]\n',
+    },
+    notRead: ['helmCharts'],
   },
   {
     name: 'not read: vars',
     ...withBase({
       dev: 'resources: [../../base]\nvars:\n  - name: SERVICE\n    objref: { kind: Service, name: app, apiVersion: v1 }\n',
     }),
+    readAs: {
+      'app/overlays/dev/kustomization.yaml': 'resources: [../../base]\n',
+    },
     notRead: ['vars'],
   },
   {
@@ -1364,6 +1421,9 @@ const NOT_READ_CASES: KustomizeCase[] = [
     ...withBase({
       dev: 'resources: [../../base]\ntransformers: [t.yaml]\ngenerators: [g.yaml]\nvalidators: [v.yaml]\nconfigurations: [c.yaml]\n',
     }),
+    readAs: {
+      'app/overlays/dev/kustomization.yaml': 'resources: [../../base]\n',
+    },
     notRead: ['transformers', 'generators', 'validators', 'configurations'],
   },
   {
@@ -1371,6 +1431,9 @@ const NOT_READ_CASES: KustomizeCase[] = [
     ...withBase({
       dev: 'resources: [../../base]\nopenapi: { path: schema.json }\ncrds: [crd.json]\nbuildMetadata: [managedByLabel]\n',
     }),
+    readAs: {
+      'app/overlays/dev/kustomization.yaml': 'resources: [../../base]\n',
+    },
     notRead: ['openapi', 'crds', 'buildMetadata'],
   },
 ];

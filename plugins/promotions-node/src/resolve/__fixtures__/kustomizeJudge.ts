@@ -89,8 +89,13 @@ async function build(dir: string): Promise<Rendered> {
   try {
     const { stdout } = await run('kubectl', ['kustomize', dir], {
       maxBuffer: 64 * 1024 * 1024,
-      // Nothing of the test's own environment reaches the build.
-      env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+      // Nothing of the test's own environment reaches the build, but for a variable named by a
+      // key-only line of the cases' env files: kustomize must leave its value empty all the same.
+      env: {
+        PATH: process.env.PATH,
+        HOME: os.tmpdir(),
+        FEATURE_FROM_CI: 'set where kustomize runs',
+      },
     });
     const objects = parseAllDocuments(stdout)
       .map(doc => doc.toJS())
@@ -135,24 +140,43 @@ export function splitImage(reference: string): Image {
   return { name: rest, tag: null, digest };
 }
 
-/** The images of every container and init container of the workloads kustomize rendered. */
-export function imagesOf(objects: Json[]): Image[] {
-  const images: Image[] = [];
-  for (const object of objects) {
-    for (const keys of POD_SPEC_PATHS[object.kind] ?? []) {
-      const spec = at(object, keys);
-      for (const list of ['containers', 'initContainers']) {
-        const containers = at(spec, [list]);
-        if (!Array.isArray(containers)) continue;
-        for (const container of containers) {
-          if (typeof container?.image === 'string')
-            images.push(splitImage(container.image));
-        }
-      }
-    }
-  }
-  return images;
+/** The workload kinds that carry containers: the cases must render each with its images. */
+export const WORKLOAD_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'Pod',
+  'Rollout',
+];
+
+/** Every container and init container of the workloads among `objects`, with its image. */
+function workloadContainers(objects: Json[]) {
+  return objects.flatMap(object =>
+    (POD_SPEC_PATHS[object.kind] ?? []).flatMap(keys =>
+      ['containers', 'initContainers'].flatMap(list => {
+        const containers = at(at(object, keys), [list]);
+        return (Array.isArray(containers) ? containers : [])
+          .filter(c => typeof c?.image === 'string')
+          .map(c => ({ object, list, name: c.name, image: c.image as string }));
+      }),
+    ),
+  );
 }
+
+/** Each container's image in each workload, as `Kind/name containers/container image`, sorted. */
+export const containerImages = (objects: Json[]) =>
+  workloadContainers(objects)
+    .map(
+      c =>
+        `${c.object.kind}/${c.object.metadata?.name} ${c.list}/${c.name} ${c.image}`,
+    )
+    .sort();
+
+/** The images of every container and init container of the workloads kustomize rendered. */
+export const imagesOf = (objects: Json[]): Image[] =>
+  workloadContainers(objects).map(c => splitImage(c.image));
 
 /** Images as sorted, deduplicated strings, to compare two lists regardless of order. */
 export const imageSet = (images: Image[]) =>
