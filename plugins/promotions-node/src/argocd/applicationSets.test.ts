@@ -154,6 +154,7 @@ spec:
               values: null,
               ignoreMissingValueFiles: false,
             },
+            kustomize: null,
           },
         ],
         syncPolicy: {

@@ -78,8 +78,11 @@ class FieldReader {
   }
 }
 
-/** A value file's path from the repository root, or null where it leaves the repository. */
-function join(base: string, file: string): string | null {
+/**
+ * A path from the repository root, as Argo CD reads a file of a source: relative to `base`, or
+ * from the root when it starts with `/`; null where it leaves the repository.
+ */
+export function repositoryPath(base: string, file: string): string | null {
   let relative = file;
   // Argo CD reads an absolute value file path from the repository root.
   while (relative.startsWith('/')) relative = relative.slice(1);
@@ -121,7 +124,7 @@ function valueFile(
         targetRevision: null,
       };
     }
-    const path = join('', rest);
+    const path = repositoryPath('', rest);
     if (path === null) notes.push(`${field}: "${file}" leaves the repository`);
     return {
       file,
@@ -132,7 +135,7 @@ function valueFile(
       targetRevision: target.targetRevision,
     };
   }
-  const path = join(source.path ?? '', file);
+  const path = repositoryPath(source.path ?? '', file);
   if (path === null) notes.push(`${field}: "${file}" leaves the repository`);
   return {
     file,
@@ -244,6 +247,15 @@ export function readApplication(
       chart: read.text(raw.chart, `${field}.chart`),
       ref: read.text(raw.ref, `${field}.ref`),
       helm: null,
+      kustomize:
+        raw.kustomize === undefined || raw.kustomize === null
+          ? null
+          : {
+              images: read.texts(
+                read.object(raw.kustomize, `${field}.kustomize`).images,
+                `${field}.kustomize.images`,
+              ),
+            },
     };
   });
   // Value files are resolved once every source is known: `$ref/...` names another source.

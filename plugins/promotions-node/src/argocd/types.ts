@@ -62,6 +62,19 @@ export interface ArgoCdHelm {
 }
 
 /**
+ * The `kustomize` block of an Argo CD source.
+ *
+ * @public
+ */
+export interface ArgoCdKustomize {
+  /**
+   * `images`, which Argo CD sets with `kustomize edit set image` in the source's directory
+   * before building: `name=newName:tag`, `name:tag`, `name@digest`.
+   */
+  images: string[];
+}
+
+/**
  * One source of an Argo CD Application (`spec.source`, or one of `spec.sources`).
  *
  * @public
@@ -79,6 +92,8 @@ export interface ArgoCdSource {
   ref: string | null;
   /** The source's `helm` block, when it has one. */
   helm: ArgoCdHelm | null;
+  /** The source's `kustomize` block, when it has one. */
+  kustomize: ArgoCdKustomize | null;
 }
 
 /**

@@ -142,7 +142,12 @@ async function resolve(
       ...(options.render ? { rendered: [helm.values] } : {}),
     };
   }
-  const built = await buildKustomization(snapshot, path, budget);
+  const built = await buildKustomization(
+    snapshot,
+    path,
+    budget,
+    options.kustomizeImages,
+  );
   const images = uniqueImages(
     built.resources.flatMap(({ object }) =>
       containersOf(object).flatMap(container =>

@@ -15,6 +15,7 @@ import {
   readDocuments,
   Resource,
 } from './resources';
+import { editSetImage } from './setImages';
 import { setImages, setReplicas, transformMetadata } from './transformers';
 import { ResolutionError } from './types';
 
@@ -64,6 +65,8 @@ interface Visit {
   referrer: string;
   /** Resources accumulated so far, when this directory is used as a component. */
   accumulated?: Resource[];
+  /** Images set with `kustomize edit set image` in this directory before building. */
+  editImages?: string[];
 }
 
 /**
@@ -73,7 +76,7 @@ interface Visit {
  */
 async function build(
   ctx: BuildContext,
-  { dir, stack, referrer, accumulated }: Visit,
+  { dir, stack, referrer, accumulated, editImages = [] }: Visit,
 ): Promise<Resource[]> {
   const file = kustomizationFile(ctx.snapshot, dir);
   if (!file) {
@@ -105,7 +108,11 @@ async function build(
       `the environment refers to more than ${MAX_KUSTOMIZATIONS} kustomizations`,
     );
   }
-  const kustomization = await readKustomization(ctx, file);
+  const kustomization = editSetImage(
+    await readKustomization(ctx, file),
+    editImages,
+    file,
+  );
   const isComponent = kustomization.kind === 'Component';
   if (accumulated && !isComponent) {
     throw new ResolutionError(
@@ -181,11 +188,15 @@ async function build(
   return applyReplacements(ctx, dir, file, kustomization, resources);
 }
 
-/** Builds the kustomization in `dir` and returns what it renders, the files read and warnings. */
+/**
+ * Builds the kustomization in `dir`, after setting `editImages` in it as `kustomize edit set
+ * image` would, and returns what it renders, the files read and warnings.
+ */
 export async function buildKustomization(
   snapshot: RepositorySnapshot,
   dir: string,
   budget: ResolveBudget = new ResolveBudget(),
+  editImages: string[] = [],
 ) {
   const ctx: BuildContext = {
     snapshot,
@@ -200,6 +211,7 @@ export async function buildKustomization(
     dir: root,
     stack: [],
     referrer: dir || '.',
+    editImages,
   });
   return { resources, inputs: [...ctx.inputs].sort(), warnings: ctx.warnings };
 }

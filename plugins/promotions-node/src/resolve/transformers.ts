@@ -174,7 +174,7 @@ export function setReplicas(
 }
 
 /** An image entry of a kustomization. */
-interface ImageEntry {
+export interface ImageEntry {
   name?: string;
   newName?: string;
   newTag?: string;
@@ -205,7 +205,7 @@ function imageMatcher(name: string, file: string): (image: string) => boolean {
 }
 
 /** kustomize's split of an image reference into name, tag and digest. */
-function splitImage(image: string): [string, string, string] {
+export function splitImage(image: string): [string, string, string] {
   const slash = image.indexOf('/');
   const start = slash > 0 ? slash : 0;
   const rest = image.slice(start);

@@ -130,6 +130,12 @@ export interface ResolveOptions {
    * then only names the environment in the result.
    */
   helm?: HelmLayering;
+  /**
+   * Images set in a Kustomize environment's kustomization before it is built, as Argo CD sets an
+   * Application's `kustomize.images` with `kustomize edit set image`: `name=newName:tag`,
+   * `name:tag`, `name@digest`. Not read for a Helm environment.
+   */
+  kustomizeImages?: string[];
 }
 
 /**
