@@ -492,13 +492,13 @@ spec:
     });
 
     it.each([
-      ['--upload-pack=touch', 'is not a valid ref name'],
-      ['main..prod', 'is not a valid ref name'],
-      ['feature/.hidden', 'is not a valid ref name'],
-      ['release\u0007', 'holds a character a ref name cannot'],
-      ['v1.*', 'holds a character a ref name cannot'],
-      ['a'.repeat(256), 'is longer than 255 characters'],
-    ])('the targetRevision %j', async (revision, problem) => {
+      ['--upload-pack=touch', '--upload-pack=touch', 'is not a valid ref name'],
+      ['main..prod', 'main..prod', 'is not a valid ref name'],
+      ['feature/.hidden', 'feature/.hidden', 'is not a valid ref name'],
+      ['a BEL', 'release\u0007', 'holds a character a ref name cannot'],
+      ['v1.*', 'v1.*', 'holds a character a ref name cannot'],
+      ['of 256 characters', 'a'.repeat(256), 'is longer than 255 characters'],
+    ])('the targetRevision %s', async (_name, revision, problem) => {
       const found = await environments(
         prod(`path: apps/prod\ntargetRevision: ${JSON.stringify(revision)}`),
       );
