@@ -108,6 +108,10 @@ class MemoryRepository implements GitOpsRepository {
     return branch === 'main' ? this.commits[0].info.sha : undefined;
   }
 
+  async tags() {
+    return [{ name: 'v1.0.0', commit: this.commits[0].info.sha }];
+  }
+
   private readOnly(): never {
     throw new NotAllowedError(`Repository ${this.id} is read-only`);
   }

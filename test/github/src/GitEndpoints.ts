@@ -1,4 +1,11 @@
-import { Answer, Call, notFound, pageOf, unprocessable } from './answers';
+import {
+  Answer,
+  Call,
+  notFound,
+  pageLinks,
+  pageOf,
+  unprocessable,
+} from './answers';
 import { SimulatorContext } from './context';
 import {
   FileChange,
@@ -364,6 +371,38 @@ export class GitEndpoints {
       headers: {
         link: `<${this.ctx.objects.api(`/commits?${next}`)}>; rel="next"`,
       },
+    };
+  }
+
+  /** `repos/list-tags`: tags move, so the list is read again for every request. */
+  async listTags(query: URLSearchParams): Promise<Answer> {
+    const { perPage, page, skip } = pageOf(query);
+    const tags = await this.ctx.git.tags();
+    return {
+      status: 200,
+      headers: pageLinks(
+        this.ctx.objects.api('/tags'),
+        query,
+        page,
+        tags.length,
+      ),
+      body: tags.slice(skip, skip + perPage).map(tag => {
+        // A tag's name may hold characters a URL may not: each part is escaped.
+        const ref = `refs/tags/${tag.name
+          .split('/')
+          .map(encodeURIComponent)
+          .join('/')}`;
+        return {
+          name: tag.name,
+          zipball_url: this.ctx.objects.api(`/zipball/${ref}`),
+          tarball_url: this.ctx.objects.api(`/tarball/${ref}`),
+          commit: {
+            sha: tag.sha,
+            url: this.ctx.objects.api(`/commits/${tag.sha}`),
+          },
+          node_id: this.ctx.objects.nodeId('Ref', `refs/tags/${tag.name}`),
+        };
+      }),
     };
   }
 

@@ -285,6 +285,32 @@ export class GitRepository {
       });
   }
 
+  /**
+   * Every tag that names a commit, with that commit (annotated tags peeled, however deep),
+   * highest version first.
+   */
+  async tags(): Promise<{ name: string; sha: string }[]> {
+    const out = await this.run([
+      'for-each-ref',
+      '--sort=-v:refname',
+      '--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)',
+      'refs/tags/',
+    ]);
+    const tags: { name: string; sha: string }[] = [];
+    for (const line of out.toString().split('\n')) {
+      if (!line) continue;
+      const [type, sha, peeledType, peeled, ...ref] = line.split(' ');
+      const name = ref.join(' ').slice('refs/tags/'.length);
+      let commit: string | undefined;
+      if (type === 'commit') commit = sha;
+      else if (peeledType === 'commit') commit = peeled;
+      else if (peeledType === 'tag')
+        commit = await this.resolveCommit(`refs/tags/${name}`);
+      if (commit) tags.push({ name, sha: commit });
+    }
+    return tags;
+  }
+
   async writeBlob(content: Buffer): Promise<string> {
     const out = await this.run(['hash-object', '-w', '--stdin'], {
       input: content,

@@ -54,3 +54,27 @@ export function pageOf(query: URLSearchParams) {
   const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
   return { perPage, page, skip: (page - 1) * perPage };
 }
+
+/**
+ * The `link` header of a page of a list, as GitHub writes it: `prev` and `first` after the
+ * first page, `next` and `last` before the last one; none when everything fits on one page.
+ */
+export function pageLinks(
+  url: string,
+  query: URLSearchParams,
+  page: number,
+  total: number,
+): Record<string, string> {
+  const { perPage } = pageOf(query);
+  const last = Math.max(1, Math.ceil(total / perPage));
+  const to = (number: number, rel: string) => {
+    const target = new URLSearchParams(query);
+    target.set('page', String(number));
+    return `<${url}?${target}>; rel="${rel}"`;
+  };
+  const links: string[] = [];
+  if (page > 1) links.push(to(Math.min(page - 1, last), 'prev'));
+  if (page < last) links.push(to(page + 1, 'next'), to(last, 'last'));
+  if (page > 1) links.push(to(1, 'first'));
+  return links.length > 0 ? { link: links.join(', ') } : {};
+}

@@ -31,7 +31,7 @@ import {
 
 /**
  * A GitHub REST API simulator for tests: serves a real Git repository on disk (read through a
- * long-lived `git cat-file`, so new commits show at once) over the Git database, commits,
+ * long-lived `git cat-file`, so new commits show at once) over the Git database, commits, tags,
  * compare, pull request, review, comment, check and status endpoints, with GitHub's response
  * shapes, ETags and rate-limit headers, and writes to it with Git's plumbing. It counts
  * requests, can inject faults, sends signed webhooks, and checks every request it receives and
@@ -501,6 +501,7 @@ export class GithubSimulator {
         body: this.context.repository(),
       })),
       route('GET', `${repo}/branches/{branch}`, call => git.getBranch(call)),
+      route('GET', `${repo}/tags`, call => git.listTags(call.query)),
       route('GET', `${repo}/tarball/{ref}`, call => this.tarball(call)),
       route('GET', `${repo}/compare/{basehead}`, call => git.compare(call)),
       route('GET', `${repo}/pulls`, call => pulls.listPulls(call)),

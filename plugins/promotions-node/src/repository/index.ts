@@ -1,4 +1,6 @@
 export * from './types';
+export type { RepositoryTag } from './tags';
+export { pickTag, tagPatternProblem } from './tags';
 export { GitRepository, gitSource } from './git/GitRepository';
 export type { GitRepositoryOptions } from './git/GitRepository';
 export { GithubRepository } from './github/GithubRepository';

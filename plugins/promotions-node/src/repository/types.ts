@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { RepositoryConfig } from '../config';
+import { RepositoryTag } from './tags';
 
 /**
  * One file in a repository tree at some commit.
@@ -112,6 +113,11 @@ export interface GitOpsRepository {
 
   /** The commit a branch points to, or undefined when there is no such branch. */
   branchHead(branch: string): Promise<string | undefined>;
+  /**
+   * The repository's tags and the commits they name (annotated tags peeled to their commit),
+   * at most `limit` (default 1,000), in no particular order.
+   */
+  tags(options?: { limit?: number }): Promise<RepositoryTag[]>;
   /** Creates a branch at a commit; a `ConflictError` when the branch exists. */
   createBranch(branch: string, commit: string): Promise<void>;
   /**

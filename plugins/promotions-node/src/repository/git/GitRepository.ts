@@ -16,6 +16,7 @@ import {
   RepositorySnapshot,
   TreeFile,
 } from '../types';
+import { isTagName, RepositoryTag, tagLimit } from '../tags';
 import { GitObjectReader } from './GitObjectReader';
 import { GitCommandError, runGit } from './runGit';
 
@@ -113,8 +114,9 @@ class BoundedMap<K, V> {
 
 /**
  * The `git` provider: any Git URL or local path, read and written with the git command line.
- * A remote repository is kept as a bare clone and fetched on each snapshot; writes are made in
- * the clone and pushed with a lease on the expected commit. A local repository is used in place.
+ * A remote repository is kept as a bare clone, its branch fetched on each snapshot and its tags
+ * on each listing of them; writes are made in the clone and pushed with a lease on the expected
+ * commit. A local repository is used in place.
  *
  * @public
  */
@@ -172,12 +174,7 @@ export class GitRepository implements GitOpsRepository {
   async snapshot(branch: string = this.branch): Promise<RepositorySnapshot> {
     this.checkBranch(branch);
     if (!this.local) await this.queue.run(() => this.fetch(branch));
-    else if (!fs.existsSync(this.gitDir)) {
-      this.logger.warn(`Repository ${this.id}: ${this.url} does not exist`);
-      throw new Error(
-        `Repository ${this.id} does not exist or is not readable`,
-      );
-    }
+    else this.refuseMissing();
     const head = await this.branchHead(branch);
     if (!head) {
       throw new NotFoundError(
@@ -252,6 +249,33 @@ export class GitRepository implements GitOpsRepository {
     ]).catch(() => undefined);
     const head = out?.toString('utf8').trim();
     return head || undefined;
+  }
+
+  async tags(options: { limit?: number } = {}): Promise<RepositoryTag[]> {
+    const limit = tagLimit(options.limit);
+    if (!this.local) await this.queue.run(() => this.fetchTags());
+    else this.refuseMissing();
+    const out = await this.git([
+      'for-each-ref',
+      // git counts in a 32-bit integer.
+      `--count=${Math.min(limit, 2 ** 31 - 1)}`,
+      // Ref names hold no spaces or newlines: the name is the rest of the line.
+      '--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)',
+      'refs/tags/',
+    ]);
+    const tags: RepositoryTag[] = [];
+    for (const line of out.toString('utf8').split('\n')) {
+      const [id, type, peeled, peeledType, ...rest] = line.split(' ');
+      const name = rest.join(' ').slice('refs/tags/'.length);
+      if (!line || !isTagName(name)) continue;
+      let commit: string | undefined;
+      if (type === 'commit') commit = id;
+      else if (peeledType === 'commit') commit = peeled;
+      // A tag of a tag: git peels one level here, and all of them in rev-parse.
+      else if (peeledType === 'tag') commit = await this.peel(name);
+      if (commit && COMMIT_ID.test(commit)) tags.push({ name, commit });
+    }
+    return tags;
   }
 
   async createBranch(branch: string, commit: string): Promise<void> {
@@ -618,21 +642,57 @@ export class GitRepository implements GitOpsRepository {
     return content;
   }
 
+  /** The commit a tag names through any number of annotated tags; undefined for another object. */
+  private async peel(name: string): Promise<string | undefined> {
+    const out = await this.git([
+      'rev-parse',
+      '--verify',
+      '--quiet',
+      `refs/tags/${name}^{commit}`,
+    ]).catch(() => undefined);
+    return out?.toString('utf8').trim() || undefined;
+  }
+
+  private refuseMissing() {
+    if (fs.existsSync(this.gitDir)) return;
+    this.logger.warn(`Repository ${this.id}: ${this.url} does not exist`);
+    throw new Error(`Repository ${this.id} does not exist or is not readable`);
+  }
+
+  /**
+   * Brings the clone's tags in step with the remote's, as often as tags are asked for, as
+   * snapshots fetch their branch: moved tags are forced, and an explicit refspec with `--prune`
+   * removes the tags deleted there.
+   */
+  private async fetchTags() {
+    await this.clone();
+    await this.git([
+      'fetch',
+      '--prune',
+      '--no-tags',
+      'origin',
+      '+refs/tags/*:refs/tags/*',
+    ]).catch(error => this.unreadable(error));
+  }
+
+  private async clone() {
+    if (fs.existsSync(path.join(this.gitDir, 'HEAD'))) return;
+    fs.mkdirSync(path.dirname(this.gitDir), { recursive: true });
+    this.logger.info(`Cloning GitOps repository ${this.id}`);
+    await runGit([
+      'clone',
+      '--bare',
+      '--single-branch',
+      '--branch',
+      this.branch,
+      '--',
+      this.url,
+      this.gitDir,
+    ]).catch(error => this.unreadable(error));
+  }
+
   private async fetch(branch: string = this.branch) {
-    if (!fs.existsSync(path.join(this.gitDir, 'HEAD'))) {
-      fs.mkdirSync(path.dirname(this.gitDir), { recursive: true });
-      this.logger.info(`Cloning GitOps repository ${this.id}`);
-      await runGit([
-        'clone',
-        '--bare',
-        '--single-branch',
-        '--branch',
-        this.branch,
-        '--',
-        this.url,
-        this.gitDir,
-      ]).catch(error => this.unreadable(error));
-    }
+    await this.clone();
     await this.git([
       'fetch',
       '--prune',

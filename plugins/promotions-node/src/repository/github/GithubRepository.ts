@@ -20,6 +20,7 @@ import {
 import { gitBlobId } from '../directorySnapshot';
 import { CommitIndex, IndexedCommit } from '../CommitIndex';
 import { readTarball, WantedBlob } from './tarball';
+import { isTagName, RepositoryTag, tagLimit } from '../tags';
 import {
   CommitAuthor,
   CommitChecks,
@@ -107,6 +108,8 @@ const MIN_HISTORY_PAGE = 30;
 const MAX_BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 /** Tree entries kept across all cached trees: a few full listings of a large monorepo. */
 const MAX_TREE_CACHE_ENTRIES = 500_000;
+/** Pages of tags kept with their ETags, for conditional requests: the default limit's ten, and more. */
+const MAX_TAG_PAGES = 50;
 
 /** @public */
 export interface GithubRepositoryOptions {
@@ -324,6 +327,11 @@ export class GithubRepository implements GitOpsRepository {
     tree => tree.objects.size,
   );
   private readonly histories = new LruMap<string, PathHistory>(5000);
+  /** The last answer of each page of tags, answered again while GitHub says it is unchanged. */
+  private readonly tagPages = new LruMap<
+    number,
+    { etag: string | undefined; tags: RepositoryTag[]; more: boolean }
+  >(MAX_TAG_PAGES);
   /** The commit index of the last head read, grown from the one before it when it can be. */
   private index?: { head: string; built: Promise<CommitIndex | undefined> };
   /** What each indexed commit changed, by commit id: kept across heads, as commits never change. */
@@ -581,6 +589,48 @@ export class GithubRepository implements GitOpsRepository {
       if (statusOf(error) === 404) return undefined;
       throw this.explain(error, `branch "${branch}"`);
     }
+  }
+
+  async tags(options: { limit?: number } = {}): Promise<RepositoryTag[]> {
+    const limit = tagLimit(options.limit);
+    const tags: RepositoryTag[] = [];
+    for (let page = 1; tags.length < limit; page++) {
+      const listed = await this.tagPage(page);
+      tags.push(...listed.tags);
+      if (!listed.more) break;
+    }
+    return tags.slice(0, limit);
+  }
+
+  /** One page of `GET /repos/{owner}/{repo}/tags`, conditional on the last answer to it. */
+  private async tagPage(
+    page: number,
+  ): Promise<{ tags: RepositoryTag[]; more: boolean }> {
+    const octokit = await this.octokit();
+    const previous = this.tagPages.get(page);
+    let response;
+    try {
+      response = await octokit.rest.repos.listTags({
+        owner: this.owner,
+        repo: this.repo,
+        per_page: MAX_PAGE,
+        page,
+        headers: previous?.etag ? { 'if-none-match': previous.etag } : {},
+      });
+    } catch (error) {
+      if (statusOf(error) === 304 && previous) return previous;
+      throw this.explain(error, 'the tags');
+    }
+    const listed = {
+      etag: response.headers.etag,
+      // GitHub lists each tag with the commit it names, annotated tags already peeled.
+      tags: response.data
+        .filter(tag => isTagName(tag.name) && COMMIT_ID.test(tag.commit.sha))
+        .map(tag => ({ name: tag.name, commit: tag.commit.sha })),
+      more: /\brel="next"/.test(response.headers.link ?? ''),
+    };
+    this.tagPages.set(page, listed);
+    return listed;
   }
 
   async createBranch(branch: string, commit: string): Promise<void> {
