@@ -1,15 +1,38 @@
 /**
- * Repository id from `promotions.repositories` in app-config.
+ * Repository id from `promotions.repositories` in app-config; with `{env}`, a template naming one
+ * repository per environment (`environment-{env}`).
  *
  * @public
  */
 export const ANNOTATION_REPOSITORY = 'gitops-promotions/repository';
 /**
- * Path template with `{env}`: a Kustomize directory or a Helm values file.
+ * Path template with `{env}`: a Kustomize directory or a Helm values file. Without `{env}` when
+ * the branch, tag or repository changes with the environment instead.
  *
  * @public
  */
 export const ANNOTATION_PATH = 'gitops-promotions/path';
+/**
+ * Branch template with `{env}` (`{env}`, `env/{env}`): each environment is read from its own
+ * branch of the repository.
+ *
+ * @public
+ */
+export const ANNOTATION_REF = 'gitops-promotions/ref';
+/**
+ * Tag pattern with `{env}` and `*` (`v*-{env}`): each environment is read from the tag matching
+ * it with the highest version.
+ *
+ * @public
+ */
+export const ANNOTATION_TAG = 'gitops-promotions/tag';
+/**
+ * An Argo CD `Application` or `ApplicationSet` manifest in the repository: the Applications it
+ * declares or generates give each environment's path, revision and Helm values.
+ *
+ * @public
+ */
+export const ANNOTATION_ARGOCD_MANIFEST = 'gitops-promotions/argocd-manifest';
 /**
  * Pipeline name from `promotions.pipelines`; `default` when absent.
  *

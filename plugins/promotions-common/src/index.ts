@@ -8,4 +8,5 @@ export * from './api';
 export * from './format';
 export * from './types';
 export * from './paths';
+export * from './layout';
 export * from './permissions';

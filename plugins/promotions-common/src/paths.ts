@@ -7,9 +7,15 @@ import { ENV_PLACEHOLDER } from './annotations';
  *
  * @public
  */
-export function pathTemplateProblem(template: string): string | undefined {
+export function pathTemplateProblem(
+  template: string,
+  options: {
+    /** The branch, tag or repository names the environment, so the path may be the same in each. */
+    environmentElsewhere?: boolean;
+  } = {},
+): string | undefined {
   if (!template.trim()) return 'the path is empty';
-  if (!template.includes(ENV_PLACEHOLDER)) {
+  if (!options.environmentElsewhere && !template.includes(ENV_PLACEHOLDER)) {
     return `the path "${template}" has no ${ENV_PLACEHOLDER} placeholder`;
   }
   if (template.includes('\\') || hasControlCharacter(template)) {

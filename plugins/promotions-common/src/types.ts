@@ -29,10 +29,40 @@ export interface LastChange {
 export interface DesiredState {
   /** The version shown for the environment: the tag, or the short digest when only pinned by digest. */
   version: string | null;
+  /**
+   * `appVersion` when the version is not written in the values but derived from the chart's
+   * `appVersion`, as a chart's templates do with an empty tag. Absent otherwise.
+   */
+  versionSource?: 'appVersion';
   images: ImageRef[];
   /** Path in the repository the environment is read from (directory or values file). */
   path: string;
   lastChange: LastChange | null;
+  /**
+   * Where the environment is read from when it is not the entity's repository at its configured
+   * branch: another branch, a tag, or another repository. Absent otherwise.
+   */
+  source?: EnvironmentSource;
+}
+
+/**
+ * The branch, tag or repository an environment is read from.
+ *
+ * @public
+ */
+export interface EnvironmentSource {
+  /** The configured repository it is read from. */
+  repositoryId: string;
+  /** `branch` or `tag`: a name of the repository; `commit`: a fixed commit. */
+  kind: 'branch' | 'tag' | 'commit';
+  /** The branch or tag name (the tag the pattern picked), or the commit. */
+  ref: string;
+  /** The commit read. */
+  revision: string;
+  /** The `gitops-promotions/tag` pattern the tag was picked by, when there is one. */
+  pattern?: string;
+  /** The Argo CD Application that names this source, when a manifest does. */
+  application?: string;
 }
 
 /** @public */

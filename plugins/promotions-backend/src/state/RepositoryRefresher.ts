@@ -2,13 +2,20 @@ import crypto from 'node:crypto';
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { NotFoundError } from '@backstage/errors';
 import {
+  ANNOTATION_PIPELINE,
   ANNOTATION_REPOSITORY,
+  DEFAULT_PIPELINE,
+  ENV_PLACEHOLDER,
+  EnvironmentSource,
   environmentPath,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
   CommitInfo,
+  GitOpsRepository,
   LiveStateSource,
+  pickTag,
   probesDigest,
   probesHold,
   PromotionsConfig,
@@ -20,8 +27,11 @@ import { readLiveStates } from '../live/readLiveStates';
 import { computeEntityPromotions } from './computeEntityPromotions';
 import {
   EntityTarget,
+  EnvironmentSpec,
+  manifestSpecs,
+  readableOf,
   readEntityTarget,
-  resolveOptionsOf,
+  specResolveOptions,
   targetKey,
 } from './entityTarget';
 import { toLastChange } from './lastChange';
@@ -38,7 +48,7 @@ import { untilAborted } from '../untilAborted';
 import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
-const COMPUTATION_VERSION = 3;
+const COMPUTATION_VERSION = 4;
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
 
@@ -80,11 +90,24 @@ async function forEachLimit<T>(
   await Promise.all(runners);
 }
 
+/** A branch, tag or repository an environment is read from, as read at this refresh. */
+interface SourceRead {
+  repository: GitOpsRepository;
+  snapshot: RepositorySnapshot;
+  /** Absent for the entity's repository at its branch. */
+  source?: EnvironmentSource;
+}
+
 /** One environment during a refresh: kept from the store, or resolved again. */
 interface EnvironmentWork {
   target: EntityTarget;
   name: string;
   path: string;
+  /** How it is read; absent when its spec could not be known (`specError` says why). */
+  spec?: EnvironmentSpec;
+  read?: SourceRead;
+  /** Why its spec or source could not be found: the environment's error, not a failure. */
+  specError?: string;
   recipe: string;
   stored?: EnvironmentKey;
   fresh?: Omit<StoredEnvironment, 'timeline'> & { timeline?: VersionTimeline };
@@ -195,44 +218,128 @@ export class RepositoryRefresher {
         key,
       ]),
     );
+    const home: SourceRead = { repository, snapshot };
+    const sources = new Map<string, Promise<SourceRead | { error: string }>>();
+    const tags = new Map<string, ReturnType<GitOpsRepository['tags']>>();
+    const sourceOf = (spec: EnvironmentSpec) => {
+      const key = JSON.stringify([spec.repository.id, spec.read]);
+      if (!sources.has(key)) {
+        sources.set(
+          key,
+          this.readSource(spec, home, tags).catch(error => {
+            if (error instanceof NotFoundError) {
+              return { error: errorMessage(error) };
+            }
+            throw error;
+          }),
+        );
+      }
+      return sources.get(key)!;
+    };
     const work: EnvironmentWork[] = [];
     for (const target of targets) {
+      let specs: Map<string, EnvironmentSpec | { error: string }>;
+      if (target.specs) {
+        specs = new Map(target.specs.map(spec => [spec.name, spec]));
+      } else {
+        specs = await untilAborted(
+          manifestSpecs(
+            target,
+            snapshot,
+            config,
+            readableOf(byRef.get(target.entityRef)!),
+          ),
+          signal,
+        );
+      }
       for (const env of target.pipeline) {
-        const path = environmentPath(target.pathTemplate, env.name);
-        const recipe = hash([
-          COMPUTATION_VERSION,
-          path,
-          target.image ?? null,
-          target.versionKey ?? null,
-          target.repository.paths ?? null,
-        ]);
-        const stored = keys.get(`${target.entityRef}\0${env.name}`);
-        const keep =
-          stored?.recipe === recipe &&
-          stored.probes !== null &&
-          probesHold(stored.probes, snapshot);
-        work.push({
+        const spec = specs.get(env.name)!;
+        const item: EnvironmentWork = {
           target,
           name: env.name,
-          path,
-          recipe,
-          stored,
-          identity: keep ? probesDigest(stored!.probes!) : '',
-        });
+          path:
+            'error' in spec ? target.layout.argocdManifest ?? '' : spec.path,
+          recipe: '',
+          identity: '',
+        };
+        work.push(item);
+        if ('error' in spec) {
+          item.specError = spec.error;
+          continue;
+        }
+        item.spec = spec;
+        let read: SourceRead | { error: string };
+        try {
+          read = await untilAborted(sourceOf(spec), signal);
+        } catch (error) {
+          signal?.throwIfAborted();
+          this.deps.logger.warn(
+            `Could not read where environment ${env.name} of ${
+              target.entityRef
+            } is read from (repository ${spec.repository.id}): ${errorMessage(
+              error,
+            )}`,
+          );
+          item.failure = `Repository ${spec.repository.id}: environment ${env.name} could not be read; the backend's log says why`;
+          item.identity = crypto.randomUUID();
+          continue;
+        }
+        if ('error' in read) {
+          item.specError = read.error;
+          continue;
+        }
+        item.read = read;
+        item.recipe = hash([
+          COMPUTATION_VERSION,
+          spec.repository.id,
+          spec.read,
+          spec.path,
+          target.image ?? null,
+          target.versionKey ?? null,
+          spec.repository.paths ?? null,
+          spec.helm ?? null,
+          spec.kustomizeImages ?? null,
+          spec.manifest ?? null,
+        ]);
+        const stored = keys.get(`${target.entityRef}\0${env.name}`);
+        item.stored = stored;
+        const keep =
+          stored?.recipe === item.recipe &&
+          stored.probes !== null &&
+          probesHold(stored.probes, read.snapshot);
+        // The recipe too: the same files read with other options (a manifest's) deploy otherwise.
+        if (keep)
+          item.identity = hash([item.recipe, probesDigest(stored!.probes!)]);
       }
     }
     summary.environments = work.length;
 
+    for (const item of work) {
+      if (item.specError === undefined) continue;
+      // Nothing was resolved: the same error is the same state, until the spec or source changes.
+      item.identity = hash(['error', item.specError]);
+      item.fresh = {
+        entityRef: item.target.entityRef,
+        environment: item.name,
+        repositoryId,
+        recipe: hash([COMPUTATION_VERSION, 'error', item.specError]),
+        revision: snapshot.commit,
+        probes: null,
+        resolution: { ok: false, error: item.specError, inputs: [] },
+        lastChange: null,
+      };
+    }
     const toResolve = work.filter(w => !w.identity);
     await forEachLimit(toResolve, CONCURRENCY, async item => {
       signal?.throwIfAborted();
+      const { repository: source, snapshot: at } = item.read!;
       const { resolution, probes } = await resolveForState(
         this.deps.resolver,
-        snapshot,
+        at,
         item.path,
-        resolveOptionsOf(item.target),
+        specResolveOptions(item.target, item.spec!),
         {
-          repositoryId,
+          repositoryId: item.spec!.repository.id,
           environment: item.name,
           logger: this.deps.logger,
           signal,
@@ -244,10 +351,19 @@ export class RepositoryRefresher {
           this.deps.secrets,
         );
       }
+      // A manifest read at the same commit is an input: a change to it changes what is deployed.
+      const manifest = item.spec!.manifest;
+      if (
+        manifest &&
+        at === snapshot &&
+        !resolution.inputs.includes(manifest)
+      ) {
+        resolution.inputs = [...resolution.inputs, manifest].sort();
+      }
       let last: CommitInfo | undefined;
       try {
         [last] = await untilAborted(
-          repository.history(snapshot.commit, resolution.inputs, 1),
+          source.history(at.commit, resolution.inputs, 1),
           signal,
         );
       } catch (error) {
@@ -255,12 +371,16 @@ export class RepositoryRefresher {
         this.deps.logger.warn(
           `Could not read the history of environment ${item.name} (${
             item.path
-          }) of repository ${repositoryId} at ${
-            snapshot.commit
+          }) of repository ${item.spec!.repository.id} at ${
+            at.commit
           }: ${errorMessage(error)}`,
         );
         // Served, so it names only the repository and environment, as resolution errors do.
-        item.failure = `Repository ${repositoryId}: the history of environment ${item.name} could not be read; the backend's log says why`;
+        item.failure = `Repository ${
+          item.spec!.repository.id
+        }: the history of environment ${
+          item.name
+        } could not be read; the backend's log says why`;
         item.identity = crypto.randomUUID();
         return;
       }
@@ -269,17 +389,19 @@ export class RepositoryRefresher {
         environment: item.name,
         repositoryId,
         recipe: item.recipe,
-        revision: snapshot.commit,
+        revision: at.commit,
         probes,
         resolution,
         lastChange: toLastChange(last),
       };
       // Without probes (the repository failed to answer), the result is never reused.
-      item.identity = probes ? probesDigest(probes) : crypto.randomUUID();
+      item.identity = probes
+        ? hash([item.recipe, probesDigest(probes)])
+        : crypto.randomUUID();
     });
     summary.resolved = toResolve.length;
     const unread = new Map<string, string[]>();
-    for (const item of toResolve) {
+    for (const item of work) {
       if (!item.failure) continue;
       const ref = item.target.entityRef;
       unread.set(ref, [...(unread.get(ref) ?? []), item.failure]);
@@ -315,7 +437,9 @@ export class RepositoryRefresher {
         targetKey(target),
         byRef.get(target.entityRef),
         config.expectedKeys,
-        byEntity.get(target.entityRef)!.map(item => [item.name, item.identity]),
+        byEntity
+          .get(target.entityRef)!
+          .map(item => [item.name, item.identity, item.read?.source ?? null]),
         // When a source read is not an input: with it, every entity would be rewritten at each refresh.
         [...(live.get(target.entityRef) ?? [])].map(
           ([environment, { asOf: _readAt, ...state }]) => [environment, state],
@@ -334,28 +458,42 @@ export class RepositoryRefresher {
     );
     const versions = new Map<string, Promise<string | null>>();
     const versionAt = (item: EnvironmentWork) => (commit: string) => {
-      const key = `${commit}\0${item.recipe}`;
+      const { spec, read } = item;
+      const key = `${spec!.repository.id}\0${commit}\0${item.recipe}`;
       if (!versions.has(key)) {
         versions.set(
           key,
-          untilAborted(repository.snapshotAt(commit), signal)
-            .then(at =>
-              resolveForState(
+          untilAborted(read!.repository.snapshotAt(commit), signal).then(
+            async at => {
+              let atSpec: EnvironmentSpec | { error: string } = spec!;
+              // What a manifest gave then, where it is read in the same history.
+              if (spec!.manifest && read!.snapshot === snapshot) {
+                atSpec =
+                  (
+                    await manifestSpecs(
+                      item.target,
+                      at,
+                      config,
+                      readableOf(byRef.get(item.target.entityRef)!),
+                    )
+                  ).get(item.name) ?? spec!;
+              }
+              if ('error' in atSpec) return null;
+              const { resolution } = await resolveForState(
                 this.deps.resolver,
                 at,
-                item.path,
-                resolveOptionsOf(item.target),
+                atSpec.path,
+                specResolveOptions(item.target, atSpec),
                 {
-                  repositoryId,
+                  repositoryId: spec!.repository.id,
                   environment: item.name,
                   logger: this.deps.logger,
                   signal,
                 },
-              ),
-            )
-            .then(({ resolution }) =>
-              resolution.ok ? resolution.version : null,
-            ),
+              );
+              return resolution.ok ? resolution.version : null;
+            },
+          ),
         );
       }
       return versions.get(key)!;
@@ -363,17 +501,20 @@ export class RepositoryRefresher {
 
     // Timelines stored at one refresh share their head: whether it is an ancestor is asked once.
     const ancestry = new Map<string, Promise<boolean>>();
-    const descendsFrom = (commit: string) => {
-      if (!ancestry.has(commit)) {
+    const descendsFrom = (read: SourceRead) => (commit: string) => {
+      const key = `${read.source?.repositoryId ?? repositoryId}\0${commit}\0${
+        read.snapshot.commit
+      }`;
+      if (!ancestry.has(key)) {
         ancestry.set(
-          commit,
-          repository.compare(commit, snapshot.commit).then(
+          key,
+          read.repository.compare(commit, read.snapshot.commit).then(
             ({ behindBy }) => behindBy === 0,
             () => false,
           ),
         );
       }
-      return ancestry.get(commit)!;
+      return ancestry.get(key)!;
     };
 
     const outEnvironments: StoredEnvironment[] = [];
@@ -397,31 +538,35 @@ export class RepositoryRefresher {
         continue;
       }
       const timelines = new Map<string, Promise<VersionTimeline>>();
+      const readTimeline = (environment: string): Promise<VersionTimeline> => {
+        const item = items.find(i => i.name === environment)!;
+        const row = rows.get(environment)!;
+        const old = storedRows.get(`${target.entityRef}\0${environment}`);
+        // Unchanged inputs mean no commit since touched them: the stored timeline holds.
+        if (!item.fresh && row.timeline) return Promise.resolve(row.timeline);
+        // Not resolved: there is no history of versions to tell.
+        if (!item.read) {
+          return Promise.resolve({ head: snapshot.commit, commits: [] });
+        }
+        const read = item.read;
+        return timelineAt({
+          repository: read.repository,
+          head: read.snapshot.commit,
+          // What the environment deploys depends on the files it reads, and on nothing else.
+          paths: row.resolution.inputs,
+          versionAt: versionAt(item),
+          stored: old?.recipe === item.recipe ? old.timeline : null,
+          descendsFrom: descendsFrom(read),
+          signal,
+        }).then(timeline => {
+          row.timeline = timeline;
+          row.revision = read.snapshot.commit;
+          return timeline;
+        });
+      };
       const timelineOf = (environment: string) => {
         if (!timelines.has(environment)) {
-          const item = items.find(i => i.name === environment)!;
-          const row = rows.get(environment)!;
-          const old = storedRows.get(`${target.entityRef}\0${environment}`);
-          timelines.set(
-            environment,
-            // Unchanged inputs mean no commit since touched them: the stored timeline holds.
-            !item.fresh && row.timeline
-              ? Promise.resolve(row.timeline)
-              : timelineAt({
-                  repository,
-                  head: snapshot.commit,
-                  // What the environment deploys depends on the files it reads, and on nothing else.
-                  paths: row.resolution.inputs,
-                  versionAt: versionAt(item),
-                  stored: old?.recipe === item.recipe ? old.timeline : null,
-                  descendsFrom,
-                  signal,
-                }).then(timeline => {
-                  row.timeline = timeline;
-                  row.revision = snapshot.commit;
-                  return timeline;
-                }),
-          );
+          timelines.set(environment, readTimeline(environment));
         }
         return timelines.get(environment)!;
       };
@@ -434,6 +579,7 @@ export class RepositoryRefresher {
             path: item.path,
             resolution: rows.get(item.name)!.resolution,
             lastChange: rows.get(item.name)!.lastChange,
+            source: item.read?.source,
           })),
           timelineOf,
           expectedKeys: config.expectedKeys,
@@ -493,12 +639,91 @@ export class RepositoryRefresher {
     return summary;
   }
 
+  /**
+   * Reads the branch, tag or repository a spec names. One that does not exist is a
+   * `NotFoundError`, which becomes the environment's error; any other failure is the
+   * repository's, and its entity keeps its last known state.
+   */
+  private async readSource(
+    spec: EnvironmentSpec,
+    home: SourceRead,
+    tags: Map<string, ReturnType<GitOpsRepository['tags']>>,
+  ): Promise<SourceRead> {
+    const repositoryId = spec.repository.id;
+    const repository =
+      repositoryId === home.repository.id
+        ? home.repository
+        : await this.deps.repositories.get(repositoryId);
+    const tagsOf = () => {
+      if (!tags.has(repositoryId)) tags.set(repositoryId, repository.tags());
+      return tags.get(repositoryId)!;
+    };
+    const read = spec.read;
+    const named = (
+      kind: EnvironmentSource['kind'],
+      ref: string,
+      snapshot: RepositorySnapshot,
+      pattern?: string,
+    ): SourceRead => ({
+      repository,
+      snapshot,
+      source: {
+        repositoryId,
+        kind,
+        ref,
+        revision: snapshot.commit,
+        ...(pattern ? { pattern } : {}),
+        ...(spec.application ? { application: spec.application } : {}),
+      },
+    });
+    if (read.kind === 'default') {
+      if (repository === home.repository) return home;
+      const snapshot = await repository.snapshot();
+      return named('branch', repository.branch, snapshot);
+    }
+    if (read.kind === 'branch') {
+      return named('branch', read.name, await repository.snapshot(read.name));
+    }
+    if (read.kind === 'tag') {
+      const tag = pickTag(await tagsOf(), read.pattern);
+      if (!tag) {
+        throw new NotFoundError(
+          `Repository ${repositoryId} has no tag matching ${read.pattern}`,
+        );
+      }
+      return named(
+        'tag',
+        tag.name,
+        await repository.snapshotAt(tag.commit),
+        read.pattern.includes('*') ? read.pattern : undefined,
+      );
+    }
+    // A revision an Argo CD manifest names: a branch, a tag, or a commit, as Argo CD tries them.
+    if (read.name === repository.branch && repository === home.repository) {
+      return home;
+    }
+    if (await repository.branchHead(read.name)) {
+      return named('branch', read.name, await repository.snapshot(read.name));
+    }
+    const tag = (await tagsOf()).find(t => t.name === read.name);
+    if (tag) {
+      return named('tag', tag.name, await repository.snapshotAt(tag.commit));
+    }
+    if (/^[0-9a-f]{40}$/.test(read.name)) {
+      return named('commit', read.name, await repository.snapshotAt(read.name));
+    }
+    throw new NotFoundError(
+      `Repository ${repositoryId} has no branch, tag or commit named ${read.name}`,
+    );
+  }
+
   /** Entities annotated with this repository, read from the catalog page by page. */
   private async annotatedEntities(
     repositoryId: string,
     signal?: AbortSignal,
   ): Promise<Entity[]> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const names = this.annotationValuesFor(repositoryId);
     const entities: Entity[] = [];
     const limit = this.deps.catalogPageSize ?? 500;
     let cursor: string | undefined;
@@ -510,7 +735,7 @@ export class RepositoryRefresher {
           ? { cursor, fields: ENTITY_FIELDS, limit }
           : {
               filter: {
-                [`metadata.annotations.${ANNOTATION_REPOSITORY}`]: repositoryId,
+                [`metadata.annotations.${ANNOTATION_REPOSITORY}`]: names,
               },
               fields: ENTITY_FIELDS,
               limit,
@@ -521,10 +746,41 @@ export class RepositoryRefresher {
       cursor = page.pageInfo.nextCursor;
     } while (cursor);
     // The catalog matches filter values without regard to case; the annotation must be exact.
-    return entities.filter(
-      e =>
-        e.metadata.annotations?.[ANNOTATION_REPOSITORY]?.trim() ===
-        repositoryId,
+    return entities.filter(e => this.homeOf(e) === repositoryId);
+  }
+
+  /**
+   * The annotation values that may make this repository an entity's: its id, and each template
+   * whose first environment, in some pipeline, fills it in to the id.
+   */
+  private annotationValuesFor(repositoryId: string): string[] {
+    const values = new Set([repositoryId]);
+    for (const pipeline of this.deps.config.pipelines.values()) {
+      const first = pipeline[0]?.name;
+      if (!first) continue;
+      for (
+        let at = repositoryId.indexOf(first);
+        at >= 0;
+        at = repositoryId.indexOf(first, at + 1)
+      ) {
+        values.add(
+          `${repositoryId.slice(0, at)}${ENV_PLACEHOLDER}${repositoryId.slice(
+            at + first.length,
+          )}`,
+        );
+      }
+    }
+    return [...values];
+  }
+
+  /** The repository an entity is refreshed with: the one it names, or its first environment's. */
+  private homeOf(entity: Entity): string | undefined {
+    const annotations = entity.metadata.annotations ?? {};
+    const named = annotations[ANNOTATION_REPOSITORY]?.trim();
+    if (!named?.includes(ENV_PLACEHOLDER)) return named;
+    const pipeline = this.deps.config.pipelines.get(
+      annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE,
     );
+    return pipeline?.[0] ? environmentPath(named, pipeline[0].name) : named;
   }
 }

@@ -1,6 +1,7 @@
 import {
   Drift,
   EntityPromotions,
+  EnvironmentSource,
   EnvironmentState,
   LastChange,
   LiveState,
@@ -17,6 +18,8 @@ export interface EnvironmentInput {
   path: string;
   resolution: EnvironmentResolution;
   lastChange: LastChange | null;
+  /** Where it is read from, when not the entity's repository at its branch. */
+  source?: EnvironmentSource;
 }
 
 /**
@@ -71,9 +74,13 @@ export async function computeEntityPromotions(input: {
       requires: env.requires,
       desired: {
         version: result.ok ? result.version : null,
+        ...(result.ok && result.versionSource
+          ? { versionSource: result.versionSource }
+          : {}),
         images: result.ok ? result.images : [],
         path: mine.path,
         lastChange: mine.lastChange,
+        ...(mine.source ? { source: mine.source } : {}),
       },
       live: input.live?.get(env.name) ?? null,
       drift,

@@ -6,37 +6,80 @@ import {
 } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
+  ANNOTATION_ARGOCD_MANIFEST,
   ANNOTATION_IMAGE,
   ANNOTATION_PATH,
   ANNOTATION_PIPELINE,
   ANNOTATION_REPOSITORY,
+  ANNOTATION_TAG,
   ANNOTATION_VERSION_KEY,
   DEFAULT_PIPELINE,
+  EntityLayout,
+  ENV_PLACEHOLDER,
   environmentPath,
   GITOPS_LOCATION_TYPE,
-  pathTemplateProblem,
+  readEntityLayout,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
   entityPathRules,
+  HelmLayering,
   isReadable,
+  isRepositoryURL,
   isUnsafeKeyPath,
+  manifestEnvironments,
   PipelineEnvironment,
   PromotionsConfig,
+  readArgoCdManifest,
   ReadablePaths,
   RepositoryConfig,
+  RepositorySnapshot,
+  ResolveOptions,
+  tagPatternProblem,
 } from '@gitops-promotions/plugin-promotions-node';
+
+/** How one environment is read: from which repository, branch or tag, at which path. */
+export interface EnvironmentSpec {
+  name: string;
+  repository: RepositoryConfig;
+  /** The paths of `repository` the entity may read. */
+  readable: ReadablePaths;
+  /**
+   * What of the repository: its configured branch, another branch, the tag a pattern picks, or
+   * a ref an Argo CD manifest names (a branch, a tag or a commit).
+   */
+  read:
+    | { kind: 'default' }
+    | { kind: 'branch'; name: string }
+    | { kind: 'tag'; pattern: string }
+    | { kind: 'ref'; name: string };
+  path: string;
+  /** Helm layering and image overrides an Argo CD manifest gives. */
+  helm?: HelmLayering;
+  kustomizeImages?: string[];
+  /** The Argo CD Application and manifest that give this spec. */
+  application?: string;
+  manifest?: string;
+}
 
 /** Where and how an entity's environments are read, from its annotations and the config. */
 export interface EntityTarget {
   entityRef: string;
+  /**
+   * The repository the entity is refreshed with: the one it names, or, with a repository
+   * template, its first environment's.
+   */
   repository: RepositoryConfig;
-  pathTemplate: string;
+  layout: EntityLayout;
+  /** The path template; absent when an Argo CD manifest gives the paths. */
+  pathTemplate?: string;
   pipelineName: string;
   pipeline: PipelineEnvironment[];
   image?: string;
   versionKey?: string;
-  /** The paths of the repository this entity may read. */
+  /** The paths of `repository` this entity may read. */
   readable: ReadablePaths;
+  /** Each environment's spec, except with an Argo CD manifest, whose specs are read from it. */
+  specs?: EnvironmentSpec[];
 }
 
 /** Reads an entity's annotations; a mistake in them is an InputError that says which and why. */
@@ -46,26 +89,20 @@ export function readEntityTarget(
 ): EntityTarget {
   const entityRef = stringifyEntityRef(entity);
   const annotations = entity.metadata.annotations ?? {};
-  const repositoryId = annotations[ANNOTATION_REPOSITORY]?.trim();
-  if (!repositoryId) {
+  if (!annotations[ANNOTATION_REPOSITORY]?.trim()) {
     throw new InputError(
       `${entityRef} has no ${ANNOTATION_REPOSITORY} annotation`,
     );
   }
-  const repository = config.repositories.get(repositoryId);
-  if (!repository) {
-    const known = [...config.repositories.keys()].join(', ') || 'none';
-    throw new InputError(
-      `${entityRef}: ${ANNOTATION_REPOSITORY} "${repositoryId}" is not a configured repository (configured: ${known})`,
-    );
-  }
-  const pathTemplate = annotations[ANNOTATION_PATH]?.trim();
-  if (!pathTemplate) {
+  if (
+    !annotations[ANNOTATION_PATH]?.trim() &&
+    !annotations[ANNOTATION_ARGOCD_MANIFEST]?.trim()
+  ) {
     throw new InputError(`${entityRef} has no ${ANNOTATION_PATH} annotation`);
   }
-  const problem = pathTemplateProblem(pathTemplate);
-  if (problem)
-    throw new InputError(`${entityRef}: ${ANNOTATION_PATH}: ${problem}`);
+  const read = readEntityLayout(annotations);
+  if ('problem' in read) throw new InputError(`${entityRef}: ${read.problem}`);
+  const { layout } = read;
 
   const pipelineName =
     annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE;
@@ -76,12 +113,70 @@ export function readEntityTarget(
       `${entityRef}: ${ANNOTATION_PIPELINE} "${pipelineName}" is not a configured pipeline (configured: ${known})`,
     );
   }
-  const readable = readableBy(entity, repository);
-  for (const env of pipeline) {
-    const envPath = environmentPath(pathTemplate, env.name);
-    if (!isReadable(readable, envPath)) {
+  const repositoryOf = (environment: string) => {
+    const id = environmentPath(layout.repository, environment);
+    const repository = config.repositories.get(id);
+    if (!repository) {
+      const known = [...config.repositories.keys()].join(', ') || 'none';
+      const forEnvironment = layout.repository.includes(ENV_PLACEHOLDER)
+        ? ` (for ${environment})`
+        : '';
       throw new InputError(
-        `${entityRef}: ${ANNOTATION_PATH} "${pathTemplate}" reads ${envPath} for ${env.name}, which repository ${repository.id} does not let this entity read (${readable.description})`,
+        `${entityRef}: ${ANNOTATION_REPOSITORY} "${id}"${forEnvironment} is not a configured repository (configured: ${known})`,
+      );
+    }
+    return repository;
+  };
+  const repository = repositoryOf(pipeline[0].name);
+  const readables = new Map<string, ReadablePaths>();
+  const readableIn = (config_: RepositoryConfig) => {
+    if (!readables.has(config_.id)) {
+      readables.set(config_.id, readableBy(entity, config_));
+    }
+    return readables.get(config_.id)!;
+  };
+
+  let specs: EnvironmentSpec[] | undefined;
+  if (layout.path) {
+    const pathTemplate = layout.path;
+    specs = pipeline.map(env => {
+      const envRepository = repositoryOf(env.name);
+      const readable = readableIn(envRepository);
+      const envPath = environmentPath(pathTemplate, env.name);
+      if (!isReadable(readable, envPath)) {
+        throw new InputError(
+          `${entityRef}: ${ANNOTATION_PATH} "${pathTemplate}" reads ${envPath} for ${env.name}, which repository ${envRepository.id} does not let this entity read (${readable.description})`,
+        );
+      }
+      let readSpec: EnvironmentSpec['read'] = { kind: 'default' };
+      if (layout.ref) {
+        readSpec = {
+          kind: 'branch',
+          name: environmentPath(layout.ref, env.name),
+        };
+      } else if (layout.tag) {
+        const pattern = layout.tag.split(ENV_PLACEHOLDER).join(env.name);
+        const problem = tagPatternProblem(pattern);
+        if (problem) {
+          throw new InputError(
+            `${entityRef}: ${ANNOTATION_TAG} "${layout.tag}" for ${env.name}: ${problem}`,
+          );
+        }
+        readSpec = { kind: 'tag', pattern };
+      }
+      return {
+        name: env.name,
+        repository: envRepository,
+        readable,
+        read: readSpec,
+        path: envPath,
+      };
+    });
+  } else {
+    const readable = readableIn(repository);
+    if (!isReadable(readable, layout.argocdManifest!)) {
+      throw new InputError(
+        `${entityRef}: ${ANNOTATION_ARGOCD_MANIFEST} "${layout.argocdManifest}" is not a file repository ${repository.id} lets this entity read (${readable.description})`,
       );
     }
   }
@@ -98,13 +193,96 @@ export function readEntityTarget(
   return {
     entityRef,
     repository,
-    pathTemplate,
+    layout,
+    pathTemplate: layout.path,
     pipelineName,
     pipeline,
     image: annotations[ANNOTATION_IMAGE]?.trim() || undefined,
     versionKey,
-    readable,
+    readable: readableIn(repository),
+    specs,
   };
+}
+
+/**
+ * The specs of an entity whose environments an Argo CD manifest gives, read from `snapshot` (the
+ * target's repository, at the commit the manifest is read at): an environment the manifest does
+ * not give, or gives wrongly, is an error of that environment only.
+ */
+export async function manifestSpecs(
+  target: EntityTarget,
+  snapshot: RepositorySnapshot,
+  config: PromotionsConfig,
+  readableIn: (repository: RepositoryConfig) => ReadablePaths,
+): Promise<Map<string, EnvironmentSpec | { error: string }>> {
+  const file = target.layout.argocdManifest!;
+  const environments = target.pipeline.map(env => env.name);
+  const failAll = (error: string) =>
+    new Map(environments.map(name => [name, { error }]));
+  if (!snapshot.files.has(file)) {
+    return failAll(
+      `${file}: no such file in repository ${target.repository.id}`,
+    );
+  }
+  let manifest;
+  try {
+    manifest = await readArgoCdManifest(snapshot, file, {
+      file,
+      gitRepository: async (repoURL, revision) =>
+        isRepositoryURL(target.repository, repoURL) &&
+        ['', 'HEAD', target.repository.branch].includes(revision)
+          ? snapshot
+          : undefined,
+    });
+  } catch (error) {
+    return failAll(error instanceof Error ? error.message : String(error));
+  }
+  const found = manifestEnvironments(manifest, {
+    file,
+    environments,
+    repositories: [...config.repositories.values()],
+    isHelmChart: path => snapshot.files.has(`${path}/Chart.yaml`),
+  });
+  const specs = new Map<string, EnvironmentSpec | { error: string }>();
+  for (const name of environments) {
+    const entry = found.get(name);
+    if (!entry || 'error' in entry) {
+      specs.set(name, {
+        error: entry?.error ?? `no Application of ${file} deploys ${name}`,
+      });
+      continue;
+    }
+    const repository = config.repositories.get(entry.repositoryId)!;
+    const readable = readableIn(repository);
+    const unreadable = [entry.path, ...(entry.helm?.valueFiles ?? [])].find(
+      path => !isReadable(readable, path),
+    );
+    if (unreadable) {
+      specs.set(name, {
+        error: `${file}: Application ${entry.application} reads ${unreadable}, which repository ${repository.id} does not let this entity read (${readable.description})`,
+      });
+      continue;
+    }
+    specs.set(name, {
+      name,
+      repository,
+      readable,
+      read: entry.ref ? { kind: 'ref', name: entry.ref } : { kind: 'default' },
+      path: entry.path,
+      ...(entry.helm ? { helm: entry.helm } : {}),
+      ...(entry.kustomizeImages
+        ? { kustomizeImages: entry.kustomizeImages }
+        : {}),
+      application: entry.application,
+      manifest: file,
+    });
+  }
+  return specs;
+}
+
+/** What a target's entity may read of a repository, as `readEntityTarget` decides it. */
+export function readableOf(entity: Entity) {
+  return (repository: RepositoryConfig) => readableBy(entity, repository);
 }
 
 /** Whether a location names a place inside a repository's URL. */
@@ -147,7 +325,7 @@ export function targetKey(target: EntityTarget) {
   return [
     target.entityRef,
     target.repository.id,
-    target.pathTemplate,
+    target.layout,
     target.pipelineName,
     target.pipeline.map(env => [env.name, env.requires]),
     target.image ?? null,
@@ -162,3 +340,55 @@ export const resolveOptionsOf = (target: EntityTarget) => ({
   versionKey: target.versionKey,
   readable: target.readable,
 });
+
+/** How one environment is resolved: the entity's options, with what its spec adds. */
+export const specResolveOptions = (
+  target: EntityTarget,
+  spec: EnvironmentSpec,
+): ResolveOptions => ({
+  image: target.image,
+  versionKey: target.versionKey,
+  readable: spec.readable,
+  ...(spec.helm ? { helm: spec.helm } : {}),
+  ...(spec.kustomizeImages ? { kustomizeImages: spec.kustomizeImages } : {}),
+});
+
+/** Where a spec reads an environment from, for a sentence. */
+function describeRead(spec: EnvironmentSpec): string {
+  switch (spec.read.kind) {
+    case 'branch':
+      return `the branch ${spec.read.name}`;
+    case 'tag':
+      return `tags matching ${spec.read.pattern}`;
+    case 'ref':
+      return `the revision ${spec.read.name}`;
+    default:
+      return `repository ${spec.repository.id}`;
+  }
+}
+
+/**
+ * The spec of an environment read from the target's repository at its branch, as the workflow
+ * writes it; an InputError for environments read otherwise, which it does not change yet.
+ */
+export function writableSpec(
+  target: EntityTarget,
+  environment: string,
+): EnvironmentSpec {
+  const spec = target.specs?.find(s => s.name === environment);
+  if (!spec) {
+    throw new InputError(
+      `${target.entityRef}: ${environment} is read through the Argo CD manifest ${target.layout.argocdManifest}; promoting it from the portal is not supported: change the manifest's environment through a pull request`,
+    );
+  }
+  if (
+    spec.read.kind !== 'default' ||
+    spec.repository.id !== target.repository.id
+  ) {
+    const where = describeRead(spec);
+    throw new InputError(
+      `${target.entityRef}: ${environment} is read from ${where}; promoting it from the portal is not supported: merge or tag in the repository instead`,
+    );
+  }
+  return spec;
+}

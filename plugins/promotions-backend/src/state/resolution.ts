@@ -15,6 +15,8 @@ export type EnvironmentResolution =
   | {
       ok: true;
       version: string | null;
+      /** Set when the version is the chart's `appVersion`, not a value. */
+      versionSource?: 'appVersion';
       images: ImageRef[];
       comparable: ComparableObject[];
       inputs: string[];
@@ -54,6 +56,9 @@ export async function resolveForState(
       resolution: {
         ok: true,
         version: resolved.version,
+        ...(resolved.versionSource === 'appVersion'
+          ? { versionSource: 'appVersion' as const }
+          : {}),
         images: resolved.images,
         comparable: resolved.comparable,
         inputs: resolved.inputs,

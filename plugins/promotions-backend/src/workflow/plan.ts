@@ -1,8 +1,5 @@
 import { InputError, NotAllowedError } from '@backstage/errors';
-import {
-  environmentPath,
-  ImageRef,
-} from '@gitops-promotions/plugin-promotions-common';
+import { ImageRef } from '@gitops-promotions/plugin-promotions-common';
 import {
   displayVersion,
   FileChange,
@@ -15,7 +12,11 @@ import {
   RepositorySnapshot,
   ResolvedEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
-import { EntityTarget, resolveOptionsOf } from '../state/entityTarget';
+import {
+  EntityTarget,
+  resolveOptionsOf,
+  writableSpec,
+} from '../state/entityTarget';
 import { StoredEnvironment } from '../state/PromotionsStore';
 import { editVersion } from './editVersion';
 import { overlaySnapshot } from './overlaySnapshot';
@@ -122,8 +123,8 @@ export async function planPromotion(options: {
   const environment = environmentNamed(target, request.to);
   const kind = request.kind ?? 'promotion';
   if (request.version !== undefined) imageForVersion('x', request.version);
+  const path = writableSpec(target, environment.name).path;
   const base = await repository.snapshot();
-  const path = environmentPath(target.pathTemplate, environment.name);
   const resolveAt = (snapshot: RepositorySnapshot, p: string, render = false) =>
     resolver.resolve(snapshot, p, { ...resolveOptionsOf(target), render });
   const before = await resolveAt(base, path, true).catch(error => {
@@ -138,7 +139,7 @@ export async function planPromotion(options: {
   for (const name of environment.requires) {
     const resolved = await resolveAt(
       base,
-      environmentPath(target.pathTemplate, name),
+      writableSpec(target, name).path,
     ).catch(() => undefined);
     upstreams.push({ name, version: resolved?.version ?? null, resolved });
   }

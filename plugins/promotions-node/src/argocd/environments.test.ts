@@ -3,7 +3,11 @@ import { RepositoryConfig } from '../config/readPromotionsConfig';
 import { resolveEnvironment } from '../resolve';
 import { memorySnapshot } from '../testing/memorySnapshot';
 import { parseArgoCdManifest } from './applicationSets';
-import { manifestEnvironments, ManifestEnvironment } from './environments';
+import {
+  isRepositoryURL,
+  manifestEnvironments,
+  ManifestEnvironment,
+} from './environments';
 
 const FILE = 'argocd/payment.yaml';
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
@@ -518,4 +522,26 @@ spec:
       }
     });
   });
+});
+
+describe('isRepositoryURL', () => {
+  const mirrored = {
+    id: 'gitops',
+    provider: 'git',
+    url: 'https://github.com/acme/gitops',
+    argocdRepoURL: 'ssh://git@mirror.acme.example:2222/acme/gitops.git',
+    branch: 'main',
+  } as RepositoryConfig;
+  it.each([
+    'https://github.com/acme/gitops',
+    'https://GitHub.com/acme/gitops.git/',
+    'git@github.com:acme/gitops.git',
+    'ssh://git@mirror.acme.example/acme/gitops',
+  ])('takes %s', url => expect(isRepositoryURL(mirrored, url)).toBe(true));
+  it.each([
+    'https://github.com/acme/gitops-other',
+    'https://github.com/acme/GitOps',
+    'https://github.com.evil.example/acme/gitops',
+    'https://github.com/acme',
+  ])('refuses %s', url => expect(isRepositoryURL(mirrored, url)).toBe(false));
 });

@@ -61,6 +61,23 @@ class EnvironmentError extends Error {}
 
 const quoted = (text: string) => JSON.stringify(text.slice(0, 200));
 
+/**
+ * Whether an Argo CD `repoURL` names a configured repository, by its `url` or `argocdRepoURL`:
+ * hosts compared without case, scheme, user and port ignored, `.git` and trailing `/` dropped,
+ * `git@host:owner/repo` the same as `https://host/owner/repo`.
+ *
+ * @public
+ */
+export function isRepositoryURL(
+  repository: RepositoryConfig,
+  repoURL: string,
+): boolean {
+  const key = repositoryKey(repoURL);
+  return [repository.url, repository.argocdRepoURL].some(
+    url => !!url && repositoryKey(url) === key,
+  );
+}
+
 /** A repository URL as compared: host lower-cased, scheme, user and port dropped, no `.git`. */
 function repositoryKey(url: string): string {
   const text = url.trim();

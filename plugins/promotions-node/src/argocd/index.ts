@@ -1,7 +1,7 @@
 export * from './types';
 export { DEFAULT_ARGOCD_LIMITS } from './budget';
 export { parseArgoCdManifest, readArgoCdManifest } from './applicationSets';
-export { manifestEnvironments } from './environments';
+export { isRepositoryURL, manifestEnvironments } from './environments';
 export type {
   ManifestEnvironment,
   ManifestEnvironmentsOptions,

@@ -123,6 +123,51 @@ describe('EntityPromotionsContent', () => {
     expect(api.getEntityPromotions).not.toHaveBeenCalled();
   });
 
+  it('reads an entity whose environments an Argo CD manifest or a branch per environment gives', async () => {
+    const api = answering(checkoutPromotions);
+    await render(
+      api,
+      entity({
+        'gitops-promotions/repository': 'example-gitops',
+        'gitops-promotions/argocd-manifest': 'argocd/checkout.yaml',
+      }),
+    );
+    expect(
+      await screen.findByRole('region', { name: 'Environment prod-eu' }),
+    ).toBeInTheDocument();
+    await render(
+      api,
+      entity({
+        'gitops-promotions/repository': 'example-gitops',
+        'gitops-promotions/path': 'checkout/deploy',
+        'gitops-promotions/ref': 'env/{env}',
+      }),
+    );
+    expect(api.getEntityPromotions).toHaveBeenCalledTimes(2);
+  });
+
+  it('explains annotations that contradict each other instead of reading anything', async () => {
+    const api = mockPromotionsApi({ getEntityPromotions: jest.fn() });
+    await render(
+      api,
+      entity({
+        ...annotated,
+        'gitops-promotions/path': 'checkout/deploy',
+        'gitops-promotions/ref': 'env/{env}',
+        'gitops-promotions/tag': 'v*-{env}',
+      }),
+    );
+    expect(
+      await screen.findByText('The Promotions annotations cannot be used'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /gitops-promotions\/ref and gitops-promotions\/tag are both set/,
+      ),
+    ).toBeInTheDocument();
+    expect(api.getEntityPromotions).not.toHaveBeenCalled();
+  });
+
   it('shows the error panel when the backend cannot serve the entity', async () => {
     const error = await serviceUnavailable(
       'Could not read repository example-gitops: gone',

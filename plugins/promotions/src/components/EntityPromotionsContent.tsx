@@ -21,11 +21,12 @@ import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import {
+  ANNOTATION_ARGOCD_MANIFEST,
   ANNOTATION_PATH,
   ANNOTATION_REPOSITORY,
   ENV_PLACEHOLDER,
   EntityPromotions,
-  pathTemplateProblem,
+  readEntityLayout,
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
@@ -126,7 +127,18 @@ function ReadingRepository({ promotions }: { promotions: EntityPromotions }) {
 }
 
 function UnusablePathAnnotation(props: { problem: string; service: string }) {
-  const problem = props.problem[0].toUpperCase() + props.problem.slice(1);
+  const pathPrefix = `${ANNOTATION_PATH}: `;
+  if (!props.problem.startsWith(pathPrefix)) {
+    return (
+      <EmptyState
+        missing="field"
+        title="The Promotions annotations cannot be used"
+        description={`${props.problem}.`}
+      />
+    );
+  }
+  const text = props.problem.slice(pathPrefix.length);
+  const problem = text[0].toUpperCase() + text.slice(1);
   const example = `${props.service}/overlays/${ENV_PLACEHOLDER}`;
   return (
     <EmptyState
@@ -173,12 +185,18 @@ export function EntityPromotionsContent() {
   const api = useApi(promotionsApiRef);
   const annotations = entity.metadata.annotations ?? {};
   const missing = REQUIRED_ANNOTATIONS.filter(
-    name => !annotations[name]?.trim(),
+    name =>
+      !annotations[name]?.trim() &&
+      // An Argo CD manifest gives the paths instead.
+      !(
+        name === ANNOTATION_PATH &&
+        annotations[ANNOTATION_ARGOCD_MANIFEST]?.trim()
+      ),
   );
+  const layout =
+    missing.length === 0 ? readEntityLayout(annotations) : undefined;
   const pathProblem =
-    missing.length === 0
-      ? pathTemplateProblem(annotations[ANNOTATION_PATH])
-      : undefined;
+    layout && 'problem' in layout ? layout.problem : undefined;
   const available = missing.length === 0 && !pathProblem;
   const state = useAsyncRetry(
     async () =>

@@ -109,6 +109,56 @@ describe('EnvironmentCard', () => {
     expect(within(card).queryByText('In sync')).not.toBeInTheDocument();
   });
 
+  it('says which branch, tag or repository an environment is read from, when not the usual one', async () => {
+    expect(
+      within(await renderCard(environmentNamed('qa'))).queryByRole('group', {
+        name: 'Read from',
+      }),
+    ).not.toBeInTheDocument();
+    const staging = environmentNamed('staging-us');
+    const card = await renderCard({
+      ...staging,
+      desired: {
+        ...staging.desired,
+        source: {
+          repositoryId: 'gitops',
+          kind: 'tag',
+          ref: 'v2.8.0-staging-us',
+          pattern: 'v*-staging-us',
+          revision: '0123456789abcdef0123456789abcdef01234567',
+        },
+      },
+    });
+    expect(
+      within(card).queryByText(/the chart's appVersion/),
+    ).not.toBeInTheDocument();
+    const source = within(card).getByRole('group', { name: 'Read from' });
+    expect(source).toHaveTextContent(
+      'tag v2.8.0-staging-us (v*-staging-us) of gitops',
+    );
+    expect(within(source).getByTitle(/^commit 0123456789abcdef/)).toBeTruthy();
+    const prod = await renderCard({
+      ...environmentNamed('prod-us'),
+      desired: {
+        ...environmentNamed('prod-us').desired,
+        source: {
+          repositoryId: 'environment-prod',
+          kind: 'commit',
+          ref: 'fedcba9876543210fedcba9876543210fedcba98',
+          revision: 'fedcba9876543210fedcba9876543210fedcba98',
+        },
+        versionSource: 'appVersion',
+      },
+    });
+    // A version no value names is marked as derived.
+    expect(
+      within(prod).getByText("the chart's appVersion: the tag value is empty"),
+    ).toBeInTheDocument();
+    expect(
+      within(prod).getByRole('group', { name: 'Read from' }),
+    ).toHaveTextContent('commit fedcba987654 of environment-prod');
+  });
+
   it('notes quietly what the backend did not read, as text, each cut to a sane length', async () => {
     const huge = `Not read: ${'<b>x</b>'.repeat(1_300)} (k.yaml)`;
     const card = await renderCard({

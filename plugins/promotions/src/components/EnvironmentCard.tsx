@@ -7,6 +7,7 @@ import Alert from '@material-ui/lab/Alert';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';
 import InfoOutlinedIcon from '@material-ui/icons/InfoOutlined';
 import {
+  EnvironmentSource,
   EnvironmentState,
   formatImage,
   ImageRef,
@@ -176,6 +177,16 @@ function LastChangeLine({ change }: { change: LastChange }) {
   );
 }
 
+/** Where an environment is read from, in a few words: `tag v1.2.0-prod (v*-prod)`. */
+export function sourceText(source: EnvironmentSource): string {
+  const what =
+    source.kind === 'commit'
+      ? `commit ${source.ref.slice(0, 12)}`
+      : `${source.kind} ${source.ref}`;
+  const pattern = source.pattern ? ` (${source.pattern})` : '';
+  return `${what}${pattern} of ${source.repositoryId}`;
+}
+
 /**
  * One environment: its desired version, drift, images, path and last change.
  *
@@ -213,6 +224,15 @@ export function EnvironmentCard({
         <Typography className={classes.version} aria-label="Desired version">
           {desired.version ?? '—'}
         </Typography>
+        {desired.versionSource === 'appVersion' && (
+          <Typography
+            variant="caption"
+            component="div"
+            className={classes.muted}
+          >
+            the chart's appVersion: the tag value is empty
+          </Typography>
+        )}
 
         {environment.error && (
           <Alert severity="error" className={classes.error}>
@@ -252,6 +272,16 @@ export function EnvironmentCard({
             </Typography>
           ))}
         </Section>
+        {desired.source && (
+          <Section label="Read from">
+            <Typography
+              className={classes.mono}
+              title={`commit ${desired.source.revision}`}
+            >
+              {sourceText(desired.source)}
+            </Typography>
+          </Section>
+        )}
         <Section label="Path">
           <Typography className={classes.mono}>{desired.path}</Typography>
         </Section>
