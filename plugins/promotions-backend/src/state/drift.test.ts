@@ -186,7 +186,6 @@ describe('versionDrift', () => {
     ['12', '1.0'],
     ['2024.11.05', '3.2.0'],
     ['1.25.3-alpine', '1.25.3-slim'],
-    ['v1.0', '1.0.0'],
   ])(
     'says %s differs from an upstream on %s, order unknown, when nothing tells',
     (version, upstreamVersion) => {
@@ -209,6 +208,34 @@ describe('versionDrift', () => {
         commits: null,
         since: null,
         summary: `Runs ${version}, staging runs ${upstreamVersion}, order unknown`,
+      });
+    },
+  );
+
+  it.each([
+    ['v1.0', '1.0.0'],
+    ['1.0.0', 'v1'],
+  ])(
+    'says %s and %s are one version written differently, whatever the histories say',
+    (version, upstreamVersion) => {
+      const drift = versionDrift({
+        version,
+        // prod ran the upstream's spelling before: the histories would call it ahead.
+        timeline: timeline(
+          ['2026-11-03T00:00:00.000Z', version],
+          ['2026-11-01T00:00:00.000Z', upstreamVersion],
+        ),
+        upstream: 'staging',
+        upstreamVersion,
+        upstreamTimeline: timeline([
+          '2026-11-02T00:00:00.000Z',
+          upstreamVersion,
+        ]),
+      });
+      expect(drift).toMatchObject({
+        kind: 'differs',
+        versions: null,
+        summary: `Runs ${version}, staging runs ${upstreamVersion}: the same version, written differently`,
       });
     },
   );

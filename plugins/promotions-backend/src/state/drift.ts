@@ -57,8 +57,11 @@ export function versionDrift(input: {
   const inUpstream = lastSeen(input.upstreamTimeline, version);
   const inSelf = lastSeen(input.timeline, upstreamVersion);
   const order = compareVersions(version, upstreamVersion);
+  // One version written two ways (`v1.0`, `1.0.0`): neither is newer, and the spelling differs.
+  const sameVersion = order === 0;
   let kind: VersionDrift['kind'] = 'differs';
   if (order) kind = order < 0 ? 'behind' : 'ahead';
+  else if (sameVersion) kind = 'differs';
   else if (inUpstream) kind = 'behind';
   else if (inSelf) kind = 'ahead';
 
@@ -71,10 +74,12 @@ export function versionDrift(input: {
         'commit',
       )} since ${day(seen.since)}`
     : '';
-  const summary =
-    kind === 'differs'
-      ? `Runs ${version}, ${upstream} runs ${upstreamVersion}, order unknown`
-      : `Runs ${version}, ${position} (${upstreamVersion})${moved}`;
+  let summary = `Runs ${version}, ${position} (${upstreamVersion})${moved}`;
+  if (sameVersion) {
+    summary = `Runs ${version}, ${upstream} runs ${upstreamVersion}: the same version, written differently`;
+  } else if (kind === 'differs') {
+    summary = `Runs ${version}, ${upstream} runs ${upstreamVersion}, order unknown`;
+  }
   return {
     kind,
     summary,
