@@ -171,6 +171,11 @@ export interface EnvironmentState {
   /** Why this environment could not be resolved, when it could not; the others still show. */
   error?: string;
   /**
+   * Why the portal does not promote or roll back this environment (it is read from a branch, a
+   * tag, another repository or an Argo CD manifest, and promoted there); absent when it does.
+   */
+  notPromotable?: string;
+  /**
    * What the resolver skipped without failing, one sentence each for a person, naming the file:
    * `Not read: vars (services/x/overlays/prod/kustomization.yaml)` for a kustomize field or remote
    * resource it does not apply, or a patch target that matches nothing. The version shown may be

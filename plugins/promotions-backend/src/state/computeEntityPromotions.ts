@@ -7,7 +7,7 @@ import {
   LiveState,
 } from '@gitops-promotions/plugin-promotions-common';
 import { configDrift, versionDrift } from './drift';
-import { EntityTarget } from './entityTarget';
+import { EntityTarget, notPromotableReason } from './entityTarget';
 import { resolutionNotes } from './notes';
 import { EnvironmentResolution } from './resolution';
 import { VersionTimeline } from './timeline';
@@ -69,6 +69,7 @@ export async function computeEntityPromotions(input: {
     }
     // Resolutions stored before warnings were kept have none.
     const notes = result.ok ? resolutionNotes(result.warnings ?? []) : [];
+    const notPromotable = notPromotableReason(target, env.name);
     states.push({
       name: env.name,
       requires: env.requires,
@@ -86,6 +87,7 @@ export async function computeEntityPromotions(input: {
       drift,
       ...(result.ok ? {} : { error: result.error }),
       ...(notes.length > 0 ? { notes } : {}),
+      ...(notPromotable ? { notPromotable } : {}),
     });
   }
   return {

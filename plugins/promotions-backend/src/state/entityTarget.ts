@@ -368,27 +368,43 @@ function describeRead(spec: EnvironmentSpec): string {
 }
 
 /**
- * The spec of an environment read from the target's repository at its branch, as the workflow
- * writes it; an InputError for environments read otherwise, which it does not change yet.
+ * Why the workflow does not change an environment, in a sentence for its card; undefined when it
+ * does: it writes only environments read from the target's repository at its branch, through
+ * their path.
  */
-export function writableSpec(
+export function notPromotableReason(
   target: EntityTarget,
   environment: string,
-): EnvironmentSpec {
+): string | undefined {
   const spec = target.specs?.find(s => s.name === environment);
   if (!spec) {
-    throw new InputError(
-      `${target.entityRef}: ${environment} is read through the Argo CD manifest ${target.layout.argocdManifest}; promoting it from the portal is not supported: change the manifest's environment through a pull request`,
-    );
+    return `${environment} is read through the Argo CD manifest ${target.layout.argocdManifest}: it is promoted by changing the manifest through a pull request`;
   }
   if (
     spec.read.kind !== 'default' ||
     spec.repository.id !== target.repository.id
   ) {
-    const where = describeRead(spec);
+    const how = spec.read.kind === 'tag' ? 'tagging' : 'merging';
+    return `${environment} is read from ${describeRead(
+      spec,
+    )}: it is promoted by ${how} in the repository`;
+  }
+  return undefined;
+}
+
+/**
+ * The spec of an environment as the workflow writes it; an InputError naming the reason for an
+ * environment it does not change.
+ */
+export function writableSpec(
+  target: EntityTarget,
+  environment: string,
+): EnvironmentSpec {
+  const reason = notPromotableReason(target, environment);
+  if (reason) {
     throw new InputError(
-      `${target.entityRef}: ${environment} is read from ${where}; promoting it from the portal is not supported: merge or tag in the repository instead`,
+      `${target.entityRef}: promoting from the portal is not supported here: ${reason}`,
     );
   }
-  return spec;
+  return target.specs!.find(s => s.name === environment)!;
 }

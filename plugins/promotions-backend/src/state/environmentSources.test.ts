@@ -230,6 +230,10 @@ describe.each<Provider>(['git', 'github'])(
       expect(promotions.environments[2].desired.source!.revision).toBe(
         promoted,
       );
+      // The portal does not write branches it reads: the card says how prod is promoted.
+      expect(promotions.environments[2].notPromotable).toBe(
+        'prod is read from the branch env/prod: it is promoted by merging in the repository',
+      );
     });
 
     it('reads each environment from the tag with the highest version matching its pattern', async () => {
@@ -288,6 +292,8 @@ describe.each<Provider>(['git', 'github'])(
           source: { kind: 'tag', ref: 'v1.10.0-prod', pattern: 'v*-prod' },
         },
         drift: [],
+        notPromotable:
+          'prod is read from tags matching v*-prod: it is promoted by tagging in the repository',
       });
     });
 
@@ -491,6 +497,9 @@ describe.each<Provider>(['git', 'github'])(
         lastChange: { commit: promoted },
       });
       expect(second.environments[2].drift).toEqual([]);
+      expect(second.environments[2].notPromotable).toBe(
+        'prod is read through the Argo CD manifest billing/argocd/applicationset.yaml: it is promoted by changing the manifest through a pull request',
+      );
       // The timeline read the manifest as it was: prod went from 3.1.0 to 3.0.0.
       expect(second.environments[1].desired.lastChange?.commit).not.toBe(
         promoted,

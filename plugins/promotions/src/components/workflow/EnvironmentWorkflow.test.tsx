@@ -9,7 +9,11 @@ import {
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { SWRConfig } from 'swr';
-import { Freeze, Promotion } from '@gitops-promotions/plugin-promotions-common';
+import {
+  EnvironmentState,
+  Freeze,
+  Promotion,
+} from '@gitops-promotions/plugin-promotions-common';
 import { promotionsApiRef } from '../../api';
 import { checkoutPromotions, mockPromotionsApi } from '../fixtures';
 import { EnvironmentWorkflow } from './EnvironmentWorkflow';
@@ -49,6 +53,7 @@ async function render(options: {
   promotion?: Promotion;
   freezes?: Freeze[];
   api?: ReturnType<typeof mockPromotionsApi>;
+  environment?: EnvironmentState;
 }) {
   const api = options.api ?? mockPromotionsApi();
   const onChanged = jest.fn();
@@ -72,7 +77,7 @@ async function render(options: {
       >
         <EnvironmentWorkflow
           entity={entity}
-          environment={stagingUs}
+          environment={options.environment ?? stagingUs}
           environments={environments}
           promotion={options.promotion}
           freezes={options.freezes ?? []}
@@ -90,6 +95,24 @@ describe('EnvironmentWorkflow', () => {
     await waitFor(() =>
       expect(screen.queryByRole('button')).not.toBeInTheDocument(),
     );
+  });
+
+  it('says how an environment the portal does not promote is promoted, instead of offering to', async () => {
+    const reason =
+      'staging-us is read from the branch env/staging-us: it is promoted by merging in the repository';
+    await render({
+      user: 'user:default/ana',
+      allowed: ['promotions.promote', 'promotions.freeze'],
+      environment: { ...stagingUs, notPromotable: reason },
+    });
+    expect(await screen.findByText(reason)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Freeze' })).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Promote' }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Roll back' }),
+    ).not.toBeInTheDocument();
   });
 
   it('lets someone allowed to promote open the promotion dialog, and shows what will happen first', async () => {

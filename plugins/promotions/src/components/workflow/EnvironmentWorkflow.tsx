@@ -283,6 +283,9 @@ export function EnvironmentWorkflow(props: {
   const [lifting, setLifting] = useState<number>();
   const [error, setError] = useState<string>();
   const { environment, promotion, freezes } = props;
+  // Environments promoted outside the portal (a branch, a tag, a manifest) say so instead.
+  const canPromote =
+    permissions.promote && !promotion && !environment.notPromotable;
   const own = freezes.filter(
     f => f.environment === environment.name || f.environment === '*',
   );
@@ -335,9 +338,14 @@ export function EnvironmentWorkflow(props: {
           {error}
         </Alert>
       )}
+      {permissions.promote && environment.notPromotable && (
+        <Typography variant="caption" component="p" className={classes.alert}>
+          {environment.notPromotable}
+        </Typography>
+      )}
       {(permissions.promote || permissions.freeze) && (
         <div className={classes.actions}>
-          {permissions.promote && !promotion && (
+          {canPromote && (
             <Button
               size="small"
               variant="contained"
@@ -347,7 +355,7 @@ export function EnvironmentWorkflow(props: {
               Promote
             </Button>
           )}
-          {permissions.promote && !promotion && (
+          {canPromote && (
             <Button
               size="small"
               variant="outlined"
