@@ -401,6 +401,42 @@ export interface Promotion {
 }
 
 /**
+ * The open promotion a second request for the same service and environment ran into: the
+ * `openPromotion` of a 409 answer's error.
+ *
+ * @public
+ */
+export interface OpenPromotionConflict {
+  /** The open promotion's id. */
+  id: string;
+  /** The entity's Promotions tab, where the open promotion is shown. */
+  url: string;
+  /** Its pull request, when it has one. */
+  pullRequestUrl: string | null;
+}
+
+/**
+ * The open promotion a 409 answer names, if it names one.
+ *
+ * @public
+ */
+export function openPromotionOf(
+  errorBody: unknown,
+): OpenPromotionConflict | undefined {
+  const open = (errorBody as { error?: { openPromotion?: unknown } })?.error
+    ?.openPromotion as Partial<OpenPromotionConflict> | undefined;
+  if (typeof open?.id !== 'string' || typeof open.url !== 'string') {
+    return undefined;
+  }
+  return {
+    id: open.id,
+    url: open.url,
+    pullRequestUrl:
+      typeof open.pullRequestUrl === 'string' ? open.pullRequestUrl : null,
+  };
+}
+
+/**
  * A commit shown as part of what would ship.
  *
  * @public

@@ -32,6 +32,7 @@ import {
   Freeze,
   GateEvaluation,
   HistoryEntry,
+  OpenPromotionConflict,
   parseEnvironmentResourceRef,
   Promotion,
   PromotionPreview,
@@ -703,15 +704,7 @@ export class PromotionsWorkflow {
       plan.environment.name,
     );
     if (open) {
-      if (!request.supersede) {
-        throw new ConflictError(
-          `A promotion to ${plan.environment.name} of ${
-            target.entityRef
-          } is already open: ${open.id}${
-            open.pullRequest ? ` (${open.pullRequest.url})` : ''
-          }; ask with supersede to replace it`,
-        );
-      }
+      if (!request.supersede) throw this.alreadyOpen(open);
       if (open.state !== 'open') {
         throw new ConflictError(
           `The promotion to ${plan.environment.name} of ${target.entityRef} is ${open.state}; ask again in a moment`,
@@ -734,7 +727,15 @@ export class PromotionsWorkflow {
         `Superseded by ${promotion.id}`,
       );
     }
-    await this.deps.workflow.create(promotion);
+    await this.deps.workflow.create(promotion).catch(async error => {
+      if (!(error instanceof ConflictError)) throw error;
+      // Another request won the race: point at it as a plain second request would be.
+      const winner = await this.deps.workflow.findOpen(
+        promotion.entityRef,
+        promotion.environment,
+      );
+      throw winner ? this.alreadyOpen(winner) : error;
+    });
     await this.recordOn(
       promotion,
       'requested',
@@ -755,6 +756,30 @@ export class PromotionsWorkflow {
       }
     }
     return toApi(opened);
+  }
+
+  /** The 409 for a second open promotion: names the first, with links to it. */
+  private alreadyOpen(open: StoredPromotion): ConflictError {
+    const openPromotion: OpenPromotionConflict = {
+      id: open.id,
+      url: this.deps.entityUrl(open.entityRef),
+      pullRequestUrl: open.pullRequest?.url || null,
+    };
+    return Object.assign(
+      new ConflictError(
+        `A promotion to ${open.environment} of ${
+          open.entityRef
+        } is already open${open.state === 'open' ? '' : ` (${open.state})`}: ${
+          open.id
+        }${
+          openPromotion.pullRequestUrl
+            ? ` (${openPromotion.pullRequestUrl})`
+            : ''
+        }; ask with supersede to replace it`,
+      ),
+      // Serialized with the error, for the dialog to link to.
+      { openPromotion },
+    );
   }
 
   /**

@@ -252,6 +252,25 @@ describe.each(databases.eachSupportedId())(
       const winner = a.status === 201 ? a.body : b.body;
       const loser = a.status === 201 ? b : a;
       expect(loser.body.error.message).toContain(winner.id);
+      // The race's loser is pointed at the winner as a plain second request is.
+      expect(loser.body.error.openPromotion).toEqual({
+        id: winner.id,
+        url: 'http://portal.example/catalog/default/component/shop/promotions',
+        pullRequestUrl: null,
+      });
+      const second = await as('ben').promote({ to: 'staging' });
+      expect(second.status).toBe(409);
+      expect(second.body.error).toMatchObject({
+        name: 'ConflictError',
+        message: expect.stringContaining(
+          `is already open: ${winner.id}; ask with supersede`,
+        ),
+        openPromotion: {
+          id: winner.id,
+          url: 'http://portal.example/catalog/default/component/shop/promotions',
+          pullRequestUrl: null,
+        },
+      });
       // The refused one left no branch behind.
       expect(
         git(dir, 'branch', '--list', 'promotions/*').split('\n'),

@@ -214,6 +214,20 @@ describe('the promotion workflow on GitHub', () => {
     expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
   });
 
+  it('answers a second promotion to the environment with 409, linking to the first and its pull request', async () => {
+    const { as } = await start();
+    const first = await as('ana').promote({ to: 'staging' });
+    expect(first.status).toBe(201);
+    const second = await as('ben').promote({ to: 'staging' });
+    expect(second.status).toBe(409);
+    expect(second.body.error.openPromotion).toEqual({
+      id: first.body.id,
+      url: 'http://portal.example/catalog/default/component/shop/promotions',
+      pullRequestUrl: first.body.pullRequest.url,
+    });
+    expect(second.body.error.message).toContain(first.body.pullRequest.url);
+  });
+
   it('refuses to merge when someone pushed to the pull request after it was reviewed', async () => {
     const { as, simulator, dir } = await start();
     const created = await as('ana').promote({ to: 'staging' });

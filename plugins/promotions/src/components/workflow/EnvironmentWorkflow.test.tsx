@@ -1,4 +1,5 @@
 import { identityApiRef } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -160,6 +161,86 @@ describe('EnvironmentWorkflow', () => {
       kind: 'promotion',
       version: '2.8.0',
       from: 'qa',
+    });
+  });
+
+  it('links to the promotion already open when the request is refused with 409, and offers to supersede it', async () => {
+    const message =
+      'A promotion to staging-us of component:default/checkout is already open: p1 (https://github.example.com/acme/gitops/pull/41); ask with supersede to replace it';
+    // As the backend answers: the error names the open promotion and links to it.
+    const body = {
+      error: {
+        name: 'ConflictError',
+        message,
+        openPromotion: {
+          id: 'p1',
+          url: 'http://portal.example/catalog/default/component/checkout/promotions',
+          pullRequestUrl: 'https://github.example.com/acme/gitops/pull/41',
+        },
+      },
+      request: { method: 'POST', url: '/promotions' },
+      response: { statusCode: 409 },
+    };
+    const conflict = await ResponseError.fromResponse({
+      ok: false,
+      status: 409,
+      statusText: 'Conflict',
+      headers: new Headers({ 'content-type': 'application/json' }),
+      text: async () => JSON.stringify(body),
+    } as unknown as Response);
+    const api = mockPromotionsApi({
+      preview: jest.fn().mockResolvedValue({
+        environment: 'staging-us',
+        version: '2.8.0',
+        previousVersion: '2.7.1',
+        from: ['qa'],
+        unknownVersion: false,
+        fileDiff:
+          '--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-image: checkout:2.7.1\n+image: checkout:2.8.0\n',
+        renderedDiff: '',
+        commits: [],
+        configDifferences: [],
+        gates: open.gates,
+      }),
+      requestPromotion: jest
+        .fn()
+        .mockRejectedValueOnce(conflict)
+        .mockResolvedValueOnce(open),
+    });
+    const { onChanged } = await render({
+      user: 'user:default/ana',
+      allowed: ['promotions.promote'],
+      api,
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Promote' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByLabelText('File diff to be committed');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Ask for the promotion' }),
+    );
+    const alert = await within(dialog).findByRole('alert');
+    expect(alert).toHaveTextContent('is already open: p1');
+    expect(
+      within(alert).getByRole('link', { name: /See the open promotion/ }),
+    ).toHaveAttribute(
+      'href',
+      'http://portal.example/catalog/default/component/checkout/promotions',
+    );
+    expect(
+      within(alert).getByRole('link', { name: /its pull request/ }),
+    ).toHaveAttribute('href', 'https://github.example.com/acme/gitops/pull/41');
+    await userEvent.click(
+      within(alert).getByRole('button', { name: 'Supersede it' }),
+    );
+    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    expect(api.requestPromotion).toHaveBeenLastCalledWith(entity, {
+      to: 'staging-us',
+      kind: 'promotion',
+      version: '2.8.0',
+      from: 'qa',
+      supersede: true,
     });
   });
 

@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import { Progress } from '@backstage/core-components';
+import { Link, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import Button from '@material-ui/core/Button';
@@ -21,6 +21,8 @@ import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import {
   EnvironmentState,
+  OpenPromotionConflict,
+  openPromotionOf,
   Promotion,
   PromotionPreview,
 } from '@gitops-promotions/plugin-promotions-common';
@@ -146,7 +148,8 @@ export function PromoteDialog(props: {
   const [submitting, setSubmitting] = useState(false);
   const titleId = useId();
   const [error, setError] = useState<string | undefined>();
-  const [conflict, setConflict] = useState(false);
+  /** The open promotion a request ran into (409), to link to and offer to supersede. */
+  const [conflict, setConflict] = useState<OpenPromotionConflict>();
 
   const versions = useAsync(
     async () =>
@@ -210,7 +213,11 @@ export function PromoteDialog(props: {
       props.onDone(promotion);
     } catch (e) {
       setError(messageOf(e));
-      setConflict(e instanceof ResponseError && e.statusCode === 409);
+      setConflict(
+        e instanceof ResponseError && e.statusCode === 409
+          ? openPromotionOf(e.body)
+          : undefined,
+      );
     } finally {
       setSubmitting(false);
     }
@@ -328,7 +335,7 @@ export function PromoteDialog(props: {
             role="alert"
             style={{ marginTop: 16 }}
             action={
-              conflict && /already open/.test(error) ? (
+              conflict ? (
                 <Button
                   color="inherit"
                   size="small"
@@ -340,6 +347,17 @@ export function PromoteDialog(props: {
             }
           >
             {error}
+            {conflict && (
+              <Typography variant="body2" component="div">
+                <Link to={conflict.url}>See the open promotion</Link>
+                {conflict.pullRequestUrl && (
+                  <>
+                    {' · '}
+                    <Link to={conflict.pullRequestUrl}>its pull request</Link>
+                  </>
+                )}
+              </Typography>
+            )}
           </Alert>
         )}
       </DialogContent>
