@@ -6,15 +6,15 @@ import {
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
-  Document,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
-  parse,
-  parseAllDocuments,
   Scalar,
   YAMLMap,
+  YAMLSeq,
 } from 'yaml';
+import { NewValue, plain, quoted, YamlFileEdit } from './YamlFileEdit';
 
 const KUSTOMIZATION_FILES = [
   'kustomization.yaml',
@@ -35,94 +35,171 @@ export interface VersionEdit {
   inputs?: string[];
 }
 
-/**
- * Sets a scalar in place: its quoting, and every comment and line around it, stay as written.
- * Returns false when the node is not a scalar to set.
- */
-function setScalar(node: unknown, value: string): boolean {
-  if (!isScalar(node)) return false;
-  // A plain scalar that would read back as anything but this string (1.10, true) is quoted.
-  if (node.type === Scalar.PLAIN && parse(value) !== value) {
-    node.type = Scalar.QUOTE_DOUBLE;
-  }
-  node.value = value;
-  return true;
-}
-
 const text = (node: unknown) =>
   isScalar(node) ? String(node.value ?? '') : undefined;
 
-/** Documents of a file with their source, parsed to be written back as they were. */
-async function documentsOf(snapshot: RepositorySnapshot, file: string) {
+/** A file of the snapshot, to change in place; undefined when there is no such file. */
+async function editOf(snapshot: RepositorySnapshot, file: string) {
   const content = await snapshot.readFile(file);
   if (!content) return undefined;
-  const source = content.toString('utf8');
-  const documents = parseAllDocuments(source, { keepSourceTokens: true });
-  if (!Array.isArray(documents) || documents.some(d => d.errors.length > 0)) {
-    throw new InputError(`${file} is not valid YAML; nothing was changed`);
-  }
-  return { source, documents: documents as Document.Parsed[] };
+  return new YamlFileEdit(file, content.toString('utf8'));
 }
 
-const render = (documents: Document[]) =>
-  documents.map(d => d.toString({ lineWidth: 0 })).join('');
+const changeOf = (edit: YamlFileEdit): FileChange => ({
+  path: edit.file,
+  content: Buffer.from(edit.toString()),
+});
+
+const referenceOf = (image: ImageRef) =>
+  `${image.name}${image.tag ? `:${image.tag}` : ''}${
+    image.digest ? `@${image.digest}` : ''
+  }`;
+
+/** Sets a scalar value in place, or adds it when there is none, or removes it when it goes. */
+function setValue(
+  edit: YamlFileEdit,
+  map: YAMLMap,
+  key: string,
+  value: Scalar | undefined,
+  what: string,
+) {
+  const node = map.get(key, true);
+  if (node === undefined) {
+    if (value) edit.addPair(map, key, value);
+    return;
+  }
+  edit.refuseShared([node], what);
+  if (!value) {
+    edit.removePair(map, key, what);
+    return;
+  }
+  if (!isScalar(node)) {
+    throw new InputError(
+      `${edit.file}: ${what} is not a single value; nothing was changed`,
+    );
+  }
+  edit.setScalar(node, String(value.value), Boolean(map.flow), what);
+}
 
 /**
  * The `images:` entry of a kustomization for an image: by its `newName` or its `name`. Returns
  * undefined when there is none.
  */
-function imagesEntry(doc: Document, imageName: string): YAMLMap | undefined {
-  const images = doc.get('images', true);
-  if (!isSeq(images)) return undefined;
-  return images.items.find(
-    (item): item is YAMLMap =>
-      isMap(item) &&
-      (text(item.get('newName', true)) === imageName ||
-        (!item.has('newName') && text(item.get('name', true)) === imageName)),
-  );
+function imagesEntry(
+  edit: YamlFileEdit,
+  images: YAMLSeq,
+  imageName: string,
+): YAMLMap | undefined {
+  const [doc] = edit.documents;
+  for (const item of images.items) {
+    const entry = isAlias(item) ? item.resolve(doc) : item;
+    if (
+      isMap(entry) &&
+      (text(entry.get('newName', true)) === imageName ||
+        (!entry.has('newName') && text(entry.get('name', true)) === imageName))
+    ) {
+      edit.refuseShared([item, entry], `the images entry of ${imageName}`);
+      return entry;
+    }
+  }
+  return undefined;
 }
 
 /** Sets newTag and digest of an images entry as the image has them. */
-function setImagesEntry(entry: YAMLMap, image: ImageRef, where: string) {
+function setImagesEntry(edit: YamlFileEdit, entry: YAMLMap, image: ImageRef) {
   if (entry.has('digest') && !image.digest) {
     throw new InputError(
-      `${where} pins its image by digest, and ${image.name}:${image.tag} comes without one: give the digest to pin it by`,
+      `${edit.file} pins its image by digest, and ${image.name}:${image.tag} comes without one: give the digest to pin it by`,
     );
   }
-  if (image.tag) {
-    if (!setScalar(entry.get('newTag', true), image.tag)) {
-      entry.set('newTag', new Scalar(image.tag));
-      (entry.get('newTag', true) as Scalar).type = Scalar.QUOTE_DOUBLE;
-    }
-  } else entry.delete('newTag');
-  if (image.digest) {
-    if (!setScalar(entry.get('digest', true), image.digest)) {
-      entry.set('digest', image.digest);
-    }
-  } else entry.delete('digest');
+  const tag = image.tag ? quoted(image.tag) : undefined;
+  setValue(edit, entry, 'newTag', tag, `newTag of ${image.name}`);
+  const digest = image.digest ? plain(image.digest) : undefined;
+  setValue(edit, entry, 'digest', digest, `digest of ${image.name}`);
 }
 
 /** In a strategic-merge patch: containers whose image is this one get the new reference. */
-function setPatchImages(doc: Document, image: ImageRef): boolean {
+function setPatchImages(edit: YamlFileEdit, image: ImageRef): boolean {
   let changed = false;
-  const visit = (node: unknown) => {
+  let doc = edit.documents[0];
+  const visit = (node: unknown, path: unknown[], inFlow: boolean) => {
     if (isMap(node)) {
       for (const pair of node.items) {
-        const key = text(pair.key);
-        if (key === 'image' && isScalar(pair.value)) {
-          const current = parseImage(String(pair.value.value ?? ''));
-          if (current.name === image.name) {
-            const reference = `${image.name}${
-              image.tag ? `:${image.tag}` : ''
-            }${image.digest ? `@${image.digest}` : ''}`;
-            changed = setScalar(pair.value, reference) || changed;
-          }
-        } else visit(pair.value);
+        if (text(pair.key) !== 'image') {
+          visit(pair.value, [...path, node], inFlow || Boolean(node.flow));
+          continue;
+        }
+        const value = isAlias(pair.value)
+          ? pair.value.resolve(doc)
+          : pair.value;
+        if (
+          isScalar(value) &&
+          parseImage(String(value.value ?? '')).name === image.name
+        ) {
+          const what = `the image of a container of ${image.name}`;
+          edit.refuseShared([...path, node, pair.value], what);
+          edit.setScalar(
+            value,
+            referenceOf(image),
+            inFlow || Boolean(node.flow),
+            what,
+          );
+          changed = true;
+        }
       }
-    } else if (isSeq(node)) node.items.forEach(visit);
+    } else if (isSeq(node)) {
+      for (const item of node.items) {
+        visit(item, [...path, node], inFlow || Boolean(node.flow));
+      }
+    }
   };
-  visit(doc.contents);
+  for (const document of edit.documents) {
+    doc = document;
+    visit(doc.contents, [], false);
+  }
   return changed;
+}
+
+/** Sets a Helm values key (and its `digest` beside it), adding the keys a file does not have. */
+function setValuesKey(edit: YamlFileEdit, versionKey: string, image: ImageRef) {
+  const [doc] = edit.documents;
+  const keys = versionKey.split('.');
+  const version = quoted(image.tag ?? image.digest ?? '');
+  const digest = image.tag && image.digest ? plain(image.digest) : undefined;
+  let map: unknown = doc.contents;
+  for (let depth = 0; depth < keys.length; depth++) {
+    const where = keys.slice(0, depth).join('.') || 'the file';
+    if (!isMap(map)) {
+      throw new InputError(
+        `${edit.file}: ${where} is not a map of values, so ${versionKey} cannot be set; nothing was changed`,
+      );
+    }
+    edit.refuseShared([map], where);
+    if (depth === keys.length - 1) break;
+    const next = map.get(keys[depth], true);
+    if (next === undefined) {
+      // The rest of the key path is new: written at once, version and digest.
+      let value: NewValue = {
+        [keys[keys.length - 1]]: version,
+        ...(digest ? { digest } : {}),
+      };
+      for (const key of keys.slice(depth + 1, -1).reverse()) {
+        value = { [key]: value };
+      }
+      edit.addPair(map, keys[depth], value);
+      return;
+    }
+    map = next;
+  }
+  const parent = map as YAMLMap;
+  setValue(edit, parent, keys[keys.length - 1], version, versionKey);
+  const digestKey = [...keys.slice(0, -1), 'digest'].join('.');
+  if (
+    digest ||
+    (parent.has('digest') && isScalar(parent.get('digest', true)))
+  ) {
+    setValue(edit, parent, 'digest', digest, digestKey);
+  }
 }
 
 /**
@@ -135,47 +212,44 @@ function setPatchImages(doc: Document, image: ImageRef): boolean {
 export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
   const { snapshot, path, image } = edit;
   if (/\.ya?ml$/.test(path)) {
-    const parsed = await documentsOf(snapshot, path);
-    if (!parsed || parsed.documents.length !== 1) {
+    const values = await editOf(snapshot, path);
+    if (!values || values.documents.length !== 1) {
       throw new InputError(
         `${path} is not one YAML document; nothing was changed`,
       );
     }
-    const [doc] = parsed.documents;
-    const keys = edit.versionKey.split('.');
-    const leaf = doc.getIn(keys, true);
-    const value = image.tag ?? image.digest ?? '';
-    if (!setScalar(leaf, value)) {
-      doc.setIn(keys, value);
-      const created = doc.getIn(keys, true);
-      if (isScalar(created)) created.type = Scalar.QUOTE_DOUBLE;
-    }
-    const digestKeys = [...keys.slice(0, -1), 'digest'];
-    const digest = doc.getIn(digestKeys, true);
-    if (image.digest && image.tag) {
-      if (!setScalar(digest, image.digest)) doc.setIn(digestKeys, image.digest);
-    } else if (isScalar(digest)) doc.deleteIn(digestKeys);
-    return [{ path, content: Buffer.from(render(parsed.documents)) }];
+    setValuesKey(values, edit.versionKey, image);
+    return [changeOf(values)];
   }
 
   const dir = path.replace(/\/+$/, '');
   const kustomizationFile = KUSTOMIZATION_FILES.map(f => `${dir}/${f}`).find(
     f => snapshot.files.has(f),
   );
-  if (!kustomizationFile) {
+  const kustomization =
+    kustomizationFile && (await editOf(snapshot, kustomizationFile));
+  if (!kustomization) {
     throw new InputError(`${dir} has no kustomization; nothing was changed`);
   }
-  const kustomization = await documentsOf(snapshot, kustomizationFile);
-  const [kdoc] = kustomization!.documents;
-  const entry = imagesEntry(kdoc, image.name);
-  if (entry) {
-    setImagesEntry(entry, image, kustomizationFile);
-    return [
-      {
-        path: kustomizationFile,
-        content: Buffer.from(render(kustomization!.documents)),
-      },
-    ];
+  const root = kustomization.documents[0].contents;
+  if (!isMap(root)) {
+    throw new InputError(
+      `${kustomization.file} is not a kustomization; nothing was changed`,
+    );
+  }
+  const images = root.get('images', true);
+  if (images !== undefined) {
+    kustomization.refuseShared([images], 'images');
+    if (!isSeq(images)) {
+      throw new InputError(
+        `${kustomization.file}: images is not a list; nothing was changed`,
+      );
+    }
+    const entry = imagesEntry(kustomization, images, image.name);
+    if (entry) {
+      setImagesEntry(kustomization, entry, image);
+      return [changeOf(kustomization)];
+    }
   }
   // The environment's own patches that set the container's image: every one the build reads.
   const patched: FileChange[] = [];
@@ -185,32 +259,17 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
       /\.ya?ml$/.test(f) &&
       !KUSTOMIZATION_FILES.some(k => f.endsWith(`/${k}`)),
   )) {
-    const parsed = await documentsOf(snapshot, file).catch(() => undefined);
-    if (!parsed) continue;
-    let changed = false;
-    for (const doc of parsed.documents)
-      changed = setPatchImages(doc, image) || changed;
-    if (changed) {
-      patched.push({
-        path: file,
-        content: Buffer.from(render(parsed.documents)),
-      });
-    }
+    const patch = await editOf(snapshot, file).catch(() => undefined);
+    if (patch && setPatchImages(patch, image)) patched.push(changeOf(patch));
   }
   if (patched.length > 0) return patched;
   // Only the base sets it: the environment gains an images entry of its own.
-  let images = kdoc.get('images', true);
-  if (!isSeq(images)) {
-    kdoc.set('images', kdoc.createNode([]));
-    images = kdoc.get('images', true);
-  }
-  const added = kdoc.createNode({ name: image.name }) as YAMLMap;
-  setImagesEntry(added, image, kustomizationFile);
-  (images as { items: unknown[] }).items.push(added);
-  return [
-    {
-      path: kustomizationFile,
-      content: Buffer.from(render(kustomization!.documents)),
-    },
-  ];
+  const added: NewValue = {
+    name: plain(image.name),
+    ...(image.tag ? { newTag: quoted(image.tag) } : {}),
+    ...(image.digest ? { digest: plain(image.digest) } : {}),
+  };
+  if (isSeq(images)) kustomization.appendItem(images, added);
+  else kustomization.addPair(root, 'images', [added]);
+  return [changeOf(kustomization)];
 }
