@@ -332,8 +332,7 @@ export class YamlFileEdit {
 
   /** The indentation of a block list under its key, and of a map under its key, in this file. */
   private indents() {
-    let seq: number | undefined;
-    let map: number | undefined;
+    const found: { seq?: number; map?: number } = {};
     for (const doc of this.documents) {
       visit(doc, {
         Pair: (_, pair) => {
@@ -343,12 +342,12 @@ export class YamlFileEdit {
           if (value.flow) return;
           const step =
             this.columnOf(value.range[0]) - this.columnOf(key.range[0]);
-          if (isSeq(value) && seq === undefined) seq = step;
-          if (isMap(value) && map === undefined && step > 0) map = step;
+          if (isSeq(value)) found.seq ??= step;
+          if (isMap(value) && step > 0) found.map ??= step;
         },
       });
     }
-    return { seq: seq ?? 2, map: map ?? 2 };
+    return { seq: found.seq ?? 2, map: found.map ?? 2 };
   }
 
   private scalarText(scalar: Scalar, inFlow: boolean) {

@@ -169,12 +169,12 @@ function setValuesKey(edit: YamlFileEdit, versionKey: string, image: ImageRef) {
   let map: unknown = doc.contents;
   for (let depth = 0; depth < keys.length; depth++) {
     const where = keys.slice(0, depth).join('.') || 'the file';
+    edit.refuseShared([map], where);
     if (!isMap(map)) {
       throw new InputError(
         `${edit.file}: ${where} is not a map of values, so ${versionKey} cannot be set; nothing was changed`,
       );
     }
-    edit.refuseShared([map], where);
     if (depth === keys.length - 1) break;
     const next = map.get(keys[depth], true);
     if (next === undefined) {
