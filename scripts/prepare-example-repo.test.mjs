@@ -350,7 +350,7 @@ test('prepares every example repository without --dir, one per environment histo
     const dir = path.join(into, `.example-gitops-env-${env}`);
     assert.equal(git(dir, 'rev-parse', '--is-bare-repository').trim(), 'true');
     const kustomization = YAML.parse(
-      git(dir, 'show', 'main:notifications/kustomization.yaml'),
+      git(dir, 'show', 'main:notifications/deploy/kustomization.yaml'),
     );
     assert.equal(kustomization.images[0].newTag, version, env);
   }
