@@ -140,10 +140,67 @@ export class YamlFileEdit {
           `${this.file}: ${what} is a block scalar (| or >); write it on one line to promote it: nothing was changed`,
         );
     }
-    if (this.source.slice(node.range[0], node.range[1]) !== text) {
-      this.splices.push({ start: node.range[0], end: node.range[1], text });
+    const [start, end] = node.range;
+    // An empty value (`tag:`) is written after its key's colon.
+    if (start === end && this.source[start - 1] === ':') text = ` ${text}`;
+    if (this.source.slice(start, end) !== text) {
+      this.splices.push({ start, end, text });
     }
     node.value = value;
+  }
+
+  /** Gives a key written with an empty value (`images:`) a map or a list, under it or inside `{}`. */
+  fillEmpty(map: YAMLMap, key: string, value: NewValue, inFlow: boolean) {
+    const node = map.get(key, true);
+    if (
+      !isScalar(node) ||
+      node.value !== null ||
+      !node.range ||
+      node.range[0] !== node.range[1]
+    ) {
+      throw new InputError(
+        `${this.file}: ${key} is not empty, so it cannot be filled in place: nothing was changed`,
+      );
+    }
+    const at = node.range[0];
+    if (inFlow || map.flow || value instanceof Scalar) {
+      const text = this.flowValue(value);
+      this.insertAt(at, this.source[at - 1] === ':' ? ` ${text}` : text);
+    } else {
+      const keyNode = map.items.find(p => p.value === node)?.key as Node;
+      const column = this.columnOf(keyNode.range![0]);
+      this.insertLines(at, this.blockPair(key, value, column).slice(1));
+    }
+    map.set(key, this.documents[0].createNode(toPlainValue(value)));
+  }
+
+  /** Writes the first keys of a file that holds nothing yet (empty, or only comments). */
+  addToEmptyFile(contents: { [key: string]: NewValue }) {
+    const lines = Object.entries(contents).flatMap(([key, value]) =>
+      this.blockPair(key, value, 0),
+    );
+    const newline = this.source === '' || this.source.endsWith('\n');
+    this.insertAt(
+      this.source.length,
+      `${newline ? '' : this.eol}${lines.join(this.eol)}${this.eol}`,
+    );
+    const values = toPlainValue(contents);
+    if (this.documents.length === 0) {
+      this.documents.push(new Document(values) as Document.Parsed);
+    } else {
+      this.documents[0].contents = this.documents[0].createNode(
+        values,
+      ) as Document.Parsed['contents'];
+    }
+  }
+
+  /** Whether the file holds no value at all: empty, only comments, or an empty document. */
+  get empty() {
+    return this.documents.every(
+      d =>
+        d.contents === null ||
+        (isScalar(d.contents) && d.contents.value === null),
+    );
   }
 
   /** Adds a key at the end of a map, on lines of its own at the map's indentation (or inside `{}`). */

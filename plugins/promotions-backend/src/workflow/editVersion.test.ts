@@ -376,6 +376,36 @@ describe('editVersion edits in place', () => {
     ).toBe('service:\n    port: 80\nimage:\n    tag: "1.1"\n# more below\n');
   });
 
+  it('fills a key written empty, and writes the first keys of a values file that holds none', async () => {
+    expect(
+      await edit(
+        'image:\n  tag:\n  repository: x\n',
+        { tag: '1.1' },
+        'values.yaml',
+      ),
+    ).toBe('image:\n  tag: "1.1"\n  repository: x\n');
+    expect(
+      await edit(
+        'image: # set by promotions\nreplicaCount: 1\n',
+        { tag: '1.1' },
+        'values.yaml',
+      ),
+    ).toBe('image: # set by promotions\n  tag: "1.1"\nreplicaCount: 1\n');
+    expect(await edit('images:\nresources: [../base]\n', { tag: '2' })).toBe(
+      'images:\n  - name: ghcr.io/acme/svc\n    newTag: "2"\nresources: [../base]\n',
+    );
+    expect(await edit('', { tag: '1.1' }, 'values.yaml')).toBe(
+      'image:\n  tag: "1.1"\n',
+    );
+    expect(
+      await edit(
+        '# values of dev\n',
+        { tag: '1.1', digest: DIGEST },
+        'values.yaml',
+      ),
+    ).toBe(`# values of dev\nimage:\n  tag: "1.1"\n  digest: ${DIGEST}\n`);
+  });
+
   it('adds an images entry with the indentation of the list, or of the lists of the file', async () => {
     expect(
       await edit(

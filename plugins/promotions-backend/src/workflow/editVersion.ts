@@ -160,12 +160,30 @@ function setPatchImages(edit: YamlFileEdit, image: ImageRef): boolean {
   return changed;
 }
 
+/** The value of a key path ending in the version, with the digest beside it. */
+function nested(
+  keys: string[],
+  version: Scalar,
+  digest?: Scalar,
+): { [key: string]: NewValue } {
+  let value: { [key: string]: NewValue } = {
+    [keys[keys.length - 1]]: version,
+    ...(digest ? { digest } : {}),
+  };
+  for (const key of keys.slice(0, -1).reverse()) value = { [key]: value };
+  return value;
+}
+
 /** Sets a Helm values key (and its `digest` beside it), adding the keys a file does not have. */
 function setValuesKey(edit: YamlFileEdit, versionKey: string, image: ImageRef) {
   const [doc] = edit.documents;
   const keys = versionKey.split('.');
   const version = quoted(image.tag ?? image.digest ?? '');
   const digest = image.tag && image.digest ? plain(image.digest) : undefined;
+  if (edit.empty && edit.documents.length <= 1) {
+    edit.addToEmptyFile(nested(keys, version, digest));
+    return;
+  }
   let map: unknown = doc.contents;
   for (let depth = 0; depth < keys.length; depth++) {
     const where = keys.slice(0, depth).join('.') || 'the file';
@@ -177,16 +195,18 @@ function setValuesKey(edit: YamlFileEdit, versionKey: string, image: ImageRef) {
     }
     if (depth === keys.length - 1) break;
     const next = map.get(keys[depth], true);
+    // The rest of the key path is new: written at once, version and digest.
     if (next === undefined) {
-      // The rest of the key path is new: written at once, version and digest.
-      let value: NewValue = {
-        [keys[keys.length - 1]]: version,
-        ...(digest ? { digest } : {}),
-      };
-      for (const key of keys.slice(depth + 1, -1).reverse()) {
-        value = { [key]: value };
-      }
-      edit.addPair(map, keys[depth], value);
+      edit.addPair(
+        map,
+        keys[depth],
+        nested(keys.slice(depth + 1), version, digest),
+      );
+      return;
+    }
+    if (isScalar(next) && next.value === null) {
+      const value = nested(keys.slice(depth + 1), version, digest);
+      edit.fillEmpty(map, keys[depth], value, Boolean(map.flow));
       return;
     }
     map = next;
@@ -213,7 +233,7 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
   const { snapshot, path, image } = edit;
   if (/\.ya?ml$/.test(path)) {
     const values = await editOf(snapshot, path);
-    if (!values || values.documents.length !== 1) {
+    if (!values || values.documents.length > 1) {
       throw new InputError(
         `${path} is not one YAML document; nothing was changed`,
       );
@@ -240,12 +260,13 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
   const images = root.get('images', true);
   if (images !== undefined) {
     kustomization.refuseShared([images], 'images');
-    if (!isSeq(images)) {
+    if (!isSeq(images) && !(isScalar(images) && images.value === null)) {
       throw new InputError(
         `${kustomization.file}: images is not a list; nothing was changed`,
       );
     }
-    const entry = imagesEntry(kustomization, images, image.name);
+    const entry =
+      isSeq(images) && imagesEntry(kustomization, images, image.name);
     if (entry) {
       setImagesEntry(kustomization, entry, image);
       return [changeOf(kustomization)];
@@ -270,6 +291,7 @@ export async function editVersion(edit: VersionEdit): Promise<FileChange[]> {
     ...(image.digest ? { digest: plain(image.digest) } : {}),
   };
   if (isSeq(images)) kustomization.appendItem(images, added);
-  else kustomization.addPair(root, 'images', [added]);
+  else if (images === undefined) kustomization.addPair(root, 'images', [added]);
+  else kustomization.fillEmpty(root, 'images', [added], Boolean(root.flow));
   return [changeOf(kustomization)];
 }
