@@ -159,7 +159,7 @@ export class YamlFileEdit {
       node.range[0] !== node.range[1]
     ) {
       throw new InputError(
-        `${this.file}: ${key} is not empty, so it cannot be filled in place: nothing was changed`,
+        `${this.file}: ${key} is written as a value, not left empty, so nothing can be put under it in place; leave it empty or write the keys under it: nothing was changed`,
       );
     }
     const at = node.range[0];
