@@ -19,6 +19,7 @@ import {
   createPromotionsEnvironmentConditionalDecision,
   promotionsEnvironmentConditions,
 } from '@gitops-promotions/plugin-promotions-node';
+import { Knex } from 'knex';
 import request from 'supertest';
 import { startPromotionsBackend } from './promotionsBackend';
 
@@ -169,8 +170,11 @@ export async function startWorkflowBackend(options: {
   permissions?: ServiceFactory;
   /** More configuration beside the app's and the plugin's. */
   config?: JsonObject;
+  /** An earlier backend's database, for a backend started after that one died. */
+  knex?: Knex;
 }) {
-  const knex = await options.databases.init(options.databaseId);
+  const knex =
+    options.knex ?? (await options.databases.init(options.databaseId));
   const { server, refresh, scheduler } = await startPromotionsBackend({
     knex,
     entities: [...(options.entities ?? [shopEntity()]), ...users],

@@ -805,6 +805,10 @@ export class PromotionsWorkflow {
         changes: loadChanges(promotion.changes),
       });
     }
+    // Known before the pull request is asked for, so that a cleanup deletes only this commit.
+    await this.deps.workflow.transition(promotion.id, ['opening'], {
+      headCommit: head,
+    });
     const pullRequest = repository.pullRequests
       ? await repository.pullRequests.open({
           branch: promotion.branch,
@@ -828,16 +832,15 @@ export class PromotionsWorkflow {
       },
     );
     if (!opened) {
-      // Closed or given up meanwhile: what was just made must not linger untracked.
-      if (pullRequest && repository.pullRequests) {
-        await repository.pullRequests
-          .close(
-            pullRequest.number,
-            'This promotion was closed while it was being opened.',
-          )
-          .catch(() => {});
-      }
-      await repository.deleteBranch(promotion.branch, head).catch(() => {});
+      // Given up meanwhile: what was just made must not linger untracked.
+      await this.deps.workflow.transition(promotion.id, ['closed', 'failed'], {
+        cleanupPending: true,
+      });
+      await this.tidy(
+        promotion.id,
+        repository,
+        'This promotion was given up while it was being opened.',
+      );
     }
   }
 
@@ -856,42 +859,105 @@ export class PromotionsWorkflow {
       {
         state: 'failed',
         reason: error.message.slice(0, 2000),
+        cleanupPending: true,
       },
+      [
+        this.entryOn(
+          promotion,
+          'failed',
+          'system',
+          error.message.slice(0, MAX_COMMENT),
+        ),
+      ],
     );
     if (!failed) return;
-    await this.recordOn(
-      promotion,
-      'failed',
-      'system',
-      error.message.slice(0, MAX_COMMENT),
-    );
     await this.auditSync('promotion-fail', promotion, {
       reason: error.message.slice(0, 500),
     });
-    const head = await repository
-      .branchHead(promotion.branch)
-      .catch(() => undefined);
-    if (head === undefined) return;
-    const pr = repository.pullRequests
-      ? await repository.pullRequests
-          .find(promotion.branch)
-          .catch(() => undefined)
-      : undefined;
-    if (pr) {
-      await repository
-        .pullRequests!.close(
-          pr.number,
-          `This promotion failed: ${error.message}`,
-        )
-        .catch(() => {});
-    }
-    await repository
-      .deleteBranch(promotion.branch, head)
-      .catch(e =>
-        this.deps.logger.warn(
-          `Could not delete branch ${promotion.branch} of failed promotion ${promotion.id}: ${e}`,
-        ),
+    await this.tidy(
+      promotion.id,
+      repository,
+      `This promotion failed: ${error.message}`,
+    );
+  }
+
+  /**
+   * What a finished promotion leaves behind, removed: its pull request closed if still open, its
+   * branch deleted if it still holds only what the promotion wrote. Asked for in the same write
+   * that finishes the promotion (`cleanupPending`), and done again by the sync until it is done,
+   * so that a crash in between leaves neither. A failure is logged; the sync tries again.
+   */
+  private async tidy(
+    id: string,
+    repository: GitOpsRepository,
+    comment?: string,
+  ): Promise<void> {
+    try {
+      const promotion = await this.deps.workflow.get(id);
+      if (!promotion.cleanupPending) return;
+      if (repository.pullRequests) {
+        const pr = promotion.pullRequest
+          ? await repository.pullRequests.get(promotion.pullRequest.number)
+          : await repository.pullRequests.find(promotion.branch);
+        if (pr?.state === 'open') {
+          await repository.pullRequests.close(
+            pr.number,
+            comment ??
+              (promotion.state === 'failed'
+                ? `This promotion failed: ${promotion.reason}`
+                : `Closed in the portal${
+                    promotion.reason ? `: ${promotion.reason}` : '.'
+                  }`),
+          );
+        }
+      }
+      const head = await repository.branchHead(promotion.branch);
+      const kept =
+        head !== undefined && !(await this.wrote(promotion, repository, head));
+      if (head !== undefined && !kept) {
+        await repository.deleteBranch(promotion.branch, head);
+      }
+      const history = kept
+        ? [
+            this.entryOn(
+              promotion,
+              'changed',
+              'system',
+              `The branch ${
+                promotion.branch
+              } was kept: it moved to ${head!.slice(
+                0,
+                12,
+              )}, which the promotion did not write`,
+            ),
+          ]
+        : [];
+      await this.deps.workflow.transition(
+        id,
+        [promotion.state],
+        { cleanupPending: false },
+        history,
       );
+    } catch (error) {
+      this.deps.logger.warn(
+        `Could not remove the branch or pull request of promotion ${id} yet; the sync tries again: ${error}`,
+      );
+    }
+  }
+
+  /** Whether a branch head is what the promotion wrote: its recorded head, or, before it recorded one, its base or one commit of its own files on it. */
+  private async wrote(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    head: string,
+  ): Promise<boolean> {
+    if (promotion.headCommit) return head === promotion.headCommit;
+    if (head === promotion.baseCommit) return true;
+    const comparison = await repository.compare(promotion.baseCommit, head);
+    const own = new Set(promotion.changes.map(c => c.path));
+    return (
+      comparison.commits.length === 1 && comparison.files.every(f => own.has(f))
+    );
   }
 
   // ---------------------------------------------------------------- gates
@@ -1360,41 +1426,46 @@ export class PromotionsWorkflow {
     actor: string,
     options: { overrides?: GateEvaluation[]; reason?: string } = {},
   ) {
+    const at = this.now().toISOString();
+    const history = [
+      ...(options.overrides
+        ? [
+            this.entryOn(
+              promotion,
+              'overridden',
+              actor,
+              `${options.overrides.map(g => g.gate).join(', ')} overridden: ${
+                options.reason
+              }`,
+              at,
+            ),
+          ]
+        : []),
+      this.entryOn(
+        promotion,
+        'merged',
+        actor,
+        mergedCommit ? `Merged in ${mergedCommit.slice(0, 12)}` : null,
+        at,
+      ),
+    ];
     if (
-      !(await this.deps.workflow.transition(promotion.id, ['merging', 'open'], {
-        state: 'merged',
-        mergedCommit,
-        queuedUntil: null,
-      }))
+      !(await this.deps.workflow.transition(
+        promotion.id,
+        ['merging', 'open'],
+        {
+          state: 'merged',
+          mergedCommit,
+          queuedUntil: null,
+          cleanupPending: true,
+        },
+        history,
+      ))
     ) {
       return;
     }
-    const at = this.now().toISOString();
-    if (options.overrides) {
-      const gates = options.overrides.map(g => g.gate).join(', ');
-      await this.recordOn(
-        promotion,
-        'overridden',
-        actor,
-        `${gates} overridden: ${options.reason}`,
-        at,
-      );
-    }
-    await this.recordOn(
-      promotion,
-      'merged',
-      actor,
-      mergedCommit ? `Merged in ${mergedCommit.slice(0, 12)}` : null,
-      at,
-    );
-    await repository
-      .deleteBranch(promotion.branch)
-      .catch(error =>
-        this.deps.logger.warn(
-          `Could not delete branch ${promotion.branch} of merged promotion ${promotion.id}: ${error}`,
-        ),
-      );
     this.deps.requestRefresh(promotion.repositoryId);
+    await this.tidy(promotion.id, repository);
   }
 
   /**
@@ -1502,37 +1573,26 @@ export class PromotionsWorkflow {
     reason: string | null,
   ) {
     if (
-      !(await this.deps.workflow.transition(promotion.id, ['open'], {
-        state: 'closed',
-        reason: reason ?? `Closed by ${actor.ref}`,
-      }))
+      !(await this.deps.workflow.transition(
+        promotion.id,
+        ['open'],
+        {
+          state: 'closed',
+          reason: reason ?? `Closed by ${actor.ref}`,
+          cleanupPending: true,
+        },
+        [this.entryOn(promotion, action, actor.ref, reason)],
+      ))
     ) {
       const now = await this.deps.workflow.get(promotion.id);
       this.requireOpen(now, 'closed');
     }
-    await this.recordOn(promotion, action, actor.ref, reason);
     const repository = await this.deps.repositories.get(promotion.repositoryId);
-    if (promotion.pullRequest && repository.pullRequests) {
-      await repository.pullRequests
-        .close(
-          promotion.pullRequest.number,
-          `Closed in the portal by \`${actor.ref}\`${
-            reason ? `: ${reason}` : '.'
-          }`,
-        )
-        .catch(error =>
-          this.deps.logger.warn(
-            `Could not close pull request of ${promotion.id}: ${error}`,
-          ),
-        );
-    }
-    await repository
-      .deleteBranch(promotion.branch, promotion.headCommit ?? undefined)
-      .catch(error =>
-        this.deps.logger.warn(
-          `Could not delete branch ${promotion.branch}: ${error}`,
-        ),
-      );
+    await this.tidy(
+      promotion.id,
+      repository,
+      `Closed in the portal by \`${actor.ref}\`${reason ? `: ${reason}` : '.'}`,
+    );
   }
 
   // ---------------------------------------------------------------- freezes
@@ -1665,6 +1725,24 @@ export class PromotionsWorkflow {
    * gates again. Run by a scheduled task on one replica at a time.
    */
   async sync(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const untidy = await this.deps.workflow.list({ cleanupPending: true });
+    for (const promotion of untidy) {
+      options.signal?.throwIfAborted();
+      const age =
+        this.now().getTime() - new Date(promotion.updatedAt).getTime();
+      // A younger one may still be being cleaned up by the request that finished it.
+      if (age < STUCK_AFTER_MS) continue;
+      try {
+        const repository = await this.deps.repositories.get(
+          promotion.repositoryId,
+        );
+        await this.tidy(promotion.id, repository);
+      } catch (error) {
+        this.deps.logger.warn(
+          `Could not clean up after promotion ${promotion.id}: ${error}`,
+        );
+      }
+    }
     const unfinished = await this.deps.workflow.list({ states: OPEN_STATES });
     for (const promotion of unfinished) {
       options.signal?.throwIfAborted();
@@ -1743,12 +1821,17 @@ export class PromotionsWorkflow {
       comment: string,
     ) => {
       if (
-        await this.deps.workflow.transition(promotion.id, ['open'], {
-          ...change,
-          ...(change.state === 'closed' ? { reason: comment } : {}),
-        })
+        await this.deps.workflow.transition(
+          promotion.id,
+          ['open'],
+          {
+            ...change,
+            ...(change.state === 'closed' ? { reason: comment } : {}),
+            cleanupPending: true,
+          },
+          [this.entryOn(promotion, change.state, actor, comment)],
+        )
       ) {
-        await this.recordOn(promotion, change.state, actor, comment);
         await this.auditSync(
           change.state === 'merged' ? 'promotion-merge' : 'promotion-close',
           promotion,
@@ -1756,8 +1839,8 @@ export class PromotionsWorkflow {
         );
         if (change.state === 'merged') {
           this.deps.requestRefresh(promotion.repositoryId);
-          await repository.deleteBranch(promotion.branch).catch(() => {});
         }
+        await this.tidy(promotion.id, repository);
       }
       return this.deps.workflow.get(promotion.id);
     };
@@ -1920,7 +2003,7 @@ export class PromotionsWorkflow {
     await event.success();
   }
 
-  /** A line of a promotion's history. */
+  /** A line of a promotion's history, written now. */
   private recordOn(
     promotion: StoredPromotion,
     action: HistoryEntry['action'],
@@ -1928,7 +2011,20 @@ export class PromotionsWorkflow {
     comment: string | null,
     at = this.now().toISOString(),
   ) {
-    return this.deps.workflow.record({
+    return this.deps.workflow.record(
+      this.entryOn(promotion, action, actor, comment, at),
+    );
+  }
+
+  /** A line of a promotion's history, to write with a change of its state. */
+  private entryOn(
+    promotion: StoredPromotion,
+    action: HistoryEntry['action'],
+    actor: string,
+    comment: string | null,
+    at = this.now().toISOString(),
+  ): Omit<HistoryEntry, 'id'> {
+    return {
       entityRef: promotion.entityRef,
       environment: promotion.environment,
       action,
@@ -1939,7 +2035,7 @@ export class PromotionsWorkflow {
       promotionId: promotion.id,
       pullRequest: promotion.pullRequest?.number ?? null,
       comment,
-    });
+    };
   }
 
   // ---------------------------------------------------------------- audit

@@ -130,5 +130,49 @@ describe.each(databases.eachSupportedId())(
       });
       expect(second.map(e => e.version)).toEqual(['1.2.0', '1.1.0']);
     });
+
+    it('writes a change of state and its history together, or neither, and lists what is left to clean up', async () => {
+      const s = await store();
+      const id = '20000000-0000-4000-8000-000000000000';
+      await s.create({ ...promotion(id), state: 'open' });
+      const entry = {
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        action: 'closed' as const,
+        actor: 'user:default/ana',
+        at: new Date().toISOString(),
+        version: '1.2.0',
+        kind: 'promotion' as const,
+        promotionId: id,
+        pullRequest: null,
+        comment: 'Not needed',
+      };
+      // Not in the state the caller saw: nothing changes, nothing is written.
+      expect(
+        await s.transition(id, ['merging'], { state: 'closed' }, [entry]),
+      ).toBe(false);
+      expect(
+        await s.history({ entityRef: 'component:default/shop', limit: 10 }),
+      ).toEqual([]);
+      expect(
+        await s.transition(
+          id,
+          ['open'],
+          { state: 'closed', cleanupPending: true },
+          [entry],
+        ),
+      ).toBe(true);
+      expect(
+        await s.history({ entityRef: 'component:default/shop', limit: 10 }),
+      ).toEqual([
+        expect.objectContaining({ action: 'closed', promotionId: id }),
+      ]);
+      expect(
+        (await s.list({ cleanupPending: true })).map(p => [p.id, p.state]),
+      ).toEqual([[id, 'closed']]);
+      await s.transition(id, ['closed'], { cleanupPending: false });
+      expect(await s.list({ cleanupPending: true })).toEqual([]);
+      expect((await s.get(id)).cleanupPending).toBe(false);
+    });
   },
 );

@@ -33,6 +33,8 @@ export interface StoredPromotion extends Omit<Promotion, 'decisions'> {
     overrideReason: string | null;
     overriddenGates: GateEvaluation[] | null;
   } | null;
+  /** Finished, and its branch or pull request may still be left: the sync removes them. */
+  cleanupPending?: boolean;
 }
 
 /** A decision with the groups its author belonged to, for gates that name groups. */
@@ -71,6 +73,7 @@ interface RequestRow {
   merging_by?: string | null;
   override_reason?: string | null;
   overridden_gates?: string | null;
+  cleanup_pending?: boolean | number;
 }
 
 const iso = (value: Date | string | null) =>
@@ -137,6 +140,8 @@ export class WorkflowStore {
     entityRef?: string;
     limit?: number;
     newestFirst?: boolean;
+    /** Only finished promotions whose branch or pull request may still be left. */
+    cleanupPending?: boolean;
   }): Promise<StoredPromotion[]> {
     const query = this.db<RequestRow>(REQUESTS).orderBy(
       'requested_at',
@@ -144,6 +149,7 @@ export class WorkflowStore {
     );
     if (options.states) query.whereIn('state', options.states);
     if (options.entityRef) query.where({ entity_ref: options.entityRef });
+    if (options.cleanupPending) query.where({ cleanup_pending: true });
     if (options.limit) query.limit(options.limit);
     const rows = await query;
     const promotions = rows.map(fromRow);
@@ -156,7 +162,8 @@ export class WorkflowStore {
 
   /**
    * Changes a promotion only if it is still in the state the caller saw: two approvers merging
-   * at once, or a restart finishing a step, change it once. False when it had moved on.
+   * at once, or a restart finishing a step, change it once. False when it had moved on. The
+   * history entries are written with the change, in one transaction, or not at all.
    */
   async transition(
     id: string,
@@ -172,8 +179,10 @@ export class WorkflowStore {
         | 'gates'
         | 'queuedUntil'
         | 'merging'
+        | 'cleanupPending'
       >
     >,
+    history: Array<Omit<HistoryEntry, 'id'>> = [],
   ): Promise<boolean> {
     const row: Partial<RequestRow> = { updated_at: new Date() };
     if (change.state) {
@@ -202,11 +211,17 @@ export class WorkflowStore {
         ? new Date(change.queuedUntil)
         : null;
     }
-    const changed = await this.db<RequestRow>(REQUESTS)
-      .where({ id })
-      .whereIn('state', from)
-      .update(row);
-    return changed === 1;
+    if (change.cleanupPending !== undefined) {
+      row.cleanup_pending = change.cleanupPending;
+    }
+    const update = (db: Knex) =>
+      db<RequestRow>(REQUESTS).where({ id }).whereIn('state', from).update(row);
+    if (history.length === 0) return (await update(this.db)) === 1;
+    return this.db.transaction(async trx => {
+      if ((await update(trx)) !== 1) return false;
+      await trx(HISTORY).insert(history.map(historyRow));
+      return true;
+    });
   }
 
   /**
@@ -253,18 +268,7 @@ export class WorkflowStore {
   }
 
   async record(entry: Omit<HistoryEntry, 'id'>): Promise<void> {
-    await this.db(HISTORY).insert({
-      entity_ref: entry.entityRef,
-      environment: entry.environment,
-      action: entry.action,
-      actor: entry.actor,
-      at: new Date(entry.at),
-      version: entry.version,
-      kind: entry.kind,
-      request_id: entry.promotionId,
-      pull_request_number: entry.pullRequest,
-      comment: entry.comment,
-    });
+    await this.db(HISTORY).insert(historyRow(entry));
   }
 
   /** An entity's history, newest first, a page at a time (`before` the last id seen). */
@@ -360,6 +364,21 @@ export class WorkflowStore {
   }
 }
 
+function historyRow(entry: Omit<HistoryEntry, 'id'>) {
+  return {
+    entity_ref: entry.entityRef,
+    environment: entry.environment,
+    action: entry.action,
+    actor: entry.actor,
+    at: new Date(entry.at),
+    version: entry.version,
+    kind: entry.kind,
+    request_id: entry.promotionId,
+    pull_request_number: entry.pullRequest,
+    comment: entry.comment,
+  };
+}
+
 function toRow(p: StoredPromotion): RequestRow {
   return {
     id: p.id,
@@ -389,6 +408,7 @@ function toRow(p: StoredPromotion): RequestRow {
     merged_commit: p.mergedCommit,
     reason: p.reason,
     queued_until: p.queuedUntil ? new Date(p.queuedUntil) : null,
+    cleanup_pending: Boolean(p.cleanupPending),
   };
 }
 
@@ -430,6 +450,7 @@ function fromRow(row: RequestRow): StoredPromotion {
             : null,
         }
       : null,
+    cleanupPending: Boolean(row.cleanup_pending),
   };
 }
 
