@@ -94,8 +94,50 @@ export interface Config {
        */
       secretKeys?: string[];
     };
+    /** Argo CD instances whose applications are read as environments' live state. */
+    argocd?: {
+      /** Several instances may be configured; `argocd/instance-name` picks among them. */
+      instances?: Array<{
+        /** What `argocd/instance-name` names it by, and what the API shows. */
+        name: string;
+        /** The Argo CD server's base URL; the API is below `/api`. */
+        url: string;
+        /**
+         * An API token (`argocd account generate-token`), from an environment variable:
+         * `token: ${ARGOCD_TOKEN}`. Never sent to the browser.
+         * @visibility secret
+         */
+        token?: string;
+        /** An account to log in with once, when no token is given. */
+        username?: string;
+        /** @visibility secret */
+        password?: string;
+        /** How long one request may take: `{ seconds: 10 }` or ISO 8601. Defaults to 10 seconds. */
+        timeout?: { [unit: string]: number } | string | number;
+        /** PEM certificates to trust for this instance, beside the system's. */
+        caData?: string;
+        /** Accept any TLS certificate (for a test instance only). */
+        insecure?: boolean;
+      }>;
+      /** Follow each instance's application stream so that a sync shows within seconds (default true). */
+      stream?: boolean;
+    };
+    /** Flux objects read from the clusters of Backstage's `kubernetes` config. */
+    flux?: {
+      /** Which `kubernetes` clusters to read (every serviceAccount cluster by default). */
+      clusters?: string[];
+      timeout?: { [unit: string]: number } | string | number;
+    };
     /** How live-state sources (Argo CD, Flux, or a module's) are read at each refresh. */
     live?: {
+      /**
+       * How an application maps to an environment, first match wins: `{ label: env }` (the
+       * label's value is the environment), `{ name: '{name}-{env}' }` or
+       * `{ namespace: '{env}' }` (`{name}` is the entity's name). Defaults to the labels
+       * `gitops-promotions/environment` and `env`, then `{name}-{env}` as name or namespace,
+       * then `{env}` as namespace.
+       */
+      mapping?: Array<{ label?: string; name?: string; namespace?: string }>;
       /**
        * How long a source may take to answer for one entity before its environments are stored
        * as unreachable, with that reason: `{ seconds: 10 }` or ISO 8601 (`PT10S`). Defaults to

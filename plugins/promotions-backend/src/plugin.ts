@@ -11,6 +11,8 @@ import {
   promotionsPermissions,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
+  ArgoCdLiveStateSource,
+  FluxLiveStateSource,
   GitOpsRepositoryProvider,
   gitRepositoryProvider,
   githubRepositoryProvider,
@@ -25,6 +27,7 @@ import {
   promotionsEnvironmentRules,
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
+import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
 import { PromotionsService } from './service/PromotionsService';
@@ -86,6 +89,7 @@ export const promotionsPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         userInfo: coreServices.userInfo,
         rootConfig: coreServices.rootConfig,
+        lifecycle: coreServices.lifecycle,
       },
       async init({
         logger,
@@ -102,6 +106,7 @@ export const promotionsPlugin = createBackendPlugin({
         auditor,
         userInfo,
         rootConfig,
+        lifecycle,
       }) {
         permissionsRegistry.addPermissions(promotionsPermissions);
         for (const provider of providers) repositories.addProvider(provider);
@@ -122,6 +127,13 @@ export const promotionsPlugin = createBackendPlugin({
         const secrets = secretProtection(
           await store.secretKey(),
           config.drift.secretKeys,
+        );
+        // The built-in sources of `promotions.argocd` and Backstage's `kubernetes` clusters, then modules'.
+        liveStateSources.unshift(
+          ...[
+            ArgoCdLiveStateSource.fromConfig(rootConfig, { logger }),
+            FluxLiveStateSource.fromConfig(rootConfig, { logger }),
+          ].flatMap(source => (source ? [source] : [])),
         );
         const refresher = new RepositoryRefresher({
           config,
@@ -167,6 +179,15 @@ export const promotionsPlugin = createBackendPlugin({
               { ...summary, readAt: summary.readAt.toISOString() },
             ),
         });
+        const stopFollowing = followLiveStates({
+          sources: liveStateSources,
+          repositoryOf: async entityRef =>
+            (await store.get(entityRef))?.repositoryId,
+          repositories: [...config.repositories.keys()],
+          refresh: repositoryId => runner.request(repositoryId),
+          logger,
+        });
+        lifecycle.addShutdownHook(stopFollowing);
         for (const repositoryId of config.repositories.keys()) {
           await scheduler.scheduleTask({
             id: refreshTaskId(repositoryId),

@@ -6,6 +6,7 @@ import {
   LastChange,
   LiveState,
 } from '@gitops-promotions/plugin-promotions-common';
+import { liveDrift } from '../live/liveDrift';
 import { configDrift, versionDrift } from './drift';
 import { EntityTarget, notPromotableReason } from './entityTarget';
 import { resolutionNotes } from './notes';
@@ -67,6 +68,16 @@ export async function computeEntityPromotions(input: {
         if (config) drift.push(config);
       }
     }
+    const live = input.live?.get(env.name) ?? null;
+    drift.push(
+      ...(await liveDrift({
+        live,
+        desired: result.ok ? result.images : [],
+        lastChange: mine.lastChange,
+        head: mine.source?.revision ?? input.revision,
+        history: async () => (await timelineOf(env.name)).commits,
+      })),
+    );
     // Resolutions stored before warnings were kept have none.
     const notes = result.ok ? resolutionNotes(result.warnings ?? []) : [];
     const notPromotable = notPromotableReason(target, env.name);
@@ -83,7 +94,7 @@ export async function computeEntityPromotions(input: {
         lastChange: mine.lastChange,
         ...(mine.source ? { source: mine.source } : {}),
       },
-      live: input.live?.get(env.name) ?? null,
+      live,
       drift,
       ...(result.ok ? {} : { error: result.error }),
       ...(notes.length > 0 ? { notes } : {}),

@@ -35,7 +35,8 @@ export interface LiveStateSource {
   /**
    * Follows changes as they happen, calling `onChange` with the refs of entities whose live
    * state may have changed (all, when undefined). Returns a function that stops following. The
-   * promotions backend does not call it: live state is read at each refresh.
+   * promotions backend calls it once at start and refreshes those entities' repositories, whose
+   * refresh reads the source again.
    */
   watch?(onChange: (entityRefs?: string[]) => void): () => void;
 }
