@@ -63,8 +63,8 @@ describe('EnvironmentCard', () => {
     const card = await renderCard(environmentNamed('staging-us'));
     expect(within(card).getByText('In sync')).toBeInTheDocument();
     expect(
-      within(card).getByText('Live state: not configured'),
-    ).toBeInTheDocument();
+      within(card).getByRole('region', { name: 'Live state' }),
+    ).toHaveTextContent('Not configured');
     expect(
       within(card).queryByRole('group', { name: /^Drift/ }),
     ).not.toBeInTheDocument();

@@ -14,6 +14,7 @@ import {
   LastChange,
 } from '@gitops-promotions/plugin-promotions-common';
 import { DriftBadge } from './DriftBadge';
+import { LiveStatePanel } from './LiveStatePanel';
 import { absoluteTime, relativeTime } from './time';
 
 /** The colour along the top of a card: red for errors and live trouble, amber for drift, green in sync. */
@@ -77,7 +78,6 @@ const useStyles = makeStyles(theme => ({
     marginTop: theme.spacing(1),
   },
   error: { marginTop: theme.spacing(1), overflowWrap: 'anywhere' },
-  live: { color: theme.palette.text.secondary, marginTop: theme.spacing(1.5) },
   notes: {
     color: theme.palette.text.secondary,
     marginTop: theme.spacing(1),
@@ -295,10 +295,7 @@ export function EnvironmentCard({
           )}
         </Section>
 
-        <Typography variant="caption" component="div" className={classes.live}>
-          Live state:{' '}
-          {environment.live ? 'reported by Argo CD' : 'not configured'}
-        </Typography>
+        <LiveStatePanel live={environment.live} />
         {children}
       </CardContent>
     </Card>
