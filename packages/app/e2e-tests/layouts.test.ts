@@ -26,7 +26,12 @@ async function expectVersions(
   service: string,
   versions: Record<string, string>,
 ) {
-  await page.goto(`/catalog/default/component/${service}/promotions`);
+  const [first] = Object.keys(versions);
+  // The tab does not ask again after a failed request, as while the development backend restarts.
+  await expect(async () => {
+    await page.goto(`/catalog/default/component/${service}/promotions`);
+    await expect(card(page, first)).toBeVisible({ timeout: 20_000 });
+  }).toPass({ timeout: 60_000 });
   for (const [environment, version] of Object.entries(versions)) {
     await expect(
       card(page, environment).getByLabel('Desired version'),
