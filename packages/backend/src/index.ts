@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { demoArgoCdModule } from './demoArgoCd';
 import { exampleSignInModule } from './exampleSignIn';
 import { examplePermissionPolicyModule } from './permissionPolicy';
 
@@ -26,6 +27,7 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(import('@backstage/plugin-events-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
+backend.add(demoArgoCdModule);
 backend.add(
   import('@gitops-promotions/plugin-scaffolder-backend-module-promotions'),
 );

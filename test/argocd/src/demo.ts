@@ -15,7 +15,16 @@ export interface DemoArgoCdOptions {
   applications?: ApplicationSeed[];
   /** `{ admin: 'password' }` by default. */
   accounts?: Record<string, string>;
+  /**
+   * The commits of the example repository that touched a path, newest first: each application
+   * is then synced to the newest commit of its source path, and those of `DEMO_WAITING_FOR_SYNC`
+   * to the one before, so that the portal sees a change not synced yet.
+   */
+  history?: (path: string) => string[];
 }
+
+/** The applications synced to an older commit than the last one touching their path. */
+export const DEMO_WAITING_FOR_SYNC = ['payment-staging'];
 
 const REPOSITORY = 'https://github.com/acme/gitops';
 const SIMULATED = { 'gitops-promotions/simulated': 'true' };
@@ -50,7 +59,8 @@ function environment(
 /** Where the example repository's services run, as its history leaves them. */
 export const DEMO_APPLICATIONS: ApplicationSeed[] = [
   environment('payment', 'dev', 'ghcr.io/acme/payment:1.5.0'),
-  environment('payment', 'staging', 'ghcr.io/acme/payment:1.5.0'),
+  // staging still runs 1.4.2: Argo CD has not synced the promotion of 1.5.0 yet.
+  environment('payment', 'staging', 'ghcr.io/acme/payment:1.4.2'),
   // prod rolls 1.4.2 out as a canary, paused after its first step.
   environment('payment', 'prod', 'ghcr.io/acme/payment:1.4.2', {
     rollout: {
@@ -75,10 +85,11 @@ export const DEMO_APPLICATIONS: ApplicationSeed[] = [
       },
     ),
   ),
+  // prod runs a hotfix set by hand, which Git does not have.
   ...[
     ['dev', '3.2.0'],
     ['staging', '3.1.0'],
-    ['prod', '3.1.0'],
+    ['prod', '3.1.1-hotfix'],
   ].map(([env, version]) =>
     environment('catalog-api', env, `ghcr.io/acme/catalog-api:${version}`, {
       source: {
@@ -93,10 +104,13 @@ export const DEMO_APPLICATIONS: ApplicationSeed[] = [
     'ghcr.io/acme/orders:4.2.0',
     'ghcr.io/acme/log-shipper:0.9.1',
   ]),
-  environment('orders', 'staging', [
-    'ghcr.io/acme/orders:4.2.0',
-    'ghcr.io/acme/log-shipper:0.9.1',
-  ]),
+  // Someone changed staging's live objects: Argo CD reports it OutOfSync.
+  environment(
+    'orders',
+    'staging',
+    ['ghcr.io/acme/orders:4.2.0', 'ghcr.io/acme/log-shipper:0.9.1'],
+    { sync: 'OutOfSync' },
+  ),
   environment(
     'orders',
     'prod',
@@ -113,6 +127,25 @@ export function startDemoArgoCd(
     port: options.port,
     host: options.host,
     accounts: options.accounts,
-    applications: options.applications ?? DEMO_APPLICATIONS,
+    applications: seedRevisions(
+      options.applications ?? DEMO_APPLICATIONS,
+      options.history,
+    ),
+  });
+}
+
+/** Syncs each application to a real commit of the example repository, as `history` tells. */
+function seedRevisions(
+  applications: ApplicationSeed[],
+  history?: (path: string) => string[],
+): ApplicationSeed[] {
+  if (!history) return applications;
+  return applications.map(application => {
+    const path = application.source?.path;
+    if (!path || application.revision) return application;
+    const commits = history(path);
+    const revision =
+      commits[DEMO_WAITING_FOR_SYNC.includes(application.name) ? 1 : 0];
+    return revision ? { ...application, revision } : application;
   });
 }
