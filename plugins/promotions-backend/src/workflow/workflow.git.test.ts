@@ -4,8 +4,17 @@ import {
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { shopDeployment, shopHistory } from '@internal/promotions-fixtures';
-import { bareRepository, git, startWorkflowBackend } from '../__testUtils__';
+import {
+  shopDeployment,
+  shopHistory,
+  shopWithWorkerHistory,
+} from '@internal/promotions-fixtures';
+import {
+  bareRepository,
+  git,
+  shopEntity,
+  startWorkflowBackend,
+} from '../__testUtils__';
 
 jest.setTimeout(60_000);
 
@@ -22,6 +31,7 @@ describe.each(databases.eachSupportedId())(
       pipeline?: any[],
       history = shopHistory,
       features: ServiceFactory[] = [],
+      annotations: Record<string, string> = {},
     ) {
       const dir = bareRepository(history);
       const backend = await startWorkflowBackend({
@@ -37,6 +47,7 @@ describe.each(databases.eachSupportedId())(
         ],
         pipeline,
         features,
+        entities: [shopEntity(annotations)],
       });
       await backend.ready();
       return { ...backend, dir };
@@ -168,6 +179,133 @@ describe.each(databases.eachSupportedId())(
         ['approved', 'user:default/rita', '1.2.0', 'staging'],
         ['requested', 'user:default/ana', '1.2.0', 'staging'],
       ]);
+    });
+
+    it('takes a rejection with its comment, the requester’s own too, once; a rejection blocks the merge, and a closed promotion refuses every action, saying why', async () => {
+      const { as, dir, entityPath } = await start();
+      const created = await as('ana').promote({ to: 'staging' });
+      const { id, branch } = created.body;
+
+      const rejected = await as('rita').act(id, 'reject', {
+        comment: 'Not before the load test',
+      });
+      expect(rejected.status).toBe(200);
+      expect(rejected.body.decisions).toEqual([
+        expect.objectContaining({
+          by: 'user:default/rita',
+          decision: 'reject',
+          comment: 'Not before the load test',
+          source: 'portal',
+          stale: false,
+        }),
+      ]);
+      expect(
+        rejected.body.gates.find((g: any) => g.gate === 'approvals'),
+      ).toMatchObject({ state: 'failed', summary: 'Rejected by rita' });
+      const twice = await as('rita').act(id, 'reject', { comment: 'Again' });
+      expect(twice.status).toBe(409);
+      expect(twice.body.error.message).toBe(
+        'You already rejected this change; nothing changed',
+      );
+      // The requester may take their own promotion out of the running, as anyone may.
+      const own = await as('ana').act(id, 'reject', {
+        comment: 'Wrong version',
+      });
+      expect(own.status).toBe(200);
+      // Rita changes her mind; ana's rejection still stands in the way.
+      expect((await as('rita').act(id, 'approve')).status).toBe(200);
+      const blocked = await as('rita').act(id, 'merge');
+      expect(blocked.status).toBe(409);
+      expect(blocked.body.error.message).toMatch(/approvals: Rejected by ana/);
+
+      // Only its requester or those who may merge close it.
+      expect((await as('sam').act(id, 'close')).status).toBe(403);
+      const closed = await as('ana').act(id, 'close', {
+        reason: 'Asked for the wrong version',
+      });
+      expect(closed.status).toBe(200);
+      expect(closed.body).toMatchObject({
+        state: 'closed',
+        reason: 'Asked for the wrong version',
+      });
+      expect(git(dir, 'branch', '--list', branch)).toBe('');
+
+      const before = (await as('ana').get(`${entityPath}/history`)).body
+        .entries;
+      const decisions = (await as('ana').get(`/promotions/${id}`)).body
+        .decisions;
+      for (const [user, action, verb] of [
+        ['ben', 'approve', 'approved'],
+        ['ben', 'reject', 'rejected'],
+        ['rita', 'merge', 'merged'],
+        ['ana', 'close', 'closed'],
+      ]) {
+        const refused = await as(user).act(id, action);
+        expect({ action, status: refused.status }).toEqual({
+          action,
+          status: 409,
+        });
+        expect(refused.body.error.message).toBe(
+          `Promotion ${id} cannot be ${verb}: it was closed: Asked for the wrong version`,
+        );
+      }
+      expect(
+        (await as('ana').get(`${entityPath}/history`)).body.entries,
+      ).toEqual(before);
+      expect((await as('ana').get(`/promotions/${id}`)).body.decisions).toEqual(
+        decisions,
+      );
+      expect(
+        before.map((e: any) => [e.action, e.actor, e.comment]).reverse(),
+      ).toEqual([
+        ['requested', 'user:default/ana', null],
+        ['rejected', 'user:default/rita', 'Not before the load test'],
+        ['rejected', 'user:default/ana', 'Wrong version'],
+        ['approved', 'user:default/rita', null],
+        ['closed', 'user:default/ana', 'Asked for the wrong version'],
+      ]);
+    });
+
+    it('promotes every image of an environment with images: all, from preview to merge', async () => {
+      const { as, dir } = await start(undefined, shopWithWorkerHistory, [], {
+        'gitops-promotions/image': 'ghcr.io/acme/shop',
+      });
+      const changedLines = (diff: string) =>
+        diff.split('\n').filter((l: string) => /^[-+][^-+]/.test(l));
+      const service = await as('ana').post(
+        '/entities/component/default/shop/promotions/preview',
+        { to: 'staging' },
+      );
+      expect(service.status).toBe(200);
+      expect(changedLines(service.body.fileDiff)).toEqual([
+        '-    newTag: "1.1.0"',
+        '+    newTag: "1.2.0"',
+      ]);
+      const all = await as('ana').post(
+        '/entities/component/default/shop/promotions/preview',
+        { to: 'staging', images: 'all' },
+      );
+      expect(all.status).toBe(200);
+      expect(all.body).toMatchObject({ version: '1.2.0', from: ['dev'] });
+      expect(changedLines(all.body.fileDiff)).toEqual([
+        '-    newTag: "1.1.0"',
+        '+    newTag: "1.2.0"',
+        '-    newTag: "2.3.0"',
+        '+    newTag: "2.4.0"',
+      ]);
+
+      const created = await as('ana').promote({ to: 'staging', images: 'all' });
+      expect(created.status).toBe(201);
+      expect(overlay(dir, created.body.branch)).toContain('newTag: "2.4.0"');
+      expect((await as('rita').act(created.body.id, 'approve')).status).toBe(
+        200,
+      );
+      const merged = await as('rita').act(created.body.id, 'merge');
+      expect(merged.body.state).toBe('merged');
+      const staging = overlay(dir, 'main');
+      expect(staging).toContain('newTag: "1.2.0"');
+      expect(staging).toContain('newTag: "2.4.0"');
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
     });
 
     it('never shows a secret’s value in the rendered diff', async () => {

@@ -1,9 +1,14 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
+import {
+  shopHistory,
+  shopOverlay,
+  shopWithWorkerHistory,
+} from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,
   SHOP_PIPELINE,
+  shopEntity,
   startGithubSimulator,
   startWorkflowBackend,
   stopGithubSimulators,
@@ -22,8 +27,12 @@ const MALLORY = 'mallory-token-0123456789';
 // Every request the plugin made and every answer given matched GitHub's description.
 afterEach(stopGithubSimulators);
 
-async function start(pipeline = SHOP_PIPELINE as any[]) {
-  const dir = bareRepository(shopHistory);
+async function start(
+  pipeline = SHOP_PIPELINE as any[],
+  history = shopHistory,
+  annotations: Record<string, string> = {},
+) {
+  const dir = bareRepository(history);
   const simulator = await startGithubSimulator({
     repoDir: dir,
     owner: 'acme',
@@ -59,6 +68,7 @@ async function start(pipeline = SHOP_PIPELINE as any[]) {
       ],
     },
     pipeline,
+    entities: [shopEntity(annotations)],
   });
   await backend.ready();
   const review = async (
@@ -226,6 +236,90 @@ describe('the promotion workflow on GitHub', () => {
       pullRequestUrl: first.body.pullRequest.url,
     });
     expect(second.body.error.message).toContain(first.body.pullRequest.url);
+  });
+
+  it('writes a rejection and its comment to the pull request, once, and closes the pull request when the requester closes the promotion', async () => {
+    const { as, simulator, dir } = await start();
+    const { id, branch } = (await as('ana').promote({ to: 'staging' })).body;
+    const rejected = await as('rita').act(id, 'reject', {
+      comment: 'Not before @acme/load-test',
+    });
+    expect(rejected.status).toBe(200);
+    expect(
+      rejected.body.gates.find((g: any) => g.gate === 'approvals'),
+    ).toMatchObject({ state: 'failed', summary: 'Rejected by rita' });
+    expect((await as('rita').act(id, 'reject')).status).toBe(409);
+    expect(simulator.pullRequests()[0].comments).toEqual([
+      expect.objectContaining({
+        user: 'promotions-bot',
+        body: 'Rejected in the portal by `user:default/rita`:\n\n> Not before @\u200bacme/load-test',
+      }),
+    ]);
+    expect((await as('ana').act(id, 'reject')).status).toBe(200);
+
+    const closed = await as('ana').act(id, 'close', {
+      reason: 'Wrong version',
+    });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({
+      state: 'closed',
+      reason: 'Wrong version',
+    });
+    expect(simulator.pullRequests()[0]).toMatchObject({
+      state: 'closed',
+      merged: false,
+    });
+    expect(simulator.pullRequests()[0].comments.at(-1)).toMatchObject({
+      body: 'Closed in the portal by `user:default/ana`: Wrong version',
+    });
+    expect(git(dir, 'branch', '--list', branch)).toBe('');
+    const late = await as('rita').act(id, 'approve');
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe(
+      `Promotion ${id} cannot be approved: it was closed: Wrong version`,
+    );
+    expect(simulator.pullRequests()[0].comments).toHaveLength(3);
+  });
+
+  it('promotes every image of an environment with images: all, through a pull request merged naming its head', async () => {
+    const { as, simulator, dir } = await start(
+      SHOP_PIPELINE,
+      shopWithWorkerHistory,
+      { 'gitops-promotions/image': 'ghcr.io/acme/shop' },
+    );
+    const created = await as('ana').promote({ to: 'staging', images: 'all' });
+    expect(created.status).toBe(201);
+    expect(
+      git(
+        dir,
+        'diff',
+        'main',
+        created.body.branch,
+        '--',
+        'shop/overlays/staging/kustomization.yaml',
+      )
+        .split('\n')
+        .filter(l => /^[-+][^-+]/.test(l)),
+    ).toEqual([
+      '-    newTag: "1.1.0"',
+      '+    newTag: "1.2.0"',
+      '-    newTag: "2.3.0"',
+      '+    newTag: "2.4.0"',
+    ]);
+    expect((await as('rita').act(created.body.id, 'approve')).status).toBe(200);
+    const merged = await as('rita').act(created.body.id, 'merge');
+    expect(merged.body.state).toBe('merged');
+    expect(simulator.pullRequests()[0]).toMatchObject({ merged: true });
+    expect(
+      simulator.requests.find(r => r.operationId === 'pulls/merge')?.body,
+    ).toMatchObject({ sha: created.body.headCommit });
+    const staging = git(
+      dir,
+      'show',
+      'main:shop/overlays/staging/kustomization.yaml',
+    );
+    expect(staging).toContain('newTag: "1.2.0"');
+    expect(staging).toContain('newTag: "2.4.0"');
   });
 
   it('refuses to merge when someone pushed to the pull request after it was reviewed', async () => {
