@@ -10,12 +10,17 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A refresher that counts its runs and takes as long as the test says. */
-function countingRefresher(ms: number) {
+function countingRefresher(
+  ms: number,
+  dependents: Record<string, string[]> = {},
+) {
   const runs: Date[] = [];
+  const ids: string[] = [];
   const refresher = {
     refresh: async (repositoryId: string): Promise<RefreshSummary> => {
       const readAt = new Date();
       runs.push(readAt);
+      ids.push(repositoryId);
       await new Promise(resolve => setTimeout(resolve, ms));
       return {
         repositoryId,
@@ -27,10 +32,11 @@ function countingRefresher(ms: number) {
         failed: 0,
         durationMs: ms,
         readAt,
+        dependents: dependents[repositoryId] ?? [],
       };
     },
   } as unknown as RepositoryRefresher;
-  return { refresher, runs };
+  return { refresher, runs, ids };
 }
 
 describe.each(databases.eachSupportedId())(
@@ -42,6 +48,20 @@ describe.each(databases.eachSupportedId())(
         mockServices.database({ knex, migrations: { skip: false } }),
       );
     }
+
+    it('refreshes the repositories of entities that read an environment from the one refreshed', async () => {
+      const { refresher, ids } = countingRefresher(10, {
+        'environment-prod': ['environment-dev'],
+      });
+      const runner = new RefreshRunner({
+        refresher,
+        store: await store(),
+        logger: mockServices.logger.mock(),
+      });
+      await runner.run('environment-prod');
+      for (let i = 0; i < 100 && ids.length < 2; i++) await sleep(20);
+      expect(ids).toEqual(['environment-prod', 'environment-dev']);
+    });
 
     it('runs one refresh of a repository at a time across replicas sharing a database', async () => {
       const shared = await store();

@@ -89,6 +89,10 @@ export class RefreshRunner {
           covered = summary.readAt;
           first ??= summary;
           this.deps.onRefreshed?.(summary);
+          // Entities that read an environment from here are refreshed with their own repository.
+          for (const dependent of summary.dependents ?? []) {
+            this.request(dependent);
+          }
           // The caller's refresh is the first; later ones answer requests made during it.
           if (!(await store.refreshRequestedSince(repositoryId, covered))) {
             return first;

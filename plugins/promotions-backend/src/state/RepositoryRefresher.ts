@@ -66,6 +66,12 @@ export interface RefreshSummary {
   durationMs: number;
   /** When the repository's head was asked for: changes asked about before it are in this refresh. */
   readAt: Date;
+  /**
+   * Repositories whose entities read an environment from this one (a repository per
+   * environment): they are refreshed with their first environment's repository, so a change here
+   * asks for theirs.
+   */
+  dependents: string[];
 }
 
 const errorMessage = (error: unknown) =>
@@ -163,8 +169,13 @@ export class RepositoryRefresher {
       failed: 0,
       durationMs: 0,
       readAt: new Date(),
+      dependents: [],
     };
-    const entities = await this.annotatedEntities(repositoryId, signal);
+    const { entities, dependents } = await this.annotatedEntities(
+      repositoryId,
+      signal,
+    );
+    summary.dependents = dependents;
     summary.entities = entities.length;
     const byRef = new Map(entities.map(e => [stringifyEntityRef(e), e]));
     const targets: EntityTarget[] = [];
@@ -717,11 +728,14 @@ export class RepositoryRefresher {
     );
   }
 
-  /** Entities annotated with this repository, read from the catalog page by page. */
+  /**
+   * Entities refreshed with this repository, read from the catalog page by page, and the
+   * repositories of those that read an environment from it but are refreshed with another.
+   */
   private async annotatedEntities(
     repositoryId: string,
     signal?: AbortSignal,
-  ): Promise<Entity[]> {
+  ): Promise<{ entities: Entity[]; dependents: string[] }> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
     const names = this.annotationValuesFor(repositoryId);
     const entities: Entity[] = [];
@@ -746,28 +760,54 @@ export class RepositoryRefresher {
       cursor = page.pageInfo.nextCursor;
     } while (cursor);
     // The catalog matches filter values without regard to case; the annotation must be exact.
-    return entities.filter(e => this.homeOf(e) === repositoryId);
+    const dependents = new Set<string>();
+    for (const entity of entities) {
+      const home = this.homeOf(entity);
+      if (
+        home &&
+        home !== repositoryId &&
+        this.readsFrom(entity, repositoryId)
+      ) {
+        dependents.add(home);
+      }
+    }
+    return {
+      entities: entities.filter(e => this.homeOf(e) === repositoryId),
+      dependents: [...dependents],
+    };
+  }
+
+  /** Whether an entity with a repository template reads one of its environments from `id`. */
+  private readsFrom(entity: Entity, id: string): boolean {
+    const annotations = entity.metadata.annotations ?? {};
+    const named = annotations[ANNOTATION_REPOSITORY]?.trim() ?? '';
+    const pipeline = this.deps.config.pipelines.get(
+      annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE,
+    );
+    return (pipeline ?? []).some(
+      env => environmentPath(named, env.name) === id,
+    );
   }
 
   /**
-   * The annotation values that may make this repository an entity's: its id, and each template
-   * whose first environment, in some pipeline, fills it in to the id.
+   * The annotation values that may name this repository for an entity: its id, and each
+   * template that some environment of some pipeline fills in to the id.
    */
   private annotationValuesFor(repositoryId: string): string[] {
     const values = new Set([repositoryId]);
     for (const pipeline of this.deps.config.pipelines.values()) {
-      const first = pipeline[0]?.name;
-      if (!first) continue;
-      for (
-        let at = repositoryId.indexOf(first);
-        at >= 0;
-        at = repositoryId.indexOf(first, at + 1)
-      ) {
-        values.add(
-          `${repositoryId.slice(0, at)}${ENV_PLACEHOLDER}${repositoryId.slice(
-            at + first.length,
-          )}`,
-        );
+      for (const { name } of pipeline) {
+        for (
+          let at = repositoryId.indexOf(name);
+          at >= 0;
+          at = repositoryId.indexOf(name, at + 1)
+        ) {
+          values.add(
+            `${repositoryId.slice(0, at)}${ENV_PLACEHOLDER}${repositoryId.slice(
+              at + name.length,
+            )}`,
+          );
+        }
       }
     }
     return [...values];

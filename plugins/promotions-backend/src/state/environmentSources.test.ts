@@ -317,13 +317,16 @@ describe.each<Provider>(['git', 'github'])(
         entities: [entity],
       });
       // Only the first environment's repository refreshes it.
+      // A push there asks for the first one's refresh.
       expect(await refresher.refresh('environment-staging')).toMatchObject({
         entities: 0,
+        dependents: ['environment-dev'],
       });
       expect(await refresher.refresh('environment-dev')).toMatchObject({
         entities: 1,
         environments: 3,
         failed: 0,
+        dependents: [],
       });
       expect(summary(await body('inventory'))).toEqual([
         {

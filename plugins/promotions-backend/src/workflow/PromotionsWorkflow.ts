@@ -547,9 +547,14 @@ export class PromotionsWorkflow {
     const since = upstreamStored?.timeline?.commits.find(
       c => c.version === plan.previousVersion,
     )?.sha;
-    const commits = await repository.history(plan.base.commit, inputs, 50, {
-      ...(since ? { since } : {}),
-    });
+    // A branch rewritten since the timeline was read may no longer hold `since`: then the
+    // commits are listed from the head, as far as the limit goes.
+    const commits = await repository
+      .history(plan.base.commit, inputs, 50, since ? { since } : undefined)
+      .catch(error => {
+        if (!since) throw error;
+        return repository.history(plan.base.commit, inputs, 50);
+      });
     void target;
     return commits.map(c => ({
       sha: c.sha,
