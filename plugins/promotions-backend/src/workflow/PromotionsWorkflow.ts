@@ -898,8 +898,11 @@ export class PromotionsWorkflow {
     comment?: string,
   ): Promise<void> {
     try {
-      const promotion = await this.deps.workflow.get(id);
+      let promotion = await this.deps.workflow.get(id);
       if (!promotion.cleanupPending) return;
+      if (promotion.state !== 'merged') {
+        promotion = await this.mergedMeanwhile(promotion, repository);
+      }
       if (repository.pullRequests) {
         const pr = promotion.pullRequest
           ? await repository.pullRequests.get(promotion.pullRequest.number)
@@ -950,7 +953,43 @@ export class PromotionsWorkflow {
     }
   }
 
-  /** Whether a branch head is what the promotion wrote: its recorded head, or, before it recorded one, its base or one commit of its own files on it. */
+  /**
+   * A promotion closed or given up in the portal whose change landed all the same (its pull
+   * request merged on GitHub, or its head merged into the branch, before the close took effect):
+   * recorded as merged, since that is what the environment got.
+   */
+  private async mergedMeanwhile(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ): Promise<StoredPromotion> {
+    // Unknown counts as not merged: deleting the branch of a merged change loses nothing.
+    const landed = await this.landedCommit(promotion, repository).catch(
+      () => undefined,
+    );
+    if (landed === undefined) return promotion;
+    const merged = await this.deps.workflow.transition(
+      promotion.id,
+      [promotion.state],
+      { state: 'merged', mergedCommit: landed },
+      [
+        this.entryOn(
+          promotion,
+          'merged',
+          promotion.pullRequest && repository.pullRequests ? 'github' : 'git',
+          `Merged outside the portal before it was ${promotion.state} here`,
+        ),
+      ],
+    );
+    if (!merged) return this.deps.workflow.get(promotion.id);
+    await this.auditSync('promotion-merge', promotion, { outside: 'true' });
+    this.deps.requestRefresh(promotion.repositoryId);
+    return { ...promotion, state: 'merged', mergedCommit: landed };
+  }
+
+  /**
+   * Whether a branch head is what the promotion wrote: its recorded head or, before it recorded
+   * one, its base or one commit of its own files on it.
+   */
   private async wrote(
     promotion: StoredPromotion,
     repository: GitOpsRepository,
@@ -1547,8 +1586,8 @@ export class PromotionsWorkflow {
       auditRequest,
       async () => {
         const actor = await this.actorOf(credentials);
-        const promotion = await this.visiblePromotion(id, credentials);
-        const { entity } = await this.environmentOf(promotion);
+        let promotion = await this.visiblePromotion(id, credentials);
+        const { entity, repository } = await this.environmentOf(promotion);
         // Whoever asked may take it back; otherwise closing is for those who may merge.
         await this.authorize(
           sameRef(actor.ref, promotion.requestedBy)
@@ -1559,6 +1598,9 @@ export class PromotionsWorkflow {
           entity,
           credentials,
         );
+        this.requireOpen(promotion, 'closed');
+        // Merged outside the portal meanwhile: that is what happened, and it says so.
+        promotion = await this.syncOne(promotion, repository);
         this.requireOpen(promotion, 'closed');
         await this.closeWith(
           promotion,

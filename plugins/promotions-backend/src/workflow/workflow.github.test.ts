@@ -376,6 +376,37 @@ describe('the promotion workflow on GitHub', () => {
     });
   });
 
+  it('refuses to close a promotion whose pull request was merged on GitHub, and records the merge instead', async () => {
+    const { as, simulator } = await start();
+    const { id, headCommit } = (await as('ana').promote({ to: 'staging' }))
+      .body;
+    const res = await fetch(
+      `${simulator.apiBaseUrl}/repos/acme/gitops/pulls/41/merge`,
+      {
+        method: 'PUT',
+        headers: {
+          authorization: `token ${RITA}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ sha: headCommit }),
+      },
+    );
+    expect(res.status).toBe(200);
+    const refused = await as('ana').act(id, 'close');
+    expect(refused.status).toBe(409);
+    const mergeCommit = simulator.pullRequests()[0].mergeCommitSha!;
+    expect(refused.body.error.message).toBe(
+      `Promotion ${id} cannot be closed: it was merged in ${mergeCommit.slice(
+        0,
+        12,
+      )}`,
+    );
+    expect((await as('ana').get(`/promotions/${id}`)).body).toMatchObject({
+      state: 'merged',
+      mergedCommit: mergeCommit,
+    });
+  });
+
   it('finishes a promotion a crash left between its branch and its pull request, once', async () => {
     const { as, simulator, knex, sync, dir } = await start();
     const base = git(dir, 'rev-parse', 'main');

@@ -38,12 +38,13 @@ function sendAndDie(test: Test) {
 
 /**
  * Makes the first call of a method that `when` picks never return, as if the backend died
- * there: nothing after it runs. `dead` resolves when it is reached.
+ * there (or, `after`, just after it did its work): nothing after it runs.
  */
 function dieIn(
   target: object,
   method: string,
   when: (...args: any[]) => boolean = () => true,
+  after = false,
 ) {
   let died!: () => void;
   const dead = new Promise<void>(resolve => {
@@ -56,8 +57,13 @@ function dieIn(
     .mockImplementation(function call(this: unknown, ...args: unknown[]) {
       if (!reached && when(...args)) {
         reached = true;
-        died();
-        return new Promise(() => {});
+        const dying = after
+          ? Promise.resolve(original.apply(this, args))
+          : Promise.resolve();
+        return dying.then(() => {
+          died();
+          return new Promise(() => {});
+        });
       }
       return original.apply(this, args);
     });
@@ -65,6 +71,20 @@ function dieIn(
     /** Resolves once the backend died there; the method works again for the next backend. */
     reached: dead.then(() => spy.mockRestore()),
   };
+}
+
+/** Merges pull request #41 on GitHub, as a person would there; returns the merge commit. */
+async function mergeOnGithub(apiBaseUrl: string, sha: string) {
+  const res = await fetch(`${apiBaseUrl}/repos/acme/gitops/pulls/41/merge`, {
+    method: 'PUT',
+    headers: {
+      authorization: `token ${BOT}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ sha }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { sha: string }).sha;
 }
 
 /** The time the sync waits for a step someone else may still be finishing, passed. */
@@ -295,6 +315,43 @@ describe.each(worlds)(
       const again = await next.as('ben').promote({ to: 'staging' });
       expect(again.status).toBe(201);
       expect(world.branches()).toBe(again.body.branch);
+    });
+
+    it('is recorded as merged when its change was merged outside the portal while it was being closed', async () => {
+      const world = await start(provider, databaseId);
+      const { id, headCommit } = (
+        await world.as('ana').promote({ to: 'staging' })
+      ).body;
+      const crash = dieIn(
+        WorkflowStore.prototype,
+        'transition',
+        (_id, _from, change) => change?.state === 'closed',
+        true,
+      );
+      sendAndDie(world.as('ana').act(id, 'close'));
+      await crash.reached;
+      expect(await world.stateOf(id)).toBe('closed');
+      // Meanwhile someone merged it outside the portal: on GitHub, or by moving main to it.
+      let mergedOutside = headCommit;
+      if (world.simulator) {
+        mergedOutside = await mergeOnGithub(
+          world.simulator.apiBaseUrl,
+          headCommit,
+        );
+      } else {
+        git(world.dir, 'update-ref', 'refs/heads/main', headCommit);
+      }
+
+      const next = await world.restart();
+      expect(
+        (await next.as('ana').get(`/promotions/${id}`)).body,
+      ).toMatchObject({ state: 'merged', mergedCommit: mergedOutside });
+      expect(world.branches()).toBe('');
+      expect(await world.historyOf(id)).toEqual([
+        ['requested', 'user:default/ana'],
+        ['closed', 'user:default/ana'],
+        ['merged', world.simulator ? 'github' : 'git'],
+      ]);
     });
 
     it('keeps a closed promotion’s branch someone pushed to before the cleanup, and says so in history', async () => {
