@@ -72,7 +72,10 @@ export const demoArgoCdModule = createBackendModule({
         const settings = demoArgoCdSettings(config);
         if (!settings) return;
         // A development dependency: loaded only where the demo is asked for.
-        const { startDemoArgoCd } = await import('@internal/argocd-simulator');
+        const loaded = await import('@internal/argocd-simulator');
+        // Imported as CommonJS by Node's own import(), its exports arrive as the default.
+        const { startDemoArgoCd } = ((loaded as { default?: typeof loaded })
+          .default ?? loaded) as typeof loaded;
         const demo = await startDemoArgoCd({
           port: settings.port,
           history: settings.repositoryDir
