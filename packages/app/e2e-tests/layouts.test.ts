@@ -40,7 +40,7 @@ async function expectVersions(
   }
 }
 
-// TODO(#9): the source's wording is not final; adjust these to the text the card settles on.
+// Each card names the branch, tag or repository it was read from, under "Read from".
 const readFrom = (page: Page, environment: string) =>
   card(page, environment).getByRole('group', { name: 'Read from' });
 
@@ -57,7 +57,6 @@ test('a service deployed from one branch per environment shows each branch and i
     prod: '2.1.0',
   });
   await expect(card(page, 'staging')).toContainText(/behind/i);
-  // TODO(#9): source wording.
   for (const environment of ['dev', 'staging', 'prod'])
     await expect(readFrom(page, environment)).toContainText(
       `branch env/${environment}`,
@@ -73,7 +72,6 @@ test('a service deployed from one tag per environment shows the newest tag of ea
     prod: '1.2.0',
   });
   await expect(card(page, 'prod')).toContainText(/behind/i);
-  // TODO(#9): source wording.
   await expect(readFrom(page, 'dev')).toContainText('tag v1.4.0-dev');
   await expect(readFrom(page, 'staging')).toContainText('tag v1.3.0-staging');
   await expect(readFrom(page, 'prod')).toContainText('tag v1.2.0-prod');
@@ -93,8 +91,8 @@ test('a service deployed from one repository per environment shows each reposito
     prod: '1.7.0',
   });
   await expect(card(page, 'prod')).toContainText(/behind/i);
-  // TODO(#9): source wording. The first environment's repository is the entity's, named in the
-  // tab's header; the others name theirs on their cards.
+  // The first environment's repository is the entity's, named in the tab's header; the others
+  // name theirs on their cards.
   await expect(page.getByText(/Read from environment-dev at/)).toBeVisible();
   for (const environment of ['staging', 'prod'])
     await expect(readFrom(page, environment)).toContainText(

@@ -24,7 +24,8 @@ function countingRefresher(
       await new Promise(resolve => setTimeout(resolve, ms));
       return {
         repositoryId,
-        revision: 'abc',
+        // Each run reads a new head.
+        revision: String(runs.length),
         entities: 0,
         environments: 0,
         resolved: 0,
@@ -49,18 +50,29 @@ describe.each(databases.eachSupportedId())(
       );
     }
 
-    it('refreshes the repositories of entities that read an environment from the one refreshed', async () => {
+    it('refreshes the repositories of entities that read an environment from the one refreshed, when its head moved', async () => {
       const { refresher, ids } = countingRefresher(10, {
         'environment-prod': ['environment-dev'],
+        'environment-dev': ['environment-prod'],
       });
       const runner = new RefreshRunner({
         refresher,
         store: await store(),
         logger: mockServices.logger.mock(),
       });
+      // The first head seen is every start's: nothing more is asked for.
       await runner.run('environment-prod');
-      for (let i = 0; i < 100 && ids.length < 2; i++) await sleep(20);
-      expect(ids).toEqual(['environment-prod', 'environment-dev']);
+      await sleep(100);
+      expect(ids).toEqual(['environment-prod']);
+      // A new head asks for the dependent's refresh, whose own first head asks for nothing more.
+      await runner.run('environment-prod');
+      for (let i = 0; i < 100 && ids.length < 3; i++) await sleep(20);
+      await sleep(100);
+      expect(ids).toEqual([
+        'environment-prod',
+        'environment-prod',
+        'environment-dev',
+      ]);
     });
 
     it('runs one refresh of a repository at a time across replicas sharing a database', async () => {
@@ -96,7 +108,7 @@ describe.each(databases.eachSupportedId())(
       expect(await runner.run('gitops')).toBeUndefined();
       expect(runs).toHaveLength(0);
       await new Promise(resolve => setTimeout(resolve, 250));
-      expect(await runner.run('gitops')).toMatchObject({ revision: 'abc' });
+      expect(await runner.run('gitops')).toMatchObject({ revision: '1' });
       expect(runs).toHaveLength(1);
     });
 

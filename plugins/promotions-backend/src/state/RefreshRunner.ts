@@ -18,6 +18,8 @@ const RENEW_MS = 20_000;
 export class RefreshRunner {
   private readonly owner = `${process.pid}-${crypto.randomUUID()}`;
   private readonly running = new Map<string, Promise<unknown>>();
+  /** The head each repository was last refreshed at. */
+  private readonly revisions = new Map<string, string | null>();
 
   constructor(
     private readonly deps: {
@@ -89,9 +91,14 @@ export class RefreshRunner {
           covered = summary.readAt;
           first ??= summary;
           this.deps.onRefreshed?.(summary);
-          // Entities that read an environment from here are refreshed with their own repository.
-          for (const dependent of summary.dependents ?? []) {
-            this.request(dependent);
+          // Entities that read an environment from here are refreshed with their own repository:
+          // a new head here asks for theirs (not the first one seen, which every start reads).
+          const before = this.revisions.get(repositoryId);
+          this.revisions.set(repositoryId, summary.revision);
+          if (before !== undefined && before !== summary.revision) {
+            for (const dependent of summary.dependents ?? []) {
+              this.request(dependent);
+            }
           }
           // The caller's refresh is the first; later ones answer requests made during it.
           if (!(await store.refreshRequestedSince(repositoryId, covered))) {

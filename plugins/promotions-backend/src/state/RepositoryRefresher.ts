@@ -10,6 +10,7 @@ import {
   ENV_PLACEHOLDER,
   EnvironmentSource,
   environmentPath,
+  isBranchName,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
   CommitInfo,
@@ -49,6 +50,23 @@ import { ENTITY_FIELDS } from './entityFields';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
 const COMPUTATION_VERSION = 4;
+/** Tags listed per repository to pick one by pattern; past it, the environment notes it. */
+const TAG_LIMIT = 10_000;
+
+/** A revision as an Argo CD manifest writes it: `refs/heads/x` and `refs/tags/x` say which. */
+function revisionOf(revision: string): {
+  kind: 'any' | 'branch' | 'tag';
+  name: string;
+} {
+  if (revision.startsWith('refs/heads/')) {
+    return { kind: 'branch', name: revision.slice('refs/heads/'.length) };
+  }
+  if (revision.startsWith('refs/tags/')) {
+    return { kind: 'tag', name: revision.slice('refs/tags/'.length) };
+  }
+  return { kind: 'any', name: revision };
+}
+
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
 
@@ -102,6 +120,8 @@ interface SourceRead {
   snapshot: RepositorySnapshot;
   /** Absent for the entity's repository at its branch. */
   source?: EnvironmentSource;
+  /** What the environment should note about how its source was picked. */
+  warning?: string;
 }
 
 /** One environment during a refresh: kept from the store, or resolved again. */
@@ -129,6 +149,13 @@ interface EnvironmentWork {
  * page views read the store.
  */
 export class RepositoryRefresher {
+  /**
+   * The other repositories each repository's entities read an environment from, as its last
+   * refresh found them (an Argo CD manifest's Applications name them): a change there asks for
+   * a refresh here.
+   */
+  private readonly readsFromOthers = new Map<string, Set<string>>();
+
   constructor(
     private readonly deps: {
       config: PromotionsConfig;
@@ -145,6 +172,8 @@ export class RepositoryRefresher {
       liveStateSources?: LiveStateSource[];
       /** How long a live-state source may take to answer for one entity. */
       liveStateTimeoutMs?: number;
+      /** Tags listed per repository to pick one by pattern; 10,000 when absent. */
+      tagLimit?: number;
     },
   ) {}
 
@@ -308,6 +337,7 @@ export class RepositoryRefresher {
           target.image ?? null,
           target.versionKey ?? null,
           spec.repository.paths ?? null,
+          spec.readable.patterns,
           spec.helm ?? null,
           spec.kustomizeImages ?? null,
           spec.manifest ?? null,
@@ -324,6 +354,14 @@ export class RepositoryRefresher {
       }
     }
     summary.environments = work.length;
+    this.readsFromOthers.set(
+      repositoryId,
+      new Set(
+        work
+          .map(item => item.spec?.repository.id)
+          .filter((id): id is string => !!id && id !== repositoryId),
+      ),
+    );
 
     for (const item of work) {
       if (item.specError === undefined) continue;
@@ -361,6 +399,9 @@ export class RepositoryRefresher {
           resolution.comparable,
           this.deps.secrets,
         );
+        if (item.read!.warning) {
+          resolution.warnings = [...resolution.warnings, item.read!.warning];
+        }
       }
       // A manifest read at the same commit is an input: a change to it changes what is deployed.
       const manifest = item.spec!.manifest;
@@ -377,6 +418,20 @@ export class RepositoryRefresher {
           source.history(at.commit, resolution.inputs, 1),
           signal,
         );
+        // Read elsewhere, it also changes with the manifest: the newer change is the last.
+        if (manifest && at !== snapshot) {
+          const [changed] = await untilAborted(
+            repository.history(snapshot.commit, [manifest], 1),
+            signal,
+          );
+          if (
+            changed &&
+            (!last ||
+              Date.parse(changed.authoredAt) > Date.parse(last.authoredAt))
+          ) {
+            last = changed;
+          }
+        }
       } catch (error) {
         signal?.throwIfAborted();
         this.deps.logger.warn(
@@ -470,7 +525,13 @@ export class RepositoryRefresher {
     const versions = new Map<string, Promise<string | null>>();
     const versionAt = (item: EnvironmentWork) => (commit: string) => {
       const { spec, read } = item;
-      const key = `${spec!.repository.id}\0${commit}\0${item.recipe}`;
+      // What a manifest gave at a commit is the environment's own: its key names it.
+      const key = [
+        spec!.repository.id,
+        commit,
+        item.recipe,
+        ...(spec!.manifest ? [item.target.entityRef, item.name] : []),
+      ].join('\0');
       if (!versions.has(key)) {
         versions.set(
           key,
@@ -661,12 +722,15 @@ export class RepositoryRefresher {
     tags: Map<string, ReturnType<GitOpsRepository['tags']>>,
   ): Promise<SourceRead> {
     const repositoryId = spec.repository.id;
+    const tagLimit = this.deps.tagLimit ?? TAG_LIMIT;
     const repository =
       repositoryId === home.repository.id
         ? home.repository
         : await this.deps.repositories.get(repositoryId);
     const tagsOf = () => {
-      if (!tags.has(repositoryId)) tags.set(repositoryId, repository.tags());
+      if (!tags.has(repositoryId)) {
+        tags.set(repositoryId, repository.tags({ limit: tagLimit }));
+      }
       return tags.get(repositoryId)!;
     };
     const read = spec.read;
@@ -696,35 +760,62 @@ export class RepositoryRefresher {
       return named('branch', read.name, await repository.snapshot(read.name));
     }
     if (read.kind === 'tag') {
-      const tag = pickTag(await tagsOf(), read.pattern);
+      const listed = await tagsOf();
+      const tag = pickTag(listed, read.pattern);
+      const truncated =
+        listed.length >= tagLimit
+          ? `Only ${tagLimit} of the tags of repository ${repositoryId} were compared, so a newer one matching ${read.pattern} may be missed`
+          : undefined;
       if (!tag) {
         throw new NotFoundError(
-          `Repository ${repositoryId} has no tag matching ${read.pattern}`,
+          `Repository ${repositoryId} has no tag matching ${read.pattern}${
+            truncated ? ` (${truncated})` : ''
+          }`,
         );
       }
-      return named(
-        'tag',
-        tag.name,
-        await repository.snapshotAt(tag.commit),
-        read.pattern.includes('*') ? read.pattern : undefined,
-      );
+      return {
+        ...named(
+          'tag',
+          tag.name,
+          await repository.snapshotAt(tag.commit),
+          read.pattern.includes('*') ? read.pattern : undefined,
+        ),
+        ...(truncated ? { warning: truncated } : {}),
+      };
     }
     // A revision an Argo CD manifest names: a branch, a tag, or a commit, as Argo CD tries them.
-    if (read.name === repository.branch && repository === home.repository) {
+    const { kind, name } = revisionOf(read.name);
+    if (name === repository.branch && repository === home.repository) {
       return home;
     }
-    if (await repository.branchHead(read.name)) {
-      return named('branch', read.name, await repository.snapshot(read.name));
+    if (kind !== 'tag' && isBranchName(name)) {
+      try {
+        return named('branch', name, await repository.snapshot(name));
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
     }
-    const tag = (await tagsOf()).find(t => t.name === read.name);
+    const tag =
+      kind !== 'branch' && (await tagsOf()).find(t => t.name === name);
     if (tag) {
       return named('tag', tag.name, await repository.snapshotAt(tag.commit));
     }
-    if (/^[0-9a-f]{40}$/.test(read.name)) {
-      return named('commit', read.name, await repository.snapshotAt(read.name));
+    if (kind === 'any' && /^[0-9a-f]{40}$/.test(name)) {
+      try {
+        return named('commit', name, await repository.snapshotAt(name));
+      } catch (error) {
+        // A commit no branch the repository is read through holds, or none at all.
+        this.deps.logger.info(
+          `Repository ${repositoryId}: commit ${name} could not be read: ${errorMessage(
+            error,
+          )}`,
+        );
+      }
     }
     throw new NotFoundError(
-      `Repository ${repositoryId} has no branch, tag or commit named ${read.name}`,
+      `Repository ${repositoryId} has no ${
+        { any: 'branch, tag or commit', branch: 'branch', tag: 'tag' }[kind]
+      } named ${name}`,
     );
   }
 
@@ -761,6 +852,10 @@ export class RepositoryRefresher {
     } while (cursor);
     // The catalog matches filter values without regard to case; the annotation must be exact.
     const dependents = new Set<string>();
+    for (const [home, others] of this.readsFromOthers) {
+      if (home !== repositoryId && others.has(repositoryId))
+        dependents.add(home);
+    }
     for (const entity of entities) {
       const home = this.homeOf(entity);
       if (

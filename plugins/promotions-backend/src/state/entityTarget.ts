@@ -228,10 +228,11 @@ export async function manifestSpecs(
   try {
     manifest = await readArgoCdManifest(snapshot, file, {
       file,
+      // A git generator lists and reads only what the entity may read, as everything else.
       gitRepository: async (repoURL, revision) =>
         isRepositoryURL(target.repository, repoURL) &&
         ['', 'HEAD', target.repository.branch].includes(revision)
-          ? snapshot
+          ? readableSnapshot(snapshot, readableIn(target.repository))
           : undefined,
     });
   } catch (error) {
@@ -278,6 +279,25 @@ export async function manifestSpecs(
     });
   }
   return specs;
+}
+
+/**
+ * A snapshot holding only the files `readable` allows: what a manifest's generators list and
+ * read. A file outside it is as absent as a file the repository does not have.
+ */
+export function readableSnapshot(
+  snapshot: RepositorySnapshot,
+  readable: ReadablePaths,
+): RepositorySnapshot {
+  const files = new Map(
+    [...snapshot.files].filter(([path]) => isReadable(readable, path)),
+  );
+  return {
+    commit: snapshot.commit,
+    files,
+    readFile: async path =>
+      files.has(path) ? snapshot.readFile(path) : undefined,
+  };
 }
 
 /** What a target's entity may read of a repository, as `readEntityTarget` decides it. */

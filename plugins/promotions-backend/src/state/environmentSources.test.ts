@@ -54,12 +54,15 @@ const deployFiles = (dir: string, tag: string) => ({
   ].join('\n'),
 });
 
-let day = 1;
+let day = 0;
+/** A new commit date, one day after the last. */
+const nextDate = () =>
+  new Date(Date.UTC(2026, 5, 1, 9) + day++ * 86_400_000).toISOString();
 /** Commits the deploy directory at `tag` on the branch checked out. */
 function release(dir: string, tag: string, message = `Deploy ${tag}`) {
   return appendCommit(dir, {
     author: 'Ana Lima',
-    date: `2026-11-${String(day++).padStart(2, '0')}T09:00:00Z`,
+    date: nextDate(),
     message,
     files: deployFiles('inventory/deploy', tag),
   });
@@ -71,11 +74,13 @@ async function refresherFor(options: {
   provider: Provider;
   repositories: Array<{ id: string; url: string; argocdRepoURL?: string }>;
   entities: Entity[];
+  tagLimit?: number;
 }) {
   const integrations: Array<Record<string, string>> = [];
   const configured = [];
   for (const { id, url: dir, argocdRepoURL } of options.repositories) {
-    let url = dir;
+    // Read as a remote is: cloned, and fetched from at each refresh.
+    let url = `file://${dir}`;
     if (options.provider === 'github') {
       // One simulated GitHub per repository, each on a host of its own.
       const simulator = await startGithubSimulator({
@@ -123,6 +128,7 @@ async function refresherFor(options: {
     catalog: catalogServiceMock({ entities: options.entities }),
     auth: mockServices.auth(),
     logger: mockServices.logger.mock(),
+    tagLimit: options.tagLimit,
   });
   const body = async (name: string): Promise<EntityPromotions> => {
     const stored = await store.get(`component:default/${name}`);
@@ -571,6 +577,279 @@ describe.each<Provider>(['git', 'github'])(
       expect(staging.error).toContain('someone-else');
       expect(prod.error).toMatch(/inventory-prod/);
       expect(prod.desired.version).toBeNull();
+    });
+
+    it('reads the branch, tag or commit an Application targets, and says which it cannot find', async () => {
+      const dir = createGitFixture([]);
+      const repoURL = 'https://github.com/acme/gitops.git';
+      const application = (env: string, revision: string) =>
+        [
+          'apiVersion: argoproj.io/v1alpha1',
+          'kind: Application',
+          'metadata:',
+          `  name: inventory-${env}`,
+          'spec:',
+          '  source:',
+          `    repoURL: ${repoURL}`,
+          `    targetRevision: '${revision}'`,
+          '    path: inventory/deploy',
+          '  destination:',
+          `    namespace: ${env}`,
+        ].join('\n');
+      const pinned = release(dir, '1.0.0');
+      git(dir, 'tag', '-a', '-m', 'build 5', 'v1.1.0+build.5', pinned);
+      release(dir, '1.1.0');
+      git(dir, 'tag', 'v1.1.0+build.6');
+      git(dir, 'branch', 'staging');
+      release(dir, '1.2.0');
+      const manifest = (prod: string) =>
+        appendCommit(dir, {
+          author: 'Ana Lima',
+          date: nextDate(),
+          message: 'Deploy inventory from revisions',
+          files: {
+            'inventory/argocd.yaml': `${[
+              application('dev', 'HEAD'),
+              application('staging', 'staging'),
+              application('prod', prod),
+            ].join('\n---\n')}\n`,
+          },
+        });
+      manifest('refs/tags/v1.1.0+build.6');
+      const { refresher, body } = await refresherFor({
+        provider,
+        repositories: [{ id: 'gitops', url: dir, argocdRepoURL: repoURL }],
+        entities: [
+          component('inventory', {
+            'gitops-promotions/repository': 'gitops',
+            'gitops-promotions/argocd-manifest': 'inventory/argocd.yaml',
+          }),
+        ],
+      });
+      expect(await refresher.refresh('gitops')).toMatchObject({ failed: 0 });
+      expect(summary(await body('inventory'))).toEqual([
+        {
+          name: 'dev',
+          version: '1.2.0',
+          source: null,
+          drift: [],
+          error: undefined,
+        },
+        {
+          name: 'staging',
+          version: '1.1.0',
+          source: 'branch staging of gitops',
+          drift: ['behind'],
+          error: undefined,
+        },
+        {
+          name: 'prod',
+          version: '1.1.0',
+          source: 'tag v1.1.0+build.6 of gitops',
+          drift: [],
+          error: undefined,
+        },
+      ]);
+
+      // A commit, then a revision that is nowhere: only prod says so.
+      manifest(pinned);
+      await refresher.refresh('gitops');
+      expect((await body('inventory')).environments[2].desired).toMatchObject({
+        version: '1.0.0',
+        source: { kind: 'commit', ref: pinned },
+      });
+      manifest('release-9');
+      expect(await refresher.refresh('gitops')).toMatchObject({ failed: 0 });
+      const [dev, , prod] = (await body('inventory')).environments;
+      expect(dev.desired.version).toBe('1.2.0');
+      expect(prod.error).toBe(
+        'Repository gitops has no branch, tag or commit named release-9',
+      );
+    });
+
+    it('lists and reads, for a manifest’s git generators, only the files the entity may read', async () => {
+      const dir = createGitFixture([]);
+      const repoURL = 'https://github.com/acme/gitops.git';
+      appendCommit(dir, {
+        author: 'Ana Lima',
+        date: '2026-11-01T09:00:00Z',
+        message: 'Lay out billing and payments',
+        files: {
+          ...deployFiles('billing/deploy', '1.0.0'),
+          'billing/config.yaml': 'tag: "1.0.0"\n',
+          'payments/secret-config.yaml': 'tag: hunter2\n',
+          'billing/appset.yaml': [
+            'apiVersion: argoproj.io/v1alpha1',
+            'kind: ApplicationSet',
+            'metadata:',
+            '  name: billing',
+            'spec:',
+            '  goTemplate: true',
+            '  generators:',
+            '    - matrix:',
+            '        generators:',
+            '          - list:',
+            '              elements:',
+            '                - env: dev',
+            '                - env: staging',
+            '                - env: prod',
+            '          - git:',
+            `              repoURL: ${repoURL}`,
+            '              revision: HEAD',
+            '              files:',
+            "                - path: '*/*config.yaml'",
+            '  template:',
+            '    metadata:',
+            "      name: 'billing-{{.env}}-{{.path.basename}}'",
+            '    spec:',
+            '      source:',
+            `        repoURL: ${repoURL}`,
+            '        path: billing/deploy',
+            '        kustomize:',
+            "          images: ['ghcr.io/acme/inventory:{{.tag}}']",
+            '      destination:',
+            "        namespace: '{{.env}}'",
+            '',
+          ].join('\n'),
+        },
+      });
+      const { refresher, body } = await refresherFor({
+        provider,
+        repositories: [{ id: 'gitops', url: dir, argocdRepoURL: repoURL }],
+        entities: [
+          component('billing', {
+            'gitops-promotions/repository': 'gitops',
+            'gitops-promotions/argocd-manifest': 'billing/appset.yaml',
+          }),
+        ],
+      });
+      await refresher.refresh('gitops');
+      const state = await body('billing');
+      // Only billing/config.yaml is generated from: payments' file is not there to list.
+      expect(state.environments.map(env => env.desired.version)).toEqual([
+        '1.0.0',
+        '1.0.0',
+        '1.0.0',
+      ]);
+      expect(JSON.stringify(state)).not.toContain('hunter2');
+    });
+
+    it('notes that a tag pattern was matched against only part of the tags', async () => {
+      const dir = createGitFixture([]);
+      release(dir, '1.0.0');
+      for (const tag of ['v1.0.0-dev', 'v1.0.0-staging', 'v1.0.0-prod', 'x']) {
+        git(dir, 'tag', tag);
+      }
+      const { refresher, body } = await refresherFor({
+        provider,
+        repositories: [{ id: 'gitops', url: dir }],
+        entities: [
+          component('inventory', {
+            'gitops-promotions/repository': 'gitops',
+            'gitops-promotions/path': 'inventory/deploy',
+            'gitops-promotions/tag': 'v*-{env}',
+          }),
+        ],
+        tagLimit: 4,
+      });
+      await refresher.refresh('gitops');
+      const [dev] = (await body('inventory')).environments;
+      expect(dev.desired.version).toBe('1.0.0');
+      expect(dev.notes).toEqual([
+        'Only 4 of the tags of repository gitops were compared, so a newer one matching v*-dev may be missed',
+      ]);
+    });
+
+    it('refreshes an entity when a repository one of its manifest’s Applications reads changes', async () => {
+      const home = createGitFixture([]);
+      const prodDir = createGitFixture([]);
+      release(prodDir, '0.9.0');
+      appendCommit(home, {
+        author: 'Ana Lima',
+        date: '2026-11-01T09:00:00Z',
+        message: 'Deploy inventory',
+        files: {
+          ...deployFiles('inventory/deploy', '1.0.0'),
+          'inventory/argocd.yaml': ['dev', 'staging', 'prod']
+            .map(env =>
+              [
+                'apiVersion: argoproj.io/v1alpha1',
+                'kind: Application',
+                'metadata:',
+                `  name: inventory-${env}`,
+                'spec:',
+                '  source:',
+                `    repoURL: https://git.example/${
+                  env === 'prod' ? 'prod' : 'gitops'
+                }.git`,
+                '    path: inventory/deploy',
+                '  destination:',
+                `    namespace: ${env}`,
+              ].join('\n'),
+            )
+            .join('\n---\n'),
+        },
+      });
+      const { refresher, body } = await refresherFor({
+        provider,
+        repositories: [
+          {
+            id: 'gitops',
+            url: home,
+            argocdRepoURL: 'https://git.example/gitops.git',
+          },
+          {
+            id: 'environment-prod',
+            url: prodDir,
+            argocdRepoURL: 'https://git.example/prod.git',
+          },
+        ],
+        entities: [
+          component('inventory', {
+            'gitops-promotions/repository': 'gitops',
+            'gitops-promotions/argocd-manifest': 'inventory/argocd.yaml',
+          }),
+        ],
+      });
+      await refresher.refresh('gitops');
+      expect((await body('inventory')).environments[2]).toMatchObject({
+        desired: {
+          version: '0.9.0',
+          source: { repositoryId: 'environment-prod', kind: 'branch' },
+        },
+      });
+      expect(await refresher.refresh('environment-prod')).toMatchObject({
+        entities: 0,
+        dependents: ['gitops'],
+      });
+
+      // The manifest pins prod's image: prod's last change is that commit, not its repository's.
+      const pinned = appendCommit(home, {
+        author: 'Rita Gomez',
+        date: nextDate(),
+        message: 'Pin inventory 0.9.1 in prod',
+        files: {
+          'inventory/argocd.yaml': [
+            'apiVersion: argoproj.io/v1alpha1',
+            'kind: Application',
+            'metadata:',
+            '  name: inventory-prod',
+            'spec:',
+            '  source:',
+            '    repoURL: https://git.example/prod.git',
+            '    path: inventory/deploy',
+            '    kustomize:',
+            '      images: [ghcr.io/acme/inventory:0.9.1]',
+            '  destination:',
+            '    namespace: prod',
+          ].join('\n'),
+        },
+      });
+      await refresher.refresh('gitops');
+      expect((await body('inventory')).environments[2].desired).toMatchObject({
+        version: '0.9.1',
+        lastChange: { commit: pinned },
+      });
     });
 
     it('refuses annotations that cannot name a branch, tag or repository', async () => {
