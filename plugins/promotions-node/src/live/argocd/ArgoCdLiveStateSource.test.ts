@@ -190,6 +190,40 @@ describe('ArgoCdLiveStateSource', () => {
     expect(prod[0].rollout!.weight).toEqual(expect.any(Number));
   });
 
+  it('reads a rollout again when its application changes: aborted, and once promoted, stable on the new image', async () => {
+    const argocd = source([instance('east', east)], { stream: false });
+    const ask = {
+      entity: entity({ 'argocd/app-selector': 'app=payment' }),
+      environments: ENVIRONMENTS,
+    };
+    const rolloutOf = async () =>
+      (await argocd.read(ask)).get('prod')!.applications[0].rollout;
+    expect(await rolloutOf()).toMatchObject({ aborted: false });
+    east.setRollout(
+      'payment-prod',
+      { aborted: true },
+      { namespace: 'team-payment' },
+    );
+    expect(await rolloutOf()).toMatchObject({ aborted: true });
+    east.setRollout(
+      'payment-prod',
+      {
+        stableImage: 'ghcr.io/acme/payment:1.4.2',
+        canaryImage: 'ghcr.io/acme/payment:1.4.2',
+        aborted: false,
+        step: 5,
+      },
+      { namespace: 'team-payment' },
+    );
+    expect(await rolloutOf()).toMatchObject({
+      aborted: false,
+      paused: false,
+      weight: null,
+      stableImage: 'ghcr.io/acme/payment:1.4.2',
+      canaryImage: 'ghcr.io/acme/payment:1.4.2',
+    });
+  });
+
   it('logs in once per instance and reuses the session for every read', async () => {
     const argocd = source([instance('east', east)], { stream: false });
     const ask = {
