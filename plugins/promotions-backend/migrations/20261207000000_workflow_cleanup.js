@@ -11,7 +11,9 @@ exports.up = async function up(knex) {
       .defaultTo(false)
       .comment(
         'Its branch or pull request may still be left: the sync removes them',
-      );
+      )
+      // The sync looks for these every 30 seconds among every promotion ever made.
+      .index();
   });
 };
 
