@@ -102,6 +102,26 @@ describe('liveDrift', () => {
       since: null,
       summary: 'Argo CD reports payment-prod OutOfSync',
     });
+    // When the backend first saw it OutOfSync, unless Git changed earlier.
+    const [seen] = await drift(
+      live(
+        application({
+          syncStatus: 'OutOfSync',
+          outOfSyncSince: '2026-11-01T12:00:00Z',
+        }),
+      ),
+      '2026-11-01T00:00:00Z',
+    ).result;
+    expect(seen.since).toBe('2026-11-01T12:00:00Z');
+    const [earlier] = await drift(
+      live(
+        application({
+          syncStatus: 'OutOfSync',
+          outOfSyncSince: '2026-11-04T12:00:00Z',
+        }),
+      ),
+    ).result;
+    expect(earlier.since).toBe('2026-11-03T09:00:00Z');
   });
 
   it('names the image whose running version differs from Git, with both values', async () => {

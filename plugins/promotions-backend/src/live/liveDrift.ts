@@ -39,14 +39,17 @@ function outOfSync(
   application: LiveApplication,
   lastChange: LastChange | null,
 ): LiveDrift {
-  // Unless the source says, a change to Git after the last sync is when it went out of sync.
-  const at =
-    application.outOfSyncSince ??
-    (lastChange &&
+  // A change to Git after the last sync put it out of sync then, before the backend may have seen it.
+  const gitChange =
+    lastChange &&
     (!application.syncedAt ||
       Date.parse(lastChange.at) > Date.parse(application.syncedAt))
       ? lastChange.at
-      : null);
+      : null;
+  const at =
+    [application.outOfSyncSince, gitChange]
+      .filter((t): t is string => !!t)
+      .sort((a, b) => Date.parse(a) - Date.parse(b))[0] ?? null;
   return {
     kind: 'out-of-sync',
     ...of(application),

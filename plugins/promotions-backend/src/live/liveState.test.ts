@@ -97,7 +97,7 @@ describe.each(databases.eachSupportedId())(
       );
 
     it('serves each environment its applications, how each was mapped, and the live drift kinds', async () => {
-      const { get, devBefore } = await start();
+      const { get, refresh, devBefore } = await start();
       const dev = await environment(get, 'shop', 'dev');
       expect(dev.live).toMatchObject({
         reachable: true,
@@ -142,6 +142,13 @@ describe.each(databases.eachSupportedId())(
           ),
         }),
       );
+      // Since when it is OutOfSync is kept from the first refresh that saw it.
+      const since = prod.live.applications[0].outOfSyncSince;
+      expect(Date.parse(since)).toBeGreaterThan(Date.now() - 60_000);
+      await new Promise(resolve => setTimeout(resolve, 20));
+      await refresh();
+      const again = await environment(get, 'shop', 'prod');
+      expect(again.live.applications[0].outOfSyncSince).toBe(since);
       // Without Argo CD annotations, live state is not configured.
       expect((await environment(get, 'unwatched', 'dev')).live).toBeNull();
     });

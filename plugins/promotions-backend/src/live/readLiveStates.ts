@@ -1,6 +1,9 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { LiveState } from '@gitops-promotions/plugin-promotions-common';
+import {
+  LiveApplication,
+  LiveState,
+} from '@gitops-promotions/plugin-promotions-common';
 import { LiveStateSource } from '@gitops-promotions/plugin-promotions-node';
 import { untilAborted } from '../untilAborted';
 
@@ -19,6 +22,61 @@ function merge(states: LiveState[]): LiveState {
   };
 }
 
+const sameApplication = (a: LiveApplication, b: LiveApplication) =>
+  a.source === b.source &&
+  a.instance === b.instance &&
+  a.namespace === b.namespace &&
+  a.name === b.name;
+
+/**
+ * Says since when each OutOfSync application is so, as the backend first saw it: kept from the
+ * state stored before while it stays OutOfSync, the time it was read otherwise. The stored state
+ * is read only for an entity that has an OutOfSync application without a time.
+ */
+async function markOutOfSyncSince(
+  states: Map<string, LiveState>,
+  previous: () => Promise<Map<string, LiveState> | undefined>,
+) {
+  const unmarked = [...states.values()].some(state =>
+    state.applications.some(
+      a => a.syncStatus === 'OutOfSync' && !a.outOfSyncSince,
+    ),
+  );
+  if (!unmarked) return;
+  const before = await previous();
+  for (const [environment, state] of states) {
+    const seen = new Date().toISOString();
+    state.applications = state.applications.map(application => {
+      if (application.syncStatus !== 'OutOfSync' || application.outOfSyncSince)
+        return application;
+      const earlier = before
+        ?.get(environment)
+        ?.applications.find(a => sameApplication(a, application));
+      return {
+        ...application,
+        outOfSyncSince:
+          (earlier?.syncStatus === 'OutOfSync' && earlier.outOfSyncSince) ||
+          (state.asOf ?? seen),
+      };
+    });
+  }
+}
+
+/** The live state of each environment in a stored promotions body, if it has any. */
+export function storedLiveStates(
+  body: string | null | undefined,
+): Map<string, LiveState> | undefined {
+  if (!body) return undefined;
+  const parsed = JSON.parse(body) as {
+    environments?: Array<{ name: string; live?: LiveState | null }>;
+  };
+  return new Map(
+    (parsed.environments ?? []).flatMap(env =>
+      env.live ? [[env.name, env.live] as const] : [],
+    ),
+  );
+}
+
 /**
  * Asks every live-state source about each entity's environments, a few entities at a time. An
  * entity no source knows has no entry; an environment no source knows is left out of its map.
@@ -32,6 +90,8 @@ export async function readLiveStates(options: {
   signal?: AbortSignal;
   concurrency: number;
   timeoutMs?: number;
+  /** The live state stored for an entity by an earlier refresh, to keep since when it is OutOfSync. */
+  previous?: (entityRef: string) => Promise<Map<string, LiveState> | undefined>;
 }): Promise<Map<string, Map<string, LiveState>>> {
   const { sources, entities, logger, signal } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LIVE_STATE_TIMEOUT_MS;
@@ -84,10 +144,14 @@ export async function readLiveStates(options: {
       }
     }
     if (answers.size > 0) {
-      result.set(
-        stringifyEntityRef(entity),
-        new Map([...answers].map(([env, states]) => [env, merge(states)])),
+      const entityRef = stringifyEntityRef(entity);
+      const states = new Map(
+        [...answers].map(([env, list]) => [env, merge(list)]),
       );
+      await markOutOfSyncSince(states, async () =>
+        options.previous?.(entityRef),
+      );
+      result.set(entityRef, states);
     }
   };
   await Promise.all(

@@ -24,7 +24,7 @@ import {
   PromotionsResolverService,
   RepositorySnapshot,
 } from '@gitops-promotions/plugin-promotions-node';
-import { readLiveStates } from '../live/readLiveStates';
+import { readLiveStates, storedLiveStates } from '../live/readLiveStates';
 import { computeEntityPromotions } from './computeEntityPromotions';
 import {
   EntityTarget,
@@ -493,6 +493,8 @@ export class RepositoryRefresher {
       signal,
       concurrency: CONCURRENCY,
       timeoutMs: this.deps.liveStateTimeoutMs,
+      previous: async entityRef =>
+        storedLiveStates((await store.get(entityRef))?.body),
     });
     const fingerprints = await store.fingerprints(repositoryId);
     const changed: Array<{ target: EntityTarget; fingerprint: string }> = [];
