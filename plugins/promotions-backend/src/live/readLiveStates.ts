@@ -81,7 +81,8 @@ export function storedLiveStates(
  * Asks every live-state source about each entity's environments, a few entities at a time. An
  * entity no source knows has no entry; an environment no source knows is left out of its map.
  * A source that throws, or does not answer within `timeoutMs`, counts as unreachable for every
- * environment of the entity, with the reason as its error; the other sources' answers stand.
+ * environment of the entity, with the reason as its error and the applications it last gave, as
+ * stored; the other sources' answers stand.
  */
 export async function readLiveStates(options: {
   sources: LiveStateSource[];
@@ -90,7 +91,10 @@ export async function readLiveStates(options: {
   signal?: AbortSignal;
   concurrency: number;
   timeoutMs?: number;
-  /** The live state stored for an entity by an earlier refresh, to keep since when it is OutOfSync. */
+  /**
+   * The live state stored for an entity by an earlier refresh: to keep since when an application
+   * is OutOfSync, and to serve a source's last known applications while it cannot be reached.
+   */
   previous?: (entityRef: string) => Promise<Map<string, LiveState> | undefined>;
 }): Promise<Map<string, Map<string, LiveState>>> {
   const { sources, entities, logger, signal } = options;
@@ -105,9 +109,27 @@ export async function readLiveStates(options: {
     entity: Entity;
     environments: string[];
   }) => {
+    const entityRef = stringifyEntityRef(entity);
+    let stored: Promise<Map<string, LiveState> | undefined> | undefined;
+    const previous = () =>
+      (stored ??= options.previous?.(entityRef) ?? Promise.resolve(undefined));
     const answers = new Map<string, LiveState[]>();
-    const add = (environment: string, state: LiveState) =>
-      answers.set(environment, [...(answers.get(environment) ?? []), state]);
+    const add = async (
+      source: LiveStateSource,
+      environment: string,
+      state: LiveState,
+    ) => {
+      let answer = state;
+      // A source that knows nothing after a restart still serves what was stored, with its age.
+      if (!state.reachable && state.applications.length === 0) {
+        const before = (await previous())?.get(environment);
+        const known =
+          before?.applications.filter(a => a.source === source.id) ?? [];
+        if (known.length > 0)
+          answer = { ...state, asOf: before!.asOf, applications: known };
+      }
+      answers.set(environment, [...(answers.get(environment) ?? []), answer]);
+    };
     for (const source of sources) {
       signal?.throwIfAborted();
       const deadline = AbortSignal.timeout(timeoutMs);
@@ -120,7 +142,8 @@ export async function readLiveStates(options: {
           sourceSignal,
         );
         for (const [environment, state] of answer) {
-          if (environments.includes(environment)) add(environment, state);
+          if (environments.includes(environment))
+            await add(source, environment, state);
         }
       } catch (error) {
         signal?.throwIfAborted();
@@ -134,7 +157,7 @@ export async function readLiveStates(options: {
           )}`,
         );
         for (const environment of environments) {
-          add(environment, {
+          await add(source, environment, {
             reachable: false,
             asOf: null,
             applications: [],
@@ -144,13 +167,10 @@ export async function readLiveStates(options: {
       }
     }
     if (answers.size > 0) {
-      const entityRef = stringifyEntityRef(entity);
       const states = new Map(
         [...answers].map(([env, list]) => [env, merge(list)]),
       );
-      await markOutOfSyncSince(states, async () =>
-        options.previous?.(entityRef),
-      );
+      await markOutOfSyncSince(states, previous);
       result.set(entityRef, states);
     }
   };
