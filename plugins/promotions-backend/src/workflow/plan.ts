@@ -69,6 +69,17 @@ const badVersion = (version: string) =>
     )}" is not a version: a tag (letters, digits, _ . -, up to 128), a sha256 digest, or tag@digest`,
   );
 
+/** A tag, a digest, `tag@digest`, or a digest as `displayVersion` shortens it. */
+function isVersionText(text: string): boolean {
+  if (/^sha256:[a-f0-9]{12}$/.test(text)) return true;
+  try {
+    imageForVersion('x', text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The image a version text names for an image name: a tag, a digest, or `tag@digest`. */
 export function imageForVersion(name: string, version: string): ImageRef {
   const [tag, digest, extra] = version.split('@');
@@ -260,6 +271,22 @@ export async function planPromotion(options: {
         }); ask with allowUnknownVersion to promote it anyway`,
       );
     }
+  }
+  // A version read from an upstream's files or the history is held to the rule of one asked for.
+  const unfit = [version, ...images.flatMap(i => [i.tag, i.digest])].find(
+    (text): text is string => text !== null && !isVersionText(text),
+  );
+  if (unfit !== undefined) {
+    throw new InputError(
+      `${
+        from.length > 0
+          ? `${from.join(', ')}, upstream of ${environment.name},`
+          : `The history of ${environment.name}`
+      } ${badVersion(unfit).message.replace(
+        /^(".*") is not a version/s,
+        'names $1, which is not a version',
+      )}; nothing was changed`,
+    );
   }
   if (images.length === 0) {
     throw new InputError(

@@ -29,18 +29,35 @@ export function commitMessage(p: StoredPromotion): string {
   ].join('\n');
 }
 
+/** Text as a code span in a table cell, literal whatever it holds: no cell break, HTML or line. */
+export function codeCell(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, ' ').replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map(r => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^`|`$/.test(flat) ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** Text shown literally in Markdown: no emphasis, link, HTML or table cell break. */
+export function plainText(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]<>&|~#!]/g, '\\$&');
+}
+
 /** The pull request's body: service, from, to, version, requester, and a link back. */
 export function pullRequestBody(p: StoredPromotion, entityUrl: string): string {
   const rows = [
-    ['Service', `\`${p.entityRef}\``],
+    ['Service', codeCell(p.entityRef)],
     ['Kind', p.kind === 'rollback' ? 'rollback' : 'promotion'],
-    ['From', p.from.length > 0 ? p.from.map(f => `\`${f}\``).join(', ') : '–'],
-    ['To', `\`${p.environment}\``],
-    ['Version', `\`${p.previousVersion ?? 'nothing'}\` → \`${p.version}\``],
-    ['Requested by', `\`${p.requestedBy}\``],
+    ['From', p.from.length > 0 ? p.from.map(codeCell).join(', ') : '–'],
+    ['To', codeCell(p.environment)],
+    [
+      'Version',
+      `${codeCell(p.previousVersion ?? 'nothing')} → ${codeCell(p.version)}`,
+    ],
+    ['Requested by', codeCell(p.requestedBy)],
   ];
   return [
-    `${promotionTitle(p)}.`,
+    `${plainText(promotionTitle(p))}.`,
     '',
     '| | |',
     '|---|---|',

@@ -7,6 +7,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import {
   shopDeployment,
   shopHistory,
+  shopOverlay,
   shopWithWorkerHistory,
 } from '@internal/promotions-fixtures';
 import {
@@ -586,6 +587,46 @@ describe.each(databases.eachSupportedId())(
         summary: 'dev runs 1.2.0, not 1.3.0-rc.1',
       });
     });
+
+    it.each([
+      ['quotes and a shell command', `1.2.0"'; rm -rf ~`],
+      ['a table cell break, a code span and HTML', '1.2.0|`x` <b>'],
+      ['a space and a shell variable', '1.2.0 ${HOME}'],
+      ['300 characters', `1.2.0-${'a'.repeat(294)}`],
+    ])(
+      'refuses a version taken from the upstream that is not one: %s',
+      async (_, tag) => {
+        const { as, dir, entityPath } = await start(undefined, [
+          ...shopHistory,
+          {
+            author: 'Ben Okafor',
+            date: '2026-10-21T09:00:00Z',
+            message: 'Pin dev to an odd tag',
+            files: {
+              'shop/overlays/dev/kustomization.yaml': shopOverlay(
+                'dev',
+                '1.2.0',
+              ).replace('"1.2.0"', JSON.stringify(tag)),
+            },
+          },
+        ]);
+        const main = git(dir, 'rev-parse', 'main');
+        for (const path of ['/promotions/preview', '/promotions']) {
+          const res = await as('ana').post(`${entityPath}${path}`, {
+            to: 'staging',
+          });
+          expect(res.status).toBe(400);
+          expect(res.body.error.message).toMatch(
+            /^dev, upstream of staging, names ".*", which is not a version: .*; nothing was changed$/s,
+          );
+        }
+        expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+        expect(git(dir, 'rev-parse', 'main')).toBe(main);
+        expect(
+          (await as('ana').get(`${entityPath}/promotions`)).body.promotions,
+        ).toEqual([]);
+      },
+    );
 
     it('lets only those the policy allows act: owners outside production, release managers anywhere', async () => {
       const { as } = await start();
