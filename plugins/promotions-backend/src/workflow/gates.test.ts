@@ -102,6 +102,22 @@ describe('requires', () => {
     );
     expect((await requiresGate.evaluate(rollback)).state).toBe('passed');
   });
+
+  it('passes a version asked for as one no upstream runs, saying so', async () => {
+    const unknown = context(
+      {},
+      {
+        upstreams: [{ name: 'staging', version: '1.1.0', since: null }],
+        promotion: { unknownVersion: true },
+      },
+    );
+    expect(await requiresGate.evaluate(unknown)).toEqual({
+      gate: 'requires',
+      state: 'passed',
+      summary:
+        'No upstream runs 1.2.0: it was asked for as a version no upstream runs',
+    });
+  });
 });
 
 describe('approvals', () => {

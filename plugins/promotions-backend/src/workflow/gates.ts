@@ -54,7 +54,7 @@ function duration(ms: number): string {
   return `${Math.round(hours / 2.4) / 10} days`;
 }
 
-/** `requires`: every upstream environment runs the version. */
+/** `requires`: every upstream environment runs the version, unless it was asked for as one none runs. */
 export const requiresGate = gate('requires', context => {
   if (context.promotion.kind === 'rollback') {
     return passed(
@@ -69,6 +69,12 @@ export const requiresGate = gate('requires', context => {
       `${context.upstreams.map(u => u.name).join(', ')} ${
         context.upstreams.length === 1 ? 'runs' : 'run'
       } ${context.version}`,
+    );
+  }
+  if (context.promotion.unknownVersion) {
+    return passed(
+      'requires',
+      `No upstream runs ${context.version}: it was asked for as a version no upstream runs`,
     );
   }
   return failed(

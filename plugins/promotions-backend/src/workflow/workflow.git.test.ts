@@ -568,8 +568,10 @@ describe.each(databases.eachSupportedId())(
         expect(res.body.error.message).toMatch(message);
       }
       expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+    });
 
-      // A version no upstream runs, asked for explicitly, is allowed and shown as such.
+    it('promotes a version no upstream runs when asked for as such: shown, approved and merged', async () => {
+      const { as, dir, entityPath } = await start();
       const unknown = await as('ana').promote({
         to: 'staging',
         version: '1.3.0-rc.1',
@@ -583,9 +585,26 @@ describe.each(databases.eachSupportedId())(
       expect(
         unknown.body.gates.find((g: any) => g.gate === 'requires'),
       ).toMatchObject({
-        state: 'failed',
-        summary: 'dev runs 1.2.0, not 1.3.0-rc.1',
+        state: 'passed',
+        summary:
+          'No upstream runs 1.3.0-rc.1: it was asked for as a version no upstream runs',
       });
+      const approved = await as('rita').act(unknown.body.id, 'approve');
+      expect(approved.status).toBe(200);
+      expect(approved.body.gates.map((g: any) => g.state)).toEqual(
+        approved.body.gates.map(() => 'passed'),
+      );
+      const merged = await as('rita').act(unknown.body.id, 'merge');
+      expect(merged.status).toBe(200);
+      expect(merged.body).toMatchObject({ state: 'merged' });
+      expect(overlay(dir, 'main')).toContain('newTag: "1.3.0-rc.1"');
+      const history = await as('ana').get(`${entityPath}/history`);
+      expect(history.body.entries).toContainEqual(
+        expect.objectContaining({
+          action: 'requested',
+          comment: 'A version no upstream runs',
+        }),
+      );
     });
 
     it.each([
