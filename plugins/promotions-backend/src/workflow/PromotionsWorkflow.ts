@@ -1648,7 +1648,29 @@ export class PromotionsWorkflow {
     credentials: BackstageCredentials,
     entityRef?: string,
   ): Promise<Freeze[]> {
-    if (!entityRef) return this.deps.workflow.freezes();
+    if (!entityRef) {
+      // Every service's freezes: those of services the caller may see, and global ones.
+      const all = await this.deps.workflow.freezes();
+      const refs = [...new Set(all.map(f => f.entityRef))].filter(
+        ref => ref !== '*',
+      );
+      const visible = new Set(
+        (
+          await Promise.all(
+            refs.map(async ref => {
+              const stored = await this.deps.store.get(ref);
+              const access = await this.deps.visibility.check(
+                ref,
+                stored?.entity ?? undefined,
+                credentials,
+              );
+              return access.kind === 'allowed' ? ref : undefined;
+            }),
+          )
+        ).filter(ref => ref !== undefined),
+      );
+      return all.filter(f => f.entityRef === '*' || visible.has(f.entityRef));
+    }
     const { target } = await this.entityOf(
       canonicalRef(entityRef),
       credentials,

@@ -5,6 +5,14 @@ import {
 } from '@backstage/backend-plugin-api';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import {
+  createPromotionsEnvironmentConditionalDecision,
+  promotionsEnvironmentConditions,
+} from '@gitops-promotions/plugin-promotions-node';
+import {
   shopDeployment,
   shopHistory,
   shopOverlay,
@@ -21,6 +29,63 @@ jest.setTimeout(60_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
+/**
+ * The example policy, but owners may also freeze outside production, and sam may see no service
+ * in the catalog.
+ */
+const ownersFreezePolicy = createServiceFactory({
+  service: coreServices.permissions,
+  deps: { userInfo: coreServices.userInfo },
+  factory: ({ userInfo }) => {
+    const { isEntityOwner, isProduction } = promotionsEnvironmentConditions;
+    const decide = async (
+      permission: { name: string; resourceType?: string },
+      credentials: any,
+    ): Promise<PolicyDecision> => {
+      if (credentials.principal.type === 'service') {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      const { ownershipEntityRefs: claims, userEntityRef } =
+        await userInfo.getUserInfo(credentials);
+      if (permission.name === 'catalog.entity.read') {
+        return {
+          result:
+            userEntityRef === 'user:default/sam'
+              ? AuthorizeResult.DENY
+              : AuthorizeResult.ALLOW,
+        };
+      }
+      if (
+        claims.includes('group:default/release-managers') ||
+        permission.resourceType !== 'promotions-environment'
+      ) {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      if (permission.name === 'promotions.override') {
+        return { result: AuthorizeResult.DENY };
+      }
+      return createPromotionsEnvironmentConditionalDecision(permission as any, {
+        allOf: [isEntityOwner({ claims }), { not: isProduction({}) }],
+      });
+    };
+    return {
+      authorize: async (requests: any[], options: any) =>
+        Promise.all(
+          requests.map(async r => {
+            const d = await decide(r.permission, options.credentials);
+            return d.result === AuthorizeResult.CONDITIONAL
+              ? { result: AuthorizeResult.DENY }
+              : d;
+          }),
+        ),
+      authorizeConditional: async (requests: any[], options: any) =>
+        Promise.all(
+          requests.map(r => decide(r.permission, options.credentials)),
+        ),
+    } as any;
+  },
+});
+
 /** The staging overlay's kustomization on a branch of the repository. */
 const overlay = (dir: string, ref: string, env = 'staging') =>
   git(dir, 'show', `${ref}:shop/overlays/${env}/kustomization.yaml`);
@@ -33,6 +98,7 @@ describe.each(databases.eachSupportedId())(
       history = shopHistory,
       features: ServiceFactory[] = [],
       annotations: Record<string, string> = {},
+      permissions?: ServiceFactory,
     ) {
       const dir = bareRepository(history);
       const backend = await startWorkflowBackend({
@@ -48,6 +114,7 @@ describe.each(databases.eachSupportedId())(
         ],
         pipeline,
         features,
+        permissions,
         entities: [shopEntity(annotations)],
       });
       await backend.ready();
@@ -755,6 +822,45 @@ describe.each(databases.eachSupportedId())(
         after.body.entries[0].action,
         after.body.entries[0].comment,
       ]).toEqual(['unfrozen', 'Black Friday is over']);
+    });
+
+    it('lists to each caller the freezes of the services they may see, and the global ones', async () => {
+      const { as } = await start(
+        undefined,
+        shopHistory,
+        [],
+        {},
+        ownersFreezePolicy,
+      );
+      for (const [entityRef, environment] of [
+        ['component:default/shop', 'staging'],
+        ['*', 'prod'],
+      ]) {
+        const freeze = await as('rita').post('/freezes', {
+          entityRef,
+          environment,
+          reason: 'Black Friday',
+        });
+        expect(freeze.status).toBe(201);
+      }
+      const listed = async (user: string, query = '') =>
+        (await as(user).get(`/freezes${query}`)).body.items?.map(
+          (f: any) => `${f.entityRef} ${f.environment}`,
+        );
+      expect(await listed('rita')).toEqual([
+        'component:default/shop staging',
+        '* prod',
+      ]);
+      expect(await listed('ana')).toEqual([
+        'component:default/shop staging',
+        '* prod',
+      ]);
+      // sam may not see shop: its freeze is not listed, and asking for it names nothing.
+      expect(await listed('sam')).toEqual(['* prod']);
+      expect(
+        (await as('sam').get('/freezes?entityRef=component:default/shop'))
+          .status,
+      ).toBe(404);
     });
 
     it('lets CI promote to its first environment with an external access token, gates applied, and nowhere else', async () => {
