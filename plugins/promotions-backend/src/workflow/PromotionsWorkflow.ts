@@ -203,7 +203,10 @@ export class PromotionsWorkflow {
   ): PromotionsEnvironmentResource | undefined {
     if (!entity && entityRef !== '*') return undefined;
     let production = false;
-    if (entity) {
+    if (environment === '*') {
+      // Every environment includes the most protected one.
+      production = true;
+    } else if (entity) {
       try {
         const target = readEntityTarget(entity, this.deps.config);
         production = Boolean(
@@ -226,6 +229,26 @@ export class PromotionsWorkflow {
     return { entityRef, environment, owners: [...owners], production };
   }
 
+  /**
+   * The environments an action names: `*` means itself and each environment of the service's
+   * pipeline (of every pipeline when it is for every service), so it is allowed only where each is.
+   */
+  private environmentsMeant(
+    environment: string,
+    entity: Entity | null,
+  ): string[] {
+    if (environment !== '*') return [environment];
+    let pipelines: Array<Array<{ name: string }>>;
+    try {
+      pipelines = entity
+        ? [readEntityTarget(entity, this.deps.config).pipeline]
+        : [...this.deps.config.pipelines.values()];
+    } catch {
+      return ['*'];
+    }
+    return ['*', ...new Set(pipelines.flat().map(e => e.name))];
+  }
+
   /** Whether the caller may do something to an environment; throws a `NotAllowedError` if not. */
   private async authorize(
     permission: ResourcePermission<typeof RESOURCE_TYPE_PROMOTIONS_ENVIRONMENT>,
@@ -241,9 +264,11 @@ export class PromotionsWorkflow {
     const allowed =
       decision.result === AuthorizeResult.ALLOW ||
       (decision.result === AuthorizeResult.CONDITIONAL &&
-        this.authorizeResource(
-          decision,
-          this.resourceOf(entityRef, environment, entity),
+        this.environmentsMeant(environment, entity).every(name =>
+          this.authorizeResource(
+            decision,
+            this.resourceOf(entityRef, name, entity),
+          ),
         ));
     if (!allowed) {
       throw new NotAllowedError(

@@ -863,6 +863,44 @@ describe.each(databases.eachSupportedId())(
       ).toBe(404);
     });
 
+    it('judges a freeze of every environment as one of production: an owner allowed outside production may neither set nor lift it', async () => {
+      const { as } = await start(
+        undefined,
+        shopHistory,
+        [],
+        {},
+        ownersFreezePolicy,
+      );
+      const shop = 'component:default/shop';
+      const freeze = (user: string, entityRef: string, environment: string) =>
+        as(user).post('/freezes', {
+          entityRef,
+          environment,
+          reason: 'Black Friday',
+        });
+      const lift = (user: string, id: number) =>
+        as(user).post(`/freezes/${id}/lift`, {
+          reason: 'Black Friday is over',
+        });
+
+      const staging = await freeze('ana', shop, 'staging');
+      expect(staging.status).toBe(201);
+      expect((await freeze('ana', shop, 'prod')).status).toBe(403);
+      const every = await freeze('ana', shop, '*');
+      expect(every.status).toBe(403);
+      expect(every.body.error.message).toMatch(
+        /^You may not .* \* of component:default\/shop$/,
+      );
+      expect((await freeze('ana', '*', '*')).status).toBe(403);
+
+      const byRita = await freeze('rita', shop, '*');
+      expect(byRita.status).toBe(201);
+      expect((await lift('ana', byRita.body.id)).status).toBe(403);
+      expect((await lift('ana', staging.body.id)).status).toBe(200);
+      expect((await lift('rita', byRita.body.id)).status).toBe(200);
+      expect((await as('rita').get('/freezes')).body.items).toEqual([]);
+    });
+
     it('lets CI promote to its first environment with an external access token, gates applied, and nowhere else', async () => {
       const { as, dir } = await start();
       const dev = await as('ci').promote({
