@@ -66,6 +66,21 @@ describe('readEntityTarget', () => {
     );
   });
 
+  it('takes a Kustomize directory that is the top of what the entity may read', () => {
+    const top = target({
+      'gitops-promotions/path': 'shop',
+      'gitops-promotions/ref': 'env/{env}',
+    });
+    expect(top.specs!.map(spec => spec.path)).toEqual(['shop', 'shop', 'shop']);
+    // Not a way around the rules: another service's directory is still refused.
+    expect(() =>
+      target({
+        'gitops-promotions/path': 'cart',
+        'gitops-promotions/ref': 'env/{env}',
+      }),
+    ).toThrow(/reads cart for dev, which repository gitops does not let/);
+  });
+
   it('refuses a manifest the entity may not read', () => {
     expect(() =>
       target({

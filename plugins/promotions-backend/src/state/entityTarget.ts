@@ -143,7 +143,11 @@ export function readEntityTarget(
       const envRepository = repositoryOf(env.name);
       const readable = readableIn(envRepository);
       const envPath = environmentPath(pathTemplate, env.name);
-      if (!isReadable(readable, envPath)) {
+      // A values file is read itself; a Kustomize directory through the kustomization in it.
+      if (
+        !isReadable(readable, envPath) &&
+        !isReadable(readable, `${envPath}/kustomization.yaml`)
+      ) {
         throw new InputError(
           `${entityRef}: ${ANNOTATION_PATH} "${pathTemplate}" reads ${envPath} for ${env.name}, which repository ${envRepository.id} does not let this entity read (${readable.description})`,
         );
