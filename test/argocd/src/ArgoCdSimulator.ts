@@ -65,6 +65,8 @@ export interface SimulatedRequest {
   /** Undefined while the request is left without an answer. */
   status?: number;
   authorization?: string;
+  /** When it arrived, in milliseconds since the epoch. */
+  receivedAt: number;
 }
 
 /** Which changes an open watch stream is sent: the query of `ApplicationService_Watch`. */
@@ -384,6 +386,7 @@ export class ArgoCdSimulator {
       method: req.method ?? '?',
       path: `${url.pathname}${url.search}`,
       authorization: req.headers.authorization,
+      receivedAt: Date.now(),
     };
     this.requests.push(record);
     if (this.hangingAll) return; // the client's timeout is what ends this request

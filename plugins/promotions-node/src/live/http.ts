@@ -128,15 +128,41 @@ export function requestJson(
 
 /**
  * Opens a long-lived GET whose answer arrives bit by bit (a watch stream). Resolves with the
- * response once its headers came; nothing limits how long it then stays open.
+ * response once its headers came, which must be within `headersTimeoutMs`; nothing limits how
+ * long it then stays open.
  */
 export function openStream(
   url: string,
-  options: Omit<HttpRequestOptions, 'timeoutMs' | 'method' | 'body'>,
+  options: Omit<HttpRequestOptions, 'timeoutMs' | 'method' | 'body'> & {
+    headersTimeoutMs: number;
+  },
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    send(url, options, resolve, error =>
-      reject(new HttpUnreachableError(describe(error))),
+    let timer: NodeJS.Timeout | undefined = undefined;
+    const request = send(
+      url,
+      options,
+      res => {
+        clearTimeout(timer);
+        resolve(res);
+      },
+      error => {
+        clearTimeout(timer);
+        reject(
+          options.signal?.aborted
+            ? error
+            : new HttpUnreachableError(describe(error)),
+        );
+      },
     );
+    // An instance that takes the connection and never answers must not hold the stream forever.
+    timer = setTimeout(() => {
+      reject(
+        new HttpUnreachableError(
+          `no answer within ${options.headersTimeoutMs} ms`,
+        ),
+      );
+      request.destroy();
+    }, options.headersTimeoutMs);
   });
 }

@@ -183,6 +183,7 @@ export class ArgoCdClient {
         accept: 'text/event-stream',
       },
       signal,
+      headersTimeoutMs: this.instance.timeoutMs,
       caData: this.instance.caData,
       insecure: this.instance.insecure,
     });

@@ -278,6 +278,27 @@ describe('ArgoCdLiveStateSource', () => {
     expect(east.count('ApplicationService_Watch', 503)).toBe(2);
     // What changed while it was down is read again.
     await waitFor(() => changed.length > 0);
+    // The waits between attempts grow: 50 ms, then 100 ms.
+    const attempts = east.requests
+      .filter(r => r.operationId === 'ApplicationService_Watch')
+      .slice(-3)
+      .map(r => r.receivedAt);
+    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(90);
+  });
+
+  it('reconnects a stream whose instance took the connection and never answered, once it answers again', async () => {
+    const argocd = source([instance('east', east, { timeoutMs: 300 })]);
+    stops.push(argocd.watch(() => {}));
+    await waitFor(() => east.openStreams === 1);
+    const streamRequests = () =>
+      east.requests.filter(r => r.path.startsWith('/api/v1/stream/')).length;
+    const before = streamRequests();
+    east.hangAll(true);
+    east.dropStreams();
+    // Each attempt left without an answer is given up, and another made after a wait.
+    await waitFor(() => streamRequests() >= before + 2, 3000);
+    east.hangAll(false);
+    await waitFor(() => east.openStreams === 1, 3000);
   });
 
   it.each([
