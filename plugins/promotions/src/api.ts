@@ -27,6 +27,8 @@ export interface PromotionRequestInput {
   allowUnknownVersion?: boolean;
   kind?: 'promotion' | 'rollback';
   supersede?: boolean;
+  /** The commit a preview was made on: the request is refused if the branch moved since. */
+  baseCommit?: string;
 }
 
 /**

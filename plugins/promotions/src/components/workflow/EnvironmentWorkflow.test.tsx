@@ -124,6 +124,7 @@ describe('EnvironmentWorkflow', () => {
         previousVersion: '2.7.1',
         from: ['qa'],
         unknownVersion: false,
+        baseCommit: 'b'.repeat(40),
         fileDiff:
           '--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-image: checkout:2.7.1\n+image: checkout:2.8.0\n',
         renderedDiff: '',
@@ -156,11 +157,13 @@ describe('EnvironmentWorkflow', () => {
       within(dialog).getByRole('button', { name: 'Ask for the promotion' }),
     );
     await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    // What the preview showed, on the commit it was made on.
     expect(api.requestPromotion).toHaveBeenCalledWith(entity, {
       to: 'staging-us',
       kind: 'promotion',
       version: '2.8.0',
       from: 'qa',
+      baseCommit: 'b'.repeat(40),
     });
   });
 

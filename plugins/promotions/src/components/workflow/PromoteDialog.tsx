@@ -206,8 +206,10 @@ export function PromoteDialog(props: {
     setSubmitting(true);
     setError(undefined);
     try {
+      // Exactly what the preview showed, on the commit it was made on: a moved branch is refused.
       const promotion = await api.requestPromotion(props.entity, {
-        ...request,
+        ...debounced,
+        ...(preview.value ? { baseCommit: preview.value.baseCommit } : {}),
         ...(supersede ? { supersede } : {}),
       });
       props.onDone(promotion);
@@ -366,7 +368,13 @@ export function PromoteDialog(props: {
         <Button
           color="primary"
           variant="contained"
-          disabled={!preview.value || preview.loading || submitting}
+          disabled={
+            !preview.value ||
+            preview.loading ||
+            submitting ||
+            // The preview shown is not yet of what the form now says.
+            debounced !== request
+          }
           onClick={() => submit()}
         >
           {kind === 'rollback'
