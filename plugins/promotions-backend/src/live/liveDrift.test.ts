@@ -69,6 +69,30 @@ const drift = (state: LiveState | null, lastChangeAt = history[0].at) => {
 };
 
 describe('liveDrift', () => {
+  it('compares only the running images that are strings, whatever else a source handed over', async () => {
+    const odd = (images: unknown, canaryImage: unknown = 42) =>
+      drift(
+        live(
+          application({
+            images: images as string[],
+            rollout: { canaryImage } as unknown as LiveApplication['rollout'],
+          }),
+        ),
+      ).result;
+    expect(await odd([{}, 42, 'ghcr.io/acme/payment:1.4.1'])).toEqual([
+      expect.objectContaining({
+        kind: 'live-mismatch',
+        image: {
+          name: 'ghcr.io/acme/payment',
+          desired: 'ghcr.io/acme/payment:1.4.2',
+          live: ['ghcr.io/acme/payment:1.4.1'],
+        },
+      }),
+    ]);
+    expect(await odd('ghcr.io/acme/payment:1.4.1')).toEqual([]);
+    expect(await odd({ 0: 'ghcr.io/acme/payment:1.4.1' }, {})).toEqual([]);
+  });
+
   it('finds none where what runs is what Git says, without reading history', async () => {
     const { result, asked } = drift(live(application()));
     expect(await result).toEqual([]);

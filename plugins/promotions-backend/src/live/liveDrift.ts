@@ -62,14 +62,19 @@ function liveMismatches(
   application: LiveApplication,
   desired: ImageRef[],
 ): LiveDrift[] {
-  const live = application.images.map(parseImage);
+  // A module's source may hand any value over; only image names that are strings are compared.
+  const live = (Array.isArray(application.images) ? application.images : [])
+    .filter((image): image is string => typeof image === 'string')
+    .map(parseImage);
   const rollout = application.rollout;
   const drifts: LiveDrift[] = [];
   for (const image of desired) {
     const running = live.filter(l => l.name === image.name);
     if (running.length === 0 || running.every(l => runs(image, l))) continue;
     // A canary of the desired image is on its way, which its rollout shows; it is not drift.
-    const canary = rollout?.canaryImage && parseImage(rollout.canaryImage);
+    const canary =
+      typeof rollout?.canaryImage === 'string' &&
+      parseImage(rollout.canaryImage);
     if (
       canary &&
       canary.name === image.name &&

@@ -28,7 +28,9 @@ describe.each(databases.eachSupportedId())(
         throw new Error(argocd.problems.join('\n'));
     });
 
-    async function start(options: { stream?: boolean } = {}) {
+    async function start(
+      options: { stream?: boolean; devStatus?: Record<string, unknown> } = {},
+    ) {
       const dir = createGitFixture(history);
       const [, devBefore] = commitsOf(dir, 'shop/overlays/dev');
       argocd = await ArgoCdSimulator.start({
@@ -39,6 +41,9 @@ describe.each(databases.eachSupportedId())(
             labels: { app: 'shop' },
             revision: devBefore,
             images: ['ghcr.io/acme/shop:1.1.0'],
+            ...(options.devStatus
+              ? { overrides: { status: options.devStatus } }
+              : {}),
           },
           {
             name: 'shop-staging',
@@ -153,6 +158,34 @@ describe.each(databases.eachSupportedId())(
       // Without Argo CD annotations, live state is not configured.
       expect((await environment(get, 'unwatched', 'dev')).live).toBeNull();
     });
+
+    it.each([
+      ['a list of other things', [{}, 42]],
+      ['a string', 'ghcr.io/acme/shop:1.1.0'],
+    ])(
+      "keeps an entity's Git state when Argo CD answers its images as %s, showing only sane values",
+      async (_, images) => {
+        const { get } = await start({
+          devStatus: { summary: { images } },
+        });
+        // The simulator saw the answer break Argo CD's API description, as it was meant to.
+        expect(argocd.problems).not.toEqual([]);
+        argocd.problems.splice(0);
+        const shop = await get('shop');
+        expect(shop.status).toBe(200);
+        expect(shop.body.error).toBeUndefined();
+        const dev = shop.body.environments.find(
+          (e: { name: string }) => e.name === 'dev',
+        );
+        expect(dev.error).toBeUndefined();
+        expect(dev.desired).toMatchObject({
+          images: [expect.objectContaining({ tag: '1.2.0' })],
+        });
+        expect(dev.live.applications).toEqual([
+          expect.objectContaining({ name: 'shop-dev', images: [] }),
+        ]);
+      },
+    );
 
     it('serves page views from the store: not one request reaches Argo CD', async () => {
       // Without the stream the source would ask Argo CD, so a page view reading it is seen.

@@ -330,6 +330,55 @@ describe('ArgoCdLiveStateSource', () => {
     },
   );
 
+  it('shows only the values of the expected shape from an application Argo CD answers malformed', async () => {
+    const odd = await ArgoCdSimulator.start({
+      applications: [
+        {
+          name: 'payment-dev',
+          labels: { app: 'payment' },
+          overrides: {
+            status: {
+              summary: { images: [{}, 42, 'ghcr.io/acme/payment:1.5.0'] },
+              health: { status: 'Healthy', message: { text: 'odd' } },
+              reconciledAt: 7,
+            },
+          },
+        },
+        {
+          name: 'payment-staging',
+          labels: { app: 'payment' },
+          overrides: {
+            status: { summary: { images: 'ghcr.io/acme/payment:1.4.0' } },
+          },
+        },
+      ],
+    });
+    try {
+      const argocd = source([instance('odd', odd)], { stream: false });
+      const states = await argocd.read({
+        entity: entity({ 'argocd/app-selector': 'app=payment' }),
+        environments: ENVIRONMENTS,
+      });
+      expect(states.get('dev')).toMatchObject({
+        reachable: true,
+        applications: [
+          {
+            name: 'payment-dev',
+            healthStatus: 'Healthy',
+            healthMessage: null,
+            images: ['ghcr.io/acme/payment:1.5.0'],
+            reconciledAt: null,
+          },
+        ],
+      });
+      expect(states.get('staging')!.applications[0].images).toEqual([]);
+      // The simulator saw the answers break Argo CD's API description, as they were meant to.
+      expect(odd.problems).not.toEqual([]);
+    } finally {
+      await odd.stop();
+    }
+  });
+
   it('is not configured for an entity without Argo CD annotations, and names an unknown instance', async () => {
     const argocd = source([instance('east', east)]);
     expect(

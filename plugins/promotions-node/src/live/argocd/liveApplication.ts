@@ -18,15 +18,28 @@ const HEALTH_STATUSES = [
   'Unknown',
 ] as const;
 
-const oneOf = <T extends string>(
-  values: readonly T[],
-  value: string | undefined,
-): T =>
+const oneOf = <T extends string>(values: readonly T[], value: unknown): T =>
   values.includes(value as T) ? (value as T) : values[values.length - 1];
+
+// What Argo CD answers is read as it is, not as its schema promises: a field of another shape
+// is left out rather than let one odd application break the entity it belongs to.
+
+/** A string field, or null when it is absent or not a string. */
+const text = (value: unknown): string | null =>
+  typeof value === 'string' ? value : null;
+
+/** The strings of a list field; anything else in it, or a field that is no list, is dropped. */
+const texts = (value: unknown): string[] =>
+  Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : [];
+
+const list = <T>(value: T[] | undefined): T[] =>
+  Array.isArray(value) ? value : [];
 
 /** The Rollouts among an application's resources (Argo Rollouts' `argoproj.io/Rollout`). */
 export function rolloutsOf(application: ArgoCdApplication) {
-  return (application.status?.resources ?? []).filter(
+  return list(application.status?.resources).filter(
     r => r.kind === 'Rollout' && r.group === 'argoproj.io' && r.name,
   );
 }
@@ -43,9 +56,10 @@ export function rolloutState(
 ): LiveRollout {
   const status = manifest.status ?? {};
   const steps = manifest.spec?.strategy?.canary?.steps;
-  const canaryImage =
-    manifest.spec?.template?.spec?.containers?.[0]?.image ?? null;
-  const nodes = tree.nodes ?? [];
+  const canaryImage = text(
+    list(manifest.spec?.template?.spec?.containers)[0]?.image,
+  );
+  const nodes = list(tree?.nodes);
   const replicaSetOf = (hash: string | undefined) =>
     hash ? `${name}-${hash}` : undefined;
   const stableSet = replicaSetOf(status.stableRS);
@@ -54,11 +68,11 @@ export function rolloutState(
       .filter(
         n =>
           n.kind === 'Pod' &&
-          n.parentRefs?.some(
+          list(n.parentRefs).some(
             p => p.kind === 'ReplicaSet' && p.name === replicaSet,
           ),
       )
-      .flatMap(n => n.images ?? []);
+      .flatMap(n => texts(n.images));
   const stableImages = imagesUnder(stableSet);
   const updating =
     status.stableRS !== undefined &&
@@ -70,23 +84,26 @@ export function rolloutState(
       typeof status.currentStepIndex === 'number'
         ? status.currentStepIndex
         : null,
-    steps: steps ? steps.length : null,
-    weight: updating ? status.canary?.weights?.canary?.weight ?? null : null,
+    steps: Array.isArray(steps) ? steps.length : null,
+    weight:
+      updating && typeof status.canary?.weights?.canary?.weight === 'number'
+        ? status.canary.weights.canary.weight
+        : null,
     paused:
       manifest.spec?.paused === true ||
       status.controllerPause === true ||
-      (status.pauseConditions?.length ?? 0) > 0,
+      list(status.pauseConditions).length > 0,
     aborted: status.abort === true,
     stableImage: stableImages[0] ?? (updating ? null : canaryImage),
     canaryImage,
-    phase: status.phase ?? null,
-    message: status.message ?? null,
+    phase: text(status.phase),
+    message: text(status.message),
   };
 }
 
 /** The deployment an application last made: the newest entry of its history. */
 function lastDeployment(application: ArgoCdApplication) {
-  const history = application.status?.history ?? [];
+  const history = list(application.status?.history);
   return history[history.length - 1];
 }
 
@@ -105,43 +122,48 @@ export function toLiveApplication(
 ): LiveApplication {
   const { metadata, status } = application;
   const deployed = lastDeployment(application);
-  const multi = (application.spec?.sources?.length ?? 0) > 0;
+  const multi = list(application.spec?.sources).length > 0;
   const synced = status?.sync?.status === 'Synced';
+  const revisionsOf = (from?: { revisions?: unknown; revision?: unknown }) =>
+    Array.isArray(from?.revisions)
+      ? texts(from?.revisions)
+      : texts([from?.revision]);
+  const deployedRevisions = revisionsOf(deployed);
   const revisions =
-    deployed?.revisions ??
-    (deployed?.revision ? [deployed.revision] : undefined) ??
-    (synced
-      ? status?.sync?.revisions ??
-        (status?.sync?.revision ? [status.sync.revision] : [])
-      : []);
+    deployedRevisions.length > 0
+      ? deployedRevisions
+      : synced
+      ? revisionsOf(status?.sync)
+      : [];
   const operation = status?.operationState;
   return {
     source: 'argocd',
     instance: options.instance,
     kind: 'Application',
     name: metadata.name,
-    namespace: metadata.namespace ?? '',
+    namespace: text(metadata.namespace) ?? '',
     mapping: options.mapping,
     url: options.url,
     syncStatus: oneOf(SYNC_STATUSES, status?.sync?.status),
     outOfSyncSince: null,
     healthStatus: oneOf(HEALTH_STATUSES, status?.health?.status),
-    healthMessage: status?.health?.message ?? null,
+    healthMessage: text(status?.health?.message),
     revision: revisions[0] ?? null,
     revisions: multi ? revisions : [],
-    images: [...(status?.summary?.images ?? [])],
+    images: texts(status?.summary?.images),
     syncedAt:
-      deployed?.deployedAt ??
-      (operation?.phase === 'Succeeded' ? operation.finishedAt ?? null : null),
-    reconciledAt: status?.reconciledAt ?? null,
-    operation: operation?.phase
-      ? {
-          phase: operation.phase,
-          message: operation.message ?? null,
-          startedAt: operation.startedAt ?? null,
-          finishedAt: operation.finishedAt ?? null,
-        }
-      : null,
+      text(deployed?.deployedAt) ??
+      (operation?.phase === 'Succeeded' ? text(operation.finishedAt) : null),
+    reconciledAt: text(status?.reconciledAt),
+    operation:
+      typeof operation?.phase === 'string'
+        ? {
+            phase: operation.phase,
+            message: text(operation.message),
+            startedAt: text(operation.startedAt),
+            finishedAt: text(operation.finishedAt),
+          }
+        : null,
     rollout: options.rollout,
   };
 }
