@@ -1,6 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 
+/** The largest answer read whole: far beyond any page of applications or objects. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
 /** How one request to a live-state source is made. */
 export interface HttpRequestOptions {
   method?: 'GET' | 'POST';
@@ -12,6 +15,8 @@ export interface HttpRequestOptions {
   /** PEM certificates to trust beside the system's. */
   caData?: string;
   insecure?: boolean;
+  /** A longer answer is given up as unreachable; `MAX_BODY_BYTES` by default. */
+  maxBodyBytes?: number;
 }
 
 /** An answer: its status, and its body parsed as JSON when it is JSON. */
@@ -95,7 +100,21 @@ export function requestJson(
       options,
       res => {
         const chunks: Buffer[] = [];
-        res.on('data', chunk => chunks.push(chunk));
+        const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
+        let length = 0;
+        res.on('data', (chunk: Buffer) => {
+          length += chunk.length;
+          if (length > limit) {
+            finish(
+              new HttpUnreachableError(
+                `the answer was larger than ${limit} bytes`,
+              ),
+            );
+            request.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.on('error', error =>
           finish(new HttpUnreachableError(describe(error))),
         );

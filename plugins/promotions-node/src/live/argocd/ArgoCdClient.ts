@@ -1,11 +1,19 @@
 import { IncomingMessage } from 'node:http';
-import { HttpAnswer, openStream, requestJson } from '../http';
+import {
+  HttpAnswer,
+  HttpUnreachableError,
+  openStream,
+  requestJson,
+} from '../http';
 import { ArgoCdInstanceConfig } from '../liveStateConfig';
 import {
   ArgoCdApplication,
   ArgoCdResourceTree,
   ArgoCdWatchEvent,
 } from './types';
+
+/** The longest message of the watch stream read: far beyond any one application. */
+export const MAX_STREAM_MESSAGE_CHARS = 4 * 1024 * 1024;
 
 /** Argo CD's gRPC code for "permission denied", which it also answers for an absent application. */
 const PERMISSION_DENIED = 7;
@@ -292,6 +300,7 @@ function readEvents(
   return new Promise((resolve, reject) => {
     let buffer = '';
     let data: string[] = [];
+    let dataLength = 0;
     let idle: NodeJS.Timeout | undefined;
     const fail = (error: unknown) => {
       clearTimeout(idle);
@@ -326,13 +335,20 @@ function readEvents(
         while (end >= 0) {
           const line = buffer.slice(0, end).replace(/\r$/, '');
           buffer = buffer.slice(end + 1);
-          if (line.startsWith('data:')) data.push(line.slice(5).trim());
-          else if (line === '') {
+          if (line.startsWith('data:')) {
+            data.push(line.slice(5).trim());
+            dataLength += line.length;
+          } else if (line === '') {
             if (data.length) deliver(data.join('\n'));
             data = [];
+            dataLength = 0;
           } else if (!line.startsWith(':')) deliver(line);
           end = buffer.indexOf('\n');
         }
+        if (buffer.length + dataLength > MAX_STREAM_MESSAGE_CHARS)
+          throw new HttpUnreachableError(
+            `a message of the stream was longer than ${MAX_STREAM_MESSAGE_CHARS} characters`,
+          );
       } catch (error) {
         fail(error);
       }
