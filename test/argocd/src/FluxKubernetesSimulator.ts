@@ -159,6 +159,7 @@ export class FluxKubernetesSimulator {
   private readonly faults: Fault[] = [];
   private resourceVersion = 0;
   private authRejected = false;
+  private endless = false;
   private origin = '';
 
   private constructor(
@@ -231,6 +232,11 @@ export class FluxKubernetesSimulator {
   /** While on, every request is refused with 401, as for a revoked token. */
   rejectAuth(on = true) {
     this.authRejected = on;
+  }
+
+  /** While on, every list answer says there is another page, as a broken server or proxy might. */
+  endlessPages(on = true) {
+    this.endless = on;
   }
 
   /** Requests received since the start or the last `resetCounts`, of one operation or all. */
@@ -414,7 +420,7 @@ export class FluxKubernetesSimulator {
       : 0;
     const limit = Number(query.get('limit')) || items.length;
     const page = items.slice(offset, offset + limit);
-    const more = offset + limit < items.length;
+    const more = this.endless || offset + limit < items.length;
     const list = resource.list({
       apiVersion: `${resource.group}/${resource.version}`,
       kind: `${resource.kind}List`,

@@ -2,7 +2,7 @@ import { ConfigReader } from '@backstage/config';
 import { Entity } from '@backstage/catalog-model';
 import { mockServices } from '@backstage/backend-test-utils';
 import { FluxKubernetesSimulator } from '@internal/argocd-simulator';
-import { FluxLiveStateSource } from './FluxLiveStateSource';
+import { FluxLiveStateSource, MAX_PAGES } from './FluxLiveStateSource';
 
 const TOKEN = 'flux-reader-token';
 const A = 'a'.repeat(40);
@@ -110,6 +110,20 @@ describe('FluxLiveStateSource', () => {
       }),
     ]);
     expect(states.get('prod')!.reachable).toBe(true);
+  });
+
+  it('stops listing after 100 pages of a cluster that always says there is more, as unreachable', async () => {
+    cluster.endlessPages();
+    const states = await source().read({
+      entity: entity({ 'gitops-promotions/flux-selector': 'app=payment' }),
+      environments: ['dev'],
+    });
+    expect(states.get('dev')).toMatchObject({
+      reachable: false,
+      error: expect.stringMatching(/more than 100 pages/),
+    });
+    expect(MAX_PAGES).toBe(100);
+    expect(cluster.count()).toBeLessThanOrEqual(2 * MAX_PAGES);
   });
 
   it('is not configured without the annotation, and unreachable when the cluster refuses its token', async () => {

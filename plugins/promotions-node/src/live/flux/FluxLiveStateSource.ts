@@ -58,6 +58,8 @@ const KINDS = [
   { kind: 'HelmRelease', path: '/apis/helm.toolkit.fluxcd.io/v2/helmreleases' },
 ];
 const PAGE = 500;
+/** The most pages of one kind read: a server that always says there is more is not followed forever. */
+export const MAX_PAGES = 100;
 
 interface Answer {
   objects: FluxObject[];
@@ -280,7 +282,12 @@ export class FluxLiveStateSource implements LiveStateSource {
   ): Promise<FluxObject[]> {
     const objects: FluxObject[] = [];
     let next: string | undefined;
+    let pages = 0;
     do {
+      if (pages++ === MAX_PAGES)
+        throw new Error(
+          `listed more than ${MAX_PAGES} pages of ${PAGE} objects; read no further`,
+        );
       const query = new URLSearchParams({
         labelSelector: selector,
         limit: String(PAGE),
@@ -308,8 +315,11 @@ export class FluxLiveStateSource implements LiveStateSource {
             body?.message ? `: ${body.message}` : ''
           }`,
         );
-      objects.push(...(body?.items ?? []));
-      next = body?.metadata?.continue || undefined;
+      if (Array.isArray(body?.items)) objects.push(...body!.items);
+      next =
+        typeof body?.metadata?.continue === 'string'
+          ? body.metadata.continue || undefined
+          : undefined;
     } while (next);
     return objects;
   }
