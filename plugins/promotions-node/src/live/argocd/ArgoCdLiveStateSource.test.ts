@@ -297,8 +297,10 @@ describe('ArgoCdLiveStateSource', () => {
     east.dropStreams();
     // Each attempt left without an answer is given up, and another made after a wait.
     await waitFor(() => streamRequests() >= before + 2, 3000);
+    expect(east.openStreams).toBe(0);
     east.hangAll(false);
     await waitFor(() => east.openStreams === 1, 3000);
+    expect(east.openStreams).toBe(1);
   });
 
   it.each([

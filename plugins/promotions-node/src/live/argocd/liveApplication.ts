@@ -129,12 +129,9 @@ export function toLiveApplication(
       ? texts(from?.revisions)
       : texts([from?.revision]);
   const deployedRevisions = revisionsOf(deployed);
+  const syncedRevisions = synced ? revisionsOf(status?.sync) : [];
   const revisions =
-    deployedRevisions.length > 0
-      ? deployedRevisions
-      : synced
-      ? revisionsOf(status?.sync)
-      : [];
+    deployedRevisions.length > 0 ? deployedRevisions : syncedRevisions;
   const operation = status?.operationState;
   return {
     source: 'argocd',
