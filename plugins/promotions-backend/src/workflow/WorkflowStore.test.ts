@@ -46,6 +46,28 @@ describe.each(databases.eachSupportedId())(
       return new WorkflowStore(knex);
     }
 
+    it('lifts a freeze once, however two lifts race', async () => {
+      const s = await store();
+      const frozen = await s.freeze({
+        entityRef: 'component:default/shop',
+        environment: 'prod',
+        reason: 'Incident 42',
+        by: 'user:default/rita',
+        at: new Date().toISOString(),
+      });
+      const results = await Promise.allSettled(
+        ['user:default/rita', 'user:default/ana'].map(by =>
+          s.lift(frozen.id, by),
+        ),
+      );
+      expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find(r => r.status === 'rejected');
+      expect((refused as PromiseRejectedResult).reason.message).toBe(
+        `No freeze ${frozen.id} in force`,
+      );
+      expect(await s.freezes('component:default/shop')).toEqual([]);
+    });
+
     it('lets the database refuse a second open promotion of an environment, however the requests race', async () => {
       const s = await store();
       const ids = Array.from(

@@ -320,9 +320,12 @@ export class WorkflowStore {
       .whereNull('lifted_at')
       .first();
     if (!row) throw new NotFoundError(`No freeze ${id} in force`);
-    await this.db(FREEZES)
+    // Only one of two lifts at once finds it still in force: the other is told it is gone.
+    const lifted = await this.db(FREEZES)
       .where({ id })
+      .whereNull('lifted_at')
       .update({ lifted_by: by, lifted_at: new Date() });
+    if (lifted === 0) throw new NotFoundError(`No freeze ${id} in force`);
     return fromFreezeRow(row);
   }
 
