@@ -524,6 +524,23 @@ export class RepositoryRefresher {
         row => [`${row.entityRef}\0${row.environment}`, row],
       ),
     );
+    // A manifest read at a past commit gives every environment of its entity: read once for all.
+    const manifests = new Map<string, ReturnType<typeof manifestSpecs>>();
+    const manifestAt = (target: EntityTarget, at: RepositorySnapshot) => {
+      const key = `${target.entityRef}\0${at.commit}`;
+      if (!manifests.has(key)) {
+        manifests.set(
+          key,
+          manifestSpecs(
+            target,
+            at,
+            config,
+            readableOf(byRef.get(target.entityRef)!),
+          ),
+        );
+      }
+      return manifests.get(key)!;
+    };
     const versions = new Map<string, Promise<string | null>>();
     const versionAt = (item: EnvironmentWork) => (commit: string) => {
       const { spec, read } = item;
@@ -543,14 +560,7 @@ export class RepositoryRefresher {
               // What a manifest gave then, where it is read in the same history.
               if (spec!.manifest && read!.snapshot === snapshot) {
                 atSpec =
-                  (
-                    await manifestSpecs(
-                      item.target,
-                      at,
-                      config,
-                      readableOf(byRef.get(item.target.entityRef)!),
-                    )
-                  ).get(item.name) ?? spec!;
+                  (await manifestAt(item.target, at)).get(item.name) ?? spec!;
               }
               if ('error' in atSpec) return null;
               const { resolution } = await resolveForState(
@@ -876,14 +886,20 @@ export class RepositoryRefresher {
 
   /** Whether an entity with a repository template reads one of its environments from `id`. */
   private readsFrom(entity: Entity, id: string): boolean {
+    const { named, pipeline } = this.repositoryOf(entity);
+    return pipeline.some(env => environmentPath(named, env.name) === id);
+  }
+
+  /** The repository annotation of an entity, and the environments of its pipeline. */
+  private repositoryOf(entity: Entity) {
     const annotations = entity.metadata.annotations ?? {};
-    const named = annotations[ANNOTATION_REPOSITORY]?.trim() ?? '';
-    const pipeline = this.deps.config.pipelines.get(
-      annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE,
-    );
-    return (pipeline ?? []).some(
-      env => environmentPath(named, env.name) === id,
-    );
+    return {
+      named: annotations[ANNOTATION_REPOSITORY]?.trim() ?? '',
+      pipeline:
+        this.deps.config.pipelines.get(
+          annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE,
+        ) ?? [],
+    };
   }
 
   /**
@@ -912,12 +928,8 @@ export class RepositoryRefresher {
 
   /** The repository an entity is refreshed with: the one it names, or its first environment's. */
   private homeOf(entity: Entity): string | undefined {
-    const annotations = entity.metadata.annotations ?? {};
-    const named = annotations[ANNOTATION_REPOSITORY]?.trim();
-    if (!named?.includes(ENV_PLACEHOLDER)) return named;
-    const pipeline = this.deps.config.pipelines.get(
-      annotations[ANNOTATION_PIPELINE]?.trim() || DEFAULT_PIPELINE,
-    );
-    return pipeline?.[0] ? environmentPath(named, pipeline[0].name) : named;
+    const { named, pipeline } = this.repositoryOf(entity);
+    if (!named.includes(ENV_PLACEHOLDER)) return named || undefined;
+    return pipeline[0] ? environmentPath(named, pipeline[0].name) : named;
   }
 }
