@@ -68,6 +68,35 @@ function release(dir: string, tag: string, message = `Deploy ${tag}`) {
   });
 }
 
+/** An Argo CD Application deploying inventory to one environment, as YAML. */
+function inventoryApplication(options: {
+  env: string;
+  repoURL: string;
+  path: string;
+  revision?: string;
+  /** More lines of the source, indented as its keys. */
+  source?: string[];
+}): string {
+  return [
+    'apiVersion: argoproj.io/v1alpha1',
+    'kind: Application',
+    'metadata:',
+    `  name: inventory-${options.env}`,
+    'spec:',
+    '  source:',
+    `    repoURL: ${options.repoURL}`,
+    ...(options.revision ? [`    targetRevision: '${options.revision}'`] : []),
+    `    path: ${options.path}`,
+    ...(options.source ?? []).map(line => `    ${line}`),
+    '  destination:',
+    `    namespace: ${options.env}`,
+  ].join('\n');
+}
+
+/** A manifest of several Applications. */
+const manifestOf = (applications: string[]) =>
+  `${applications.join('\n---\n')}\n`;
+
 type Provider = 'git' | 'github';
 
 async function refresherFor(options: {
@@ -524,41 +553,19 @@ describe.each<Provider>(['git', 'github'])(
         message: 'Lay out inventory',
         files: {
           ...deployFiles('inventory/dev', '1.0.0'),
-          'inventory/argocd.yaml': [
-            'apiVersion: argoproj.io/v1alpha1',
-            'kind: Application',
-            'metadata:',
-            '  name: inventory-dev',
-            'spec:',
-            '  source:',
-            `    repoURL: ${repoURL}`,
-            '    path: inventory/dev',
-            '  destination:',
-            '    namespace: dev',
-            '---',
-            'apiVersion: argoproj.io/v1alpha1',
-            'kind: Application',
-            'metadata:',
-            '  name: inventory-staging',
-            'spec:',
-            '  source:',
-            '    repoURL: https://github.com/someone-else/gitops.git',
-            '    path: inventory/staging',
-            '  destination:',
-            '    namespace: staging',
-            '---',
-            'apiVersion: argoproj.io/v1alpha1',
-            'kind: Application',
-            'metadata:',
-            '  name: inventory-prod',
-            'spec:',
-            '  source:',
-            `    repoURL: ${repoURL}`,
-            '    path: ../../etc',
-            '  destination:',
-            '    namespace: prod',
-            '',
-          ].join('\n'),
+          'inventory/argocd.yaml': manifestOf([
+            inventoryApplication({
+              env: 'dev',
+              repoURL,
+              path: 'inventory/dev',
+            }),
+            inventoryApplication({
+              env: 'staging',
+              repoURL: 'https://github.com/someone-else/gitops.git',
+              path: 'inventory/staging',
+            }),
+            inventoryApplication({ env: 'prod', repoURL, path: '../../etc' }),
+          ]),
         },
       });
       const { refresher, body } = await refresherFor({
@@ -583,19 +590,12 @@ describe.each<Provider>(['git', 'github'])(
       const dir = createGitFixture([]);
       const repoURL = 'https://github.com/acme/gitops.git';
       const application = (env: string, revision: string) =>
-        [
-          'apiVersion: argoproj.io/v1alpha1',
-          'kind: Application',
-          'metadata:',
-          `  name: inventory-${env}`,
-          'spec:',
-          '  source:',
-          `    repoURL: ${repoURL}`,
-          `    targetRevision: '${revision}'`,
-          '    path: inventory/deploy',
-          '  destination:',
-          `    namespace: ${env}`,
-        ].join('\n');
+        inventoryApplication({
+          env,
+          repoURL,
+          revision,
+          path: 'inventory/deploy',
+        });
       const pinned = release(dir, '1.0.0');
       git(dir, 'tag', '-a', '-m', 'build 5', 'v1.1.0+build.5', pinned);
       release(dir, '1.1.0');
@@ -608,11 +608,11 @@ describe.each<Provider>(['git', 'github'])(
           date: nextDate(),
           message: 'Deploy inventory from revisions',
           files: {
-            'inventory/argocd.yaml': `${[
+            'inventory/argocd.yaml': manifestOf([
               application('dev', 'HEAD'),
               application('staging', 'staging'),
               application('prod', prod),
-            ].join('\n---\n')}\n`,
+            ]),
           },
         });
       manifest('refs/tags/v1.1.0+build.6');
@@ -770,24 +770,17 @@ describe.each<Provider>(['git', 'github'])(
         message: 'Deploy inventory',
         files: {
           ...deployFiles('inventory/deploy', '1.0.0'),
-          'inventory/argocd.yaml': ['dev', 'staging', 'prod']
-            .map(env =>
-              [
-                'apiVersion: argoproj.io/v1alpha1',
-                'kind: Application',
-                'metadata:',
-                `  name: inventory-${env}`,
-                'spec:',
-                '  source:',
-                `    repoURL: https://git.example/${
+          'inventory/argocd.yaml': manifestOf(
+            ['dev', 'staging', 'prod'].map(env =>
+              inventoryApplication({
+                env,
+                repoURL: `https://git.example/${
                   env === 'prod' ? 'prod' : 'gitops'
                 }.git`,
-                '    path: inventory/deploy',
-                '  destination:',
-                `    namespace: ${env}`,
-              ].join('\n'),
-            )
-            .join('\n---\n'),
+                path: 'inventory/deploy',
+              }),
+            ),
+          ),
         },
       });
       const { refresher, body } = await refresherFor({
@@ -829,20 +822,17 @@ describe.each<Provider>(['git', 'github'])(
         date: nextDate(),
         message: 'Pin inventory 0.9.1 in prod',
         files: {
-          'inventory/argocd.yaml': [
-            'apiVersion: argoproj.io/v1alpha1',
-            'kind: Application',
-            'metadata:',
-            '  name: inventory-prod',
-            'spec:',
-            '  source:',
-            '    repoURL: https://git.example/prod.git',
-            '    path: inventory/deploy',
-            '    kustomize:',
-            '      images: [ghcr.io/acme/inventory:0.9.1]',
-            '  destination:',
-            '    namespace: prod',
-          ].join('\n'),
+          'inventory/argocd.yaml': manifestOf([
+            inventoryApplication({
+              env: 'prod',
+              repoURL: 'https://git.example/prod.git',
+              path: 'inventory/deploy',
+              source: [
+                'kustomize:',
+                '  images: [ghcr.io/acme/inventory:0.9.1]',
+              ],
+            }),
+          ]),
         },
       });
       await refresher.refresh('gitops');
