@@ -1,4 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
+import { signInAsGuestOnceReady } from './signIn';
 
 /**
  * The example services read from somewhere other than one path per environment on main: a
@@ -6,16 +7,8 @@ import { expect, Page, test } from '@playwright/test';
  * those examples/gitops/history.yaml and examples/gitops/environments/ leave.
  */
 
-async function signInAsGuest(page: Page) {
-  // Run first, these tests may open the portal before its backend answers sign-in.
-  await expect(async () => {
-    await page.goto('/');
-    await page.getByRole('button', { name: 'Sign in as Guest' }).click();
-    await expect(
-      page.getByRole('link', { name: 'Catalog' }).first(),
-    ).toBeVisible({ timeout: 10_000 });
-  }).toPass({ timeout: 90_000 });
-}
+// Run first, these tests may open the portal before its backend answers sign-in.
+const signInAsGuest = (page: Page) => signInAsGuestOnceReady(page, 90_000);
 
 const card = (page: Page, environment: string) =>
   page.getByRole('region', { name: `Environment ${environment}` });

@@ -1,15 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
+import { signInAsGuestOnceReady } from './signIn';
 
-/** Signs in as the guest, again while the backend is still starting ("Failed to fetch"). */
-async function signInAsGuest(page: Page) {
-  await expect(async () => {
-    await page.goto('/');
-    await page.getByRole('button', { name: 'Sign in as Guest' }).click();
-    await expect(
-      page.getByRole('link', { name: 'Catalog' }).first(),
-    ).toBeVisible({ timeout: 10_000 });
-  }).toPass({ timeout: 240_000 });
-}
+const signInAsGuest = (page: Page) => signInAsGuestOnceReady(page, 240_000);
 
 const openPromotions = (page: Page, service: string) =>
   page.goto(`/catalog/default/component/${service}/promotions`);
