@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { readDurationFromConfig } from '@backstage/config';
@@ -27,6 +28,7 @@ import {
   promotionsEnvironmentRules,
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
+import { registerPromotionsActions } from './actions';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
@@ -90,6 +92,7 @@ export const promotionsPlugin = createBackendPlugin({
         userInfo: coreServices.userInfo,
         rootConfig: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
+        actionsRegistry: actionsRegistryServiceRef,
       },
       async init({
         logger,
@@ -107,6 +110,7 @@ export const promotionsPlugin = createBackendPlugin({
         userInfo,
         rootConfig,
         lifecycle,
+        actionsRegistry,
       }) {
         permissionsRegistry.addPermissions(promotionsPermissions);
         for (const provider of providers) repositories.addProvider(provider);
@@ -281,6 +285,7 @@ export const promotionsPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
+        registerPromotionsActions({ actionsRegistry, service, workflow });
       },
     });
   },

@@ -1,0 +1,215 @@
+import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
+import { shopHistory } from '@internal/promotions-fixtures';
+import request from 'supertest';
+import {
+  bareRepository,
+  git,
+  shopEntity,
+  startWorkflowBackend,
+} from './__testUtils__';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+describe.each(databases.eachSupportedId())(
+  'the promotions actions of the actions registry on %s',
+  databaseId => {
+    async function start() {
+      const dir = bareRepository(shopHistory);
+      const backend = await startWorkflowBackend({
+        databases,
+        databaseId,
+        repositories: [
+          {
+            id: 'gitops',
+            provider: 'git',
+            url: dir,
+            paths: ['{entity.metadata.name}/**'],
+          },
+        ],
+        entities: [shopEntity()],
+      });
+      await backend.ready();
+      /** Invokes an action through the registry's route, as the MCP backend and agents do. */
+      const invoke = (user: string, action: string, input: object) =>
+        request(backend.server)
+          .post(
+            `/api/promotions/.backstage/actions/v1/actions/promotions:${action}/invoke`,
+          )
+          .set(
+            'authorization',
+            mockCredentials.user.header(`user:default/${user}`),
+          )
+          .send(input);
+      return { ...backend, dir, invoke };
+    }
+
+    it('lists both actions with their schemas, the reading one as read-only', async () => {
+      const { server } = await start();
+      const res = await request(server)
+        .get('/api/promotions/.backstage/actions/v1/actions')
+        .set('authorization', mockCredentials.user.header('user:default/ana'));
+      expect(res.status).toBe(200);
+      const byName = Object.fromEntries(
+        res.body.actions.map((a: any) => [a.name, a]),
+      );
+      expect(byName['get-promotions']).toMatchObject({
+        id: 'promotions:get-promotions',
+        attributes: { readOnly: true, destructive: false },
+      });
+      expect(byName['request-promotion']).toMatchObject({
+        id: 'promotions:request-promotion',
+        attributes: { readOnly: false, destructive: false },
+        schema: { input: { required: ['entityRef', 'to'] } },
+      });
+    });
+
+    it('gives a reader the environments with versions and drift, and the open promotions with their gates', async () => {
+      const { as, invoke, entityPath } = await start();
+      const before = await invoke('sam', 'get-promotions', {
+        entityRef: 'component:default/shop',
+      });
+      expect(before.status).toBe(200);
+      expect(before.body.output).toMatchObject({
+        entityRef: 'component:default/shop',
+        pipeline: 'default',
+        openPromotions: [],
+      });
+      expect(
+        before.body.output.environments.map((e: any) => [e.name, e.version]),
+      ).toEqual([
+        ['dev', '1.2.0'],
+        ['staging', '1.1.0'],
+        ['prod', '1.0.0'],
+      ]);
+      const staging = before.body.output.environments[1];
+      expect(staging.drift).toContainEqual({
+        kind: 'behind',
+        summary: expect.stringContaining('dev'),
+      });
+      // sam owns nothing here: the example policy lets them do nothing.
+      expect(before.body.output.allowedActions.staging).toEqual([]);
+
+      const opened = await as('ana').promote({ to: 'staging' });
+      expect(opened.status).toBe(201);
+      const after = await invoke('sam', 'get-promotions', {
+        entityRef: 'shop',
+      });
+      expect(after.status).toBe(200);
+      expect(after.body.output.openPromotions).toEqual([
+        expect.objectContaining({
+          id: opened.body.id,
+          environment: 'staging',
+          version: '1.2.0',
+          previousVersion: '1.1.0',
+          state: 'open',
+          requestedBy: 'user:default/ana',
+          pullRequestUrl: null,
+          gates: expect.arrayContaining([
+            { gate: 'approvals', state: 'pending', summary: '0 of 1 approval' },
+          ]),
+        }),
+      ]);
+      // The REST API's listing says the same.
+      const listed = await as('sam').get(`${entityPath}/promotions`);
+      expect(listed.body.promotions.map((p: any) => p.id)).toEqual([
+        opened.body.id,
+      ]);
+    });
+
+    it('opens a promotion for someone allowed to promote, and refuses a second with the first named', async () => {
+      const { invoke, dir } = await start();
+      const res = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+      });
+      expect(res.status).toBe(200);
+      const { promotion } = res.body.output;
+      expect(promotion).toMatchObject({
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        version: '1.2.0',
+        state: 'open',
+        requestedBy: 'user:default/ana',
+      });
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toContain(
+        'promotions/shop/staging/',
+      );
+
+      const again = await invoke('ben', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.error.message).toContain(
+        `already open: ${promotion.id}`,
+      );
+    });
+
+    it('refuses someone without the promote permission, as the REST API does, and writes nothing', async () => {
+      const { invoke, as, dir, entityPath } = await start();
+      const refused = await invoke('sam', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/may not promote to staging/);
+      // An owner may not promote to production either.
+      const prod = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'prod',
+      });
+      expect(prod.status).toBe(403);
+      const rest = await as('sam').promote({ to: 'staging' });
+      expect(rest.status).toBe(403);
+      expect(rest.body.error.message).toBe(refused.body.error.message);
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+      const listed = await as('ana').get(`${entityPath}/promotions`);
+      expect(listed.body.promotions).toEqual([]);
+    });
+
+    it('refuses a bad version, a version no upstream runs and hostile input with the reason, and writes nothing', async () => {
+      const { invoke, dir } = await start();
+      const malformed = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+        version: '1.2.0"\nimages: []',
+      });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.message).toMatch(/is not a version/);
+
+      const unknown = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+        version: '9.9.9',
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.message).toBe(
+        'No upstream of staging runs 9.9.9 (dev runs 1.2.0); ask with allowUnknownVersion to promote it anyway',
+      );
+
+      const environment = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: '../prod',
+      });
+      expect(environment.status).toBe(400);
+      expect(environment.body.error.message).toMatch(/Invalid input/);
+
+      const entity = await invoke('ana', 'get-promotions', {
+        entityRef: 'component:default/shop/../../x',
+      });
+      expect(entity.status).toBe(400);
+      expect(entity.body.error.message).toMatch(/is not an entity reference/);
+
+      const extra = await invoke('ana', 'request-promotion', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+        merge: true,
+      });
+      expect(extra.status).toBe(400);
+
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe('');
+    });
+  },
+);
