@@ -149,6 +149,75 @@ export class YamlFileEdit {
     node.value = value;
   }
 
+  /**
+   * Replaces the value of a literal block scalar (`|`, `|-`, `|+`) line by line: only the lines
+   * that differ are written again, at the block's own indentation.
+   */
+  setBlockLiteral(node: Scalar, value: string, what: string) {
+    const header = node.range
+      ? /^\|[-+]?[ \t]*(?:#[^\n]*)?\r?\n/.exec(
+          this.source.slice(node.range[0], node.range[1]),
+        )
+      : null;
+    if (node.type !== Scalar.BLOCK_LITERAL || !node.range || !header) {
+      throw new InputError(
+        `${this.file}: ${what} is not a literal block (|) without an indentation indicator, so it cannot be changed line by line: nothing was changed`,
+      );
+    }
+    const bodyStart = node.range[0] + header[0].length;
+    // Where each line of the block starts, and where the block ends.
+    const starts = [bodyStart];
+    for (let at = bodyStart; at < node.range[1]; ) {
+      const newline = this.source.indexOf('\n', at);
+      if (newline < 0 || newline + 1 >= node.range[1]) break;
+      starts.push((at = newline + 1));
+    }
+    const lineOf = (i: number) =>
+      this.source
+        .slice(starts[i], starts[i + 1] ?? node.range![1])
+        .replace(/\r?\n$/, '');
+    const indent = /^ */.exec(
+      starts.map((_, i) => lineOf(i)).find(line => line.trim()) ?? '',
+    )![0].length;
+    const before = String(node.value).split('\n');
+    const after = value.split('\n');
+    let first = 0;
+    while (
+      first < before.length &&
+      first < after.length &&
+      before[first] === after[first]
+    )
+      first++;
+    let last = 0;
+    while (
+      last < before.length - first &&
+      last < after.length - first &&
+      before[before.length - 1 - last] === after[after.length - 1 - last]
+    )
+      last++;
+    if (first === before.length && first === after.length) return;
+    const end = before.length - last;
+    for (let i = first; i < end; i++) {
+      const line = i < starts.length ? lineOf(i) : undefined;
+      if (
+        line === undefined ||
+        (line !== `${pad(indent)}${before[i]}` && (before[i] || line.trim()))
+      ) {
+        throw new InputError(
+          `${this.file}: the lines of ${what} cannot be located: nothing was changed`,
+        );
+      }
+    }
+    const lines = after
+      .slice(first, after.length - last)
+      .map(line => (line ? `${pad(indent)}${line}` : ''));
+    const start = first < starts.length ? starts[first] : node.range[1];
+    const stop = end < starts.length ? starts[end] : node.range[1];
+    const text = lines.map(line => `${line}${this.eol}`).join('');
+    this.splices.push({ start, end: stop, text });
+    node.value = value;
+  }
+
   /** Gives a key written with an empty value (`images:`) a map or a list, under it or inside `{}`. */
   fillEmpty(map: YAMLMap, key: string, value: NewValue, inFlow: boolean) {
     const node = map.get(key, true);
