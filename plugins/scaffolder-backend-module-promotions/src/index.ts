@@ -1,6 +1,7 @@
 /**
  * Scaffolder actions of GitOps Promotions: plan a new service's environments, check the
- * generated layout with the promotions resolver, publish it to a git-provider repository.
+ * generated layout with the promotions resolver, publish it to a git-provider repository, and
+ * ask for a promotion of a service's version.
  *
  * @packageDocumentation
  */
@@ -10,3 +11,4 @@ export { createValidateLayoutAction } from './actions/validateLayout';
 export { createCheckPublishAction } from './actions/checkPublish';
 export { createPublishGitAction } from './actions/publishGit';
 export { createRegisterEntityAction } from './actions/registerEntity';
+export { createPromoteAction } from './actions/promote';

@@ -10,6 +10,7 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { createCheckPublishAction } from './actions/checkPublish';
 import { createPlanEnvironmentsAction } from './actions/planEnvironments';
+import { createPromoteAction } from './actions/promote';
 import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterEntityAction } from './actions/registerEntity';
 import { createValidateLayoutAction } from './actions/validateLayout';
@@ -60,6 +61,7 @@ export const scaffolderModulePromotions = createBackendModule({
             permissions,
             catalog,
           }),
+          createPromoteAction({ discovery, auth }),
         );
       },
     });

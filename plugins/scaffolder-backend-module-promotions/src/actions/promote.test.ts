@@ -1,0 +1,317 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AddressInfo } from 'node:net';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+// The action is proven against the real promotions backend, which validates what it is sent.
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
+import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
+import request from 'supertest';
+import { testGitRepository } from '../testing/testRepository';
+import { createPromoteAction } from './promote';
+
+jest.setTimeout(60_000);
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: shop
+          image: ghcr.io/acme/shop:0.0.1
+`;
+const overlay = (env: string, tag: string) => `resources:
+  - ../../base
+namespace: shop-${env}
+images:
+  - name: ghcr.io/acme/shop
+    newTag: "${tag}"
+`;
+
+const shop: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'shop',
+    namespace: 'default',
+    annotations: {
+      'gitops-promotions/repository': 'gitops',
+      'gitops-promotions/path': 'shop/overlays/{env}',
+    },
+  },
+  spec: { type: 'service', owner: 'group:default/shop-team', lifecycle: 'x' },
+  relations: [{ type: 'ownedBy', targetRef: 'group:default/shop-team' }],
+};
+
+/** Everyone may do everything, except sam, whom the policy lets promote nowhere. */
+const samMayNotPromote = createServiceFactory({
+  service: coreServices.permissions,
+  deps: {},
+  factory: () => {
+    const decide = (permission: { name: string }, credentials: any) => ({
+      result:
+        permission.name === 'promotions.promote' &&
+        credentials.principal.userEntityRef === 'user:default/sam'
+          ? AuthorizeResult.DENY
+          : AuthorizeResult.ALLOW,
+    });
+    const answer = async (requests: any[], options: any) =>
+      requests.map(r => decide(r.permission, options.credentials));
+    return { authorize: answer, authorizeConditional: answer } as any;
+  },
+});
+
+/**
+ * The promotions backend over a repository where dev runs 1.2.0 and staging 1.1.0 (staging
+ * needs an approval), and the action calling it over HTTP.
+ */
+async function start() {
+  const { dir, git, commitAll } = testGitRepository();
+  fs.mkdirSync(path.join(dir, 'shop/base'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'shop/base/deployment.yaml'), deployment);
+  fs.writeFileSync(
+    path.join(dir, 'shop/base/kustomization.yaml'),
+    'resources:\n  - deployment.yaml\n',
+  );
+  for (const [env, tag] of [
+    ['dev', '1.2.0'],
+    ['staging', '1.1.0'],
+  ]) {
+    fs.mkdirSync(path.join(dir, `shop/overlays/${env}`), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, `shop/overlays/${env}/kustomization.yaml`),
+      overlay(env, tag),
+    );
+  }
+  commitAll('Lay out shop');
+
+  const scheduler = mockServices.scheduler.factory({
+    skipTaskRunOnStartup: true,
+  });
+  const { server } = await startTestBackend({
+    features: [
+      promotionsPlugin,
+      samMayNotPromote,
+      scheduler,
+      catalogServiceMock.factory({ entities: [shop] }),
+      mockServices.rootConfig.factory({
+        data: {
+          app: { baseUrl: 'http://portal.example' },
+          promotions: {
+            repositories: [
+              {
+                id: 'gitops',
+                provider: 'git',
+                url: dir,
+                paths: ['{entity.metadata.name}/**'],
+              },
+            ],
+            pipelines: {
+              default: [
+                { name: 'dev' },
+                { name: 'staging', requires: ['dev'], approvals: 1 },
+              ],
+            },
+          },
+        },
+      }),
+    ],
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}/api/promotions`;
+  const api = (user: string) => ({
+    get: (url: string) =>
+      request(server)
+        .get(`/api/promotions/v1/entities/component/default/shop${url}`)
+        .set('authorization', mockCredentials.user.header(user)),
+  });
+  // The first read of the repository, as the schedule would make it.
+  await request(server)
+    .post('/api/promotions/v1/repositories/gitops/refresh')
+    .set('authorization', mockCredentials.service.header());
+  for (let i = 0; ; i++) {
+    const res = await api('user:default/ana').get('');
+    if (res.body.environments?.length === 2) break;
+    if (i > 200) throw new Error('shop was never read');
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const action = createPromoteAction({
+    discovery: mockServices.discovery.mock({
+      getBaseUrl: async () => baseUrl,
+    }),
+    auth: mockServices.auth(),
+  });
+  /** Runs the action as a task that `user` started. */
+  const run = async (
+    user: string,
+    input: ReturnType<typeof createMockActionContext>['input'],
+    options: { isDryRun?: boolean } = {},
+  ) => {
+    const ctx = {
+      ...createMockActionContext({ input }),
+      isDryRun: options.isDryRun,
+      getInitiatorCredentials: async () => mockCredentials.user(user),
+    };
+    await action.handler(ctx as any);
+    return Object.fromEntries(
+      (ctx.output as jest.Mock).mock.calls.map(([name, value]) => [
+        name,
+        value,
+      ]),
+    );
+  };
+  const branches = () => git('branch', '--list', 'promotions/*');
+  return { run, api, branches };
+}
+
+describe('promotions:promote', () => {
+  it('asks for the promotion as the task’s initiator and outputs its id, state and gates', async () => {
+    const { run, api, branches } = await start();
+    const output = await run('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    expect(output).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      state: 'open',
+      version: '1.2.0',
+      previousVersion: '1.1.0',
+      // The git provider keeps promotions in the portal, with no pull request.
+      pullRequestUrl: null,
+      gates: expect.arrayContaining([
+        { gate: 'requires', state: 'passed', summary: expect.any(String) },
+        { gate: 'approvals', state: 'pending', summary: '0 of 1 approval' },
+      ]),
+    });
+    const listed = await api('user:default/ana').get('/promotions');
+    expect(listed.body.promotions).toEqual([
+      expect.objectContaining({
+        id: output.id,
+        environment: 'staging',
+        version: '1.2.0',
+        // The backend saw the person who ran the task, not the scaffolder.
+        requestedBy: 'user:default/ana',
+      }),
+    ]);
+    expect(branches()).toContain('promotions/shop/staging/');
+  });
+
+  it('in a dry run, outputs what would be promoted and its gates, and writes nothing', async () => {
+    const { run, api, branches } = await start();
+    const output = await run(
+      'user:default/ana',
+      { entityRef: 'shop', to: 'staging', version: '1.2.0' },
+      { isDryRun: true },
+    );
+    expect(output).toEqual({
+      state: 'preview',
+      version: '1.2.0',
+      previousVersion: '1.1.0',
+      pullRequestUrl: null,
+      gates: expect.arrayContaining([
+        { gate: 'approvals', state: 'pending', summary: '0 of 1 approval' },
+      ]),
+    });
+    expect(branches()).toBe('');
+    const listed = await api('user:default/ana').get('/promotions');
+    expect(listed.body.promotions).toEqual([]);
+  });
+
+  it('fails with the open promotion named when one is open, and replaces it with supersede', async () => {
+    const { run } = await start();
+    const input = {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    };
+    const first = await run('user:default/ana', input);
+    const second = run('user:default/ben', input);
+    await expect(second).rejects.toThrow(ConflictError);
+    await expect(second).rejects.toThrow(
+      `A promotion to staging of component:default/shop is already open: ${first.id}; ask with supersede to replace it`,
+    );
+    await expect(second).rejects.toMatchObject({
+      openPromotion: {
+        id: first.id,
+        url: 'http://portal.example/catalog/default/component/shop/promotions',
+      },
+    });
+    const replaced = await run('user:default/ana', {
+      ...input,
+      supersede: true,
+    });
+    expect(replaced.id).not.toBe(first.id);
+    expect(replaced.state).toBe('open');
+  });
+
+  it('fails with the backend’s reason for a version that is not one, or that no upstream runs', async () => {
+    const { run, branches } = await start();
+    const malformed = run('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0"\nimages: []',
+    });
+    await expect(malformed).rejects.toThrow(InputError);
+    await expect(malformed).rejects.toThrow(/^".*" is not a version: a tag/s);
+    await expect(
+      run('user:default/ana', {
+        entityRef: 'component:default/shop',
+        to: 'staging',
+        version: '9.9.9',
+      }),
+    ).rejects.toThrow(
+      'No upstream of staging runs 9.9.9 (dev runs 1.2.0); ask with allowUnknownVersion to promote it anyway',
+    );
+    // The backend's own validation of the request body, passed through as it said it.
+    await expect(
+      run('user:default/ana', {
+        entityRef: 'component:default/shop',
+        to: 'Staging; rm -rf /',
+        version: '1.2.0',
+      }),
+    ).rejects.toThrow(/^Invalid promotion: to: must be a lowercase name/);
+    // An entity reference that is not one never reaches the backend.
+    await expect(
+      run('user:default/ana', {
+        entityRef: 'component:default/../../v1/freezes',
+        to: 'staging',
+        version: '1.2.0',
+      }),
+    ).rejects.toThrow(/is not an entity reference/);
+    expect(branches()).toBe('');
+  });
+
+  it('fails for someone the permission policy does not let promote, in a dry run too', async () => {
+    const { run, api, branches } = await start();
+    const input = {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    };
+    const refused = run('user:default/sam', input);
+    await expect(refused).rejects.toThrow(NotAllowedError);
+    await expect(refused).rejects.toThrow(/may not promote to staging/);
+    await expect(
+      run('user:default/sam', input, { isDryRun: true }),
+    ).rejects.toThrow(/may not promote to staging/);
+    expect(branches()).toBe('');
+    const listed = await api('user:default/ana').get('/promotions');
+    expect(listed.body.promotions).toEqual([]);
+  });
+});
