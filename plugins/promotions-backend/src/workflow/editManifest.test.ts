@@ -274,6 +274,34 @@ describe('editManifestVersion: an Application', () => {
     });
   });
 
+  it('adds the digest line inside a helm.values block, and keeps CRLF line endings', async () => {
+    const manifest = application(
+      'prod',
+      `    helm:
+      values: |
+        image:
+          tag: "1.1.0"
+        replicas: 2
+`,
+    );
+    const after = await edited(manifest, 'prod', {
+      image: image('1.3.0', DIGEST),
+    });
+    expect(changedLines(manifest, after)).toEqual([
+      [
+        '-          tag: "1.1.0"',
+        '+          tag: "1.3.0"',
+        `+          digest: ${DIGEST}`,
+      ],
+    ]);
+    expect((await versions(after)).prod).toBe(`1.3.0@${DIGEST}`);
+    const crlf = manifest.replace(/\n/g, '\r\n');
+    const crlfAfter = await edited(crlf, 'prod');
+    expect(crlfAfter).toBe(
+      manifest.replace('"1.1.0"', '"1.3.0"').replace(/\n/g, '\r\n'),
+    );
+  });
+
   it('lets a parameter win over valuesObject, and valuesObject over values, as Argo CD layers them', async () => {
     const manifest = application(
       'prod',
