@@ -222,7 +222,7 @@ export async function startWorkflowBackend(options: {
   };
   /** Reads the repository and waits for the entity's state to be stored. */
   const ready = async () => {
-    await refresh();
+    await refresh(String(options.repositories[0].id));
     for (let i = 0; i < 200; i++) {
       const res = await as('ana').get(entityPath);
       if (res.body.asOf && res.body.environments?.length) return res.body;
@@ -234,7 +234,9 @@ export async function startWorkflowBackend(options: {
     server,
     knex,
     as,
-    refresh: () => refresh(),
+    /** Refreshes a repository: the first configured unless another is named. */
+    refresh: (repositoryId?: string) =>
+      refresh(repositoryId ?? String(options.repositories[0].id)),
     ready,
     entityPath,
     sync: () => scheduler.triggerTask('promotions-workflow-sync'),

@@ -8,15 +8,12 @@ import {
   ANNOTATION_REPOSITORY,
   DEFAULT_PIPELINE,
   ENV_PLACEHOLDER,
-  EnvironmentSource,
   environmentPath,
-  isBranchName,
 } from '@gitops-promotions/plugin-promotions-common';
 import {
   CommitInfo,
   GitOpsRepository,
   LiveStateSource,
-  pickTag,
   probesDigest,
   probesHold,
   PromotionsConfig,
@@ -47,25 +44,10 @@ import { protectSecrets, SecretProtection } from './secrets';
 import { timelineAt, VersionTimeline } from './timeline';
 import { untilAborted } from '../untilAborted';
 import { ENTITY_FIELDS } from './entityFields';
+import { readSpecSource, SourceRead } from './readSource';
 
 /** Bumped whenever what is computed from the same inputs changes, so stored states are redone. */
 const COMPUTATION_VERSION = 4;
-/** Tags listed per repository to pick one by pattern; past it, the environment notes it. */
-const TAG_LIMIT = 10_000;
-
-/** A revision as an Argo CD manifest writes it: `refs/heads/x` and `refs/tags/x` say which. */
-function revisionOf(revision: string): {
-  kind: 'any' | 'branch' | 'tag';
-  name: string;
-} {
-  if (revision.startsWith('refs/heads/')) {
-    return { kind: 'branch', name: revision.slice('refs/heads/'.length) };
-  }
-  if (revision.startsWith('refs/tags/')) {
-    return { kind: 'tag', name: revision.slice('refs/tags/'.length) };
-  }
-  return { kind: 'any', name: revision };
-}
 
 /** Environments resolved at once, so that reading files from a slow provider overlaps. */
 const CONCURRENCY = 8;
@@ -90,6 +72,11 @@ export interface RefreshSummary {
    * asks for theirs.
    */
   dependents: string[];
+  /**
+   * Entities stored before whose state this refresh changed: an open page shows them anew.
+   * Entities stored for the first time are not among them.
+   */
+  changedEntities?: string[];
 }
 
 const errorMessage = (error: unknown) =>
@@ -115,15 +102,6 @@ async function forEachLimit<T>(
 }
 
 /** A branch, tag or repository an environment is read from, as read at this refresh. */
-interface SourceRead {
-  repository: GitOpsRepository;
-  snapshot: RepositorySnapshot;
-  /** Absent for the entity's repository at its branch. */
-  source?: EnvironmentSource;
-  /** What the environment should note about how its source was picked. */
-  warning?: string;
-}
-
 /** One environment during a refresh: kept from the store, or resolved again. */
 interface EnvironmentWork {
   target: EntityTarget;
@@ -708,6 +686,9 @@ export class RepositoryRefresher {
       }
     }
 
+    summary.changedEntities = outEntities
+      .filter(entity => fingerprints.has(entity.entityRef))
+      .map(entity => entity.entityRef);
     signal?.throwIfAborted();
     await store.saveRefresh({
       repositoryId,
@@ -723,112 +704,18 @@ export class RepositoryRefresher {
     return summary;
   }
 
-  /**
-   * Reads the branch, tag or repository a spec names. One that does not exist is a
-   * `NotFoundError`, which becomes the environment's error; any other failure is the
-   * repository's, and its entity keeps its last known state.
-   */
-  private async readSource(
+  /** Reads the branch, tag or repository a spec names (see `readSpecSource`). */
+  private readSource(
     spec: EnvironmentSpec,
     home: SourceRead,
     tags: Map<string, ReturnType<GitOpsRepository['tags']>>,
   ): Promise<SourceRead> {
-    const repositoryId = spec.repository.id;
-    const tagLimit = this.deps.tagLimit ?? TAG_LIMIT;
-    const repository =
-      repositoryId === home.repository.id
-        ? home.repository
-        : await this.deps.repositories.get(repositoryId);
-    const tagsOf = () => {
-      if (!tags.has(repositoryId)) {
-        tags.set(repositoryId, repository.tags({ limit: tagLimit }));
-      }
-      return tags.get(repositoryId)!;
-    };
-    const read = spec.read;
-    const named = (
-      kind: EnvironmentSource['kind'],
-      ref: string,
-      snapshot: RepositorySnapshot,
-      pattern?: string,
-    ): SourceRead => ({
-      repository,
-      snapshot,
-      source: {
-        repositoryId,
-        kind,
-        ref,
-        revision: snapshot.commit,
-        ...(pattern ? { pattern } : {}),
-        ...(spec.application ? { application: spec.application } : {}),
-      },
+    return readSpecSource(spec, home, {
+      repositories: this.deps.repositories,
+      tags,
+      tagLimit: this.deps.tagLimit,
+      logger: this.deps.logger,
     });
-    if (read.kind === 'default') {
-      if (repository === home.repository) return home;
-      const snapshot = await repository.snapshot();
-      return named('branch', repository.branch, snapshot);
-    }
-    if (read.kind === 'branch') {
-      return named('branch', read.name, await repository.snapshot(read.name));
-    }
-    if (read.kind === 'tag') {
-      const listed = await tagsOf();
-      const tag = pickTag(listed, read.pattern);
-      const truncated =
-        listed.length >= tagLimit
-          ? `Only ${tagLimit} of the tags of repository ${repositoryId} were compared, so a newer one matching ${read.pattern} may be missed`
-          : undefined;
-      if (!tag) {
-        throw new NotFoundError(
-          `Repository ${repositoryId} has no tag matching ${read.pattern}${
-            truncated ? ` (${truncated})` : ''
-          }`,
-        );
-      }
-      return {
-        ...named(
-          'tag',
-          tag.name,
-          await repository.snapshotAt(tag.commit),
-          read.pattern.includes('*') ? read.pattern : undefined,
-        ),
-        ...(truncated ? { warning: truncated } : {}),
-      };
-    }
-    // A revision an Argo CD manifest names: a branch, a tag, or a commit, as Argo CD tries them.
-    const { kind, name } = revisionOf(read.name);
-    if (name === repository.branch && repository === home.repository) {
-      return home;
-    }
-    if (kind !== 'tag' && isBranchName(name)) {
-      try {
-        return named('branch', name, await repository.snapshot(name));
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    const tag =
-      kind !== 'branch' && (await tagsOf()).find(t => t.name === name);
-    if (tag) {
-      return named('tag', tag.name, await repository.snapshotAt(tag.commit));
-    }
-    if (kind === 'any' && /^[0-9a-f]{40}$/.test(name)) {
-      try {
-        return named('commit', name, await repository.snapshotAt(name));
-      } catch (error) {
-        // A commit no branch the repository is read through holds, or none at all.
-        this.deps.logger.info(
-          `Repository ${repositoryId}: commit ${name} could not be read: ${errorMessage(
-            error,
-          )}`,
-        );
-      }
-    }
-    throw new NotFoundError(
-      `Repository ${repositoryId} has no ${
-        { any: 'branch, tag or commit', branch: 'branch', tag: 'tag' }[kind]
-      } named ${name}`,
-    );
   }
 
   /**

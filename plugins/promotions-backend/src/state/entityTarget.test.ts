@@ -43,8 +43,16 @@ describe('readEntityTarget', () => {
       { kind: 'branch', name: 'env/staging' },
       { kind: 'branch', name: 'env/prod' },
     ]);
-    expect(() => writableSpec(byBranch, 'staging')).toThrow(
-      'component:default/shop: promoting from the portal is not supported here: staging is read from the branch env/staging: it is promoted by merging in the repository',
+    expect(writableSpec(byBranch, 'staging')).toMatchObject({
+      path: 'shop/deploy',
+      read: { kind: 'branch', name: 'env/staging' },
+    });
+    const byTag = target({
+      'gitops-promotions/path': 'shop/deploy',
+      'gitops-promotions/tag': 'v*-{env}',
+    });
+    expect(() => writableSpec(byTag, 'staging')).toThrow(
+      'component:default/shop: promoting from the portal is not supported here: staging is read from tags matching v*-staging: a new tag promotes it, and the portal does not make or move tags',
     );
     const byManifest = target({
       'gitops-promotions/argocd-manifest': 'shop/argocd.yaml',

@@ -1,3 +1,4 @@
+import { revisionOf } from './readSource';
 import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
@@ -393,8 +394,8 @@ function describeRead(spec: EnvironmentSpec): string {
 
 /**
  * Why the workflow does not change an environment, in a sentence for its card; undefined when it
- * does: it writes only environments read from the target's repository at its branch, through
- * their path.
+ * does. It writes an environment's files on the branch it is read from, in the repository it is
+ * read from; an environment read from a tag or a fixed commit is changed by whoever makes those.
  */
 export function notPromotableReason(
   target: EntityTarget,
@@ -404,14 +405,24 @@ export function notPromotableReason(
   if (!spec) {
     return `${environment} is read through the Argo CD manifest ${target.layout.argocdManifest}: it is promoted by changing the manifest through a pull request`;
   }
-  if (
-    spec.read.kind !== 'default' ||
-    spec.repository.id !== target.repository.id
-  ) {
-    const how = spec.read.kind === 'tag' ? 'tagging' : 'merging';
+  if (spec.read.kind === 'tag') {
     return `${environment} is read from ${describeRead(
       spec,
-    )}: it is promoted by ${how} in the repository`;
+    )}: a new tag promotes it, and the portal does not make or move tags`;
+  }
+  if (spec.read.kind === 'ref') {
+    const revision = revisionOf(spec.read.name);
+    if (revision.kind === 'tag') {
+      return `${environment} is read at the tag ${revision.name}: a new tag promotes it, and the portal does not make or move tags`;
+    }
+    if (revision.kind === 'any' && /^[0-9a-f]{40}$/.test(revision.name)) {
+      return `${environment} is read at the commit ${revision.name.slice(
+        0,
+        12,
+      )}: changing the commit ${
+        spec.manifest ?? 'its manifest'
+      } names promotes it`;
+    }
   }
   return undefined;
 }

@@ -265,10 +265,8 @@ describe.each<Provider>(['git', 'github'])(
       expect(promotions.environments[2].desired.source!.revision).toBe(
         promoted,
       );
-      // The portal does not write branches it reads: the card says how prod is promoted.
-      expect(promotions.environments[2].notPromotable).toBe(
-        'prod is read from the branch env/prod: it is promoted by merging in the repository',
-      );
+      // The portal writes the branch an environment is read from.
+      expect(promotions.environments[2].notPromotable).toBeUndefined();
     });
 
     it('reads each environment from the tag with the highest version matching its pattern', async () => {
@@ -328,7 +326,7 @@ describe.each<Provider>(['git', 'github'])(
         },
         drift: [],
         notPromotable:
-          'prod is read from tags matching v*-prod: it is promoted by tagging in the repository',
+          'prod is read from tags matching v*-prod: a new tag promotes it, and the portal does not make or move tags',
       });
     });
 

@@ -61,7 +61,7 @@ import { stringify } from 'yaml';
 import {
   EntityTarget,
   readEntityTarget,
-  resolveOptionsOf,
+  specResolveOptions,
 } from '../state/entityTarget';
 import {
   parseBody,
@@ -486,6 +486,8 @@ export class PromotionsWorkflow {
       request,
       target,
       repository,
+      repositories: this.deps.repositories,
+      logger: this.deps.logger,
       resolver: this.deps.resolver,
       stored,
     });
@@ -507,7 +509,7 @@ export class PromotionsWorkflow {
       )
     ).join('');
     const after = await this.deps.resolver.resolve(plan.after, plan.path, {
-      ...resolveOptionsOf(target),
+      ...specResolveOptions(target, plan.spec),
       render: true,
     });
     const renderedDiff = createTwoFilesPatch(
@@ -523,7 +525,7 @@ export class PromotionsWorkflow {
     const gates = await this.evaluate(
       promotion,
       plan.environment,
-      repository,
+      plan.repository,
       stored,
       plan,
     );
@@ -536,7 +538,7 @@ export class PromotionsWorkflow {
       baseCommit: plan.base.commit,
       fileDiff,
       renderedDiff,
-      commits: await this.commitsSince(plan, target, repository, stored),
+      commits: await this.commitsSince(plan, stored),
       configDifferences: this.configDifferences(
         target,
         plan,
@@ -557,30 +559,26 @@ export class PromotionsWorkflow {
   }
 
   /** The commits that touched the upstream's inputs since the target's current version. */
-  private async commitsSince(
-    plan: Plan,
-    target: EntityTarget,
-    repository: GitOpsRepository,
-    stored: StoredEnvironment[],
-  ) {
-    const upstream = plan.from[0];
-    if (!upstream) return [];
-    const upstreamStored = stored.find(e => e.environment === upstream);
+  private async commitsSince(plan: Plan, stored: StoredEnvironment[]) {
+    const upstream = plan.upstreams.find(u => u.name === plan.from[0]);
+    if (!upstream?.read) return [];
+    const upstreamStored = stored.find(e => e.environment === upstream.name);
     const inputs = upstreamStored?.resolution.inputs ?? [];
     if (inputs.length === 0) return [];
-    // The newest commit at which the upstream ran what the target runs now.
+    // The newest commit at which the upstream ran what the target runs now, in the upstream's
+    // own history (its branch or repository).
     const since = upstreamStored?.timeline?.commits.find(
       c => c.version === plan.previousVersion,
     )?.sha;
+    const { repository, snapshot } = upstream.read;
     // A branch rewritten since the timeline was read may no longer hold `since`: then the
     // commits are listed from the head, as far as the limit goes.
     const commits = await repository
-      .history(plan.base.commit, inputs, 50, since ? { since } : undefined)
+      .history(snapshot.commit, inputs, 50, since ? { since } : undefined)
       .catch(error => {
         if (!since) throw error;
-        return repository.history(plan.base.commit, inputs, 50);
+        return repository.history(snapshot.commit, inputs, 50);
       });
-    void target;
     return commits.map(c => ({
       sha: c.sha,
       author: c.authorName,
@@ -624,7 +622,7 @@ export class PromotionsWorkflow {
       id,
       entityRef: target.entityRef,
       environment: plan.environment.name,
-      repositoryId: target.repository.id,
+      repositoryId: plan.repository.id,
       kind: plan.kind,
       from: plan.from,
       version: plan.version,
@@ -634,7 +632,7 @@ export class PromotionsWorkflow {
       requestedBy: actor.ref,
       requestedAt: now,
       updatedAt: now,
-      baseBranch: target.repository.branch,
+      baseBranch: plan.baseBranch,
       baseCommit: plan.base.commit,
       branch: `promotions/${name}/${plan.environment.name}/${id.slice(0, 8)}`,
       headCommit: null,
@@ -713,6 +711,8 @@ export class PromotionsWorkflow {
       request,
       target,
       repository,
+      repositories: this.deps.repositories,
+      logger: this.deps.logger,
       resolver: this.deps.resolver,
       stored,
     });
@@ -773,13 +773,18 @@ export class PromotionsWorkflow {
       promotion.unknownVersion ? 'A version no upstream runs' : null,
     );
     try {
-      await this.completeOpening(promotion, repository, actor.author);
+      await this.completeOpening(promotion, plan.repository, actor.author);
     } catch (error) {
-      await this.abandon(promotion, repository, error as Error);
+      await this.abandon(promotion, plan.repository, error as Error);
       throw error;
     }
     let opened = await this.deps.workflow.get(promotion.id);
-    opened = await this.judge(opened, plan.environment, repository, stored);
+    opened = await this.judge(
+      opened,
+      plan.environment,
+      plan.repository,
+      stored,
+    );
     if (request.merge) {
       if (opened.gates.every(g => g.state === 'passed')) {
         return this.merge(opened.id, credentials, {});

@@ -14,10 +14,12 @@ import {
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   EntityTarget,
-  resolveOptionsOf,
+  EnvironmentSpec,
+  specResolveOptions,
   writableSpec,
 } from '../state/entityTarget';
 import { StoredEnvironment } from '../state/PromotionsStore';
+import { readSpecSource, ReadSourceDeps, SourceRead } from '../state/readSource';
 import { editVersion } from './editVersion';
 import { overlaySnapshot } from './overlaySnapshot';
 
@@ -43,9 +45,15 @@ export interface Plan {
   unknownVersion: boolean;
   /** The images set in the target. */
   images: ImageRef[];
-  /** The repository's branch as the plan was made on it. */
+  /** The repository the environment is read from, and written to. */
+  repository: GitOpsRepository;
+  /** The branch the environment is read from, which the promotion merges into. */
+  baseBranch: string;
+  /** That branch as the plan was made on it. */
   base: RepositorySnapshot;
   changes: FileChange[];
+  /** How the environment is read: its path, and how it is resolved. */
+  spec: EnvironmentSpec;
   path: string;
   before: ResolvedEnvironment;
   after: RepositorySnapshot;
@@ -54,6 +62,8 @@ export interface Plan {
     name: string;
     version: string | null;
     resolved?: ResolvedEnvironment;
+    /** Where the upstream was read: its repository and commit. */
+    read?: SourceRead;
   }>;
 }
 
@@ -125,20 +135,56 @@ function insideEnvironment(path: string, environmentPathText: string) {
 export async function planPromotion(options: {
   request: PlanRequest;
   target: EntityTarget;
+  /** The repository the entity is refreshed with. */
   repository: GitOpsRepository;
+  /** Every configured repository: environments may be read from others. */
+  repositories: ReadSourceDeps['repositories'];
+  logger: ReadSourceDeps['logger'];
   resolver: PromotionsResolverService;
   /** The entity's stored environments, for the target's history of versions. */
   stored: StoredEnvironment[];
 }): Promise<Plan> {
-  const { request, target, repository, resolver } = options;
+  const { request, target, resolver } = options;
   const environment = environmentNamed(target, request.to);
   const kind = request.kind ?? 'promotion';
   if (request.version !== undefined) imageForVersion('x', request.version);
-  const path = writableSpec(target, environment.name).path;
-  const base = await repository.snapshot();
-  const resolveAt = (snapshot: RepositorySnapshot, p: string, render = false) =>
-    resolver.resolve(snapshot, p, { ...resolveOptionsOf(target), render });
-  const before = await resolveAt(base, path, true).catch(error => {
+  const spec = writableSpec(target, environment.name);
+  const path = spec.path;
+  const sources: ReadSourceDeps = {
+    repositories: options.repositories,
+    tags: new Map(),
+    logger: options.logger,
+  };
+  const home: SourceRead = {
+    repository: options.repository,
+    snapshot: await options.repository.snapshot(),
+  };
+  const readOf = (s: EnvironmentSpec) => readSpecSource(s, home, sources);
+  const targetRead = await readOf(spec).catch(error => {
+    throw new InputError(
+      `${environment.name} cannot be read, so it cannot be changed: ${
+        (error as Error).message
+      }`,
+    );
+  });
+  if (targetRead.source && targetRead.source.kind !== 'branch') {
+    throw new InputError(
+      `${environment.name} is read at the ${targetRead.source.kind} ${targetRead.source.ref}: the portal changes only environments read from a branch`,
+    );
+  }
+  const repository = targetRead.repository;
+  const baseBranch = targetRead.source?.ref ?? repository.branch;
+  const base = targetRead.snapshot;
+  const resolveAt = (
+    snapshot: RepositorySnapshot,
+    s: EnvironmentSpec,
+    render = false,
+  ) =>
+    resolver.resolve(snapshot, s.path, {
+      ...specResolveOptions(target, s),
+      render,
+    });
+  const before = await resolveAt(base, spec, true).catch(error => {
     throw new InputError(
       `${environment.name} cannot be read, so it cannot be changed: ${
         (error as Error).message
@@ -148,11 +194,20 @@ export async function planPromotion(options: {
 
   const upstreams: Plan['upstreams'] = [];
   for (const name of environment.requires) {
-    const resolved = await resolveAt(
-      base,
-      writableSpec(target, name).path,
-    ).catch(() => undefined);
-    upstreams.push({ name, version: resolved?.version ?? null, resolved });
+    const upstreamSpec = target.specs?.find(s => s.name === name);
+    const read = upstreamSpec
+      ? await readOf(upstreamSpec).catch(() => undefined)
+      : undefined;
+    const resolved =
+      read && upstreamSpec
+        ? await resolveAt(read.snapshot, upstreamSpec).catch(() => undefined)
+        : undefined;
+    upstreams.push({
+      name,
+      version: resolved?.version ?? null,
+      resolved,
+      read,
+    });
   }
 
   let images: ImageRef[];
@@ -180,8 +235,7 @@ export async function planPromotion(options: {
     version = request.version;
     const commit = await commitRunning(
       options,
-      environment.name,
-      path,
+      { repository, base, spec },
       version,
     );
     if (!commit) {
@@ -189,7 +243,7 @@ export async function planPromotion(options: {
         `${environment.name} of ${target.entityRef} never ran ${version} in the history read: roll back to a version it ran`,
       );
     }
-    const then = await resolveAt(await repository.snapshotAt(commit), path);
+    const then = await resolveAt(await repository.snapshotAt(commit), spec);
     images = pick(
       then.images,
       request.images,
@@ -324,9 +378,9 @@ export async function planPromotion(options: {
         `Refusing to write ${change.path}: a promotion of ${environment.name} writes only inside ${path}`,
       );
     }
-    if (!isReadable(target.readable, change.path)) {
+    if (!isReadable(spec.readable, change.path)) {
       throw new NotAllowedError(
-        `Refusing to write ${change.path}: ${target.entityRef} may only change ${target.readable.description}`,
+        `Refusing to write ${change.path}: ${target.entityRef} may only change ${spec.readable.description}`,
       );
     }
   }
@@ -334,7 +388,7 @@ export async function planPromotion(options: {
     throw new InputError(`${environment.name} already runs ${version}`);
   }
   // The change must do what it says: the environment, resolved with it, runs the images asked for.
-  const result = await resolveAt(overlaySnapshot(base, changes), path).catch(
+  const result = await resolveAt(overlaySnapshot(base, changes), spec).catch(
     error => {
       throw new InputError(
         `With the change, ${environment.name} could not be read: ${
@@ -360,8 +414,11 @@ export async function planPromotion(options: {
     from,
     unknownVersion,
     images,
+    repository,
+    baseBranch,
     base,
     changes,
+    spec,
     path,
     before,
     after: overlaySnapshot(base, changes),
@@ -390,24 +447,27 @@ function pick(
 /** The newest commit at which an environment ran a version: from its timeline, else further back. */
 async function commitRunning(
   options: Parameters<typeof planPromotion>[0],
-  environment: string,
-  path: string,
+  at: {
+    repository: GitOpsRepository;
+    base: RepositorySnapshot;
+    spec: EnvironmentSpec;
+  },
   version: string,
 ): Promise<string | undefined> {
-  const stored = options.stored.find(e => e.environment === environment);
+  const { repository, spec } = at;
+  const stored = options.stored.find(e => e.environment === spec.name);
   const inTimeline = stored?.timeline?.commits.find(c => c.version === version);
   if (inTimeline) return inTimeline.sha;
   // Older than the timeline: walk the environment's history, a bounded number of commits.
-  const head = (await options.repository.snapshot()).commit;
-  const inputs = stored?.resolution.inputs ?? [path];
-  const commits = await options.repository.history(head, inputs, 200);
+  const inputs = stored?.resolution.inputs ?? [spec.path];
+  const commits = await repository.history(at.base.commit, inputs, 200);
   const seen = new Set(stored?.timeline?.commits.map(c => c.sha) ?? []);
   for (const commit of commits.filter(c => !seen.has(c.sha))) {
     const resolved = await options.resolver
       .resolve(
-        await options.repository.snapshotAt(commit.sha),
-        path,
-        resolveOptionsOf(options.target),
+        await repository.snapshotAt(commit.sha),
+        spec.path,
+        specResolveOptions(options.target, spec),
       )
       .catch(() => undefined);
     if (resolved?.version === version) return commit.sha;
