@@ -4,6 +4,8 @@ import {
 } from '@backstage/backend-plugin-api';
 import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
@@ -29,17 +31,19 @@ import {
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
 import { registerPromotionsActions } from './actions';
+import { GithubWebhookListener } from './events/GithubWebhookListener';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
 import { PromotionsService } from './service/PromotionsService';
+import { EntitySignals } from './signals/EntitySignals';
+import { SignallingWorkflowStore } from './signals/SignallingWorkflowStore';
 import { PromotionsStore } from './state/PromotionsStore';
 import { RefreshRunner } from './state/RefreshRunner';
 import { secretProtection } from './state/secrets';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
 import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
 import { createWorkflowRouter } from './workflow/router';
-import { WorkflowStore } from './workflow/WorkflowStore';
 
 /** The scheduled task that refreshes one repository. */
 export const refreshTaskId = (repositoryId: string) =>
@@ -84,6 +88,8 @@ export const promotionsPlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         auth: coreServices.auth,
         catalog: catalogServiceRef,
+        events: eventsServiceRef,
+        signals: signalsServiceRef,
         repositories: promotionsRepositoriesServiceRef,
         resolver: promotionsResolverServiceRef,
         permissions: coreServices.permissions,
@@ -102,6 +108,8 @@ export const promotionsPlugin = createBackendPlugin({
         httpAuth,
         auth,
         catalog,
+        events,
+        signals,
         repositories,
         resolver,
         permissions,
@@ -165,11 +173,13 @@ export const promotionsPlugin = createBackendPlugin({
           );
         }
 
+        const entitySignals = new EntitySignals({ signals, logger });
         const runner = new RefreshRunner({
           refresher,
           store,
           logger,
-          onRefreshed: summary =>
+          onRefreshed: ({ changedEntities = [], ...summary }) => {
+            entitySignals.changed(changedEntities, 'state');
             logger.info(
               `Refreshed repository ${summary.repositoryId} at ${
                 summary.revision ?? 'no revision'
@@ -181,7 +191,8 @@ export const promotionsPlugin = createBackendPlugin({
                 summary.durationMs
               } ms`,
               { ...summary, readAt: summary.readAt.toISOString() },
-            ),
+            );
+          },
         });
         const stopFollowing = followLiveStates({
           sources: liveStateSources,
@@ -236,7 +247,7 @@ export const promotionsPlugin = createBackendPlugin({
         workflow = new PromotionsWorkflow({
           config,
           store,
-          workflow: new WorkflowStore(store.client),
+          workflow: new SignallingWorkflowStore(store.client, entitySignals),
           repositories,
           resolver,
           visibility,
@@ -262,6 +273,13 @@ export const promotionsPlugin = createBackendPlugin({
           },
         });
         const following = workflow;
+        await new GithubWebhookListener({
+          repositories: () => config.repositories.values(),
+          logger,
+          requestRefresh: repositoryId => runner.request(repositoryId),
+          unfinished: repositoryIds => following.unfinished(repositoryIds),
+          sync: promotionId => following.syncNow(promotionId),
+        }).subscribe(events);
         await scheduler.scheduleTask({
           id: 'promotions-workflow-sync',
           scope: 'global',

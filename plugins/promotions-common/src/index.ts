@@ -10,3 +10,4 @@ export * from './types';
 export * from './paths';
 export * from './layout';
 export * from './permissions';
+export * from './signals';

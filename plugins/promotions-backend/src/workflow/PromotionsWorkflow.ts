@@ -1855,6 +1855,20 @@ export class PromotionsWorkflow {
     }
   }
 
+  /** The unfinished promotions of some repositories: those a webhook may concern. */
+  async unfinished(repositoryIds: string[]): Promise<StoredPromotion[]> {
+    const promotions = await this.deps.workflow.list({ states: OPEN_STATES });
+    return promotions.filter(p => repositoryIds.includes(p.repositoryId));
+  }
+
+  /** Follows one unfinished promotion now, as the sync does: a webhook said it moved. */
+  async syncNow(promotionId: string): Promise<void> {
+    const promotion = await this.deps.workflow.get(promotionId);
+    if (OPEN_STATES.includes(promotion.state)) {
+      await this.syncPromotion(promotion);
+    }
+  }
+
   private async syncPromotion(promotion: StoredPromotion) {
     const repository = await this.deps.repositories.get(promotion.repositoryId);
     const age = this.now().getTime() - new Date(promotion.updatedAt).getTime();
