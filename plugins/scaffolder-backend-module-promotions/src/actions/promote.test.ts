@@ -18,7 +18,9 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 // The action is proven against the real promotions backend, which validates what it is sent.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
+import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import request from 'supertest';
+import { scaffolderModulePromotions } from '../module';
 import { testGitRepository } from '../testing/testRepository';
 import { createPromoteAction } from './promote';
 
@@ -105,6 +107,8 @@ async function start() {
   });
   const { server } = await startTestBackend({
     features: [
+      scaffolderPlugin,
+      scaffolderModulePromotions,
       promotionsPlugin,
       samMayNotPromote,
       scheduler,
@@ -176,7 +180,39 @@ async function start() {
     );
   };
   const branches = () => git('branch', '--list', 'promotions/*');
-  return { run, api, branches };
+  /** A dry run of a template with one promotions:promote step, through the scaffolder's API. */
+  const dryRun = (user: string, input: Record<string, unknown>) =>
+    request(server)
+      .post('/api/scaffolder/v2/dry-run')
+      .set('authorization', mockCredentials.user.header(user))
+      .send({
+        template: {
+          apiVersion: 'scaffolder.backstage.io/v1beta3',
+          kind: 'Template',
+          metadata: { name: 'promote', namespace: 'default' },
+          spec: {
+            owner: 'group:default/shop-team',
+            type: 'service',
+            parameters: [],
+            steps: [
+              {
+                id: 'promote',
+                name: 'Promote',
+                action: 'promotions:promote',
+                input,
+              },
+            ],
+            output: {
+              state: '${{ steps.promote.output.state }}',
+              version: '${{ steps.promote.output.version }}',
+            },
+          },
+        },
+        values: {},
+        secrets: {},
+        directoryContents: [],
+      });
+  return { run, api, branches, dryRun };
 }
 
 describe('promotions:promote', () => {
@@ -313,5 +349,44 @@ describe('promotions:promote', () => {
     expect(branches()).toBe('');
     const listed = await api('user:default/ana').get('/promotions');
     expect(listed.body.promotions).toEqual([]);
+  });
+});
+
+describe('promotions:promote in the scaffolder', () => {
+  it('dry-runs a template step as the person who runs it, and refuses input its schema does not allow', async () => {
+    const { dryRun, branches } = await start();
+    const ok = await dryRun('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.output).toMatchObject({
+      state: 'preview',
+      version: '1.2.0',
+    });
+
+    const sam = await dryRun('user:default/sam', {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    // The step fails with the promotions backend's reason, and its status.
+    expect(sam.status).toBe(403);
+    expect(sam.body.error).toEqual({
+      name: 'NotAllowedError',
+      message: 'You may not promote to staging of component:default/shop',
+    });
+
+    const hostile = await dryRun('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: '../prod',
+      version: '1.2.0',
+    });
+    expect(hostile.status).toBe(400);
+    expect(hostile.body.error.message).toMatch(
+      /^Invalid input passed to action promotions:promote, instance.to does not match pattern/,
+    );
+    expect(branches()).toBe('');
   });
 });

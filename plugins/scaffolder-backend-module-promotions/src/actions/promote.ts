@@ -145,7 +145,8 @@ export function createPromoteAction(options: {
       body: JSON.stringify(body),
     });
     if (!response.ok) throw await refusal(response);
-    return (await response.json()) as T;
+    // Parsed here, so that the arrays output to the template are this module's own.
+    return JSON.parse(await response.text()) as T;
   }
 
   return createTemplateAction({
