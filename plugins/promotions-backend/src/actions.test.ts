@@ -1,4 +1,10 @@
+import {
+  coreServices,
+  createServiceFactory,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { shopHistory } from '@internal/promotions-fixtures';
 import request from 'supertest';
 import {
@@ -12,10 +18,27 @@ jest.setTimeout(60_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
+/** Everyone may do everything, except read the promotions of any entity: sam may not. */
+const samMayNotRead = createServiceFactory({
+  service: coreServices.permissions,
+  deps: {},
+  factory: () => {
+    const answer = async (requests: any[], options: any) =>
+      requests.map(r => ({
+        result:
+          r.permission.name === 'promotions.entity.read' &&
+          options.credentials.principal.userEntityRef === 'user:default/sam'
+            ? AuthorizeResult.DENY
+            : AuthorizeResult.ALLOW,
+      }));
+    return { authorize: answer, authorizeConditional: answer } as any;
+  },
+});
+
 describe.each(databases.eachSupportedId())(
   'the promotions actions of the actions registry on %s',
   databaseId => {
-    async function start() {
+    async function start(permissions?: ServiceFactory) {
       const dir = bareRepository(shopHistory);
       const backend = await startWorkflowBackend({
         databases,
@@ -29,6 +52,7 @@ describe.each(databases.eachSupportedId())(
           },
         ],
         entities: [shopEntity()],
+        permissions,
       });
       await backend.ready();
       /** Invokes an action through the registry's route, as the MCP backend and agents do. */
@@ -116,6 +140,23 @@ describe.each(databases.eachSupportedId())(
       expect(listed.body.promotions.map((p: any) => p.id)).toEqual([
         opened.body.id,
       ]);
+    });
+
+    it('refuses to read the promotions of someone the policy does not let read them, as the REST API does', async () => {
+      const { invoke, as, entityPath } = await start(samMayNotRead);
+      const refused = await invoke('sam', 'get-promotions', {
+        entityRef: 'component:default/shop',
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toBe(
+        'You may not read the promotions of component:default/shop',
+      );
+      const rest = await as('sam').get(entityPath);
+      expect(rest.status).toBe(403);
+      const ana = await invoke('ana', 'get-promotions', {
+        entityRef: 'component:default/shop',
+      });
+      expect(ana.status).toBe(200);
     });
 
     it('opens a promotion for someone allowed to promote, and refuses a second with the first named', async () => {
