@@ -3,6 +3,7 @@ import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
+import signalsPlugin from '@backstage/plugin-signals/alpha';
 import promotionsPlugin from '@gitops-promotions/plugin-promotions/alpha';
 import { navModule } from './modules/nav';
 import { signInModule } from './modules/signIn';
@@ -13,6 +14,7 @@ export default createApp({
     scaffolderPlugin,
     orgPlugin,
     userSettingsPlugin,
+    signalsPlugin,
     promotionsPlugin,
     navModule,
     signInModule,

@@ -25,6 +25,11 @@ backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 
 backend.add(import('@backstage/plugin-events-backend'));
+// GitHub webhooks at /api/events/http/github, refused unless signed with
+// events.modules.github.webhookSecret: a push refreshes its repository at once.
+backend.add(import('@backstage/plugin-events-backend-module-github'));
+// Tells an open Promotions tab that its entity changed, so that it reads it again.
+backend.add(import('@backstage/plugin-signals-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
 backend.add(demoArgoCdModule);

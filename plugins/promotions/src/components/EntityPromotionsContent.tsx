@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   getCompoundEntityRef,
   stringifyEntityRef,
@@ -15,6 +15,7 @@ import {
   MissingAnnotationEmptyState,
   useEntity,
 } from '@backstage/plugin-catalog-react';
+import { useSignal } from '@backstage/plugin-signals-react';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
@@ -26,6 +27,8 @@ import {
   ANNOTATION_REPOSITORY,
   ENV_PLACEHOLDER,
   EntityPromotions,
+  PromotionsSignal,
+  promotionsSignalChannel,
   readEntityLayout,
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
@@ -207,6 +210,15 @@ export function EntityPromotionsContent() {
   );
   const pending = state.value !== undefined && notReadYet(state.value);
   const { retry, value } = state;
+  // The backend signals when the entity's state or one of its promotions changed: read it again.
+  const { lastSignal } = useSignal<PromotionsSignal>(
+    promotionsSignalChannel(stringifyEntityRef(entity)),
+  );
+  const retryRef = useRef(retry);
+  retryRef.current = retry;
+  useEffect(() => {
+    if (lastSignal) retryRef.current();
+  }, [lastSignal]);
   // retry changes whenever a request ends, so each answer that is still pending sets a new timer.
   useEffect(() => {
     if (!pending) return undefined;
@@ -237,7 +249,11 @@ export function EntityPromotionsContent() {
         <DataAge promotions={value} />
       </ContentHeader>
       <StaleStateBanner promotions={value} />
-      <PipelineWithWorkflow promotions={value} onChanged={retry} />
+      <PipelineWithWorkflow
+        promotions={value}
+        onChanged={retry}
+        signalled={lastSignal}
+      />
     </Content>
   );
 }
@@ -246,6 +262,8 @@ export function EntityPromotionsContent() {
 function PipelineWithWorkflow(props: {
   promotions: EntityPromotions;
   onChanged: () => void;
+  /** The backend's last signal for the entity: each one reads its promotions again. */
+  signalled: PromotionsSignal | null;
 }) {
   const { entity } = useEntity();
   const api = useApi(promotionsApiRef);
@@ -258,7 +276,10 @@ function PipelineWithWorkflow(props: {
     ]);
     return { promotions, freezes };
   }, [api, ref, version]);
-  const { onChanged } = props;
+  const { onChanged, signalled } = props;
+  useEffect(() => {
+    if (signalled) setVersion(v => v + 1);
+  }, [signalled]);
   const reload = useCallback(() => {
     setVersion(v => v + 1);
     onChanged();
