@@ -20,6 +20,10 @@ const REPOSITORIES = [
   configured('gitops-prod', 'https://github.com/acme/gitops.git', 'production'),
   configured('enterprise', 'git@ghe.acme.example:platform/deploy.git'),
   configured('local', '/srv/git/gitops'),
+  {
+    ...configured('mirror', '/srv/git/environment-dev'),
+    argocdRepoURL: 'https://github.com/acme/environment-dev',
+  },
 ];
 
 const SHA = 'a'.repeat(40);
@@ -69,6 +73,14 @@ describe('readGithubEvent', () => {
         REPOSITORIES,
       ),
     ).toMatchObject({ readFrom: ['gitops-prod'] });
+    // As the plugin's configuration gives them: the values of a map, read once.
+    expect(
+      readGithubEvent(
+        'github.push',
+        { ref: 'refs/heads/main', repository: repository() },
+        new Map(REPOSITORIES.map(r => [r.id, r])).values(),
+      ),
+    ).toMatchObject({ readFrom: ['gitops'] });
     // Any tag may be an environment's.
     expect(
       readGithubEvent(
@@ -104,6 +116,17 @@ describe('readGithubEvent', () => {
         REPOSITORIES,
       ),
     ).toMatchObject({ repositoryIds: ['gitops', 'gitops-prod'] });
+    // A local clone is known by the URL Argo CD clones it from.
+    expect(
+      readGithubEvent(
+        'github.push',
+        {
+          ref: 'refs/heads/main',
+          repository: repository('acme/environment-dev'),
+        },
+        REPOSITORIES,
+      ),
+    ).toMatchObject({ repositoryIds: ['mirror'], readFrom: ['mirror'] });
     // The same owner and name on another host is another repository.
     expect(
       readGithubEvent(

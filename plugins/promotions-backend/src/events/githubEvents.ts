@@ -110,11 +110,12 @@ export function repositoryKey(url: string): string | undefined {
 
 /**
  * The configured repositories a payload's `repository` names: its web, clone and SSH URLs, and
- * its `full_name` on the host they give, matched against each configured repository's URL.
+ * its `full_name` on the host they give, matched against each configured repository's URL and
+ * the URL Argo CD clones it from.
  */
 function repositoriesNamed(
   payload: Record<string, unknown>,
-  repositories: Iterable<RepositoryConfig>,
+  repositories: RepositoryConfig[],
 ): { ids: string[]; named: string } | undefined {
   const repository = objectAt(payload.repository);
   if (!repository) return undefined;
@@ -134,8 +135,11 @@ function repositoriesNamed(
   if (keys.size === 0) return undefined;
   const ids: string[] = [];
   for (const configured of repositories) {
-    const key = repositoryKey(configured.url);
-    if (key && keys.has(key)) ids.push(configured.id);
+    // A local clone names its remote as the URL Argo CD clones from.
+    const own = [configured.url, configured.argocdRepoURL].flatMap(url =>
+      url ? [repositoryKey(url)] : [],
+    );
+    if (own.some(key => key && keys.has(key))) ids.push(configured.id);
   }
   return { ids, named: fullName ?? [...keys][0] };
 }
@@ -163,8 +167,10 @@ function pullRequestHeads(
 export function readGithubEvent(
   topic: string,
   eventPayload: unknown,
-  repositories: Iterable<RepositoryConfig>,
+  configuredRepositories: Iterable<RepositoryConfig>,
 ): GithubEventRequest {
+  // Read twice below: an iterator would be empty the second time.
+  const repositories = [...configuredRepositories];
   const payload = objectAt(eventPayload);
   if (!payload) {
     return {
@@ -188,7 +194,7 @@ export function readGithubEvent(
       malformed: false,
     };
   }
-  const configured = new Map([...repositories].map(r => [r.id, r]));
+  const configured = new Map(repositories.map(r => [r.id, r]));
   const branches = new Set<string>();
   const commits = new Set<string>();
   switch (topic) {
