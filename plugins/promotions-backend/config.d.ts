@@ -40,6 +40,8 @@ export interface Config {
     /**
      * Environment pipelines by name. Each environment lists the environments it is promoted
      * from (`requires`); the pipeline is a graph, so several environments may require one.
+     * Beside the keys below, an environment may name the gates installed modules add (by their
+     * key); any other key, such as a mistyped gate, stops the backend at startup.
      */
     pipelines?: {
       [name: string]: Array<{
@@ -61,7 +63,12 @@ export interface Config {
         checks?: boolean | string[];
         /** Refuse tags that move (`latest`, `main`): only numbered versions, commit hashes, digests. */
         immutableVersion?: boolean;
-        /** The owners in CODEOWNERS of the changed paths must be among the approvers. */
+        /**
+         * The owners in CODEOWNERS of the changed paths must be among the approvers: `@org/team`
+         * a member of the group with that `github.com/team-slug` (else that name), `@login` the
+         * user with that `github.com/user-login` (else that name), an e-mail the user with that
+         * `spec.profile.email`.
+         */
         codeowners?: boolean;
         /**
          * A URL that must answer 2xx before a merge; `{entityRef}`, `{environment}` and

@@ -388,4 +388,92 @@ describe('the gates extension point', () => {
       'changeTicket',
     );
   });
+
+  const gateModule = (moduleId: string, ...types: string[]) =>
+    createBackendModule({
+      pluginId: 'promotions',
+      moduleId,
+      register(env) {
+        env.registerInit({
+          deps: { gates: promotionsGatesExtensionPoint },
+          async init({ gates }) {
+            gates.addGate(
+              ...types.map(type => ({
+                type,
+                evaluate: async () => ({
+                  gate: type,
+                  state: 'passed' as const,
+                  summary: '',
+                }),
+              })),
+            );
+          },
+        });
+      },
+    });
+  const startWith = (pipeline: any[], features: any[]) =>
+    startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: bareRepository(shopHistory),
+          paths: ['{entity.metadata.name}/**'],
+        },
+      ],
+      pipeline,
+      features,
+    });
+
+  it('stops the backend at startup on a mistyped gate key, naming it, the environment and the gates there are', async () => {
+    await expect(
+      startWith(
+        [
+          { name: 'dev', requires: [] },
+          { name: 'staging', requires: ['dev'], changeTicket: {} },
+          { name: 'prod', requires: ['staging'], aprovals: 2 },
+        ],
+        [gateModule('change-ticket-gate', 'changeTicket')],
+      ),
+    ).rejects.toThrow(
+      'promotions.pipelines.default, environment prod: "aprovals" is not a gate or setting of an environment (gates: requires, approvals, soak, windows, checks, immutableVersion, codeowners, http, changeTicket, and freeze, which is always on; settings: name, production, services)',
+    );
+    // A module's key is a mistake too where no module adds it.
+    await expect(
+      startWith(
+        [
+          { name: 'dev', requires: [] },
+          { name: 'staging', requires: ['dev'], changeTicket: {} },
+        ],
+        [],
+      ),
+    ).rejects.toThrow(
+      'promotions.pipelines.default, environment staging: "changeTicket" is not a gate or setting of an environment',
+    );
+  });
+
+  it('refuses a module gate whose key a built-in gate or another module already has', async () => {
+    const pipeline = [{ name: 'dev', requires: [] }];
+    await expect(
+      startWith(pipeline, [gateModule('lenient-approvals', 'approvals')]),
+    ).rejects.toThrow(
+      'A module adds a promotion gate with the key "approvals", which is the built-in approvals gate\'s: give it a key of its own',
+    );
+    await expect(
+      startWith(pipeline, [gateModule('freeze-again', 'freeze')]),
+    ).rejects.toThrow('the built-in freeze gate');
+    await expect(
+      startWith(pipeline, [
+        gateModule('change-ticket-gate', 'changeTicket'),
+        gateModule('other-change-ticket-gate', 'changeTicket'),
+      ]),
+    ).rejects.toThrow(
+      'Two modules add a promotion gate with the key "changeTicket": an environment\'s policy could not tell them apart',
+    );
+    await expect(
+      startWith(pipeline, [gateModule('hostile', '__proto__.x')]),
+    ).rejects.toThrow("A promotion gate's key must be a name");
+  });
 });

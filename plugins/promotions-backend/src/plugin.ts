@@ -42,6 +42,7 @@ import { PromotionsStore } from './state/PromotionsStore';
 import { RefreshRunner } from './state/RefreshRunner';
 import { secretProtection } from './state/secrets';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
+import { checkGateKeys, checkModuleGate } from './workflow/gates';
 import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
 import { createWorkflowRouter } from './workflow/router';
 
@@ -76,7 +77,12 @@ export const promotionsPlugin = createBackendPlugin({
       addLiveStateSource: (...added) => liveStateSources.push(...added),
     });
     env.registerExtensionPoint(promotionsGatesExtensionPoint, {
-      addGate: (...added) => gates.push(...added),
+      addGate: (...added) => {
+        for (const gate of added) {
+          checkModuleGate(gate, gates);
+          gates.push(gate);
+        }
+      },
     });
 
     env.registerInit({
@@ -135,6 +141,8 @@ export const promotionsPlugin = createBackendPlugin({
             );
           }
         }
+        // Modules have added their gates by now: a key no gate has is a mistake, never ignored.
+        checkGateKeys(config.pipelines, gates);
         const store = await PromotionsStore.create(database);
         const secrets = secretProtection(
           await store.secretKey(),

@@ -72,6 +72,7 @@ import { EntityVisibility } from '../service/EntityVisibility';
 import { protectSecrets, SecretProtection } from '../state/secrets';
 import { evaluateGates, gatesFor, OVERRIDABLE_GATES } from './gates';
 import { GithubPeople, humanizeEntityRef } from './people';
+import { upstreamRun } from './upstreamRun';
 import { environmentNamed, planPromotion, Plan, PlanRequest } from './plan';
 import {
   commitMessage,
@@ -1037,9 +1038,9 @@ export class PromotionsWorkflow {
   // ---------------------------------------------------------------- gates
 
   /**
-   * The upstream environments with the version each runs and since when: from the commit that
-   * brought the version there, or, when the portal merged it, from that merge if later (a
-   * promotion's commit is dated when it was asked for, not when it landed).
+   * The upstream environments with the version each runs now and since when it runs it without
+   * a break: the stored state, or the preview's fresh reading, with the portal's newest merge to
+   * each (see `upstreamRun`).
    */
   private async upstreamsOf(
     entityRef: string,
@@ -1050,27 +1051,33 @@ export class PromotionsWorkflow {
     return Promise.all(
       environment.requires.map(async name => {
         const env = stored.find(e => e.environment === name);
-        const version =
-          plan?.upstreams.find(u => u.name === name)?.version ??
-          (env?.resolution.ok ? env.resolution.version : null);
-        // The oldest commit of the run of the version at the top of the timeline.
-        let since: Date | null = null;
-        for (const commit of env?.timeline?.commits ?? []) {
-          if (commit.version !== version) break;
-          since = new Date(commit.at);
-        }
+        const fresh = plan?.upstreams.find(u => u.name === name);
         const entries = await this.deps.workflow.history({
           entityRef,
           environment: name,
           limit: 50,
         });
-        const merged = entries.find(
-          e => e.action === 'merged' && e.version === version,
-        );
-        if (merged && (!since || new Date(merged.at) > since)) {
-          since = new Date(merged.at);
-        }
-        return { name, version, since };
+        const merged = entries.find(e => e.action === 'merged');
+        const promotion =
+          merged?.promotionId &&
+          (await this.deps.workflow.get(merged.promotionId).catch(() => null));
+        const run = upstreamRun({
+          fresh: plan ? { version: fresh?.version ?? null } : undefined,
+          stored: env && {
+            version: env.resolution.ok ? env.resolution.version : null,
+            timeline: env.timeline,
+          },
+          lastMerge: merged && {
+            version: merged.version,
+            at: new Date(merged.at),
+            commits: promotion
+              ? [promotion.headCommit, promotion.mergedCommit].filter(
+                  (sha): sha is string => !!sha,
+                )
+              : [],
+          },
+        });
+        return { name, ...run };
       }),
     );
   }
@@ -1122,7 +1129,10 @@ export class PromotionsWorkflow {
       ),
       now: this.now(),
     };
-    return evaluateGates(gatesFor(context, this.deps.gates), context);
+    return evaluateGates(
+      gatesFor(context, this.deps.gates, this.github),
+      context,
+    );
   }
 
   /** Judges a promotion's gates again and stores the judgement. */

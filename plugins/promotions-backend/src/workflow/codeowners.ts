@@ -105,14 +105,34 @@ export function ownersOf(rules: CodeownersRule[], path: string): string[] {
   return [];
 }
 
-/**
- * The catalog reference a CODEOWNERS owner stands for: `@org/team` is the group named `team`,
- * `@login` the user named `login`. Owners given by e-mail have none.
- */
-export function ownerEntityRef(owner: string): string | undefined {
-  const team = /^@[\w.-]+\/([\w.-]+)$/.exec(owner);
-  if (team) return `group:default/${team[1].toLowerCase()}`;
-  const user = /^@([\w.-]+)$/.exec(owner);
-  if (user) return `user:default/${user[1].toLowerCase()}`;
+/** A CODEOWNERS owner: a GitHub team, a GitHub login, or an e-mail address. */
+export type Codeowner =
+  | { kind: 'team'; org: string; team: string }
+  | { kind: 'login'; login: string }
+  | { kind: 'email'; email: string };
+
+/** Reads an owner as GitHub writes it: `@org/team`, `@login` or `someone@example.com`. */
+export function parseCodeowner(owner: string): Codeowner | undefined {
+  const team = /^@([\w.-]+)\/([\w.-]+)$/.exec(owner);
+  if (team) return { kind: 'team', org: team[1], team: team[2] };
+  const login = /^@([\w.-]+)$/.exec(owner);
+  if (login) return { kind: 'login', login: login[1] };
+  // Only what an address holds, so that it is looked up as itself and nothing more.
+  if (/^[\w.+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(owner)) {
+    return { kind: 'email', email: owner };
+  }
   return undefined;
+}
+
+/** Who a CODEOWNERS owner is in the catalog. */
+export interface CodeownerEntities {
+  /** The users (for a login or an e-mail) or groups (for a team) the owner is; none when nobody. */
+  refs: string[];
+  /** Why the owner is nobody in the catalog, when it is. */
+  problem?: string;
+}
+
+/** Finds the catalog users and groups behind CODEOWNERS owners. */
+export interface CodeownersDirectory {
+  entitiesOf(owner: string): Promise<CodeownerEntities>;
 }

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { mockServices } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { JsonObject } from '@backstage/types';
 import {
   EnvironmentPolicy,
@@ -23,7 +26,8 @@ import {
   soakGate,
   windowsGate,
 } from './gates';
-import { parseCodeowners, ownersOf } from './codeowners';
+import { CodeownersDirectory, parseCodeowners, ownersOf } from './codeowners';
+import { GithubPeople } from './people';
 import { nextOpening } from './windows';
 
 const NOW = new Date('2026-11-25T10:00:00Z'); // a Wednesday
@@ -204,7 +208,17 @@ describe('soak', () => {
     );
     expect(await soakGate.evaluate(notThere)).toMatchObject({
       state: 'pending',
-      summary: 'Waiting for staging to run 1.2.0 for 2 h',
+      summary:
+        'staging runs 1.1.0, not 1.2.0: the soak of 2 h starts once it runs 1.2.0',
+    });
+    const sinceUnknown = context(
+      { soak: { hours: 2 } },
+      { upstreams: [{ name: 'staging', version: '1.2.0', since: null }] },
+    );
+    expect(await soakGate.evaluate(sinceUnknown)).toMatchObject({
+      state: 'pending',
+      summary:
+        'staging runs 1.2.0, since a moment not known yet: the soak of 2 h is counted once a refresh of the repository tells',
     });
   });
 });
@@ -449,55 +463,201 @@ describe('codeowners', () => {
     expect(ownersOf(rules, 'shop/README.md')).toEqual(['docs@acme.example']);
   });
 
-  it('waits for an owner of every changed path among the approvers', async () => {
-    const repository = {
+  const user = (
+    name: string,
+    options: { email?: string; login?: string; groups?: string[] } = {},
+  ): Entity => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: {
+      name,
+      namespace: 'default',
+      ...(options.login
+        ? { annotations: { 'github.com/user-login': options.login } }
+        : {}),
+    },
+    spec: { profile: options.email ? { email: options.email } : {} },
+    relations: (options.groups ?? []).map(targetRef => ({
+      type: 'memberOf',
+      targetRef,
+    })),
+  });
+  const group = (name: string, teamSlug?: string): Entity => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: {
+      name,
+      namespace: 'default',
+      ...(teamSlug
+        ? { annotations: { 'github.com/team-slug': teamSlug } }
+        : {}),
+    },
+    spec: { type: 'team', children: [] },
+  });
+  /** The catalog as the GitHub org provider fills it, and a few hand-written entities. */
+  const directory = (entities: Entity[]) =>
+    new GithubPeople(catalogServiceMock({ entities }), mockServices.auth());
+  const people = directory([
+    user('ben', { login: 'ben-gh', groups: ['group:default/shop-team'] }),
+    user('sue', { groups: ['group:default/release-managers'] }),
+    user('rita'),
+    user('rita-x', { login: 'rita' }),
+    user('rita-y', { login: 'RITA' }),
+    user('olga', { email: 'Ops@Example.com', login: 'olga' }),
+    user('tom', { email: 'tom@example.com' }),
+    user('tom2', { email: 'TOM@example.com' }),
+    user('mo', { login: 'mo', groups: ['group:default/platform-eng'] }),
+    group('release-managers'),
+    group('platform-eng', 'acme/platform'),
+    group('shop-team', 'other-org/shop-team'),
+  ]);
+  const repositoryWith = (codeowners: string) =>
+    ({
       id: 'gitops',
       snapshot: async () =>
-        memorySnapshot({ '.github/CODEOWNERS': CODEOWNERS }),
-    } as unknown as GitOpsRepository;
-    const waiting = context(
-      { codeowners: true },
-      {
-        repository,
-        promotion: {
-          decisions: [approve('user:default/ben', ['group:default/shop-team'])],
+        memorySnapshot({ '.github/CODEOWNERS': codeowners }),
+    } as unknown as GitOpsRepository);
+  const judge = (
+    codeowners: string,
+    decisions: GateContext['promotion']['decisions'],
+    directoryOf: CodeownersDirectory = people,
+    requestedBy = 'user:default/ana',
+  ) =>
+    codeownersGate(directoryOf).evaluate(
+      context(
+        { codeowners: true },
+        {
+          repository: repositoryWith(codeowners),
+          promotion: { decisions, requestedBy },
         },
-      },
+      ),
     );
-    expect(await codeownersGate.evaluate(waiting)).toMatchObject({
+
+  it('waits for an owner of every changed path among the approvers', async () => {
+    expect(
+      await judge(CODEOWNERS, [
+        approve('user:default/ben', ['group:default/shop-team']),
+      ]),
+    ).toMatchObject({
       state: 'pending',
       summary:
-        'Waiting for an approval from @acme/release-managers or @rita (.github/CODEOWNERS)',
+        'Waiting for an approval from @acme/release-managers or @rita (.github/CODEOWNERS); @rita is claimed by 2 catalog users (by GitHub login)',
     });
-    const byGroup = context(
-      { codeowners: true },
-      {
-        repository,
-        promotion: {
-          decisions: [
-            approve('user:default/sue', ['group:default/release-managers']),
-          ],
-        },
-      },
-    );
-    expect((await codeownersGate.evaluate(byGroup)).state).toBe('passed');
-    const byUser = context(
-      { codeowners: true },
-      { repository, promotion: { decisions: [approve('user:default/rita')] } },
-    );
-    expect((await codeownersGate.evaluate(byUser)).state).toBe('passed');
+    // A member of the team's group.
+    expect(
+      (
+        await judge(CODEOWNERS, [
+          approve('user:default/sue', ['group:default/release-managers']),
+        ])
+      ).state,
+    ).toBe('passed');
     // The requester owning the path does not approve it for themselves.
-    const self = context(
-      { codeowners: true },
-      {
-        repository,
-        promotion: {
-          requestedBy: 'user:default/rita',
-          decisions: [approve('user:default/rita')],
-        },
+    expect(
+      (
+        await judge(
+          CODEOWNERS,
+          [approve('user:default/sue', ['group:default/release-managers'])],
+          people,
+          'user:default/sue',
+        )
+      ).state,
+    ).toBe('pending');
+  });
+
+  const PROD = 'shop/overlays/prod/  ';
+
+  it('takes an owner given by e-mail as the user whose profile has it, in any case', async () => {
+    expect(
+      (await judge(`${PROD}ops@example.com`, [approve('user:default/olga')]))
+        .state,
+    ).toBe('passed');
+    expect(
+      await judge(`${PROD}ops@example.com`, [approve('user:default/ben')]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from ops@example.com (.github/CODEOWNERS)',
+    });
+    // An address nobody has, or two people claim, is nobody's, and said so.
+    expect(
+      await judge(`${PROD}nobody@example.com`, [approve('user:default/olga')]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from nobody@example.com (.github/CODEOWNERS); nobody@example.com is no catalog user (by profile e-mail)',
+    });
+    expect(
+      await judge(`${PROD}tom@example.com`, [approve('user:default/tom')]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from tom@example.com (.github/CODEOWNERS); tom@example.com is claimed by 2 catalog users (by profile e-mail)',
+    });
+    // An address that would say more than itself to the catalog is not looked up.
+    expect(
+      await judge(`${PROD}x,kind=user@example.com`, [
+        approve('user:default/olga'),
+      ]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from x,kind=user@example.com (.github/CODEOWNERS); x,kind=user@example.com is not an owner',
+    });
+  });
+
+  it('takes @login as the user annotated with the login, else the user of that name without one', async () => {
+    // ben's GitHub login is ben-gh: @ben-gh is him, and @ben is nobody.
+    expect(
+      (await judge(`${PROD}@ben-gh`, [approve('user:default/ben')])).state,
+    ).toBe('passed');
+    expect(
+      await judge(`${PROD}@ben`, [approve('user:default/ben')]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from @ben (.github/CODEOWNERS); @ben is no catalog user (by GitHub login or name)',
+    });
+    // sue has no login annotation: her name stands for it.
+    expect(
+      (await judge(`${PROD}@Sue`, [approve('user:default/sue')])).state,
+    ).toBe('passed');
+  });
+
+  it('takes @org/team as the members of the group with that team annotation or, without one, that name', async () => {
+    expect(
+      (
+        await judge(`${PROD}@acme/platform`, [
+          approve('user:default/mo', ['group:default/platform-eng']),
+        ])
+      ).state,
+    ).toBe('passed');
+    // shop-team is another organization's team: not @acme/shop-team.
+    expect(
+      await judge(`${PROD}@acme/shop-team @ops-bot`, [
+        approve('user:default/ben', ['group:default/shop-team']),
+      ]),
+    ).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from @acme/shop-team or @ops-bot (.github/CODEOWNERS); @acme/shop-team is no catalog group (by GitHub team or name); @ops-bot is no catalog user (by GitHub login or name)',
+    });
+  });
+
+  it('looks up a bounded number of owners, however many a hostile file lists', async () => {
+    const asked: string[] = [];
+    const counting = {
+      entitiesOf: async (owner: string) => {
+        asked.push(owner);
+        return { refs: [] };
       },
+    };
+    const many = Array.from({ length: 500 }, (_, i) => `@user${i}`).join(' ');
+    const result = await judge(`${PROD}${many}`, [], counting);
+    expect(result.state).toBe('pending');
+    expect(asked).toHaveLength(50);
+    expect(result.summary).toContain(
+      '@user50 was not looked up (only the first 50 owners are)',
     );
-    expect((await codeownersGate.evaluate(self)).state).toBe('pending');
   });
 });
 
@@ -575,17 +735,21 @@ describe('the gates of an environment', () => {
       windows: [{ hours: '00:00-24:00' }],
       changeTicket: { project: 'OPS' },
     });
-    const gates = gatesFor(ctx, [
-      moduleGate,
-      {
-        type: 'unused',
-        evaluate: async () => ({
-          gate: 'unused',
-          state: 'passed',
-          summary: '',
-        }),
-      },
-    ]);
+    const gates = gatesFor(
+      ctx,
+      [
+        moduleGate,
+        {
+          type: 'unused',
+          evaluate: async () => ({
+            gate: 'unused',
+            state: 'passed',
+            summary: '',
+          }),
+        },
+      ],
+      { entitiesOf: async () => ({ refs: [] }) },
+    );
     expect(gates.map(g => g.type)).toEqual([
       'requires',
       'approvals',

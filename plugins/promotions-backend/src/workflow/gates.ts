@@ -1,10 +1,16 @@
 import { GateEvaluation } from '@gitops-promotions/plugin-promotions-common';
 import {
   GateContext,
+  PipelineEnvironment,
   PromotionGate,
 } from '@gitops-promotions/plugin-promotions-node';
 import { humanizeEntityRef } from './people';
-import { ownerEntityRef, ownersOf, readCodeowners } from './codeowners';
+import {
+  CodeownerEntities,
+  CodeownersDirectory,
+  ownersOf,
+  readCodeowners,
+} from './codeowners';
 import { describeWindow, inWindow, nextOpening } from './windows';
 
 const gate = (
@@ -137,7 +143,10 @@ export const approvalsGate = gate('approvals', context => {
   );
 });
 
-/** `soak`: the version has run long enough in every upstream environment. */
+/**
+ * `soak`: the version has run long enough in every upstream environment, counted from when the
+ * upstream's current run of it began: a run it was rolled back from does not count.
+ */
 export const soakGate = gate('soak', context => {
   const soakMs = context.policy.soakMs!;
   if (context.promotion.kind === 'rollback') {
@@ -145,12 +154,24 @@ export const soakGate = gate('soak', context => {
   }
   let latest: Date | undefined;
   for (const upstream of context.upstreams) {
-    if (upstream.version !== context.version || !upstream.since) {
+    if (upstream.version !== context.version) {
       return pending(
         'soak',
-        `Waiting for ${upstream.name} to run ${context.version} for ${duration(
+        `${upstream.name} runs ${upstream.version ?? 'nothing known'}, not ${
+          context.version
+        }: the soak of ${duration(soakMs)} starts once it runs ${
+          context.version
+        }`,
+      );
+    }
+    if (!upstream.since) {
+      return pending(
+        'soak',
+        `${upstream.name} runs ${
+          context.version
+        }, since a moment not known yet: the soak of ${duration(
           soakMs,
-        )}`,
+        )} is counted once a refresh of the repository tells`,
       );
     }
     const ready = new Date(upstream.since.getTime() + soakMs);
@@ -281,37 +302,82 @@ export const immutableVersionGate = gate('immutableVersion', context =>
       ),
 );
 
-/** `codeowners`: the owners of every changed path are among those who approved. */
-export const codeownersGate = gate('codeowners', async context => {
-  const snapshot = await context.repository.snapshot();
-  const codeowners = await readCodeowners(snapshot);
-  if (!codeowners) {
-    return passed(
-      'codeowners',
-      'The repository has no CODEOWNERS: no owners to ask',
+/** How many owners one evaluation looks up in the catalog, however many a CODEOWNERS file lists. */
+const MAX_OWNERS_ASKED = 50;
+
+/**
+ * `codeowners`: an owner of every changed path is among those who approved: the user behind
+ * an e-mail or `@login`, or a member of the group behind `@org/team`, as the catalog says.
+ */
+export const codeownersGate = (directory: CodeownersDirectory): PromotionGate =>
+  gate('codeowners', async context => {
+    const snapshot = await context.repository.snapshot();
+    const codeowners = await readCodeowners(snapshot);
+    if (!codeowners) {
+      return passed(
+        'codeowners',
+        'The repository has no CODEOWNERS: no owners to ask',
+      );
+    }
+    const given = approvers(context).map(d => ({
+      by: d.by.toLocaleLowerCase('en-US'),
+      ownership: d.ownership.map(ref => ref.toLocaleLowerCase('en-US')),
+    }));
+    const looked = new Map<string, Promise<CodeownerEntities>>();
+    const entitiesOf = (owner: string) => {
+      let entities = looked.get(owner);
+      if (!entities) {
+        entities =
+          looked.size < MAX_OWNERS_ASKED
+            ? directory.entitiesOf(owner)
+            : Promise.resolve({
+                refs: [],
+                problem: `${owner} was not looked up (only the first ${MAX_OWNERS_ASKED} owners are)`,
+              });
+        looked.set(owner, entities);
+      }
+      return entities;
+    };
+    // The owners of each path no approval satisfies, by the text they are shown as.
+    const missing = new Map<string, string[]>();
+    const nobody = new Map<string, string>();
+    for (const path of context.promotion.changedPaths) {
+      const owners = ownersOf(codeowners.rules, path);
+      if (owners.length === 0) continue;
+      let satisfied = false;
+      for (const owner of owners) {
+        const { refs, problem } = await entitiesOf(owner);
+        if (problem) nobody.set(owner, problem);
+        const wanted = refs.map(ref => ref.toLocaleLowerCase('en-US'));
+        if (
+          given.some(
+            d =>
+              wanted.includes(d.by) ||
+              d.ownership.some(ref => wanted.includes(ref)),
+          )
+        ) {
+          satisfied = true;
+          break;
+        }
+      }
+      if (!satisfied) missing.set(owners.join(' or '), owners);
+    }
+    if (missing.size === 0) {
+      return passed(
+        'codeowners',
+        `Approved by the owners in ${codeowners.file}`,
+      );
+    }
+    const unknown = new Set(
+      [...missing.values()].flat().flatMap(owner => nobody.get(owner) ?? []),
     );
-  }
-  const given = approvers(context);
-  const missing = new Set<string>();
-  for (const path of context.promotion.changedPaths) {
-    const owners = ownersOf(codeowners.rules, path);
-    if (owners.length === 0) continue;
-    const satisfied = owners.some(owner => {
-      const ref = ownerEntityRef(owner);
-      return ref && given.some(d => d.by === ref || d.ownership.includes(ref));
-    });
-    if (!satisfied) missing.add(owners.join(' or '));
-  }
-  if (missing.size === 0) {
-    return passed('codeowners', `Approved by the owners in ${codeowners.file}`);
-  }
-  return pending(
-    'codeowners',
-    `Waiting for an approval from ${[...missing].join('; ')} (${
-      codeowners.file
-    })`,
-  );
-});
+    return pending(
+      'codeowners',
+      `Waiting for an approval from ${[...missing.keys()].join('; ')} (${
+        codeowners.file
+      })${unknown.size > 0 ? `; ${[...unknown].join('; ')}` : ''}`,
+    );
+  });
 
 /** The http gate's URL with the promotion's values put in, each encoded. */
 export function httpGateUrl(template: string, context: GateContext): string {
@@ -360,6 +426,7 @@ export const httpGate = gate('http', async context => {
 export function gatesFor(
   context: Pick<GateContext, 'policy' | 'config' | 'upstreams'>,
   moduleGates: PromotionGate[],
+  directory: CodeownersDirectory,
 ): PromotionGate[] {
   const { policy } = context;
   const gates: PromotionGate[] = [];
@@ -370,12 +437,99 @@ export function gatesFor(
   gates.push(freezeGate);
   if (policy.checks) gates.push(checksGate);
   if (policy.immutableVersion) gates.push(immutableVersionGate);
-  if (policy.codeowners) gates.push(codeownersGate);
+  if (policy.codeowners) gates.push(codeownersGate(directory));
   if (policy.http) gates.push(httpGate);
   for (const moduleGate of moduleGates) {
     if (context.config.has(moduleGate.type)) gates.push(moduleGate);
   }
   return gates;
+}
+
+/** The built-in gates by the key an environment's policy turns each on with. */
+export const BUILT_IN_GATES = [
+  'requires',
+  'approvals',
+  'soak',
+  'windows',
+  'freeze',
+  'checks',
+  'immutableVersion',
+  'codeowners',
+  'http',
+];
+
+/** What an environment's entry holds beside its gates. */
+const ENVIRONMENT_SETTINGS = ['name', 'production', 'services'];
+
+/**
+ * Refuses a module's gate whose key a built-in gate, an environment setting or an earlier gate
+ * already has: the environment's policy could not tell which one it turns on.
+ */
+export function checkModuleGate(
+  added: PromotionGate,
+  registered: PromotionGate[],
+): void {
+  const type = String(added?.type ?? '');
+  if (!/^[A-Za-z][\w-]*$/.test(type)) {
+    throw new Error(
+      `A promotion gate's key must be a name such as changeTicket, not ${JSON.stringify(
+        type,
+      ).slice(0, 80)}`,
+    );
+  }
+  if (BUILT_IN_GATES.includes(type)) {
+    throw new Error(
+      `A module adds a promotion gate with the key "${type}", which is the built-in ${type} gate's: give it a key of its own`,
+    );
+  }
+  if (ENVIRONMENT_SETTINGS.includes(type)) {
+    throw new Error(
+      `A module adds a promotion gate with the key "${type}", which is an environment's setting, not a gate: give it a key of its own`,
+    );
+  }
+  if (registered.some(g => g.type === type)) {
+    throw new Error(
+      `Two modules add a promotion gate with the key "${type}": an environment's policy could not tell them apart`,
+    );
+  }
+}
+
+/**
+ * Refuses an environment of `promotions.pipelines` with a key that is neither a gate (built-in or
+ * a module's) nor a setting, such as a mistyped `aprovals`: a gate silently ignored would let
+ * promotions through unchecked.
+ */
+export function checkGateKeys(
+  pipelines: Map<string, PipelineEnvironment[]>,
+  moduleGates: PromotionGate[],
+): void {
+  const gateKeys = [
+    ...BUILT_IN_GATES.filter(key => key !== 'freeze'),
+    ...moduleGates.map(g => g.type),
+  ];
+  const known = new Set([...ENVIRONMENT_SETTINGS, ...gateKeys]);
+  for (const [pipeline, environments] of pipelines) {
+    for (const environment of environments) {
+      const unknown = (environment.config?.keys() ?? []).filter(
+        key => !known.has(key),
+      );
+      if (unknown.length > 0) {
+        throw new Error(
+          `promotions.pipelines.${pipeline}, environment ${
+            environment.name
+          }: ${unknown
+            .map(key => `"${key}"`)
+            .join(
+              ', ',
+            )} is not a gate or setting of an environment (gates: ${gateKeys.join(
+            ', ',
+          )}, and freeze, which is always on; settings: ${ENVIRONMENT_SETTINGS.join(
+            ', ',
+          )})`,
+        );
+      }
+    }
+  }
 }
 
 /** The gates overridable by someone allowed to, with a reason: time and freezes, never reviews. */
