@@ -118,6 +118,48 @@ describe('GitHub webhooks through the events backend', () => {
     expect(await staging()).toBe('1.3.0');
   });
 
+  it('follows a promotion at once when its pull request is merged on GitHub, without the scheduled sync', async () => {
+    const { simulator, backend, url, staging } = await start();
+    simulator.deliverWebhooks(url, SECRET);
+    const created = await backend.as('ana').promote({ to: 'staging' });
+    expect(created.status).toBe(201);
+    const merged = await fetch(
+      `${simulator.apiBaseUrl}/repos/acme/gitops/pulls/${created.body.pullRequest.number}/merge`,
+      {
+        method: 'PUT',
+        headers: {
+          authorization: `token ${BOT}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({}),
+      },
+    );
+    expect(merged.status).toBe(200);
+    await simulator.settled();
+    expect(
+      simulator.deliveries
+        .filter(d => d.event === 'pull_request')
+        .map(d => [d.action, d.status]),
+    ).toEqual([
+      ['opened', 202],
+      ['closed', 202],
+    ]);
+    const promotion = async () =>
+      (await backend.as('ana').get(`/promotions/${created.body.id}`)).body;
+    for (let i = 0; i < 100 && (await promotion()).state !== 'merged'; i++) {
+      await sleep(50);
+    }
+    expect(await promotion()).toMatchObject({
+      state: 'merged',
+      mergedCommit: simulator.pullRequests()[0].mergeCommitSha,
+    });
+    // The merge's push refreshed the repository too.
+    for (let i = 0; i < 100 && (await staging()) !== '1.2.0'; i++) {
+      await sleep(50);
+    }
+    expect(await staging()).toBe('1.2.0');
+  });
+
   it('refuses a forged or unsigned webhook, and refreshes nothing', async () => {
     const { simulator, url, staging, promoteOnGithub } = await start();
     // Signed with another secret.
