@@ -634,7 +634,13 @@ export class RepositoryRefresher {
       };
       try {
         const body = await computeEntityPromotions({
-          target,
+          // With a manifest, the specs it gave: what the workflow can write is told from them.
+          target: target.specs
+            ? target
+            : {
+                ...target,
+                specs: items.flatMap(item => (item.spec ? [item.spec] : [])),
+              },
           revision: snapshot.commit,
           environments: items.map(item => ({
             name: item.name,

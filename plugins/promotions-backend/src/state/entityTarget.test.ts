@@ -59,7 +59,7 @@ describe('readEntityTarget', () => {
     });
     expect(byManifest.specs).toBeUndefined();
     expect(() => writableSpec(byManifest, 'dev')).toThrow(
-      /dev is read through the Argo CD manifest shop\/argocd\.yaml/,
+      /dev is not given by the Argo CD manifest shop\/argocd\.yaml/,
     );
   });
 

@@ -233,12 +233,7 @@ export async function manifestSpecs(
   try {
     manifest = await readArgoCdManifest(snapshot, file, {
       file,
-      // A git generator lists and reads only what the entity may read, as everything else.
-      gitRepository: async (repoURL, revision) =>
-        isRepositoryURL(target.repository, repoURL) &&
-        ['', 'HEAD', target.repository.branch].includes(revision)
-          ? readableSnapshot(snapshot, readableIn(target.repository))
-          : undefined,
+      gitRepository: manifestGitRepository(target, snapshot, readableIn),
     });
   } catch (error) {
     return failAll(error instanceof Error ? error.message : String(error));
@@ -284,6 +279,22 @@ export async function manifestSpecs(
     });
   }
   return specs;
+}
+
+/**
+ * What a manifest's git generators read: the target's repository at the commit the manifest is
+ * read at, and only the files the entity may read, as everything else.
+ */
+export function manifestGitRepository(
+  target: EntityTarget,
+  snapshot: RepositorySnapshot,
+  readableIn: (repository: RepositoryConfig) => ReadablePaths,
+) {
+  return async (repoURL: string, revision: string) =>
+    isRepositoryURL(target.repository, repoURL) &&
+    ['', 'HEAD', target.repository.branch].includes(revision)
+      ? readableSnapshot(snapshot, readableIn(target.repository))
+      : undefined;
 }
 
 /**
@@ -403,7 +414,7 @@ export function notPromotableReason(
 ): string | undefined {
   const spec = target.specs?.find(s => s.name === environment);
   if (!spec) {
-    return `${environment} is read through the Argo CD manifest ${target.layout.argocdManifest}: it is promoted by changing the manifest through a pull request`;
+    return `${environment} is not given by the Argo CD manifest ${target.layout.argocdManifest} as it reads now, so the portal cannot change it`;
   }
   if (spec.read.kind === 'tag') {
     return `${environment} is read from ${describeRead(

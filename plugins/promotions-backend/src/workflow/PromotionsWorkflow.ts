@@ -61,7 +61,7 @@ import { stringify } from 'yaml';
 import {
   EntityTarget,
   readEntityTarget,
-  specResolveOptions,
+  readableOf,
 } from '../state/entityTarget';
 import {
   parseBody,
@@ -491,6 +491,7 @@ export class PromotionsWorkflow {
       logger: this.deps.logger,
       resolver: this.deps.resolver,
       stored,
+      manifest: { config: this.deps.config, readableIn: readableOf(entity) },
     });
     const fileDiff = (
       await Promise.all(
@@ -509,10 +510,7 @@ export class PromotionsWorkflow {
         }),
       )
     ).join('');
-    const after = await this.deps.resolver.resolve(plan.after, plan.path, {
-      ...specResolveOptions(target, plan.spec),
-      render: true,
-    });
+    const after = plan.afterResolved;
     const renderedDiff = createTwoFilesPatch(
       `${plan.environment.name} (now)`,
       `${plan.environment.name} (after)`,
@@ -716,6 +714,7 @@ export class PromotionsWorkflow {
       logger: this.deps.logger,
       resolver: this.deps.resolver,
       stored,
+      manifest: { config: this.deps.config, readableIn: readableOf(entity) },
     });
     if (request.baseCommit && request.baseCommit !== plan.base.commit) {
       throw new ConflictError(

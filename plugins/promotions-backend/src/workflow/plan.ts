@@ -8,18 +8,24 @@ import {
   isReadable,
   parseImage,
   PipelineEnvironment,
+  PromotionsConfig,
   PromotionsResolverService,
+  ReadablePaths,
+  RepositoryConfig,
   RepositorySnapshot,
   ResolvedEnvironment,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
   EntityTarget,
   EnvironmentSpec,
+  manifestGitRepository,
+  manifestSpecs,
   specResolveOptions,
   writableSpec,
 } from '../state/entityTarget';
 import { StoredEnvironment } from '../state/PromotionsStore';
 import { readSpecSource, ReadSourceDeps, SourceRead } from '../state/readSource';
+import { editManifestVersion } from './editManifest';
 import { editVersion } from './editVersion';
 import { overlaySnapshot } from './overlaySnapshot';
 
@@ -52,11 +58,12 @@ export interface Plan {
   /** That branch as the plan was made on it. */
   base: RepositorySnapshot;
   changes: FileChange[];
-  /** How the environment is read: its path, and how it is resolved. */
+  /** How the environment is read with the change: its path, and how it is resolved. */
   spec: EnvironmentSpec;
   path: string;
   before: ResolvedEnvironment;
-  after: RepositorySnapshot;
+  /** The environment resolved with the change, rendered. */
+  afterResolved: ResolvedEnvironment;
   /** Upstream environments with the version each runs at the base. */
   upstreams: Array<{
     name: string;
@@ -143,13 +150,24 @@ export async function planPromotion(options: {
   resolver: PromotionsResolverService;
   /** The entity's stored environments, for the target's history of versions. */
   stored: StoredEnvironment[];
+  /** For an entity read through an Argo CD manifest: the config and what it may read. */
+  manifest?: {
+    config: PromotionsConfig;
+    readableIn: (repository: RepositoryConfig) => ReadablePaths;
+  };
 }): Promise<Plan> {
-  const { request, target, resolver } = options;
+  const { request, resolver } = options;
+  let target = options.target;
   const environment = environmentNamed(target, request.to);
   const kind = request.kind ?? 'promotion';
   if (request.version !== undefined) imageForVersion('x', request.version);
-  const spec = writableSpec(target, environment.name);
-  const path = spec.path;
+  const cannotRead = (error: unknown): never => {
+    throw new InputError(
+      `${environment.name} cannot be read, so it cannot be changed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  };
   const sources: ReadSourceDeps = {
     repositories: options.repositories,
     tags: new Map(),
@@ -159,22 +177,37 @@ export async function planPromotion(options: {
     repository: options.repository,
     snapshot: await options.repository.snapshot(),
   };
-  const readOf = (s: EnvironmentSpec) => readSpecSource(s, home, sources);
-  const targetRead = await readOf(spec).catch(error => {
-    throw new InputError(
-      `${environment.name} cannot be read, so it cannot be changed: ${
-        (error as Error).message
-      }`,
+  // An Argo CD manifest gives the specs: read from it as it is on the branch now.
+  const specsIn = async (snapshot: RepositorySnapshot) => {
+    if (!options.manifest) {
+      throw new InputError(
+        `${target.entityRef}: ${environment.name} is read through an Argo CD manifest, which this request cannot read`,
+      );
+    }
+    return manifestSpecs(
+      target,
+      snapshot,
+      options.manifest.config,
+      options.manifest.readableIn,
     );
-  });
-  if (targetRead.source && targetRead.source.kind !== 'branch') {
-    throw new InputError(
-      `${environment.name} is read at the ${targetRead.source.kind} ${targetRead.source.ref}: the portal changes only environments read from a branch`,
-    );
+  };
+  if (!target.specs) {
+    const found = await specsIn(home.snapshot);
+    const entry = found.get(environment.name);
+    if (!entry || 'error' in entry) {
+      cannotRead(entry?.error ?? 'the manifest does not give it');
+    }
+    target = {
+      ...target,
+      specs: [...found.values()].filter(
+        (e): e is EnvironmentSpec => !('error' in e),
+      ),
+    };
   }
-  const repository = targetRead.repository;
-  const baseBranch = targetRead.source?.ref ?? repository.branch;
-  const base = targetRead.snapshot;
+  const spec = writableSpec(target, environment.name);
+  const path = spec.path;
+  const readOf = (s: EnvironmentSpec) => readSpecSource(s, home, sources);
+  const targetRead = await readOf(spec).catch(cannotRead);
   const resolveAt = (
     snapshot: RepositorySnapshot,
     s: EnvironmentSpec,
@@ -184,13 +217,9 @@ export async function planPromotion(options: {
       ...specResolveOptions(target, s),
       render,
     });
-  const before = await resolveAt(base, spec, true).catch(error => {
-    throw new InputError(
-      `${environment.name} cannot be read, so it cannot be changed: ${
-        (error as Error).message
-      }`,
-    );
-  });
+  const before = await resolveAt(targetRead.snapshot, spec, true).catch(
+    cannotRead,
+  );
 
   const upstreams: Plan['upstreams'] = [];
   for (const name of environment.requires) {
@@ -235,7 +264,11 @@ export async function planPromotion(options: {
     version = request.version;
     const commit = await commitRunning(
       options,
-      { repository, base, spec },
+      {
+        repository: targetRead.repository,
+        base: targetRead.snapshot,
+        spec,
+      },
       version,
     );
     if (!commit) {
@@ -243,12 +276,17 @@ export async function planPromotion(options: {
         `${environment.name} of ${target.entityRef} never ran ${version} in the history read: roll back to a version it ran`,
       );
     }
-    const then = await resolveAt(await repository.snapshotAt(commit), spec);
-    images = pick(
-      then.images,
-      request.images,
-      serviceImageOf(then.images, version),
+    const then = await resolveAt(
+      await targetRead.repository.snapshotAt(commit),
+      spec,
     );
+    const service = serviceImageOf(then.images, version);
+    images = pick(then.images, request.images, service);
+    // A version a manifest sets is not in the files of the commit: it is the version asked for.
+    if (spec.manifest && (!service || displayVersion(service) !== version)) {
+      const current = serviceImageOf(before.images, before.version ?? undefined);
+      images = current ? [imageForVersion(current.name, version)] : [];
+    }
   } else if (environment.requires.length === 0) {
     // The first environment: versions come from builds, so the version is named.
     if (request.from !== undefined) {
@@ -354,15 +392,76 @@ export async function planPromotion(options: {
   // A Helm environment keeps one version key: the service's image is all it can set.
   if (before.layout === 'helm') images = images.slice(0, 1);
 
+  const versionKey = target.versionKey ?? 'image.tag';
+  // Where each version is set: a manifest sets it in the manifest, or leaves it to the files.
+  const manifestChanges: FileChange[] = [];
+  let inFiles = images;
+  if (spec.manifest) {
+    inFiles = [];
+    let manifestAfter = home.snapshot;
+    for (const image of images) {
+      const edited = await editManifestVersion({
+        file: spec.manifest,
+        snapshot: manifestAfter,
+        environment: {
+          environment: spec.name,
+          application: spec.application ?? '',
+        },
+        image,
+        versionKey,
+        readOptions: {
+          gitRepository: manifestGitRepository(
+            target,
+            home.snapshot,
+            options.manifest!.readableIn,
+          ),
+        },
+      });
+      if ('change' in edited) {
+        manifestChanges.splice(0, 1, edited.change);
+        manifestAfter = overlaySnapshot(manifestAfter, [edited.change]);
+      } else {
+        inFiles.push(image);
+      }
+    }
+  }
+  // One promotion writes one branch: the manifest's, or the environment's files'.
+  const filesAtHome =
+    targetRead.repository === home.repository &&
+    targetRead.snapshot.commit === home.snapshot.commit;
+  if (manifestChanges.length > 0 && inFiles.length > 0 && !filesAtHome) {
+    throw new InputError(
+      `${environment.name}: ${spec.manifest} sets the version of ${images
+        .filter(i => !inFiles.includes(i))
+        .map(i => i.name)
+        .join(', ')}, and the files at ${
+        targetRead.source?.ref ?? 'another branch'
+      } the version of ${inFiles
+        .map(i => i.name)
+        .join(', ')}: promote the service's image alone`,
+    );
+  }
+  const write = manifestChanges.length > 0 ? home : targetRead;
+  if (write.source && write.source.kind !== 'branch') {
+    throw new InputError(
+      `${environment.name} is read at the ${write.source.kind} ${write.source.ref}: the portal changes only environments read from a branch`,
+    );
+  }
+  const repository = write.repository;
+  const baseBranch = write.source?.ref ?? repository.branch;
+  const base = write.snapshot;
+
   // Each image edited in turn, on the files as the previous edit left them.
-  let after = base;
-  const changed = new Map<string, FileChange>();
-  for (const image of images) {
+  let after = overlaySnapshot(base, manifestChanges);
+  const changed = new Map<string, FileChange>(
+    manifestChanges.map(change => [change.path, change]),
+  );
+  for (const image of inFiles) {
     const changes = await editVersion({
       snapshot: after,
       path,
       image,
-      versionKey: target.versionKey ?? 'image.tag',
+      versionKey,
       inputs: before.inputs,
     });
     for (const change of changes) changed.set(change.path, change);
@@ -373,22 +472,49 @@ export async function planPromotion(options: {
     return !old || !change.content || gitBlobId(change.content) !== old.oid;
   });
   for (const change of changes) {
-    if (!insideEnvironment(change.path, path)) {
+    const isManifest = change.path === spec.manifest && write === home;
+    if (!isManifest && !insideEnvironment(change.path, path)) {
       throw new NotAllowedError(
-        `Refusing to write ${change.path}: a promotion of ${environment.name} writes only inside ${path}`,
+        `Refusing to write ${change.path}: a promotion of ${
+          environment.name
+        } writes only inside ${path}${
+          spec.manifest ? ` or ${spec.manifest}` : ''
+        }`,
       );
     }
-    if (!isReadable(spec.readable, change.path)) {
+    const readable = isManifest ? target.readable : spec.readable;
+    if (!isReadable(readable, change.path)) {
       throw new NotAllowedError(
-        `Refusing to write ${change.path}: ${target.entityRef} may only change ${spec.readable.description}`,
+        `Refusing to write ${change.path}: ${target.entityRef} may only change ${readable.description}`,
       );
     }
   }
   if (changes.length === 0) {
     throw new InputError(`${environment.name} already runs ${version}`);
   }
-  // The change must do what it says: the environment, resolved with it, runs the images asked for.
-  const result = await resolveAt(overlaySnapshot(base, changes), spec).catch(
+  // The change must do what it says: the environment, resolved with it, runs the images asked
+  // for. With a manifest changed, the environment is read again as the new manifest gives it.
+  let afterSpec = spec;
+  let afterSnapshot = overlaySnapshot(base, changes);
+  if (manifestChanges.length > 0) {
+    const again = (await specsIn(afterSnapshot)).get(environment.name);
+    if (!again || 'error' in again) {
+      throw new InputError(
+        `With the change, ${environment.name} could not be read: ${
+          again?.error ?? 'the manifest no longer gives it'
+        }; nothing was changed`,
+      );
+    }
+    afterSpec = again;
+    afterSnapshot = (
+      await readSpecSource(
+        afterSpec,
+        { repository: home.repository, snapshot: afterSnapshot },
+        sources,
+      )
+    ).snapshot;
+  }
+  const result = await resolveAt(afterSnapshot, afterSpec, true).catch(
     error => {
       throw new InputError(
         `With the change, ${environment.name} could not be read: ${
@@ -418,10 +544,10 @@ export async function planPromotion(options: {
     baseBranch,
     base,
     changes,
-    spec,
+    spec: afterSpec,
     path,
     before,
-    after: overlaySnapshot(base, changes),
+    afterResolved: result,
     upstreams,
   };
 }

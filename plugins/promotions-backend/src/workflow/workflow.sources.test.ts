@@ -121,6 +121,56 @@ function tagPerEnvironment(): string {
   return bare(work);
 }
 
+/** A Helm chart and an ApplicationSet whose list elements give each environment's version. */
+function manifestRepository(): string {
+  return bare(
+    createGitFixture([
+      commit('Lay out shop', {
+        'shop/chart/Chart.yaml':
+          'apiVersion: v2\nname: shop\nversion: 0.1.0\nappVersion: "0.0.1"\n',
+        'shop/chart/values.yaml':
+          'image:\n  repository: ghcr.io/acme/shop\n  tag: ""\n',
+        'shop/chart/templates/deployment.yaml': 'kind: Deployment\n',
+        'shop/argocd/applicationset.yaml': [
+          'apiVersion: argoproj.io/v1alpha1',
+          'kind: ApplicationSet',
+          'metadata:',
+          '  name: shop',
+          'spec:',
+          '  goTemplate: true',
+          '  generators:',
+          '    - list:',
+          '        elements:',
+          '          # CI writes dev; the portal promotes the others',
+          '          - env: dev',
+          '            version: "1.2.0"',
+          '          - env: staging',
+          '            version: "1.1.0"',
+          '          - env: prod',
+          "            version: '1.0.0'",
+          '  template:',
+          '    metadata:',
+          "      name: 'shop-{{.env}}'",
+          '    spec:',
+          '      project: default',
+          '      source:',
+          '        repoURL: https://git.example.com/acme/gitops.git',
+          '        targetRevision: main',
+          '        path: shop/chart',
+          '        helm:',
+          '          parameters:',
+          '            - name: image.tag',
+          "              value: '{{.version}}'",
+          '      destination:',
+          '        server: https://kubernetes.default.svc',
+          "        namespace: 'shop-{{.env}}'",
+          '',
+        ].join('\n'),
+      }),
+    ]),
+  );
+}
+
 const PATHS = ['{entity.metadata.name}/**'];
 const SHOP_DEPLOY = 'shop/deploy/kustomization.yaml';
 /** Refreshes until staging shows a version: a refresh the merge asked for may be running. */
@@ -273,6 +323,131 @@ describe('promoting environments read from their own branch, repository or tag',
     expect(
       git(dirs.staging, 'show', `${rollback.body.branch}:${SHOP_DEPLOY}`),
     ).toContain('newTag: "1.0.5"');
+  });
+
+  it('promotes an environment whose version an ApplicationSet element sets, by changing that element', async () => {
+    const dir = manifestRepository();
+    const MANIFEST = 'shop/argocd/applicationset.yaml';
+    const entity = shopEntity({
+      'gitops-promotions/argocd-manifest': MANIFEST,
+    });
+    delete entity.metadata.annotations!['gitops-promotions/path'];
+    const backend = await startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: dir,
+          argocdRepoURL: 'https://git.example.com/acme/gitops.git',
+          paths: PATHS,
+        },
+      ],
+      entities: [entity],
+    });
+    const { as, entityPath } = backend;
+    const state = await backend.ready();
+    expect(state.environments.map((e: any) => e.desired.version)).toEqual([
+      '1.2.0',
+      '1.1.0',
+      '1.0.0',
+    ]);
+    expect(state.environments[1].notPromotable).toBeUndefined();
+
+    const preview = await as('ana').post(`${entityPath}/promotions/preview`, {
+      to: 'staging',
+    });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ version: '1.2.0', from: ['dev'] });
+    expect(preview.body.fileDiff).toContain(`a/${MANIFEST}`);
+    expect(changedLines(preview.body.fileDiff)).toEqual([
+      '-            version: "1.1.0"',
+      '+            version: "1.2.0"',
+    ]);
+    // The rendered values change by the tag alone.
+    expect(changedLines(preview.body.renderedDiff)).toEqual([
+      '-  tag: 1.1.0',
+      '+  tag: 1.2.0',
+    ]);
+
+    const created = await as('ana').promote({ to: 'staging' });
+    expect(created.status).toBe(201);
+    await as('rita').act(created.body.id, 'approve');
+    const merged = await as('ben').act(created.body.id, 'merge');
+    expect(merged.body.state).toBe('merged');
+    const manifest = git(dir, 'show', `main:${MANIFEST}`);
+    expect(manifest).toContain(
+      '          - env: staging\n            version: "1.2.0"',
+    );
+    expect(manifest).toContain("            version: '1.0.0'");
+    expect(manifest).toContain(
+      '# CI writes dev; the portal promotes the others',
+    );
+    await stagingVersionBecomes(backend, '1.2.0');
+  });
+
+  it('promotes an environment an Application reads from a branch on that branch, the manifest untouched', async () => {
+    const dir = branchPerEnvironment();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-work-'));
+    execFileSync('git', ['clone', '-q', dir, work]);
+    const MANIFEST = 'shop/argocd.yaml';
+    appendCommit(
+      work,
+      commit('Add the Applications', {
+        [MANIFEST]: VERSIONS.map(([env]) =>
+          [
+            'apiVersion: argoproj.io/v1alpha1',
+            'kind: Application',
+            'metadata:',
+            `  name: shop-${env}`,
+            'spec:',
+            '  source:',
+            '    repoURL: https://git.example.com/acme/gitops.git',
+            `    targetRevision: refs/heads/env/${env}`,
+            '    path: shop/deploy',
+            '  destination:',
+            `    namespace: ${env}`,
+          ].join('\n'),
+        ).join('\n---\n'),
+      }),
+    );
+    git(work, 'push', '-q', 'origin', 'main');
+    const main = git(dir, 'rev-parse', 'main');
+    const entity = shopEntity({
+      'gitops-promotions/argocd-manifest': MANIFEST,
+    });
+    delete entity.metadata.annotations!['gitops-promotions/path'];
+    const backend = await startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: dir,
+          argocdRepoURL: 'https://git.example.com/acme/gitops.git',
+          paths: PATHS,
+        },
+      ],
+      entities: [entity],
+    });
+    const state = await backend.ready();
+    expect(state.environments.map((e: any) => e.desired.version)).toEqual([
+      '1.2.0',
+      '1.1.0',
+      '1.0.0',
+    ]);
+    const created = await backend.as('ana').promote({ to: 'staging' });
+    expect(created.status).toBe(201);
+    await backend.as('rita').act(created.body.id, 'approve');
+    const merged = await backend.as('ben').act(created.body.id, 'merge');
+    expect(merged.body.state).toBe('merged');
+    expect(git(dir, 'show', `env/staging:${SHOP_DEPLOY}`)).toContain(
+      'newTag: "1.2.0"',
+    );
+    expect(git(dir, 'rev-parse', 'main')).toBe(main);
+    await stagingVersionBecomes(backend, '1.2.0');
   });
 
   it('says an environment read from a tag is promoted by a new tag, and writes nothing', async () => {
