@@ -56,3 +56,34 @@ export function mergePullRequest(
     '2026-11-01T10:00:00Z',
   );
 }
+
+/**
+ * Pushes a commit to a branch of a repository from a clone, as someone outside the portal
+ * would; answers the commit.
+ */
+export function pushToBranch(
+  dir: string,
+  branch: string,
+  files: Record<string, string>,
+  message: string,
+): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-push-'));
+  execFileSync('git', ['clone', '-q', '--branch', branch, dir, work]);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+    fs.writeFileSync(path.join(work, file), content);
+  }
+  git(work, 'add', '-A');
+  git(
+    work,
+    '-c',
+    'user.name=Ben',
+    '-c',
+    'user.email=ben@acme.example',
+    'commit',
+    '-qm',
+    message,
+  );
+  git(work, 'push', '-q', 'origin', branch);
+  return git(work, 'rev-parse', 'HEAD');
+}

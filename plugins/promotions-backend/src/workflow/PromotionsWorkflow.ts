@@ -750,14 +750,36 @@ export class PromotionsWorkflow {
         entity,
         credentials,
       );
-      await this.closeWith(
-        open,
-        actor,
-        'superseded',
-        `Superseded by ${promotion.id}`,
-      );
     }
-    await this.deps.workflow.create(promotion).catch(async error => {
+    const requested = this.entryOn(
+      promotion,
+      'requested',
+      actor.ref,
+      [
+        promotion.unknownVersion ? 'A version no upstream runs' : null,
+        open ? `Supersedes ${open.id}` : null,
+      ]
+        .filter(Boolean)
+        .join('; ') || null,
+    );
+    // The open one is closed only with the new one stored, in one transaction: if storing fails,
+    // it stays open and untouched.
+    await (open
+      ? this.deps.workflow.supersede(
+          { id: open.id, reason: `Superseded by ${promotion.id}` },
+          promotion,
+          [
+            this.entryOn(
+              open,
+              'superseded',
+              actor.ref,
+              `Superseded by ${promotion.id}`,
+            ),
+            requested,
+          ],
+        )
+      : this.deps.workflow.create(promotion, [requested])
+    ).catch(async error => {
       if (!(error instanceof ConflictError)) throw error;
       // Another request won the race: point at it as a plain second request would be.
       const winner = await this.deps.workflow.findOpen(
@@ -766,18 +788,15 @@ export class PromotionsWorkflow {
       );
       throw winner ? this.alreadyOpen(winner) : error;
     });
-    await this.recordOn(
-      promotion,
-      'requested',
-      actor.ref,
-      promotion.unknownVersion ? 'A version no upstream runs' : null,
-    );
+    let failure: Error | undefined;
     try {
       await this.completeOpening(promotion, plan.repository, actor.author);
     } catch (error) {
-      await this.abandon(promotion, plan.repository, error as Error);
-      throw error;
+      failure = error as Error;
+      await this.abandon(promotion, plan.repository, failure);
     }
+    if (open) await this.tidySuperseded(open, promotion.id, actor);
+    if (failure) throw failure;
     let opened = await this.deps.workflow.get(promotion.id);
     opened = await this.judge(
       opened,
@@ -791,6 +810,36 @@ export class PromotionsWorkflow {
       }
     }
     return toApi(opened);
+  }
+
+  /**
+   * The pull request and branch of a promotion another replaced, removed once the other is
+   * stored; its closing comment names the other. Left to the sync if this fails.
+   */
+  private async tidySuperseded(
+    superseded: StoredPromotion,
+    by: string,
+    actor: Actor,
+  ) {
+    try {
+      const replacement = await this.deps.workflow.get(by);
+      const repository = await this.deps.repositories.get(
+        superseded.repositoryId,
+      );
+      await this.tidy(
+        superseded.id,
+        repository,
+        `Superseded in the portal by \`${actor.ref}\` with ${
+          replacement.pullRequest
+            ? `#${replacement.pullRequest.number}`
+            : `promotion ${replacement.id}`
+        }.`,
+      );
+    } catch (error) {
+      this.deps.logger.warn(
+        `Could not remove the branch or pull request of promotion ${superseded.id} yet; the sync tries again: ${error}`,
+      );
+    }
   }
 
   /** The 409 for a second open promotion: names the first, with links to it. */
@@ -831,6 +880,7 @@ export class PromotionsWorkflow {
       await repository.createBranch(promotion.branch, promotion.baseCommit);
       head = promotion.baseCommit;
     }
+    let written = false;
     if (head === promotion.baseCommit) {
       head = await repository.commitFiles({
         branch: promotion.branch,
@@ -839,10 +889,16 @@ export class PromotionsWorkflow {
         author,
         changes: loadChanges(promotion.changes),
       });
+      written = true;
     }
     // Known before the pull request is asked for, so that a cleanup deletes only this commit.
+    // A head found after a crash counts as written only if it holds just the promotion's change.
     await this.deps.workflow.transition(promotion.id, ['opening'], {
       headCommit: head,
+      writtenCommit:
+        written || (await this.wrote(promotion, repository, head))
+          ? head
+          : null,
     });
     const pullRequest = repository.pullRequests
       ? await repository.pullRequests.open({
@@ -950,8 +1006,11 @@ export class PromotionsWorkflow {
         }
       }
       const head = await repository.branchHead(promotion.branch);
+      // A merged head landed in the base branch: deleting its branch loses nothing.
       const kept =
-        head !== undefined && !(await this.wrote(promotion, repository, head));
+        head !== undefined &&
+        !(promotion.state === 'merged' && head === promotion.headCommit) &&
+        !(await this.wrote(promotion, repository, head));
       if (head !== undefined && !kept) {
         await repository.deleteBranch(promotion.branch, head);
       }
@@ -1017,21 +1076,41 @@ export class PromotionsWorkflow {
   }
 
   /**
-   * Whether a branch head is what the promotion wrote: its recorded head or, before it recorded
-   * one, its base or one commit of its own files on it.
+   * Whether a branch head is what the promotion wrote: the head it recorded writing, never one
+   * the sync took in from someone's push; before it recorded one (or for a promotion stored
+   * before written heads were), its base or one commit on it holding exactly its own files.
    */
   private async wrote(
     promotion: StoredPromotion,
     repository: GitOpsRepository,
     head: string,
   ): Promise<boolean> {
-    if (promotion.headCommit) return head === promotion.headCommit;
+    if (promotion.writtenCommit) return head === promotion.writtenCommit;
     if (head === promotion.baseCommit) return true;
     const comparison = await repository.compare(promotion.baseCommit, head);
     const own = new Set(promotion.changes.map(c => c.path));
     return (
-      comparison.commits.length === 1 && comparison.files.every(f => own.has(f))
+      comparison.commits.length === 1 &&
+      comparison.files.every(f => own.has(f)) &&
+      (await this.altered(promotion, repository, head)).length === 0
     );
+  }
+
+  /** The promotion's files that a commit holds other than the promotion writes them. */
+  private async altered(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+    head: string,
+  ): Promise<string[]> {
+    const tree = await repository.snapshotAt(head);
+    return loadChanges(promotion.changes)
+      .filter(change => {
+        const file = tree.files.get(change.path);
+        return change.content === null
+          ? file !== undefined
+          : file?.oid !== gitBlobId(change.content);
+      })
+      .map(change => change.path);
   }
 
   // ---------------------------------------------------------------- gates
@@ -1462,20 +1541,12 @@ export class PromotionsWorkflow {
       );
     }
     // Its own files must hold exactly what the promotion wrote, not what someone pushed since.
-    const tree = await repository.snapshotAt(head);
-    const altered = loadChanges(promotion.changes).filter(change => {
-      const file = tree.files.get(change.path);
-      return change.content === null
-        ? file !== undefined
-        : file?.oid !== gitBlobId(change.content);
-    });
+    const altered = await this.altered(promotion, repository, head);
     if (altered.length > 0) {
       throw new NotAllowedError(
-        `The branch ${promotion.branch} holds ${altered
-          .map(c => c.path)
-          .join(
-            ', ',
-          )} other than the promotion wrote it; nothing was merged. Close it and ask again`,
+        `The branch ${promotion.branch} holds ${altered.join(
+          ', ',
+        )} other than the promotion wrote it; nothing was merged. Close it and ask again`,
       );
     }
   }
@@ -1644,7 +1715,6 @@ export class PromotionsWorkflow {
         await this.closeWith(
           promotion,
           actor,
-          'closed',
           (input.reason ?? '').slice(0, MAX_COMMENT) || null,
         );
         return toApi(await this.deps.workflow.get(promotion.id));
@@ -1655,7 +1725,6 @@ export class PromotionsWorkflow {
   private async closeWith(
     promotion: StoredPromotion,
     actor: Actor,
-    action: 'closed' | 'superseded',
     reason: string | null,
   ) {
     if (
@@ -1667,7 +1736,7 @@ export class PromotionsWorkflow {
           reason: reason ?? `Closed by ${actor.ref}`,
           cleanupPending: true,
         },
-        [this.entryOn(promotion, action, actor.ref, reason)],
+        [this.entryOn(promotion, 'closed', actor.ref, reason)],
       ))
     ) {
       const now = await this.deps.workflow.get(promotion.id);
@@ -1755,26 +1824,14 @@ export class PromotionsWorkflow {
           entity,
           credentials,
         );
-        const freeze = await this.deps.workflow.freeze({
+        // Its history entry is written with it, or neither.
+        return this.deps.workflow.freeze({
           entityRef,
           environment: input.environment,
           reason: input.reason.slice(0, MAX_COMMENT),
           by: actor.ref,
           at: this.now().toISOString(),
         });
-        await this.deps.workflow.record({
-          entityRef,
-          environment: input.environment,
-          action: 'frozen',
-          actor: actor.ref,
-          at: freeze.at,
-          version: null,
-          kind: null,
-          promotionId: null,
-          pullRequest: null,
-          comment: freeze.reason,
-        });
-        return freeze;
       },
     );
   }
@@ -1807,20 +1864,12 @@ export class PromotionsWorkflow {
           entity,
           credentials,
         );
-        const lifted = await this.deps.workflow.lift(id, actor.ref);
-        await this.deps.workflow.record({
-          entityRef: lifted.entityRef,
-          environment: lifted.environment,
-          action: 'unfrozen',
-          actor: actor.ref,
+        // Its history entry is written with the lifting, or neither.
+        return this.deps.workflow.lift(id, {
+          by: actor.ref,
           at: this.now().toISOString(),
-          version: null,
-          kind: null,
-          promotionId: null,
-          pullRequest: null,
-          comment: input.reason.slice(0, MAX_COMMENT),
+          reason: input.reason.slice(0, MAX_COMMENT),
         });
-        return lifted;
       },
     );
   }
@@ -2011,18 +2060,23 @@ export class PromotionsWorkflow {
       }
     }
     if (head && head !== promotion.headCommit) {
-      // Someone pushed to the branch: decisions on the old head no longer count.
-      await this.deps.workflow.transition(promotion.id, ['open'], {
-        headCommit: head,
-      });
-      await this.recordOn(
-        promotion,
-        'changed',
-        'system',
-        `The branch moved from ${promotion.headCommit?.slice(
-          0,
-          12,
-        )} to ${head.slice(0, 12)}: earlier decisions no longer count`,
+      // Someone pushed to the branch: decisions on the old head no longer count. The head is
+      // taken in, but not as written by the portal: a cleanup never deletes it.
+      await this.deps.workflow.transition(
+        promotion.id,
+        ['open'],
+        { headCommit: head },
+        [
+          this.entryOn(
+            promotion,
+            'changed',
+            'system',
+            `The branch moved from ${promotion.headCommit?.slice(
+              0,
+              12,
+            )} to ${head.slice(0, 12)}: earlier decisions no longer count`,
+          ),
+        ],
       );
     }
     return this.deps.workflow.get(promotion.id);

@@ -1,6 +1,9 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
+import { HistoryEntry } from '@gitops-promotions/plugin-promotions-common';
+import { Knex } from 'knex';
+import { refuseInserts } from '../__testUtils__';
 import { StoredPromotion, WorkflowStore } from './WorkflowStore';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
@@ -35,8 +38,9 @@ const promotion = (id: string, environment = 'staging'): StoredPromotion => ({
 describe.each(databases.eachSupportedId())(
   'the workflow store on %s',
   databaseId => {
+    let knex: Knex;
     async function store() {
-      const knex = await databases.init(databaseId);
+      knex = await databases.init(databaseId);
       await knex.migrate.latest({
         directory: resolvePackagePath(
           '@gitops-promotions/plugin-promotions-backend',
@@ -57,7 +61,11 @@ describe.each(databases.eachSupportedId())(
       });
       const results = await Promise.allSettled(
         ['user:default/rita', 'user:default/ana'].map(by =>
-          s.lift(frozen.id, by),
+          s.lift(frozen.id, {
+            by,
+            at: new Date().toISOString(),
+            reason: 'Over',
+          }),
         ),
       );
       expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
@@ -66,6 +74,155 @@ describe.each(databases.eachSupportedId())(
         `No freeze ${frozen.id} in force`,
       );
       expect(await s.freezes('component:default/shop')).toEqual([]);
+      // History says it was lifted once.
+      expect(
+        (
+          await s.history({ entityRef: 'component:default/shop', limit: 10 })
+        ).map(e => e.action),
+      ).toEqual(['unfrozen', 'frozen']);
+    });
+
+    it('sets and lifts a freeze together with its history, or neither when the history cannot be written', async () => {
+      const s = await store();
+      const shop = 'component:default/shop';
+      const freeze = {
+        entityRef: shop,
+        environment: 'prod',
+        reason: 'Incident 42',
+        by: 'user:default/rita',
+        at: new Date().toISOString(),
+      };
+      let allow = await refuseInserts(knex, 'promotions_history');
+      // The SQLite driver's errors may belong to an earlier test file's realm: match the message.
+      await expect(s.freeze(freeze)).rejects.toMatchObject({
+        message: expect.stringContaining(
+          'could not write to promotions_history',
+        ),
+      });
+      expect(await s.freezes(shop)).toEqual([]);
+      await allow();
+
+      const frozen = await s.freeze(freeze);
+      allow = await refuseInserts(knex, 'promotions_history');
+      await expect(
+        s.lift(frozen.id, {
+          by: 'user:default/rita',
+          at: new Date().toISOString(),
+          reason: 'Resolved',
+        }),
+      ).rejects.toMatchObject({
+        message: expect.stringContaining(
+          'could not write to promotions_history',
+        ),
+      });
+      // Still in force: the lifting went with its history.
+      expect(await s.freezes(shop)).toEqual([frozen]);
+      await allow();
+
+      await s.lift(frozen.id, {
+        by: 'user:default/ana',
+        at: new Date().toISOString(),
+        reason: 'Resolved',
+      });
+      expect(await s.freezes(shop)).toEqual([]);
+      expect(
+        (await s.history({ entityRef: shop, limit: 10 })).map(e => [
+          e.action,
+          e.actor,
+          e.environment,
+          e.comment,
+        ]),
+      ).toEqual([
+        ['unfrozen', 'user:default/ana', 'prod', 'Resolved'],
+        ['frozen', 'user:default/rita', 'prod', 'Incident 42'],
+      ]);
+    });
+
+    it('supersedes an open promotion only together with storing the new one, once however supersedes race', async () => {
+      const s = await store();
+      const first = '40000000-0000-4000-8000-000000000000';
+      await s.create({ ...promotion(first), state: 'open' });
+      const entry = (
+        id: string,
+        action: HistoryEntry['action'],
+        comment: string,
+      ): Omit<HistoryEntry, 'id'> => ({
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        action,
+        actor: 'user:default/ben',
+        at: new Date().toISOString(),
+        version: '1.2.0',
+        kind: 'promotion',
+        promotionId: id,
+        pullRequest: null,
+        comment,
+      });
+      const supersede = (id: string) =>
+        s.supersede(
+          { id: first, reason: `Superseded by ${id}` },
+          promotion(id),
+          [
+            entry(first, 'superseded', `Superseded by ${id}`),
+            entry(id, 'requested', `Supersedes ${first}`),
+          ],
+        );
+
+      // The new one cannot be stored: the first stays open, untouched, and nothing is recorded.
+      const allow = await refuseInserts(knex, 'promotions_requests');
+      await expect(
+        supersede('50000000-0000-4000-8000-000000000000'),
+      ).rejects.toMatchObject({
+        message: expect.stringContaining(
+          'could not write to promotions_requests',
+        ),
+      });
+      await allow();
+      expect(
+        await s.findOpen('component:default/shop', 'staging'),
+      ).toMatchObject({
+        id: first,
+        state: 'open',
+        reason: null,
+        cleanupPending: false,
+      });
+      expect(
+        await s.history({ entityRef: 'component:default/shop', limit: 10 }),
+      ).toEqual([]);
+
+      const ids = Array.from(
+        { length: 6 },
+        (_, i) => `6000000${i}-0000-4000-8000-000000000000`,
+      );
+      const results = await Promise.allSettled(ids.map(supersede));
+      expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
+      for (const refused of results.filter(r => r.status === 'rejected')) {
+        expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(
+          ConflictError,
+        );
+      }
+      const winner = ids[results.findIndex(r => r.status === 'fulfilled')];
+      expect(
+        (
+          await s.list({
+            states: ['opening', 'open', 'merging'],
+            entityRef: 'component:default/shop',
+          })
+        ).map(p => p.id),
+      ).toEqual([winner]);
+      expect(await s.get(first)).toMatchObject({
+        state: 'closed',
+        reason: `Superseded by ${winner}`,
+        cleanupPending: true,
+      });
+      expect(
+        (
+          await s.history({ entityRef: 'component:default/shop', limit: 10 })
+        ).map(e => [e.action, e.promotionId, e.comment]),
+      ).toEqual([
+        ['requested', winner, `Supersedes ${first}`],
+        ['superseded', first, `Superseded by ${winner}`],
+      ]);
     });
 
     it('lets the database refuse a second open promotion of an environment, however the requests race', async () => {

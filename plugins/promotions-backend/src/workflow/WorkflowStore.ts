@@ -25,6 +25,11 @@ export interface StoredPromotion extends Omit<Promotion, 'decisions'> {
   baseBranch: string;
   baseCommit: string;
   branch: string;
+  /**
+   * The head the portal wrote on the branch. `headCommit` may be a later one someone pushed and
+   * the sync took in: the cleanup deletes only what the portal wrote.
+   */
+  writtenCommit?: string | null;
   /** The files the promotion writes, as stored (contents in base64). */
   changes: Array<{ path: string; content: string | null }>;
   /** While merging: who merges, and the override they gave, if any. */
@@ -63,6 +68,7 @@ interface RequestRow {
   base_commit: string;
   branch: string;
   head_commit: string | null;
+  written_commit?: string | null;
   pull_request_number: number | null;
   pull_request_url: string | null;
   changes: string;
@@ -98,24 +104,72 @@ export class WorkflowStore {
   constructor(private readonly db: Knex) {}
 
   /**
-   * Stores a new promotion. The database refuses a second open one for the same service and
-   * environment, also when two requests race: a `ConflictError` naming the first.
+   * Stores a new promotion, with its history. The database refuses a second open one for the
+   * same service and environment, also when two requests race: a `ConflictError` naming the first.
    */
-  async create(promotion: StoredPromotion): Promise<void> {
+  async create(
+    promotion: StoredPromotion,
+    history: Array<Omit<HistoryEntry, 'id'>> = [],
+  ): Promise<void> {
     try {
-      await this.db<RequestRow>(REQUESTS).insert(toRow(promotion));
+      await this.db.transaction(async trx => {
+        await trx<RequestRow>(REQUESTS).insert(toRow(promotion));
+        if (history.length > 0) {
+          await trx(HISTORY).insert(history.map(historyRow));
+        }
+      });
     } catch (error) {
       if (!isDuplicate(error)) throw error;
-      const open = await this.findOpen(
-        promotion.entityRef,
-        promotion.environment,
-      );
-      throw new ConflictError(
-        `A promotion to ${promotion.environment} of ${
-          promotion.entityRef
-        } is already open: ${open?.id ?? 'being opened'}`,
-      );
+      throw await this.alreadyOpen(promotion);
     }
+  }
+
+  /**
+   * Stores a new promotion in place of an open one, in one transaction: the open one closed with
+   * the reason, its branch and pull request left to the cleanup, the new one inserted, and the
+   * history of both. If any of it fails, nothing changes. A `ConflictError` when the open one
+   * moved on meanwhile, as when two requests supersede it at once: only one of them does.
+   */
+  async supersede(
+    open: { id: string; reason: string },
+    promotion: StoredPromotion,
+    history: Array<Omit<HistoryEntry, 'id'>>,
+  ): Promise<void> {
+    try {
+      await this.db.transaction(async trx => {
+        const closed = await trx<RequestRow>(REQUESTS)
+          .where({ id: open.id, state: 'open' })
+          .update(
+            changeRow({
+              state: 'closed',
+              reason: open.reason,
+              cleanupPending: true,
+            }),
+          );
+        if (closed !== 1) {
+          throw new ConflictError(
+            `Promotion ${open.id} is no longer open; nothing was written`,
+          );
+        }
+        await trx<RequestRow>(REQUESTS).insert(toRow(promotion));
+        await trx(HISTORY).insert(history.map(historyRow));
+      });
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      throw await this.alreadyOpen(promotion);
+    }
+  }
+
+  private async alreadyOpen(promotion: StoredPromotion) {
+    const open = await this.findOpen(
+      promotion.entityRef,
+      promotion.environment,
+    );
+    return new ConflictError(
+      `A promotion to ${promotion.environment} of ${
+        promotion.entityRef
+      } is already open: ${open?.id ?? 'being opened'}`,
+    );
   }
 
   async get(id: string): Promise<StoredPromotion> {
@@ -173,6 +227,7 @@ export class WorkflowStore {
         StoredPromotion,
         | 'state'
         | 'headCommit'
+        | 'writtenCommit'
         | 'pullRequest'
         | 'mergedCommit'
         | 'reason'
@@ -184,36 +239,7 @@ export class WorkflowStore {
     >,
     history: Array<Omit<HistoryEntry, 'id'>> = [],
   ): Promise<boolean> {
-    const row: Partial<RequestRow> = { updated_at: new Date() };
-    if (change.state) {
-      row.state = change.state;
-      if (!OPEN_STATES.includes(change.state)) row.open_key = null;
-    }
-    if (change.headCommit !== undefined) row.head_commit = change.headCommit;
-    if (change.pullRequest !== undefined) {
-      row.pull_request_number = change.pullRequest?.number ?? null;
-      row.pull_request_url = change.pullRequest?.url ?? null;
-    }
-    if (change.mergedCommit !== undefined) {
-      row.merged_commit = change.mergedCommit;
-    }
-    if (change.reason !== undefined) row.reason = change.reason;
-    if (change.gates !== undefined) row.gates = JSON.stringify(change.gates);
-    if (change.merging !== undefined) {
-      row.merging_by = change.merging?.by ?? null;
-      row.override_reason = change.merging?.overrideReason ?? null;
-      row.overridden_gates = change.merging?.overriddenGates
-        ? JSON.stringify(change.merging.overriddenGates)
-        : null;
-    }
-    if (change.queuedUntil !== undefined) {
-      row.queued_until = change.queuedUntil
-        ? new Date(change.queuedUntil)
-        : null;
-    }
-    if (change.cleanupPending !== undefined) {
-      row.cleanup_pending = change.cleanupPending;
-    }
+    const row = changeRow(change);
     const update = (db: Knex) =>
       db<RequestRow>(REQUESTS).where({ id }).whereIn('state', from).update(row);
     if (history.length === 0) return (await update(this.db)) === 1;
@@ -300,33 +326,51 @@ export class WorkflowStore {
     }));
   }
 
+  /** Freezes an environment, and says so in its history: both, or neither. */
   async freeze(freeze: Omit<Freeze, 'id'>): Promise<Freeze> {
-    const [row] = await this.db(FREEZES)
-      .insert({
-        entity_ref: freeze.entityRef,
-        environment: freeze.environment,
-        reason: freeze.reason,
-        frozen_by: freeze.by,
-        frozen_at: new Date(freeze.at),
-      })
-      .returning('id');
-    const id = typeof row === 'object' ? Number(row.id) : Number(row);
-    return { ...freeze, id };
+    return this.db.transaction(async trx => {
+      const [row] = await trx(FREEZES)
+        .insert({
+          entity_ref: freeze.entityRef,
+          environment: freeze.environment,
+          reason: freeze.reason,
+          frozen_by: freeze.by,
+          frozen_at: new Date(freeze.at),
+        })
+        .returning('id');
+      const id = typeof row === 'object' ? Number(row.id) : Number(row);
+      await trx(HISTORY).insert(
+        historyRow(freezeEntry(freeze, 'frozen', freeze.by, freeze.at)),
+      );
+      return { ...freeze, id };
+    });
   }
 
-  async lift(id: number, by: string): Promise<Freeze> {
-    const row = await this.db(FREEZES)
-      .where({ id })
-      .whereNull('lifted_at')
-      .first();
-    if (!row) throw new NotFoundError(`No freeze ${id} in force`);
-    // Only one of two lifts at once finds it still in force: the other is told it is gone.
-    const lifted = await this.db(FREEZES)
-      .where({ id })
-      .whereNull('lifted_at')
-      .update({ lifted_by: by, lifted_at: new Date() });
-    if (lifted === 0) throw new NotFoundError(`No freeze ${id} in force`);
-    return fromFreezeRow(row);
+  /** Lifts a freeze in force, and says so in its history with the reason: both, or neither. */
+  async lift(
+    id: number,
+    lifted: { by: string; at: string; reason: string },
+  ): Promise<Freeze> {
+    return this.db.transaction(async trx => {
+      const row = await trx(FREEZES)
+        .where({ id })
+        .whereNull('lifted_at')
+        .first();
+      if (!row) throw new NotFoundError(`No freeze ${id} in force`);
+      // Only one of two lifts at once finds it still in force: the other is told it is gone.
+      const count = await trx(FREEZES)
+        .where({ id })
+        .whereNull('lifted_at')
+        .update({ lifted_by: lifted.by, lifted_at: new Date(lifted.at) });
+      if (count === 0) throw new NotFoundError(`No freeze ${id} in force`);
+      const freeze = fromFreezeRow(row);
+      await trx(HISTORY).insert(
+        historyRow(
+          freezeEntry(freeze, 'unfrozen', lifted.by, lifted.at, lifted.reason),
+        ),
+      );
+      return freeze;
+    });
   }
 
   /** Freezes in force on an environment of an entity: its own, and those of every service. */
@@ -367,6 +411,66 @@ export class WorkflowStore {
   }
 }
 
+type PromotionChange = Parameters<WorkflowStore['transition']>[2];
+
+/** The columns a change of a promotion writes. */
+function changeRow(change: PromotionChange): Partial<RequestRow> {
+  const row: Partial<RequestRow> = { updated_at: new Date() };
+  if (change.state) {
+    row.state = change.state;
+    if (!OPEN_STATES.includes(change.state)) row.open_key = null;
+  }
+  if (change.headCommit !== undefined) row.head_commit = change.headCommit;
+  if (change.writtenCommit !== undefined) {
+    row.written_commit = change.writtenCommit;
+  }
+  if (change.pullRequest !== undefined) {
+    row.pull_request_number = change.pullRequest?.number ?? null;
+    row.pull_request_url = change.pullRequest?.url ?? null;
+  }
+  if (change.mergedCommit !== undefined) {
+    row.merged_commit = change.mergedCommit;
+  }
+  if (change.reason !== undefined) row.reason = change.reason;
+  if (change.gates !== undefined) row.gates = JSON.stringify(change.gates);
+  if (change.merging !== undefined) {
+    row.merging_by = change.merging?.by ?? null;
+    row.override_reason = change.merging?.overrideReason ?? null;
+    row.overridden_gates = change.merging?.overriddenGates
+      ? JSON.stringify(change.merging.overriddenGates)
+      : null;
+  }
+  if (change.queuedUntil !== undefined) {
+    row.queued_until = change.queuedUntil ? new Date(change.queuedUntil) : null;
+  }
+  if (change.cleanupPending !== undefined) {
+    row.cleanup_pending = change.cleanupPending;
+  }
+  return row;
+}
+
+/** The history entry of a freeze set or lifted. */
+function freezeEntry(
+  freeze: Omit<Freeze, 'id'>,
+  action: 'frozen' | 'unfrozen',
+  actor: string,
+  at: string,
+  comment = freeze.reason,
+): Omit<HistoryEntry, 'id'> {
+  return {
+    entityRef: freeze.entityRef,
+    environment: freeze.environment,
+    action,
+    actor,
+    at,
+    version: null,
+    kind: null,
+    promotionId: null,
+    pullRequest: null,
+    comment,
+  };
+}
+
 function historyRow(entry: Omit<HistoryEntry, 'id'>) {
   return {
     entity_ref: entry.entityRef,
@@ -404,6 +508,7 @@ function toRow(p: StoredPromotion): RequestRow {
     base_commit: p.baseCommit,
     branch: p.branch,
     head_commit: p.headCommit,
+    written_commit: p.writtenCommit ?? null,
     pull_request_number: p.pullRequest?.number ?? null,
     pull_request_url: p.pullRequest?.url ?? null,
     changes: JSON.stringify(p.changes),
@@ -434,6 +539,7 @@ function fromRow(row: RequestRow): StoredPromotion {
     baseCommit: row.base_commit,
     branch: row.branch,
     headCommit: row.head_commit,
+    writtenCommit: row.written_commit ?? null,
     pullRequest:
       row.pull_request_number !== null
         ? { number: row.pull_request_number, url: row.pull_request_url ?? '' }

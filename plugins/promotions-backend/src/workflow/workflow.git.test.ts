@@ -21,6 +21,8 @@ import {
 import {
   bareRepository,
   git,
+  pushToBranch,
+  refuseInserts,
   shopEntity,
   startWorkflowBackend,
 } from '../__testUtils__';
@@ -449,7 +451,7 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('opens exactly one of two promotions asked for at once, and lets a later one supersede it', async () => {
-      const { as, dir } = await start();
+      const { as, dir, entityPath } = await start();
       const [a, b] = await Promise.all([
         as('ana').promote({ to: 'staging' }),
         as('ben').promote({ to: 'staging' }),
@@ -495,6 +497,137 @@ describe.each(databases.eachSupportedId())(
       expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
         superseding.body.branch,
       );
+      // History links the two, each way.
+      const history = (await as('ana').get(`${entityPath}/history`)).body
+        .entries;
+      expect(
+        history
+          .slice(0, 2)
+          .map((e: any) => [e.action, e.promotionId, e.actor, e.comment]),
+      ).toEqual([
+        [
+          'requested',
+          superseding.body.id,
+          'user:default/ben',
+          `Supersedes ${winner.id}`,
+        ],
+        [
+          'superseded',
+          winner.id,
+          'user:default/ben',
+          `Superseded by ${superseding.body.id}`,
+        ],
+      ]);
+    });
+
+    it('leaves the open promotion open and untouched when the one superseding it cannot be planned or stored', async () => {
+      const { as, dir, knex, entityPath } = await start();
+      const first = (await as('ana').promote({ to: 'staging' })).body;
+
+      const unplanned = await as('ben').promote({
+        to: 'staging',
+        version: '$(rm -rf /)',
+        supersede: true,
+      });
+      expect(unplanned.status).toBe(400);
+      const allow = await refuseInserts(knex, 'promotions_requests');
+      const unstored = await as('ben').promote({
+        to: 'staging',
+        supersede: true,
+      });
+      await allow();
+      expect(unstored.status).toBe(500);
+
+      expect(
+        (await as('ana').get(`/promotions/${first.id}`)).body,
+      ).toMatchObject({
+        state: 'open',
+        reason: null,
+        headCommit: first.headCommit,
+      });
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(first.branch);
+      expect(git(dir, 'rev-parse', first.branch)).toBe(first.headCommit);
+      expect(
+        (await as('ana').get(`${entityPath}/history`)).body.entries.map(
+          (e: any) => [e.action, e.promotionId],
+        ),
+      ).toEqual([['requested', first.id]]);
+      // Once the database takes it, the same request supersedes it.
+      const superseding = await as('ben').promote({
+        to: 'staging',
+        supersede: true,
+      });
+      expect(superseding.status).toBe(201);
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
+        superseding.body.branch,
+      );
+    });
+
+    it('lets only one of two supersedes at once replace the open promotion', async () => {
+      const { as, dir, entityPath } = await start();
+      const first = (await as('ana').promote({ to: 'staging' })).body;
+      const results = await Promise.all(
+        ['ana', 'ben'].map(user =>
+          as(user).promote({ to: 'staging', supersede: true }),
+        ),
+      );
+      expect(results.map(r => r.status).sort()).toEqual([201, 409]);
+      const winner = results.find(r => r.status === 201)!.body;
+      const { promotions } = (await as('ana').get(`${entityPath}/promotions`))
+        .body;
+      expect(
+        promotions
+          .filter((p: any) => ['opening', 'open', 'merging'].includes(p.state))
+          .map((p: any) => p.id),
+      ).toEqual([winner.id]);
+      expect(promotions.find((p: any) => p.id === first.id)).toMatchObject({
+        state: 'closed',
+        reason: `Superseded by ${winner.id}`,
+      });
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(winner.branch);
+    });
+
+    it('keeps the branch of a promotion closed after someone pushed to it, and says why in history', async () => {
+      const { as, dir, sync, entityPath } = await start();
+      const created = (await as('ana').promote({ to: 'staging' })).body;
+      const pushed = pushToBranch(
+        dir,
+        created.branch,
+        {
+          'shop/overlays/staging/kustomization.yaml': shopOverlay(
+            'staging',
+            '1.2.1',
+          ),
+        },
+        'Try 1.2.1',
+      );
+      // The sync takes the push in as the promotion's head.
+      await sync();
+      expect(
+        (await as('ana').get(`/promotions/${created.id}`)).body.headCommit,
+      ).toBe(pushed);
+
+      const closed = await as('ana').act(created.id, 'close', {
+        reason: 'Trying 1.2.1 instead',
+      });
+      expect(closed.status).toBe(200);
+      expect(closed.body.state).toBe('closed');
+      expect(git(dir, 'rev-parse', created.branch)).toBe(pushed);
+      const history = (await as('ana').get(`${entityPath}/history`)).body
+        .entries;
+      expect(
+        history.slice(0, 2).map((e: any) => [e.action, e.actor, e.comment]),
+      ).toEqual([
+        [
+          'changed',
+          'system',
+          `The branch ${created.branch} was kept: it moved to ${pushed.slice(
+            0,
+            12,
+          )}, which the promotion did not write`,
+        ],
+        ['closed', 'user:default/ana', 'Trying 1.2.1 instead'],
+      ]);
     });
 
     it('refuses to merge a branch that moved since it was reviewed, and a branch with other files', async () => {
@@ -822,6 +955,50 @@ describe.each(databases.eachSupportedId())(
         after.body.entries[0].action,
         after.body.entries[0].comment,
       ]).toEqual(['unfrozen', 'Black Friday is over']);
+    });
+
+    it('sets and lifts a freeze only together with its line in history', async () => {
+      const { as, knex, entityPath } = await start();
+      const body = {
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        reason: 'Black Friday',
+      };
+      let allow = await refuseInserts(knex, 'promotions_history');
+      expect((await as('rita').post('/freezes', body)).status).toBe(500);
+      await allow();
+      expect((await as('rita').get('/freezes')).body.items).toEqual([]);
+
+      const freeze = await as('rita').post('/freezes', body);
+      expect(freeze.status).toBe(201);
+      allow = await refuseInserts(knex, 'promotions_history');
+      expect(
+        (
+          await as('rita').post(`/freezes/${freeze.body.id}/lift`, {
+            reason: 'Over',
+          })
+        ).status,
+      ).toBe(500);
+      await allow();
+      expect((await as('rita').get('/freezes')).body.items).toEqual([
+        freeze.body,
+      ]);
+
+      expect(
+        (
+          await as('rita').post(`/freezes/${freeze.body.id}/lift`, {
+            reason: 'Over',
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (await as('rita').get(`${entityPath}/history`)).body.entries.map(
+          (e: any) => [e.action, e.environment, e.comment],
+        ),
+      ).toEqual([
+        ['unfrozen', 'staging', 'Over'],
+        ['frozen', 'staging', 'Black Friday'],
+      ]);
     });
 
     it('lists to each caller the freezes of the services they may see, and the global ones', async () => {

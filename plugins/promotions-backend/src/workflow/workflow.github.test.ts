@@ -346,6 +346,70 @@ describe('the promotion workflow on GitHub', () => {
     expect(simulator.count('pulls/merge')).toBe(0);
   });
 
+  it('keeps the branch of a promotion closed after someone pushed to its pull request, and closes the pull request', async () => {
+    const { as, simulator, dir, sync, entityPath } = await start();
+    const created = (await as('ana').promote({ to: 'staging' })).body;
+    const pushed = await simulator.pushCommit(
+      created.branch,
+      {
+        'shop/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '1.2.1',
+        ),
+      },
+      'Try 1.2.1',
+    );
+    // The sync takes the push in as the promotion's head.
+    await sync();
+    expect(
+      (await as('ana').get(`/promotions/${created.id}`)).body.headCommit,
+    ).toBe(pushed);
+
+    const closed = await as('ana').act(created.id, 'close', {
+      reason: 'Trying 1.2.1 instead',
+    });
+    expect(closed.status).toBe(200);
+    expect(simulator.pullRequests()[0]).toMatchObject({
+      state: 'closed',
+      merged: false,
+    });
+    expect(git(dir, 'rev-parse', created.branch)).toBe(pushed);
+    const [kept] = (await as('ana').get(`${entityPath}/history`)).body.entries;
+    expect(kept).toMatchObject({
+      promotionId: created.id,
+      action: 'changed',
+      actor: 'system',
+      comment: `The branch ${
+        created.branch
+      } was kept: it moved to ${pushed.slice(
+        0,
+        12,
+      )}, which the promotion did not write`,
+    });
+  });
+
+  it('closes a superseded promotion’s pull request once the one superseding it has its own, naming it', async () => {
+    const { as, simulator, dir } = await start();
+    const first = (await as('ana').promote({ to: 'staging' })).body;
+    const second = await as('ben').promote({ to: 'staging', supersede: true });
+    expect(second.status).toBe(201);
+    expect(second.body.pullRequest.number).toBe(42);
+    expect(
+      simulator.pullRequests().map(pr => [pr.number, pr.state, pr.merged]),
+    ).toEqual([
+      [41, 'closed', false],
+      [42, 'open', false],
+    ]);
+    expect(simulator.pullRequests()[0].comments.at(-1)).toMatchObject({
+      user: 'promotions-bot',
+      body: 'Superseded in the portal by `user:default/ben` with #42.',
+    });
+    expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
+      second.body.branch,
+    );
+    expect(first.branch).not.toBe(second.body.branch);
+  });
+
   it('notices a pull request merged or closed on GitHub', async () => {
     const { as, simulator, sync } = await start();
     const created = await as('ana').promote({ to: 'staging' });

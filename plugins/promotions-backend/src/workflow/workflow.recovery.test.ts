@@ -298,23 +298,74 @@ describe.each(worlds)(
       );
     });
 
-    it('loses the branch of a superseded promotion when the backend died superseding it', async () => {
+    it('loses the branch of a superseded promotion when the backend died removing it, and keeps the one superseding it', async () => {
       const world = await start(provider, databaseId);
       const first = (await world.as('ana').promote({ to: 'staging' })).body;
       const crash = dieIn(world.repository, 'deleteBranch');
       sendAndDie(world.as('ben').promote({ to: 'staging', supersede: true }));
       await crash.reached;
       expect(await world.stateOf(first.id)).toBe('closed');
+      const [second] = await world
+        .knex('promotions_requests')
+        .whereNot({ id: first.id });
+      expect(second.state).toBe('open');
 
       const next = await world.restart();
-      expect(world.branches()).toBe('');
+      expect(world.branches()).toBe(second.branch);
       expect(await world.historyOf(first.id)).toEqual([
         ['requested', 'user:default/ana'],
         ['superseded', 'user:default/ben'],
       ]);
+      expect(
+        world.pullRequests().map(pr => [pr.head, pr.state, pr.merged]),
+      ).toEqual(
+        world.simulator
+          ? [
+              [first.branch, 'closed', false],
+              [second.branch, 'open', false],
+            ]
+          : [],
+      );
       const again = await next.as('ben').promote({ to: 'staging' });
-      expect(again.status).toBe(201);
-      expect(world.branches()).toBe(again.body.branch);
+      expect(again.status).toBe(409);
+      expect(again.body.error.openPromotion.id).toBe(second.id);
+    });
+
+    it('opens the superseding promotion, and loses the superseded one’s branch, when the backend died just after storing the two', async () => {
+      const world = await start(provider, databaseId);
+      const first = (await world.as('ana').promote({ to: 'staging' })).body;
+      const crash = dieIn(
+        WorkflowStore.prototype,
+        'supersede',
+        () => true,
+        true,
+      );
+      sendAndDie(world.as('ben').promote({ to: 'staging', supersede: true }));
+      await crash.reached;
+      // Stored together: the first closed, the second being opened; no branch touched yet.
+      expect(await world.stateOf(first.id)).toBe('closed');
+      const [second] = await world
+        .knex('promotions_requests')
+        .whereNot({ id: first.id });
+      expect(second.state).toBe('opening');
+      expect(world.branches()).toBe(first.branch);
+
+      await world.restart();
+      expect(await world.stateOf(second.id)).toBe('open');
+      expect(world.branches()).toBe(second.branch);
+      expect(
+        world.pullRequests().map(pr => [pr.head, pr.state, pr.merged]),
+      ).toEqual(
+        world.simulator
+          ? [
+              [first.branch, 'closed', false],
+              [second.branch, 'open', false],
+            ]
+          : [],
+      );
+      expect(await world.historyOf(second.id)).toEqual([
+        ['requested', 'user:default/ben'],
+      ]);
     });
 
     it('is recorded as merged when its change was merged outside the portal while it was being closed', async () => {
