@@ -35,6 +35,7 @@ import { GithubWebhookListener } from './events/GithubWebhookListener';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
+import { FleetStore } from './fleet/FleetStore';
 import { PromotionsService } from './service/PromotionsService';
 import { EntitySignals } from './signals/EntitySignals';
 import { SignallingWorkflowStore } from './signals/SignallingWorkflowStore';
@@ -308,6 +309,7 @@ export const promotionsPlugin = createBackendPlugin({
               runner.request(scaffold.repository);
             },
             scaffolds: () => store.scaffolds(),
+            fleet: new FleetStore({ db: store.client, visibility }),
           }),
         );
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));

@@ -17,6 +17,8 @@ import {
   Scaffold,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsService, Timings } from './service/PromotionsService';
+import { createFleetRouter } from './fleet/fleetRouter';
+import { FleetStore } from './fleet/FleetStore';
 
 const entityParams = z.object({
   kind: z.string().min(1).max(63),
@@ -40,10 +42,15 @@ export async function createRouter(options: {
     pullRequestUrl: string | null;
   }) => Promise<void>;
   scaffolds: () => Promise<Scaffold[]>;
+  /** Serves the fleet page, where the plugin has one. */
+  fleet?: FleetStore;
 }): Promise<express.Router> {
   const { service, httpAuth, permissions, config } = options;
   const router = Router();
   router.use(express.json());
+  if (options.fleet) {
+    router.use(createFleetRouter({ fleet: options.fleet, httpAuth }));
+  }
 
   router.get(PROMOTIONS_API_ROUTES.entity, async (req, res) => {
     const started = performance.now();

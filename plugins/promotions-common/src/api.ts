@@ -7,6 +7,7 @@ export const PROMOTIONS_API_ROUTES = {
   entity: '/v1/entities/:kind/:namespace/:name',
   repositoryRefresh: '/v1/repositories/:id/refresh',
   scaffolds: '/v1/scaffolds',
+  fleet: '/v1/fleet',
   entityPromotions: '/v1/entities/:kind/:namespace/:name/promotions',
   entityPreview: '/v1/entities/:kind/:namespace/:name/promotions/preview',
   entityHistory: '/v1/entities/:kind/:namespace/:name/history',

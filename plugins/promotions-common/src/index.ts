@@ -11,3 +11,4 @@ export * from './paths';
 export * from './layout';
 export * from './permissions';
 export * from './signals';
+export * from './fleet';

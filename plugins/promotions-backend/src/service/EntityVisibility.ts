@@ -98,6 +98,76 @@ export class EntityVisibility {
   }
 
   /**
+   * Which of many stored entities a caller may see with their promotions, judged as
+   * {@link EntityVisibility.check} judges one: `all` or `none` when the policy says so for every
+   * entity, else a judge of each; entities it cannot judge from the stored copy are asked of the
+   * catalog at once, and a rule it cannot apply fails closed.
+   */
+  async among(
+    credentials: BackstageCredentials,
+  ): Promise<
+    | { kind: 'all' }
+    | { kind: 'none' }
+    | {
+        kind: 'some';
+        visible: (
+          entries: Array<{ entityRef: string; entity: Entity | null }>,
+        ) => Promise<Set<string>>;
+      }
+  > {
+    const [catalogRead, promotionsRead] = await this.decisionsOf(credentials);
+    if (
+      catalogRead.result === AuthorizeResult.DENY ||
+      promotionsRead.result === AuthorizeResult.DENY
+    ) {
+      return { kind: 'none' };
+    }
+    if (
+      catalogRead.result === AuthorizeResult.ALLOW &&
+      promotionsRead.result === AuthorizeResult.ALLOW
+    ) {
+      return { kind: 'all' };
+    }
+    const judge = (entity: Entity | undefined, full: boolean) => {
+      // The catalog answers only with entities the caller may read.
+      const read =
+        full || catalogRead.result === AuthorizeResult.ALLOW
+          ? true
+          : this.apply(catalogRead, entity, full);
+      if (read === false) return false;
+      const promotions =
+        promotionsRead.result === AuthorizeResult.ALLOW
+          ? true
+          : this.apply(promotionsRead, entity, full);
+      if (promotions === false) return false;
+      return read && promotions ? true : undefined;
+    };
+    return {
+      kind: 'some',
+      visible: async entries => {
+        const visible = new Set<string>();
+        const ask: string[] = [];
+        for (const { entityRef, entity } of entries) {
+          const seen = judge(entity ?? undefined, false);
+          if (seen) visible.add(entityRef);
+          else if (seen === undefined) ask.push(entityRef);
+        }
+        for (let i = 0; i < ask.length; i += 500) {
+          const refs = ask.slice(i, i + 500);
+          const { items } = await this.deps.catalog.getEntitiesByRefs(
+            { entityRefs: refs },
+            { credentials },
+          );
+          items.forEach((entity, index) => {
+            if (entity && judge(entity, true)) visible.add(refs[index]);
+          });
+        }
+        return visible;
+      },
+    };
+  }
+
+  /**
    * Applies a conditional decision to an entity, the catalog's answer when `full`, else the
    * copy a refresh stored; undefined when a rule, or a field it asks about, is not known here.
    */

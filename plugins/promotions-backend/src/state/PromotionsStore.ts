@@ -13,6 +13,7 @@ import { Entity } from '@backstage/catalog-model';
 import { Knex } from 'knex';
 import { EnvironmentResolution } from './resolution';
 import { VersionTimeline } from './timeline';
+import { forgetFleet, indexFleet } from './fleetIndex';
 
 const ENTITIES = 'promotions_entity_state';
 const ENVIRONMENTS = 'promotions_environment_state';
@@ -99,6 +100,8 @@ interface EntityRow {
   as_of: Date | string | null;
   error_message: string | null;
   error_at: Date | string | null;
+  /** Set false with each new body, true once the fleet page's rows hold it. */
+  fleet_indexed?: boolean;
 }
 
 interface EnvironmentRow {
@@ -209,6 +212,7 @@ export class PromotionsStore {
               as_of: at,
               error_message: null,
               error_at: null,
+              fleet_indexed: false,
             })),
           )
           .onConflict('entity_ref')
@@ -219,6 +223,7 @@ export class PromotionsStore {
         .where({ repository_id: repositoryId })
         .whereNotNull('body')
         .update({ as_of: at, revision, error_message: null, error_at: null });
+      await indexFleet(trx, repositoryId);
       for (const failure of result.failures) {
         await this.recordError(
           trx,
@@ -495,6 +500,7 @@ export class PromotionsStore {
       const chunk = gone.slice(i, i + BATCH * 5);
       await trx(ENTITIES).whereIn('entity_ref', chunk).delete();
       await trx(ENVIRONMENTS).whereIn('entity_ref', chunk).delete();
+      await forgetFleet(trx, chunk);
     }
   }
 }
