@@ -1,6 +1,6 @@
 /**
  * The backend the benchmark measures: the catalog, the promotions backend and what they need
- * (auth with guest sign-in, permissions), as a portal would run them. Started as a child process
+ * (auth with guest sign-in, permissions, GitHub webhooks), as a portal would run them. Started as a child process
  * with `--config <file>`; with `BENCH_WITHOUT_PROMOTIONS=1`, without the promotions backend.
  */
 import { createBackend } from '@backstage/backend-defaults';
@@ -13,6 +13,9 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(
   import('@backstage/plugin-permission-backend-module-allow-all-policy'),
 );
+// GitHub webhooks at /api/events/http/github, as the example portal receives them.
+backend.add(import('@backstage/plugin-events-backend'));
+backend.add(import('@backstage/plugin-events-backend-module-github'));
 // The reference the benchmark measures memory against: the same portal without the suite.
 if (process.env.BENCH_WITHOUT_PROMOTIONS !== '1') {
   backend.add(import('@gitops-promotions/plugin-promotions-backend'));

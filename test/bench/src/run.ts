@@ -6,6 +6,7 @@
  *   yarn bench --small    a few services, every step, for CI (checks, not figures)
  *   yarn bench --services N --environments E --seconds S
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,8 @@ const ENVIRONMENTS = ['dev', 'qa', 'staging', 'prod', 'perf', 'canary'];
 const GITHUB_TOKEN = 'ghs_bench';
 const GITHUB_HOST = 'github.bench.example';
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+/** The secret GitHub signs webhooks with, as `events.modules.github.webhookSecret` says. */
+const WEBHOOK_SECRET = 'the benchmark webhook secret';
 /** Each service reads its own directories only. */
 /** The replicas' refresh timeout: a killed replica's lock on the refresh expires after it. */
 const REPLICA_REFRESH_TIMEOUT_SECONDS = 90;
@@ -124,6 +127,7 @@ function backendConfig(options: {
   refreshTimeoutSeconds?: number;
 }) {
   return {
+    events: { modules: { github: { webhookSecret: WEBHOOK_SECRET } } },
     app: { baseUrl: 'http://localhost:3000' },
     backend: {
       baseUrl: `http://127.0.0.1:${options.port}`,
@@ -385,6 +389,8 @@ async function main() {
         id: 'bench',
         provider: 'github',
         url: `https://${GITHUB_HOST}/acme/gitops`,
+        // Where the simulator's webhooks say the repository is.
+        argocdRepoURL: `${simulator.apiBaseUrl}/acme/gitops`,
         paths: SERVICE_PATHS,
       },
       environments,
@@ -405,6 +411,7 @@ async function main() {
     let token = await guestToken(sqlite);
     await coldIngest('1', 'github provider, SQLite', sqlite, simulator);
     await unchangedAndOneChange(sqlite, token, repo, simulator);
+    await pushWebhook(sqlite, token, repo, simulator);
     reportLoad(
       '4',
       'SQLite',
@@ -685,6 +692,58 @@ async function unchangedAndOneChange(
     'a one-file change resolved more than one environment',
   );
   check(Number.isFinite(visibleMs), 'the new version was never served');
+}
+
+/** A push GitHub tells through a signed webhook: from the push to the new version served. */
+async function pushWebhook(
+  backend: BackendProcess,
+  token: string,
+  repo: SyntheticRepository,
+  simulator: GithubSimulator,
+) {
+  simulator.deliverWebhooks(
+    `${backend.baseUrl}/api/events/http/github`,
+    WEBHOOK_SECRET,
+  );
+  const service = repo.services[Math.floor(repo.services.length / 3)];
+  const env = repo.environments[0];
+  const before = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo.dir })
+    .toString()
+    .trim();
+  const after = repo.promote(service, env, '8.8.8');
+  const started = performance.now();
+  simulator.notifyPush(before, after, 'main');
+  let visibleMs = NaN;
+  for (;;) {
+    const { body } = await promotionsOf(backend, token, service.name);
+    const environment = body.environments?.find((e: any) => e.name === env);
+    if (environment?.desired.version === '8.8.8') {
+      visibleMs = performance.now() - started;
+      break;
+    }
+    if (performance.now() - started > 120_000) break;
+    await sleep(5);
+  }
+  await simulator.settled();
+  const delivery = simulator.deliveries.at(-1);
+  figure(
+    '3',
+    'push webhook answered',
+    String(delivery?.status ?? 'not sent'),
+    '202',
+    delivery?.status === 202,
+  );
+  figure(
+    '3',
+    'push to new version served (webhook)',
+    ms(visibleMs),
+    '< 2 s',
+    visibleMs < 2000,
+  );
+  check(
+    Number.isFinite(visibleMs),
+    'a pushed version was never served after its webhook',
+  );
 }
 
 async function replicas(
