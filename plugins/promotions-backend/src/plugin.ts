@@ -46,6 +46,9 @@ import { RepositoryRefresher } from './state/RepositoryRefresher';
 import { checkGateKeys, checkModuleGate } from './workflow/gates';
 import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
 import { createWorkflowRouter } from './workflow/router';
+import { createInboxRouter } from './workflow/inboxRouter';
+import { PromotionsInbox } from './workflow/PromotionsInbox';
+import { WorkflowStore } from './workflow/WorkflowStore';
 
 /** The scheduled task that refreshes one repository. */
 export const refreshTaskId = (repositoryId: string) =>
@@ -313,6 +316,21 @@ export const promotionsPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
+        httpRouter.use(
+          createInboxRouter({
+            httpAuth,
+            inbox: new PromotionsInbox({
+              db: store.client,
+              workflow: new WorkflowStore(store.client),
+              store,
+              visibility,
+              permissions,
+              permissionsRegistry,
+              userInfo,
+              resources: refs => following.environmentResources(refs),
+            }),
+          }),
+        );
         registerPromotionsActions({ actionsRegistry, service, workflow });
       },
     });

@@ -15,6 +15,7 @@ export const PROMOTIONS_API_ROUTES = {
     '/v1/entities/:kind/:namespace/:name/environments/:environment/versions',
   promotion: '/v1/promotions/:id',
   promotionAction: '/v1/promotions/:id/:action',
+  inbox: '/v1/inbox',
   freezes: '/v1/freezes',
   freezeLift: '/v1/freezes/:id/lift',
 } as const;

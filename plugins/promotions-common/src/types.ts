@@ -493,7 +493,8 @@ export interface HistoryEntry {
     | 'unfrozen'
     | 'failed'
     | 'changed'
-    | 'queued';
+    | 'queued'
+    | 'unqueued';
   actor: string;
   at: string;
   version: string | null;
@@ -517,4 +518,29 @@ export interface Freeze {
   reason: string;
   by: string;
   at: string;
+}
+
+/**
+ * An open promotion waiting for the signed-in person: one they may approve or merge and have
+ * not decided on.
+ *
+ * @public
+ */
+export interface InboxItem {
+  promotion: Promotion;
+  /** What they may do to it: `approve`, `merge`, or both. */
+  actions: Array<'approve' | 'merge'>;
+  /** The service's owners, as entity refs. */
+  owners: string[];
+}
+
+/**
+ * A page of the approver inbox, oldest promotion first.
+ *
+ * @public
+ */
+export interface InboxPage {
+  items: InboxItem[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
 }

@@ -1955,7 +1955,8 @@ export class PromotionsWorkflow {
     const synced = await this.syncOne(promotion, repository);
     if (synced.state !== 'open') return;
     const { environment } = await this.environmentOf(synced);
-    await this.judge(synced, environment, repository);
+    const judged = await this.judge(synced, environment, repository);
+    if (judged.queuedUntil) await this.mergeQueued(judged, repository);
   }
 
   private async authorOf(ref: string): Promise<CommitAuthor> {
@@ -2155,6 +2156,199 @@ export class PromotionsWorkflow {
         decision === 'approve' ? 'promotion-approve' : 'promotion-reject',
         promotion,
         { by: person.ref, source: 'github' },
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- scheduled merges
+
+  /**
+   * Queues a promotion to merge when its change window opens: allowed to those who may merge
+   * it, and only when the window is all that holds it. The sync merges it then, if every gate
+   * still passes.
+   */
+  async queue(
+    id: string,
+    credentials: BackstageCredentials,
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      'promotion-queue',
+      { promotionId: id },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        let promotion = await this.visiblePromotion(id, credentials);
+        const { environment, repository, entity } = await this.environmentOf(
+          promotion,
+        );
+        await this.authorize(
+          promotionsMergePermission,
+          promotion.entityRef,
+          promotion.environment,
+          entity,
+          credentials,
+        );
+        if (actor.service && !environment.policy.services.includes(actor.ref)) {
+          throw new NotAllowedError(
+            `${actor.ref} may not merge promotions to ${promotion.environment}: its policy lists no such service`,
+          );
+        }
+        this.requireOpen(promotion, 'queued');
+        if (promotion.queuedUntil) {
+          throw new ConflictError(
+            `Promotion ${promotion.id} is already queued to merge at ${promotion.queuedUntil}`,
+          );
+        }
+        promotion = await this.judge(promotion, environment, repository);
+        const blocking = promotion.gates.filter(g => g.state !== 'passed');
+        const window = blocking.find(g => g.gate === 'windows');
+        const others = blocking.filter(g => g.gate !== 'windows');
+        if (others.length > 0) {
+          throw new ConflictError(
+            `Only a change window may hold a queued merge: ${others
+              .map(g => `${g.gate}: ${g.summary}`)
+              .join('; ')}`,
+          );
+        }
+        if (!window?.until) {
+          throw new ConflictError(
+            window
+              ? 'The change window never opens; nothing was queued'
+              : 'Every gate passes: merge it now',
+          );
+        }
+        const queuedUntil = window.until;
+        if (
+          !(await this.deps.workflow.transition(
+            promotion.id,
+            ['open'],
+            { queuedUntil },
+            [
+              this.entryOn(
+                promotion,
+                'queued',
+                actor.ref,
+                `Queued to merge when the change window opens at ${queuedUntil}`,
+              ),
+            ],
+          ))
+        ) {
+          this.requireOpen(
+            await this.deps.workflow.get(promotion.id),
+            'queued',
+          );
+        }
+        return toApi(await this.deps.workflow.get(promotion.id));
+      },
+    );
+  }
+
+  /** Takes a promotion off the merge queue: for those who may merge it. */
+  async unqueue(
+    id: string,
+    credentials: BackstageCredentials,
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      'promotion-unqueue',
+      { promotionId: id },
+      auditRequest,
+      async () => {
+        const actor = await this.actorOf(credentials);
+        const promotion = await this.visiblePromotion(id, credentials);
+        const { entity } = await this.environmentOf(promotion);
+        await this.authorize(
+          promotionsMergePermission,
+          promotion.entityRef,
+          promotion.environment,
+          entity,
+          credentials,
+        );
+        this.requireOpen(promotion, 'unqueued');
+        if (!promotion.queuedUntil) {
+          throw new ConflictError(
+            `Promotion ${promotion.id} is not queued to merge`,
+          );
+        }
+        await this.deps.workflow.transition(
+          promotion.id,
+          ['open'],
+          { queuedUntil: null },
+          [
+            this.entryOn(
+              promotion,
+              'unqueued',
+              actor.ref,
+              'Taken off the merge queue',
+            ),
+          ],
+        );
+        return toApi(await this.deps.workflow.get(promotion.id));
+      },
+    );
+  }
+
+  /**
+   * A queued promotion, its gates just judged: merged when every gate passes, left queued while
+   * only the change window holds it, taken off the queue (history says why) when another gate
+   * stopped passing meanwhile.
+   */
+  private async mergeQueued(
+    promotion: StoredPromotion,
+    repository: GitOpsRepository,
+  ) {
+    const blocking = promotion.gates.filter(g => g.state !== 'passed');
+    if (blocking.length === 1 && blocking[0].gate === 'windows') return;
+    if (blocking.length > 0) {
+      const why = blocking.map(g => `${g.gate}: ${g.summary}`).join('; ');
+      await this.deps.workflow.transition(
+        promotion.id,
+        ['open'],
+        { queuedUntil: null },
+        [
+          this.entryOn(
+            promotion,
+            'unqueued',
+            'system',
+            `Not merged when queued: ${why}`.slice(0, MAX_COMMENT),
+          ),
+        ],
+      );
+      return;
+    }
+    // The merge is the queuer's: the last who queued it.
+    const [queued] = (
+      await this.deps.workflow.history({
+        entityRef: promotion.entityRef,
+        environment: promotion.environment,
+        limit: 50,
+      })
+    ).filter(e => e.promotionId === promotion.id && e.action === 'queued');
+    const by = queued?.actor ?? 'system';
+    await this.verifyBranch(promotion, repository);
+    const merging = { by, overrideReason: null, overriddenGates: null };
+    if (
+      !(await this.deps.workflow.transition(promotion.id, ['open'], {
+        state: 'merging',
+        merging,
+      }))
+    ) {
+      return;
+    }
+    try {
+      const mergedCommit = await this.mergeChange(
+        promotion,
+        repository,
+        await this.authorOf(by),
+      );
+      await this.finishMerge(promotion, repository, mergedCommit, by);
+      await this.auditSync('promotion-merge', promotion, { queued: by });
+    } catch (error) {
+      await this.settleMerging(
+        { ...promotion, merging },
+        repository,
+        error as Error,
       );
     }
   }

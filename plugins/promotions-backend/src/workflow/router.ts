@@ -186,6 +186,15 @@ export function createWorkflowRouter(options: {
           ),
         );
         return;
+      case 'queue':
+      case 'unqueue':
+        parse(z.object({}).strict(), req.body, req.params.action);
+        res.json(
+          req.params.action === 'queue'
+            ? await workflow.queue(id, credentials, req)
+            : await workflow.unqueue(id, credentials, req),
+        );
+        return;
       case 'close':
         res.json(
           await workflow.close(

@@ -42,7 +42,8 @@ const ACTIONS: Record<HistoryEntry['action'], string> = {
   unfrozen: 'Lifted the freeze',
   failed: 'Failed',
   changed: 'Branch changed',
-  queued: 'Queued',
+  queued: 'Queued to merge',
+  unqueued: 'Taken off the merge queue',
 };
 
 /** Every request, decision, merge, override, freeze and failure, newest first, a page at a time. */
