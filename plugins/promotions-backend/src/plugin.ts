@@ -31,6 +31,8 @@ import {
   promotionsResolverServiceRef,
 } from '@gitops-promotions/plugin-promotions-node';
 import { registerPromotionsActions } from './actions';
+import { FiguresService } from './figures/FiguresService';
+import { createFiguresRouter } from './figures/router';
 import { GithubWebhookListener } from './events/GithubWebhookListener';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
@@ -316,6 +318,12 @@ export const promotionsPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
+        httpRouter.use(
+          createFiguresRouter({
+            figures: new FiguresService({ config, store, visibility, catalog }),
+            httpAuth,
+          }),
+        );
         httpRouter.use(
           createInboxRouter({
             httpAuth,

@@ -11,6 +11,8 @@ export const PROMOTIONS_API_ROUTES = {
   entityPromotions: '/v1/entities/:kind/:namespace/:name/promotions',
   entityPreview: '/v1/entities/:kind/:namespace/:name/promotions/preview',
   entityHistory: '/v1/entities/:kind/:namespace/:name/history',
+  entityFigures: '/v1/entities/:kind/:namespace/:name/figures',
+  fleetFigures: '/v1/figures',
   entityVersions:
     '/v1/entities/:kind/:namespace/:name/environments/:environment/versions',
   promotion: '/v1/promotions/:id',

@@ -5,6 +5,7 @@
  */
 export * from './annotations';
 export * from './api';
+export * from './figures';
 export * from './format';
 export * from './types';
 export * from './paths';
