@@ -6,6 +6,8 @@ import {
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  DeliveryFigures,
+  DeliveryFigureWindow,
   EntityPromotions,
   entityPromotionsPath,
   Freeze,
@@ -72,6 +74,11 @@ export interface PromotionsApi {
   }): Promise<Freeze>;
   /** Lifts a freeze, saying why: the reason is kept in the environment's history. */
   liftFreeze(id: number, reason: string): Promise<Freeze>;
+  /** The service's delivery figures over the last `days`. */
+  figures(
+    entity: CompoundEntityRef,
+    days: DeliveryFigureWindow,
+  ): Promise<DeliveryFigures>;
 }
 
 /** @public */
@@ -212,5 +219,16 @@ export class PromotionsClient implements PromotionsApi {
       method: 'POST',
       body: { reason },
     });
+  }
+
+  async figures(
+    entity: CompoundEntityRef,
+    days: DeliveryFigureWindow,
+  ): Promise<DeliveryFigures> {
+    return this.call(
+      `${entityPromotionsPath(entity)}/figures?days=${encodeURIComponent(
+        String(days),
+      )}`,
+    );
   }
 }

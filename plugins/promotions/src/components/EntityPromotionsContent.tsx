@@ -16,6 +16,7 @@ import {
   useEntity,
 } from '@backstage/plugin-catalog-react';
 import { useSignal } from '@backstage/plugin-signals-react';
+import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
@@ -33,6 +34,7 @@ import {
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
+import { DeliveryCard } from './DeliveryCard';
 import { EnvironmentPipeline } from './EnvironmentPipeline';
 import { EnvironmentWorkflow } from './workflow/EnvironmentWorkflow';
 import { HistoryTable } from './workflow/HistoryTable';
@@ -254,6 +256,9 @@ export function EntityPromotionsContent() {
         onChanged={retry}
         signalled={lastSignal}
       />
+      <Box mt={3}>
+        <DeliveryCard />
+      </Box>
     </Content>
   );
 }

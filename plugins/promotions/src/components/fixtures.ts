@@ -166,6 +166,16 @@ export function mockPromotionsApi(
     freezes: jest.fn().mockResolvedValue([]),
     freeze: jest.fn(),
     liftFreeze: jest.fn(),
+    figures: jest.fn().mockResolvedValue({
+      entityRef: 'component:default/checkout',
+      window: {
+        days: 30,
+        from: '2026-03-01T00:00:00.000Z',
+        to: '2026-03-31T00:00:00.000Z',
+      },
+      environments: [],
+      leadTime: [],
+    }),
     ...overrides,
   };
 }

@@ -1,0 +1,288 @@
+import { ReactNode, useState } from 'react';
+import { getCompoundEntityRef } from '@backstage/catalog-model';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles, useTheme } from '@material-ui/core/styles';
+import ToggleButton from '@material-ui/lab/ToggleButton';
+import ToggleButtonGroup from '@material-ui/lab/ToggleButtonGroup';
+import {
+  DEFAULT_DELIVERY_FIGURE_WINDOW,
+  DELIVERY_FIGURE_WINDOWS,
+  DeliveryFigures,
+  DeliveryFigureWindow,
+  LeadTimeFigures,
+} from '@gitops-promotions/plugin-promotions-common';
+import useAsync from 'react-use/esm/useAsync';
+import { Bar, BarChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { promotionsApiRef } from '../api';
+
+const CHART = { width: 260, height: 90 };
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+const useStyles = makeStyles(theme => ({
+  figure: { minHeight: 170 },
+  headline: { fontSize: '1.5rem', fontWeight: 500 },
+  detail: { color: theme.palette.text.secondary },
+}));
+
+/** A duration as people say it: minutes, hours under two days, days beyond. */
+export function formatDuration(ms: number): string {
+  const round = (n: number) => String(Math.round(n * 10) / 10);
+  if (ms < HOUR_MS) return `${Math.max(0, Math.round(ms / 60000))} min`;
+  if (ms < 2 * DAY_MS) return `${round(ms / HOUR_MS)} h`;
+  return `${round(ms / DAY_MS)} days`;
+}
+
+const percent = (rate: number) => `${Math.round(rate * 100)}%`;
+
+/** Whether anything at all happened in the window. */
+function isEmpty(figures: DeliveryFigures): boolean {
+  return (
+    figures.environments.every(
+      e => e.deployments.count === 0 && e.changeFailure.promotions === 0,
+    ) && figures.leadTime.every(l => l.versions.length === 0 && l.direct === 0)
+  );
+}
+
+function Figure(props: {
+  title: string;
+  headline: ReactNode;
+  detail?: ReactNode;
+  chart?: ReactNode;
+}) {
+  const classes = useStyles();
+  return (
+    <Grid item xs={12} sm={6} lg={3}>
+      <section aria-label={props.title} className={classes.figure}>
+        <Typography variant="subtitle2">{props.title}</Typography>
+        <Typography className={classes.headline}>{props.headline}</Typography>
+        {props.detail && (
+          <Typography variant="body2" className={classes.detail}>
+            {props.detail}
+          </Typography>
+        )}
+        {props.chart}
+      </section>
+    </Grid>
+  );
+}
+
+function leadHeadline(lead: LeadTimeFigures | undefined): string {
+  if (!lead) return 'No production environment';
+  if (lead.medianMs === null) return 'No version reached production';
+  return `median ${formatDuration(lead.medianMs)}`;
+}
+
+function leadDetail(lead: LeadTimeFigures | undefined): string | undefined {
+  if (!lead) return undefined;
+  const direct = lead.direct ? `${lead.direct} straight to production` : '';
+  if (lead.p90Ms === null) return direct || undefined;
+  return [
+    `p90 ${formatDuration(lead.p90Ms)}`,
+    `${lead.versions.length} versions to ${lead.environment}`,
+    direct,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function DeliveryFigureTiles({ figures }: { figures: DeliveryFigures }) {
+  const theme = useTheme();
+  const color = theme.palette.primary.main;
+  const { environments, leadTime } = figures;
+  const production = environments.filter(e => e.production);
+  const shown = production.length > 0 ? production : environments;
+  const perWeek = shown.reduce((sum, e) => sum + e.deployments.perWeek, 0);
+  const weeks = (shown[0]?.deployments.weeks ?? []).map((week, i) => ({
+    week: week.start.slice(5, 10),
+    deployments: shown.reduce(
+      (sum, e) => sum + (e.deployments.weeks[i]?.count ?? 0),
+      0,
+    ),
+  }));
+
+  const lead = leadTime.flatMap(l =>
+    l.versions.map(v => ({
+      version:
+        l.environment === leadTime[0].environment
+          ? v.version
+          : `${v.version} (${l.environment})`,
+      days: Math.round((v.ms / DAY_MS) * 10) / 10,
+    })),
+  );
+  const firstLead = leadTime[0];
+
+  const failures = environments.map(e => ({
+    environment: e.environment,
+    percent:
+      e.changeFailure.rate === null
+        ? 0
+        : Math.round(e.changeFailure.rate * 100),
+  }));
+  const promotions = environments.reduce(
+    (sum, e) => sum + e.changeFailure.promotions,
+    0,
+  );
+  const failed = environments.reduce(
+    (sum, e) => sum + e.changeFailure.rollbacks + e.changeFailure.failed,
+    0,
+  );
+
+  const rollbacks = environments.flatMap(e =>
+    e.restore.rollbacks.map(r => ({ ...r, environment: e.environment })),
+  );
+  const restored = rollbacks.filter(r => r.ms !== null);
+  const restoreTimes = restored.map(r => r.ms!).sort((a, b) => a - b);
+  const middle = Math.floor(restoreTimes.length / 2);
+  let restoreMedian: number | null = null;
+  if (restoreTimes.length % 2) restoreMedian = restoreTimes[middle];
+  else if (restoreTimes.length > 0) {
+    restoreMedian = (restoreTimes[middle - 1] + restoreTimes[middle]) / 2;
+  }
+
+  return (
+    <Grid container spacing={2}>
+      <Figure
+        title="Deployment frequency"
+        headline={`${Math.round(perWeek * 100) / 100} per week`}
+        detail={`${shown
+          .map(e => `${e.environment}: ${e.deployments.count}`)
+          .join(', ')} in ${figures.window.days} days`}
+        chart={
+          <BarChart {...CHART} data={weeks}>
+            <XAxis dataKey="week" tick={{ fontSize: 10 }} />
+            <YAxis allowDecimals={false} width={24} tick={{ fontSize: 10 }} />
+            <Tooltip />
+            <Bar dataKey="deployments" name="Deployments" fill={color} />
+          </BarChart>
+        }
+      />
+      <Figure
+        title="Lead time to production"
+        headline={leadHeadline(firstLead)}
+        detail={leadDetail(firstLead)}
+        chart={
+          lead.length > 0 && (
+            <BarChart {...CHART} data={lead}>
+              <XAxis dataKey="version" tick={{ fontSize: 10 }} />
+              <YAxis width={24} tick={{ fontSize: 10 }} unit="d" />
+              <Tooltip />
+              <Bar dataKey="days" name="Days" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+      <Figure
+        title="Change failure rate"
+        headline={
+          promotions === 0 ? 'No promotions' : percent(failed / promotions)
+        }
+        detail={
+          promotions > 0
+            ? `${failed} rollbacks or failures of ${promotions} promotions`
+            : undefined
+        }
+        chart={
+          promotions > 0 && (
+            <BarChart {...CHART} data={failures}>
+              <XAxis dataKey="environment" tick={{ fontSize: 10 }} />
+              <YAxis width={30} tick={{ fontSize: 10 }} unit="%" />
+              <Tooltip />
+              <Bar dataKey="percent" name="Failure rate (%)" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+      <Figure
+        title="Time to restore"
+        headline={
+          restoreMedian === null
+            ? 'No rollback merged'
+            : `median ${formatDuration(restoreMedian)}`
+        }
+        detail={
+          rollbacks.length > 0
+            ? `${restored.length} of ${rollbacks.length} rollbacks merged`
+            : 'No rollbacks'
+        }
+        chart={
+          restored.length > 0 && (
+            <BarChart
+              {...CHART}
+              data={restored.map(r => ({
+                rollback: `${r.environment} ${r.version ?? ''}`.trim(),
+                hours: Math.round((r.ms! / HOUR_MS) * 10) / 10,
+              }))}
+            >
+              <XAxis dataKey="rollback" tick={{ fontSize: 10 }} />
+              <YAxis width={24} tick={{ fontSize: 10 }} unit="h" />
+              <Tooltip />
+              <Bar dataKey="hours" name="Hours" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+    </Grid>
+  );
+}
+
+/**
+ * The service's delivery figures over a chosen window: deployment frequency, lead time to
+ * production, change failure rate and time to restore, each with a small chart.
+ */
+export function DeliveryCard() {
+  const { entity } = useEntity();
+  const api = useApi(promotionsApiRef);
+  const [days, setDays] = useState<DeliveryFigureWindow>(
+    DEFAULT_DELIVERY_FIGURE_WINDOW,
+  );
+  const ref = getCompoundEntityRef(entity);
+  const state = useAsync(
+    () => api.figures(ref, days),
+    [api, ref.kind, ref.namespace, ref.name, days],
+  );
+  const windowSelector = (
+    <ToggleButtonGroup
+      size="small"
+      exclusive
+      value={days}
+      aria-label="Window"
+      onChange={(_event, value: DeliveryFigureWindow | null) => {
+        if (value) setDays(value);
+      }}
+    >
+      {DELIVERY_FIGURE_WINDOWS.map(window => (
+        <ToggleButton key={window} value={window}>
+          {window} days
+        </ToggleButton>
+      ))}
+    </ToggleButtonGroup>
+  );
+  let content: ReactNode;
+  if (state.error) content = <ResponseErrorPanel error={state.error} />;
+  else if (state.loading || !state.value) content = <Progress />;
+  else if (isEmpty(state.value)) {
+    content = (
+      <Typography role="status" color="textSecondary">
+        Nothing was deployed or promoted in the last {days} days.
+      </Typography>
+    );
+  } else content = <DeliveryFigureTiles figures={state.value} />;
+  return (
+    <InfoCard
+      title="Delivery"
+      subheader={`Last ${days} days`}
+      action={windowSelector}
+    >
+      {content}
+    </InfoCard>
+  );
+}
