@@ -24,6 +24,22 @@ describe('PromotionsClient', () => {
     );
   });
 
+  it('asks for the delivery figures of an entity over a window', async () => {
+    const fetch = jest
+      .fn()
+      .mockResolvedValue(
+        new Response(JSON.stringify({ entityRef: 'x' }), { status: 200 }),
+      );
+    const client = new PromotionsClient({ discoveryApi, fetchApi: { fetch } });
+    await client.figures(
+      { kind: 'Component', namespace: 'default', name: 'a b' },
+      7,
+    );
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/promotions/v1/entities/Component/default/a%20b/figures?days=7',
+    );
+  });
+
   it('throws a ResponseError with the backend message on a non-2xx answer', async () => {
     const body = JSON.stringify({
       error: { name: 'InputError', message: 'bad path' },
