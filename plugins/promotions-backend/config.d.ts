@@ -57,6 +57,12 @@ export interface Config {
         approvals?: number | { count?: number; groups?: string[] };
         /** How long the version must have run in every upstream environment, such as `{ hours: 24 }`. */
         soak?: { [unit: string]: number } | string;
+        /**
+         * How long a promotion may stay open before it is stale, such as `2d` or `36h`: its
+         * requester and the service's owners are notified once, and the environment shows the
+         * `stale-promotion` drift until it is merged or closed.
+         */
+        stalePromotion?: { [unit: string]: number } | string;
         /** When merges may happen: days (`mon`…`sun`), hours (`09:00-17:00`) and a time zone. */
         windows?: Array<{ days?: string[]; hours?: string; timeZone?: string }>;
         /** Checks (GitHub check runs and commit statuses) that must be green: all, or those named. */

@@ -30,6 +30,8 @@ backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-events-backend-module-github'));
 // Tells an open Promotions tab that its entity changed, so that it reads it again.
 backend.add(import('@backstage/plugin-signals-backend'));
+// Promotions waiting for approval, blocked, stale or rolled back reach their people here.
+backend.add(import('@backstage/plugin-notifications-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
 backend.add(demoArgoCdModule);

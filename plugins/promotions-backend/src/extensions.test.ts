@@ -438,7 +438,7 @@ describe('the gates extension point', () => {
         [gateModule('change-ticket-gate', 'changeTicket')],
       ),
     ).rejects.toThrow(
-      'promotions.pipelines.default, environment prod: "aprovals" is not a gate or setting of an environment (gates: requires, approvals, soak, windows, checks, immutableVersion, codeowners, http, changeTicket, and freeze, which is always on; settings: name, production, services)',
+      'promotions.pipelines.default, environment prod: "aprovals" is not a gate or setting of an environment (gates: requires, approvals, soak, windows, checks, immutableVersion, codeowners, http, changeTicket, and freeze, which is always on; settings: name, production, services, stalePromotion)',
     );
     // A module's key is a mistake too where no module adds it.
     await expect(

@@ -6,6 +6,7 @@ import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
@@ -39,14 +40,16 @@ import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
 import { FleetStore } from './fleet/FleetStore';
 import { PromotionsService } from './service/PromotionsService';
+import { NotifyingWorkflowStore } from './notifications/NotifyingWorkflowStore';
+import { PromotionNotifier } from './notifications/PromotionNotifier';
 import { EntitySignals } from './signals/EntitySignals';
-import { SignallingWorkflowStore } from './signals/SignallingWorkflowStore';
 import { PromotionsStore } from './state/PromotionsStore';
 import { RefreshRunner } from './state/RefreshRunner';
 import { secretProtection } from './state/secrets';
 import { RepositoryRefresher } from './state/RepositoryRefresher';
 import { checkGateKeys, checkModuleGate } from './workflow/gates';
 import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
+import { OPEN_STATES } from './workflow/WorkflowStore';
 import { createWorkflowRouter } from './workflow/router';
 import { createInboxRouter } from './workflow/inboxRouter';
 import { PromotionsInbox } from './workflow/PromotionsInbox';
@@ -102,6 +105,7 @@ export const promotionsPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         events: eventsServiceRef,
         signals: signalsServiceRef,
+        notifications: notificationService,
         repositories: promotionsRepositoriesServiceRef,
         resolver: promotionsResolverServiceRef,
         permissions: coreServices.permissions,
@@ -122,6 +126,7 @@ export const promotionsPlugin = createBackendPlugin({
         catalog,
         events,
         signals,
+        notifications,
         repositories,
         resolver,
         permissions,
@@ -241,16 +246,35 @@ export const promotionsPlugin = createBackendPlugin({
           catalog,
           logger,
         });
+        const appBaseUrl = (
+          rootConfig.getOptionalString('app.baseUrl') ?? ''
+        ).replace(/\/+$/, '');
+        const entityUrl = (entityRef: string) => {
+          const { kind, namespace, name } = parseEntityRef(entityRef);
+          return `${appBaseUrl}/catalog/${[namespace, kind.toLowerCase(), name]
+            .map(encodeURIComponent)
+            .join('/')}/promotions`;
+        };
+        const notifier = new PromotionNotifier({
+          db: store.client,
+          notifications,
+          config,
+          logger,
+          entityOf: async entityRef => (await store.get(entityRef))?.entity,
+          entityUrl,
+        });
+        const workflowStore = new NotifyingWorkflowStore(
+          store.client,
+          entitySignals,
+          notifier,
+        );
         const service = new PromotionsService({
           config,
           store,
           visibility,
           requestRefresh: repositoryId => runner.request(repositoryId),
+          workflowDrift: entityRef => notifier.staleDrift(entityRef),
         });
-
-        const appBaseUrl = (
-          rootConfig.getOptionalString('app.baseUrl') ?? ''
-        ).replace(/\/+$/, '');
         let workflow: PromotionsWorkflow | undefined = undefined;
         permissionsRegistry.addResourceType({
           resourceRef: promotionsEnvironmentResourceRef,
@@ -261,7 +285,7 @@ export const promotionsPlugin = createBackendPlugin({
         workflow = new PromotionsWorkflow({
           config,
           store,
-          workflow: new SignallingWorkflowStore(store.client, entitySignals),
+          workflow: workflowStore,
           repositories,
           resolver,
           visibility,
@@ -275,16 +299,7 @@ export const promotionsPlugin = createBackendPlugin({
           gates,
           secrets,
           requestRefresh: repositoryId => runner.request(repositoryId),
-          entityUrl: entityRef => {
-            const { kind, namespace, name } = parseEntityRef(entityRef);
-            return `${appBaseUrl}/catalog/${[
-              namespace,
-              kind.toLowerCase(),
-              name,
-            ]
-              .map(encodeURIComponent)
-              .join('/')}/promotions`;
-          },
+          entityUrl,
         });
         const following = workflow;
         await new GithubWebhookListener({
@@ -300,7 +315,12 @@ export const promotionsPlugin = createBackendPlugin({
           frequency: { seconds: 30 },
           timeout: { minutes: 5 },
           initialDelay: { seconds: 5 },
-          fn: async (signal?: AbortSignal) => following.sync({ signal }),
+          fn: async (signal?: AbortSignal) => {
+            await following.sync({ signal });
+            await notifier.staleCheck(
+              await workflowStore.list({ states: OPEN_STATES }),
+            );
+          },
         });
         httpRouter.use(
           await createRouter({

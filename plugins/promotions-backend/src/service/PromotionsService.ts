@@ -5,7 +5,10 @@ import {
   NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
-import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
+import {
+  Drift,
+  EntityPromotions,
+} from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { readEntityTarget } from '../state/entityTarget';
 import { PromotionsStore } from '../state/PromotionsStore';
@@ -31,6 +34,8 @@ export class PromotionsService {
       visibility: EntityVisibility;
       /** Asks the background refresh of a repository to run soon. */
       requestRefresh: (repositoryId: string) => void;
+      /** Drift the workflow knows of besides the refresh's (a stale promotion), by environment. */
+      workflowDrift?: (entityRef: string) => Promise<Map<string, Drift[]>>;
     },
   ) {}
 
@@ -103,6 +108,15 @@ export class PromotionsService {
       };
     }
     const extra = JSON.stringify(head).slice(1, -1);
+    const workflowDrift = await this.deps.workflowDrift?.(entityRef);
+    if (workflowDrift?.size) {
+      // Rare: only then is the stored body taken apart.
+      const body = JSON.parse(stored.body) as EntityPromotions;
+      for (const environment of body.environments) {
+        environment.drift.push(...(workflowDrift.get(environment.name) ?? []));
+      }
+      return JSON.stringify({ ...head, ...body });
+    }
     return `{${extra},${stored.body.slice(1)}`;
   }
 }

@@ -459,7 +459,12 @@ export const BUILT_IN_GATES = [
 ];
 
 /** What an environment's entry holds beside its gates. */
-const ENVIRONMENT_SETTINGS = ['name', 'production', 'services'];
+const ENVIRONMENT_SETTINGS = [
+  'name',
+  'production',
+  'services',
+  'stalePromotion',
+];
 
 /**
  * Refuses a module's gate whose key a built-in gate, an environment setting or an earlier gate

@@ -49,6 +49,11 @@ export interface EnvironmentPolicy {
   approvals?: { count: number; groups: string[] };
   /** How long the version must have run in every upstream environment. */
   soakMs?: number;
+  /**
+   * How long a promotion may stay open before it is stale: its people are told, and the
+   * environment shows the `stale-promotion` drift.
+   */
+  stalePromotionMs?: number;
   /** When merges may happen; none means any time. */
   windows?: ChangeWindow[];
   /** Checks on the change that must be green: all of them (true), or those named. */
@@ -153,6 +158,10 @@ export function readEnvironmentPolicy(
     policy.approvals = { count, groups };
   }
   policy.soakMs = duration(config, 'soak');
+  policy.stalePromotionMs = duration(config, 'stalePromotion');
+  if (policy.stalePromotionMs !== undefined && policy.stalePromotionMs <= 0) {
+    throw new Error(`${where}.stalePromotion: must be longer than nothing`);
+  }
   if (config.has('windows')) {
     policy.windows = config
       .getConfigArray('windows')
