@@ -271,7 +271,7 @@ export function DeliveryCard() {
   else if (state.loading || !state.value) content = <Progress />;
   else if (isEmpty(state.value)) {
     content = (
-      <Typography role="status" color="textSecondary">
+      <Typography color="textSecondary">
         Nothing was deployed or promoted in the last {days} days.
       </Typography>
     );
