@@ -598,12 +598,13 @@ export class GitRepository implements GitOpsRepository {
     for (const entry of out.toString('utf8').split('\0')) {
       const tab = entry.indexOf('\t');
       if (tab < 0) continue;
+      const entryPath = entry.slice(tab + 1);
+      // ls-tree descends into a prefix to reach a deeper one and lists what sits beside it.
+      if (!prefixes.has(entryPath)) continue;
       const [, type] = entry.slice(0, tab).split(' ');
       if (type !== 'tree') {
         throw new InputError(
-          `Repository ${this.id} has a file or link at ${entry.slice(
-            tab + 1,
-          )}, where the change needs a directory`,
+          `Repository ${this.id} has a file or link at ${entryPath}, where the change needs a directory`,
         );
       }
     }

@@ -224,6 +224,64 @@ describe.each([
     expect(await repo.branchHead('promote/conflict')).toBeUndefined();
   });
 
+  it('writes below a directory that has files beside it, and refuses a file or link in the way', async () => {
+    const { repo } = setup();
+    const base = await repo.snapshot();
+    await repo.createBranch('promote/payment/staging', base.commit);
+    const commit = await repo.commitFiles({
+      branch: 'promote/payment/staging',
+      parent: base.commit,
+      message: 'Add staging',
+      author,
+      changes: [
+        {
+          path: 'payment/overlays/staging/kustomization.yaml',
+          content: Buffer.from('images:\n  - newTag: "1.1.0"\n'),
+        },
+        {
+          path: 'payment/argocd.yaml',
+          content: Buffer.from('kind: Application\n'),
+        },
+      ],
+    });
+    // The next change under payment/overlays/ has payment/argocd.yaml and README.md beside it.
+    const next = await repo.commitFiles({
+      branch: 'promote/payment/staging',
+      parent: commit,
+      message: 'Promote payment 1.2.0 to staging',
+      author,
+      changes: [
+        {
+          path: 'payment/overlays/staging/kustomization.yaml',
+          content: Buffer.from('images:\n  - newTag: "1.2.0"\n'),
+        },
+      ],
+    });
+    expect(
+      (await repo.snapshotAt(next)).files.has(
+        'payment/overlays/staging/kustomization.yaml',
+      ),
+    ).toBe(true);
+
+    for (const [change, file] of [
+      ['README.md/x.yaml', 'README.md'],
+      ['payment/argocd.yaml/a/b', 'payment/argocd.yaml'],
+    ]) {
+      await expect(
+        repo.commitFiles({
+          branch: 'promote/payment/staging',
+          parent: next,
+          message: 'm',
+          author,
+          changes: [{ path: change, content: Buffer.from('x') }],
+        }),
+      ).rejects.toThrow(
+        `has a file or link at ${file}, where the change needs a directory`,
+      );
+    }
+    expect(await repo.branchHead('promote/payment/staging')).toBe(next);
+  });
+
   it('refuses branch names and paths that could reach outside the repository', async () => {
     const { repo } = setup();
     const base = await repo.snapshot();
