@@ -246,7 +246,8 @@ export function DeliveryCard() {
   );
   const ref = getCompoundEntityRef(entity);
   const state = useAsync(
-    () => api.figures(ref, days),
+    // Async, so that an API without figures fails in this card and not in the whole tab.
+    async () => api.figures(ref, days),
     [api, ref.kind, ref.namespace, ref.name, days],
   );
   const windowSelector = (
