@@ -111,6 +111,23 @@ function readWindow(config: Config, where: string): ChangeWindow {
   return window;
 }
 
+/** A mistyped key inside a gate would be read as missing and quietly weaken the gate. */
+function refuseUnknownKeys(
+  config: Config,
+  known: string[],
+  what: string,
+  where: string,
+) {
+  const unknown = config.keys().filter(key => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `${where}: ${unknown
+        .map(key => `"${key}"`)
+        .join(', ')} is not a key of ${what} (keys: ${known.join(', ')})`,
+    );
+  }
+}
+
 const duration = (config: Config, key: string) =>
   config.has(key)
     ? durationToMilliseconds(readDurationFromConfig(config, { key }))
@@ -125,6 +142,7 @@ export function readEnvironmentPolicy(
   config: Config,
   where: string,
 ): EnvironmentPolicy {
+  const environment = `environment ${config.getOptionalString('name')}`;
   const policy: EnvironmentPolicy = {
     production: config.getOptionalBoolean('production') ?? false,
     services: config.getOptionalStringArray('services') ?? [],
@@ -137,6 +155,14 @@ export function readEnvironmentPolicy(
     }
   }
   if (config.has('approvals')) {
+    if (typeof config.get('approvals') === 'object') {
+      refuseUnknownKeys(
+        config.getConfig('approvals'),
+        ['count', 'groups'],
+        'approvals',
+        `${where}.approvals, ${environment}`,
+      );
+    }
     const count =
       typeof config.get('approvals') === 'number'
         ? config.getNumber('approvals')
@@ -163,9 +189,15 @@ export function readEnvironmentPolicy(
     throw new Error(`${where}.stalePromotion: must be longer than nothing`);
   }
   if (config.has('windows')) {
-    policy.windows = config
-      .getConfigArray('windows')
-      .map((window, i) => readWindow(window, `${where}.windows[${i}]`));
+    policy.windows = config.getConfigArray('windows').map((window, i) => {
+      refuseUnknownKeys(
+        window,
+        ['days', 'hours', 'timeZone'],
+        'a change window',
+        `${where}.windows[${i}], ${environment}`,
+      );
+      return readWindow(window, `${where}.windows[${i}]`);
+    });
   }
   if (config.has('checks')) {
     policy.checks =
@@ -176,6 +208,14 @@ export function readEnvironmentPolicy(
   policy.immutableVersion = config.getOptionalBoolean('immutableVersion');
   policy.codeowners = config.getOptionalBoolean('codeowners');
   if (config.has('http')) {
+    if (typeof config.get('http') === 'object') {
+      refuseUnknownKeys(
+        config.getConfig('http'),
+        ['url', 'timeout'],
+        'http',
+        `${where}.http, ${environment}`,
+      );
+    }
     const url =
       typeof config.get('http') === 'string'
         ? config.getString('http')

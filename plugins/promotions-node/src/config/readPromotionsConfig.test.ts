@@ -173,6 +173,50 @@ describe('readPromotionsConfig', () => {
     expect(() => read(promotions)).toThrow(message);
   });
 
+  it.each<[object, string]>([
+    [
+      { approvals: { count: 1, group: ['release-managers'] } },
+      'promotions.pipelines.p[0].approvals, environment prod: "group" is not a key of approvals (keys: count, groups)',
+    ],
+    [
+      {
+        windows: [
+          { days: ['mon'], hours: '09:00-17:00' },
+          { hour: '09:00-17:00' },
+        ],
+      },
+      'promotions.pipelines.p[0].windows[1], environment prod: "hour" is not a key of a change window (keys: days, hours, timeZone)',
+    ],
+    [
+      { http: { url: 'https://ready.example/ok', timout: '2s' } },
+      'promotions.pipelines.p[0].http, environment prod: "timout" is not a key of http (keys: url, timeout)',
+    ],
+  ])('refuses a mistyped key inside a gate: %j', (gate, message) => {
+    expect(() =>
+      read({ pipelines: { p: [{ name: 'prod', ...gate }] } }),
+    ).toThrow(message);
+  });
+
+  it('reads gates whose keys are all known', () => {
+    const { pipelines } = read({
+      pipelines: {
+        p: [
+          {
+            name: 'prod',
+            approvals: { count: 2, groups: ['release-managers'] },
+            windows: [{ days: ['mon'], hours: '09:00-17:00', timeZone: 'UTC' }],
+            http: { url: 'https://ready.example/ok', timeout: '2s' },
+          },
+        ],
+      },
+    });
+    expect(pipelines.get('p')![0].policy).toMatchObject({
+      approvals: { count: 2, groups: ['group:default/release-managers'] },
+      windows: [{ days: ['mon'], from: 540, to: 1020, timeZone: 'UTC' }],
+      http: { url: 'https://ready.example/ok', timeoutMs: 2000 },
+    });
+  });
+
   it('caps the memory of each resolution worker, 512 MB unless configured', () => {
     expect(read({}).resolution.workerMemoryMb).toBe(512);
     expect(
