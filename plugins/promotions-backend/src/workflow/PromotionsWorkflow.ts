@@ -1071,7 +1071,7 @@ export class PromotionsWorkflow {
     );
     if (!merged) return this.deps.workflow.get(promotion.id);
     await this.auditSync('promotion-merge', promotion, { outside: 'true' });
-    this.deps.requestRefresh(promotion.repositoryId);
+    this.refreshAfter(promotion);
     return { ...promotion, state: 'merged', mergedCommit: landed };
   }
 
@@ -1618,7 +1618,7 @@ export class PromotionsWorkflow {
     ) {
       return;
     }
-    this.deps.requestRefresh(promotion.repositoryId);
+    this.refreshAfter(promotion);
     await this.tidy(promotion.id, repository);
   }
 
@@ -1681,6 +1681,27 @@ export class PromotionsWorkflow {
     // Merged when the target branch holds the promotion's head.
     const comparison = await repository.compare(target, promotion.headCommit);
     return comparison.commits.length === 0 ? target : undefined;
+  }
+
+  /**
+   * Asks for the refresh of the repository a promotion wrote, and of the one its entity is
+   * refreshed with, which reads the environment from the first when they differ.
+   */
+  private refreshAfter(promotion: StoredPromotion) {
+    this.deps.requestRefresh(promotion.repositoryId);
+    this.deps.store
+      .get(promotion.entityRef)
+      .then(stored => {
+        if (!stored?.entity) return;
+        const home = readEntityTarget(stored.entity, this.deps.config)
+          .repository.id;
+        if (home !== promotion.repositoryId) this.deps.requestRefresh(home);
+      })
+      .catch(error =>
+        this.deps.logger.warn(
+          `Could not ask for the refresh of ${promotion.entityRef} after promotion ${promotion.id}: ${error}`,
+        ),
+      );
   }
 
   /** Closes a promotion: its pull request closed, its branch deleted, the reason kept. */
@@ -2010,7 +2031,7 @@ export class PromotionsWorkflow {
           { outside: actor },
         );
         if (change.state === 'merged') {
-          this.deps.requestRefresh(promotion.repositoryId);
+          this.refreshAfter(promotion);
         }
         await this.tidy(promotion.id, repository);
       }

@@ -495,9 +495,12 @@ export async function planPromotion(options: {
   // The change must do what it says: the environment, resolved with it, runs the images asked
   // for. With a manifest changed, the environment is read again as the new manifest gives it.
   let afterSpec = spec;
-  let afterSnapshot = overlaySnapshot(base, changes);
-  if (manifestChanges.length > 0) {
-    const again = (await specsIn(afterSnapshot)).get(environment.name);
+  const written = overlaySnapshot(base, changes);
+  let afterSnapshot = written;
+  const specsAfter =
+    manifestChanges.length > 0 ? await specsIn(written) : undefined;
+  if (specsAfter) {
+    const again = specsAfter.get(environment.name);
     if (!again || 'error' in again) {
       throw new InputError(
         `With the change, ${environment.name} could not be read: ${
@@ -531,6 +534,55 @@ export async function planPromotion(options: {
         result.version ?? 'nothing known'
       }); nothing was changed`,
     );
+  }
+  // A promotion changes its environment alone: another environment reading the same files (the
+  // same path through a manifest, or a resource of its overlay) must deploy what it did.
+  for (const other of target.specs!) {
+    if (other.name === environment.name) continue;
+    const otherRead = await readOf(other).catch(() => undefined);
+    if (!otherRead) continue;
+    const readsWritten =
+      otherRead.repository.id === repository.id &&
+      (otherRead.source?.ref ?? otherRead.repository.branch) === baseBranch &&
+      otherRead.snapshot.commit === base.commit;
+    if (!readsWritten && !specsAfter) continue;
+    const otherBefore = await resolveAt(otherRead.snapshot, other).catch(
+      () => undefined,
+    );
+    if (!otherBefore) continue;
+    let otherAfter: ResolvedEnvironment | undefined;
+    const otherSpec = specsAfter ? specsAfter.get(other.name) : other;
+    if (otherSpec && !('error' in otherSpec)) {
+      const snapshot = readsWritten
+        ? written
+        : (
+            await readSpecSource(
+              otherSpec,
+              { repository: home.repository, snapshot: written },
+              sources,
+            ).catch(() => undefined)
+          )?.snapshot;
+      otherAfter = snapshot
+        ? await resolveAt(snapshot, otherSpec).catch(() => undefined)
+        : undefined;
+    }
+    if (
+      !otherAfter ||
+      otherAfter.images.length !== otherBefore.images.length ||
+      !sameImages(otherAfter.images, otherBefore.images)
+    ) {
+      throw new NotAllowedError(
+        `Refusing the change: it would also change what ${other.name} deploys (${
+          otherBefore.version ?? 'nothing known'
+        } → ${
+          otherAfter
+            ? otherAfter.version ?? 'nothing known'
+            : 'an environment that cannot be read'
+        }); a promotion of ${environment.name} changes ${
+          environment.name
+        } alone. Nothing was changed`,
+      );
+    }
   }
   return {
     environment,

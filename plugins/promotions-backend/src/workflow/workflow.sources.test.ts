@@ -177,11 +177,12 @@ const SHOP_DEPLOY = 'shop/deploy/kustomization.yaml';
 async function stagingVersionBecomes(
   backend: Awaited<ReturnType<typeof startWorkflowBackend>>,
   version: string,
-  repositoryId?: string,
+  /** The repository to refresh, or `null` to wait for the refreshes the merge asked for. */
+  repositoryId?: string | null,
 ) {
   let seen;
   for (let i = 0; i < 40; i++) {
-    await backend.refresh(repositoryId);
+    if (repositoryId !== null) await backend.refresh(repositoryId ?? undefined);
     const res = await backend.as('ana').get(backend.entityPath);
     seen = res.body.environments.find((e: any) => e.name === 'staging').desired
       ?.version;
@@ -311,7 +312,8 @@ describe('promoting environments read from their own branch, repository or tag',
     );
     expect(heads('dev')).toBe(devRefs);
     expect(heads('prod')).toBe(prodRefs);
-    await stagingVersionBecomes(backend, '1.2.0', 'environment-dev');
+    // The merge asks for the refresh of the entity's own repository, which reads staging's.
+    await stagingVersionBecomes(backend, '1.2.0', null);
 
     // Rolled back in its own repository's history.
     const rollback = await as('ana').promote({
@@ -448,6 +450,71 @@ describe('promoting environments read from their own branch, repository or tag',
     );
     expect(git(dir, 'rev-parse', 'main')).toBe(main);
     await stagingVersionBecomes(backend, '1.2.0');
+  });
+
+  it('refuses a promotion whose change would also change another environment reading the same files', async () => {
+    const dir = branchPerEnvironment();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-work-'));
+    execFileSync('git', ['clone', '-q', dir, work]);
+    const MANIFEST = 'shop/argocd/apps.yaml';
+    appendCommit(
+      work,
+      commit('Deploy every environment from one directory', {
+        ...deployFiles('shop/deploy', '1.1.0'),
+        [MANIFEST]: VERSIONS.map(([env]) =>
+          [
+            'apiVersion: argoproj.io/v1alpha1',
+            'kind: Application',
+            'metadata:',
+            `  name: shop-${env}`,
+            'spec:',
+            '  source:',
+            '    repoURL: https://git.example.com/acme/gitops.git',
+            '    targetRevision: main',
+            '    path: shop/deploy',
+            '  destination:',
+            `    namespace: ${env}`,
+          ].join('\n'),
+        ).join('\n---\n'),
+      }),
+    );
+    git(work, 'push', '-q', 'origin', 'main');
+    const refs = git(dir, 'for-each-ref');
+    const entity = shopEntity({
+      'gitops-promotions/argocd-manifest': MANIFEST,
+    });
+    delete entity.metadata.annotations!['gitops-promotions/path'];
+    const backend = await startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: dir,
+          argocdRepoURL: 'https://git.example.com/acme/gitops.git',
+          paths: PATHS,
+        },
+      ],
+      entities: [entity],
+    });
+    await backend.ready();
+    // An owner may promote dev alone; here that would deploy to production too.
+    for (const ask of [
+      () =>
+        backend.as('ana').post(`${backend.entityPath}/promotions/preview`, {
+          to: 'dev',
+          version: '9.9.9',
+        }),
+      () => backend.as('ana').promote({ to: 'dev', version: '9.9.9' }),
+    ]) {
+      const refused = await ask();
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(
+        /it would also change what staging deploys \(1\.1\.0 → 9\.9\.9\); a promotion of dev changes dev alone/,
+      );
+    }
+    expect(git(dir, 'for-each-ref')).toBe(refs);
   });
 
   it('says an environment read from a tag is promoted by a new tag, and writes nothing', async () => {
