@@ -103,9 +103,22 @@ export class PromotionNotifier {
   /** Tells about the open promotions past their environment's `stalePromotion`; never throws. */
   async staleCheck(open: StoredPromotion[]): Promise<void> {
     const now = this.now().getTime();
+    // No promotion younger than the shortest limit anywhere can be stale: its entity is not read.
+    const shortest = Math.min(
+      ...[...this.deps.config.pipelines.values()].flatMap(environments =>
+        environments.flatMap(e =>
+          e.policy.stalePromotionMs === undefined
+            ? []
+            : [e.policy.stalePromotionMs],
+        ),
+      ),
+    );
     for (const promotion of open) {
       try {
         if (!OPEN_STATES.includes(promotion.state)) continue;
+        if (!(now - new Date(promotion.requestedAt).getTime() > shortest)) {
+          continue;
+        }
         const entity = await this.deps.entityOf(promotion.entityRef);
         const limit = this.environmentOf(promotion, entity ?? null)?.policy
           .stalePromotionMs;

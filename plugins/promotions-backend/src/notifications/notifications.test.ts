@@ -1,4 +1,5 @@
 import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import {
   notificationService,
@@ -67,7 +68,7 @@ describe.each(databases.eachSupportedId())(
           },
         ],
         pipeline,
-        entities: [shopEntity()],
+        entities: [options.entity ?? shopEntity()],
         features: [notifications],
       });
       await backend.ready();
@@ -240,6 +241,26 @@ describe.each(databases.eachSupportedId())(
       expect(sent.map(n => n.payload.title)).toEqual([
         `Approval wanted: shop ${created.body.version} to staging`,
       ]);
+    });
+
+    it('tells nobody named by an owner that is not a user or group', async () => {
+      const entity = shopEntity();
+      entity.spec!.owner = 'component:default/../../admin';
+      entity.relations = [
+        { type: 'ownedBy', targetRef: 'not a ref at all' },
+        { type: 'ownedBy', targetRef: 'component:default/shop' },
+      ];
+      const { as, sent, sync } = await start(
+        [
+          { name: 'dev', requires: [] },
+          { name: 'staging', requires: ['dev'], approvals: 1 },
+        ],
+        { entity },
+      );
+      const created = await as('rita').promote({ to: 'staging' });
+      expect(created.status).toBe(201);
+      await sync();
+      expect(sent).toEqual([]);
     });
 
     it('refuses to start with a stalePromotion that is not a duration', async () => {
