@@ -1,10 +1,17 @@
 import {
   ApiBlueprint,
   createFrontendPlugin,
+  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
+  PageBlueprint,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
+import ViewModuleIcon from '@material-ui/icons/ViewModule';
 import { promotionsApiRef, PromotionsClient } from './api';
 import { isPromotionsAvailable } from './conditions';
 
@@ -31,8 +38,43 @@ const promotionsEntityContent = EntityContentBlueprint.make({
   },
 });
 
-/** The Promotions plugin for the new frontend system: its API and the entity tab. */
+/** The entity's environments on its Overview, for entities that name a GitOps repository. */
+const promotionsEntityCard = EntityCardBlueprint.make({
+  name: 'promotions',
+  params: {
+    filter: {
+      [`metadata.annotations.${ANNOTATION_REPOSITORY}`]: { $exists: true },
+    },
+    loader: () =>
+      import('./components/EntityPromotionsCard').then(m => (
+        <m.EntityPromotionsCard />
+      )),
+  },
+});
+
+/** The fleet page's own route: the approver inbox has the plugin's root. */
+export const fleetPageRouteRef = createRouteRef();
+
+/** Every service's versions per environment, with a sidebar entry. */
+const promotionsFleetPage = PageBlueprint.make({
+  name: 'fleet',
+  params: {
+    path: '/promotions/fleet',
+    title: 'Fleet',
+    icon: <ViewModuleIcon />,
+    routeRef: fleetPageRouteRef,
+    loader: () => import('./components/FleetPage').then(m => <m.FleetPage />),
+  },
+});
+
+/** The Promotions plugin for the new frontend system: its API, the entity tab, card and fleet page. */
 export default createFrontendPlugin({
   pluginId: 'promotions',
-  extensions: [promotionsApi, promotionsEntityContent],
+  routes: { fleet: fleetPageRouteRef },
+  extensions: [
+    promotionsApi,
+    promotionsEntityContent,
+    promotionsEntityCard,
+    promotionsFleetPage,
+  ],
 });

@@ -10,6 +10,8 @@ import {
   DeliveryFigureWindow,
   EntityPromotions,
   entityPromotionsPath,
+  FleetPage,
+  FleetQuery,
   Freeze,
   HistoryEntry,
   Promotion,
@@ -74,6 +76,8 @@ export interface PromotionsApi {
   }): Promise<Freeze>;
   /** Lifts a freeze, saying why: the reason is kept in the environment's history. */
   liftFreeze(id: number, reason: string): Promise<Freeze>;
+  /** One page of every service's environments the caller may see, for the fleet page. */
+  fleet(query: FleetQuery): Promise<FleetPage>;
   /** The service's delivery figures over the last `days`. */
   figures(
     entity: CompoundEntityRef,
@@ -212,6 +216,22 @@ export class PromotionsClient implements PromotionsApi {
     reason: string;
   }): Promise<Freeze> {
     return this.call('/v1/freezes', { method: 'POST', body: input });
+  }
+
+  async fleet(query: FleetQuery): Promise<FleetPage> {
+    const params = new URLSearchParams();
+    const { sort, ...rest } = query;
+    for (const [name, value] of Object.entries(rest)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
+    if (sort) {
+      params.set(
+        'sort',
+        'environment' in sort ? `${sort.by}:${sort.environment}` : sort.by,
+      );
+    }
+    const search = params.toString();
+    return this.call(`/v1/fleet${search ? `?${search}` : ''}`);
   }
 
   async liftFreeze(id: number, reason: string): Promise<Freeze> {

@@ -6,9 +6,11 @@
 export {
   promotionsPlugin,
   EntityPromotionsContent,
+  EntityPromotionsCard,
+  PromotionsFleetPage,
   isPromotionsAvailable,
 } from './plugin';
-export { rootRouteRef } from './routes';
+export { rootRouteRef, fleetRouteRef } from './routes';
 export { promotionsApiRef, PromotionsClient } from './api';
 export type { PromotionsApi, PromotionRequestInput } from './api';
 export {

@@ -1,12 +1,13 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { promotionsApiRef, PromotionsClient } from './api';
-import { rootRouteRef } from './routes';
+import { fleetRouteRef, rootRouteRef } from './routes';
 
 export { isPromotionsAvailable } from './conditions';
 
@@ -24,7 +25,7 @@ export const promotionsPlugin = createPlugin({
       factory: deps => new PromotionsClient(deps),
     }),
   ],
-  routes: { root: rootRouteRef },
+  routes: { root: rootRouteRef, fleet: fleetRouteRef },
 });
 
 /**
@@ -44,3 +45,34 @@ export const EntityPromotionsContent: () => JSX.Element =
       mountPoint: rootRouteRef,
     }),
   );
+
+/**
+ * The entity's environments on its Overview, one compact row each, for the entity page's
+ * `EntitySwitch.Case` where `isPromotionsAvailable` holds.
+ *
+ * @public
+ */
+export const EntityPromotionsCard: () => JSX.Element = promotionsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityPromotionsCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityPromotionsCard').then(
+          m => m.EntityPromotionsCard,
+        ),
+    },
+  }),
+);
+
+/**
+ * The fleet page: every service's versions per environment, for a `Route` at `/promotions/fleet`.
+ *
+ * @public
+ */
+export const PromotionsFleetPage: () => JSX.Element = promotionsPlugin.provide(
+  createRoutableExtension({
+    name: 'PromotionsFleetPage',
+    component: () => import('./components/FleetPage').then(m => m.FleetPage),
+    mountPoint: fleetRouteRef,
+  }),
+);

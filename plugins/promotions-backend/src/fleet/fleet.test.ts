@@ -264,7 +264,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
       { driftEnvironment: '../prod' },
       { owner: 'x'.repeat(300) },
       { unknown: 'x' },
-    ]) {
+    ] as Array<Record<string, string | number>>) {
       expect((await fleet(query)).status).toBe(400);
     }
     const quoted = await fleet({ owner: "team-a' OR '1'='1" });

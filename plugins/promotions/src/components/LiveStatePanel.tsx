@@ -11,7 +11,10 @@ import {
 import { absoluteTime, relativeTime } from './time';
 
 /** Progressing and Suspended are on their way, not failures: only Degraded and Missing are red. */
-const healthColor = (theme: Theme, health: LiveApplication['healthStatus']) =>
+export const healthColor = (
+  theme: Theme,
+  health: LiveApplication['healthStatus'],
+) =>
   ({
     Healthy: theme.palette.success.main,
     Progressing: theme.palette.info.main,

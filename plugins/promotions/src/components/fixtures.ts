@@ -166,6 +166,7 @@ export function mockPromotionsApi(
     freezes: jest.fn().mockResolvedValue([]),
     freeze: jest.fn(),
     liftFreeze: jest.fn(),
+    fleet: jest.fn(),
     figures: jest.fn().mockResolvedValue({
       entityRef: 'component:default/checkout',
       window: {
