@@ -4,7 +4,11 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { NotFoundError } from '@backstage/errors';
 import { PromotionsConfig, readPromotionsConfig } from '../config';
-import { GitOpsRepository, GitOpsRepositoryProvider } from './types';
+import {
+  GitOpsRepository,
+  GitOpsRepositoryProvider,
+  RepositoryRequestObserver,
+} from './types';
 
 /**
  * The configured GitOps repositories of one backend, each built once by its provider and
@@ -24,6 +28,11 @@ export interface PromotionsRepositoriesService {
   addProvider(provider: GitOpsRepositoryProvider): void;
   /** The provider types known so far. */
   providerTypes(): string[];
+  /**
+   * Tells `observer` of every request attempt a provider sends to its host's API for a
+   * repository built from now on (the promotions backend counts them as metrics).
+   */
+  observeRequests?(observer: RepositoryRequestObserver): void;
 }
 
 /**
@@ -38,6 +47,7 @@ export class RepositoryRegistry implements PromotionsRepositoriesService {
   private readonly providers = new Map<string, GitOpsRepositoryProvider>();
   private readonly repositories = new Map<string, GitOpsRepository>();
   private readonly workingDirectory: string;
+  private readonly observers: RepositoryRequestObserver[] = [];
 
   constructor(
     private readonly deps: {
@@ -68,6 +78,10 @@ export class RepositoryRegistry implements PromotionsRepositoriesService {
 
   providerTypes(): string[] {
     return [...this.providers.keys()];
+  }
+
+  observeRequests(observer: RepositoryRequestObserver) {
+    this.observers.push(observer);
   }
 
   async get(id: string): Promise<GitOpsRepository> {
@@ -101,6 +115,16 @@ export class RepositoryRegistry implements PromotionsRepositoriesService {
       rootConfig: this.deps.rootConfig,
       logger: this.deps.logger.child({ repository: id }),
       workingDirectory: this.workingDirectory,
+      onRequest: request => {
+        for (const observer of this.observers) {
+          try {
+            observer(id, request);
+          } catch (error) {
+            // Counting a request never fails the read it counts.
+            this.deps.logger.debug(`A request observer failed: ${error}`);
+          }
+        }
+      },
     });
     this.repositories.set(id, created);
     return created;

@@ -29,12 +29,13 @@ export const gitRepositoryProvider: GitOpsRepositoryProvider = {
  */
 export const githubRepositoryProvider: GitOpsRepositoryProvider = {
   type: 'github',
-  create: ({ repository, rootConfig, logger }) =>
+  create: ({ repository, rootConfig, logger, onRequest }) =>
     new GithubRepository({
       id: repository.id,
       url: repository.url,
       branch: repository.branch,
       integrations: ScmIntegrations.fromConfig(rootConfig),
       logger,
+      onRequest,
     }),
 };

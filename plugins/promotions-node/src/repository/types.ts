@@ -238,7 +238,34 @@ export interface RepositoryProviderContext {
   logger: LoggerService;
   /** A directory this provider may keep clones and caches in. */
   workingDirectory: string;
+  /**
+   * Called for every request attempt a provider sends to its host's API, so that the backend can
+   * count them; a provider that makes no such requests never calls it.
+   */
+  onRequest?: (request: RepositoryRequestRecord) => void;
 }
+
+/**
+ * One attempt of one request a provider sent to its host's API.
+ *
+ * @public
+ */
+export interface RepositoryRequestRecord {
+  /** The answer's status; undefined when none came (timeout or network error). */
+  status: number | undefined;
+  /** Requests the host said are left in the current rate-limit window, when it said so. */
+  rateLimitRemaining?: number;
+}
+
+/**
+ * Told of every request attempt a provider sends for a configured repository.
+ *
+ * @public
+ */
+export type RepositoryRequestObserver = (
+  repositoryId: string,
+  request: RepositoryRequestRecord,
+) => void;
 
 /**
  * Builds repositories of one `provider` value of `promotions.repositories`. Every provider is

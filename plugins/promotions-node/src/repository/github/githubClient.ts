@@ -35,6 +35,8 @@ export interface GithubRequestRecord {
   route: string;
   /** The answer's status; undefined when none came (timeout or network error). */
   status: number | undefined;
+  /** `x-ratelimit-remaining` of the answer, when it carried a whole number there. */
+  rateLimitRemaining?: number;
 }
 
 /** GitHub's documented wait when a secondary rate limit gives no retry-after. */
@@ -79,6 +81,16 @@ function header(
 ) {
   const value = headers?.[name];
   return value === undefined ? undefined : String(value);
+}
+
+/** `x-ratelimit-remaining` as a number; undefined when absent or not a whole number. */
+function rateLimitRemaining(
+  headers: Record<string, string | number | undefined> | undefined,
+): number | undefined {
+  const value = header(headers, 'x-ratelimit-remaining')?.trim();
+  return value !== undefined && /^\d{1,15}$/.test(value)
+    ? Number(value)
+    : undefined;
 }
 
 /** The server's clock when it answered, to measure waits against GitHub's own time. */
@@ -218,6 +230,7 @@ export function createGithubClient(options: GithubClientOptions): Octokit {
           method: endpoint.method,
           route,
           status: response.status,
+          rateLimitRemaining: rateLimitRemaining(response.headers),
         });
         if (header(response.headers, 'x-ratelimit-remaining') === '0') {
           gate.block(
@@ -228,7 +241,12 @@ export function createGithubClient(options: GithubClientOptions): Octokit {
       } catch (caught) {
         const error = asHttpError(caught);
         const status = error.response?.status;
-        options.onRequest?.({ method: endpoint.method, route, status });
+        options.onRequest?.({
+          method: endpoint.method,
+          route,
+          status,
+          rateLimitRemaining: rateLimitRemaining(error.response?.headers),
+        });
         if (status === undefined || status >= 500) {
           let reason = error.message;
           if (status !== undefined)
