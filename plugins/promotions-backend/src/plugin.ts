@@ -2,7 +2,10 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
+import {
+  actionsRegistryServiceRef,
+  metricsServiceRef,
+} from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -35,6 +38,7 @@ import { registerPromotionsActions } from './actions';
 import { FiguresService } from './figures/FiguresService';
 import { createFiguresRouter } from './figures/router';
 import { GithubWebhookListener } from './events/GithubWebhookListener';
+import { countGateFailures, PromotionsMetrics } from './metrics';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
@@ -115,6 +119,7 @@ export const promotionsPlugin = createBackendPlugin({
         rootConfig: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
         actionsRegistry: actionsRegistryServiceRef,
+        metricsService: metricsServiceRef,
       },
       async init({
         logger,
@@ -136,6 +141,7 @@ export const promotionsPlugin = createBackendPlugin({
         rootConfig,
         lifecycle,
         actionsRegistry,
+        metricsService,
       }) {
         permissionsRegistry.addPermissions(promotionsPermissions);
         for (const provider of providers) repositories.addProvider(provider);
@@ -155,6 +161,14 @@ export const promotionsPlugin = createBackendPlugin({
         // Modules have added their gates by now: a key no gate has is a mistake, never ignored.
         checkGateKeys(config.pipelines, gates);
         const store = await PromotionsStore.create(database);
+        const metrics = new PromotionsMetrics({
+          metrics: metricsService,
+          db: store.client,
+          logger,
+        });
+        repositories.observeRequests?.((repositoryId, request) =>
+          metrics.requested(repositoryId, request),
+        );
         const secrets = secretProtection(
           await store.secretKey(),
           config.drift.secretKeys,
@@ -197,7 +211,9 @@ export const promotionsPlugin = createBackendPlugin({
           refresher,
           store,
           logger,
+          onFailed: repositoryId => metrics.refreshFailed(repositoryId),
           onRefreshed: ({ changedEntities = [], ...summary }) => {
+            metrics.refreshed(summary);
             entitySignals.changed(changedEntities, 'state');
             logger.info(
               `Refreshed repository ${summary.repositoryId} at ${
@@ -285,7 +301,7 @@ export const promotionsPlugin = createBackendPlugin({
         workflow = new PromotionsWorkflow({
           config,
           store,
-          workflow: workflowStore,
+          workflow: countGateFailures(workflowStore, metrics),
           repositories,
           resolver,
           visibility,

@@ -27,6 +27,8 @@ export class RefreshRunner {
       store: PromotionsStore;
       logger: LoggerService;
       onRefreshed?: (summary: RefreshSummary) => void;
+      /** Told of a refresh that failed as a whole (not one that gave its lease away). */
+      onFailed?: (repositoryId: string, error: unknown) => void;
       /** How long a lease lasts, and how often it is renewed; the defaults suit production. */
       leaseMs?: number;
       renewMs?: number;
@@ -107,6 +109,7 @@ export class RefreshRunner {
         }
       } catch (error) {
         if (!(lost.signal.aborted || error instanceof LeaseLostError)) {
+          this.deps.onFailed?.(repositoryId, error);
           throw error;
         }
         // The replica that holds the lease now runs the refreshes asked for.
