@@ -1188,6 +1188,7 @@ export class PromotionsWorkflow {
         unknownVersion: promotion.unknownVersion,
         headCommit: promotion.headCommit,
         pullRequest: promotion.pullRequest?.number ?? null,
+        baseBranch: promotion.baseBranch,
         changedPaths: promotion.changes.map(c => c.path),
         // Only decisions on the change as it is now count.
         decisions: promotion.decisions

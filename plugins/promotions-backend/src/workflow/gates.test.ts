@@ -1,14 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { JsonObject } from '@backstage/types';
+import { appendCommit, createGitFixture } from '@internal/promotions-fixtures';
 import {
   EnvironmentPolicy,
   GateContext,
   GitOpsRepository,
+  GitRepository,
   readEnvironmentPolicy,
 } from '@gitops-promotions/plugin-promotions-node';
 import { memorySnapshot } from '@gitops-promotions/plugin-promotions-node/testUtils';
@@ -54,6 +59,7 @@ function context(
       unknownVersion: false,
       headCommit: 'a'.repeat(40),
       pullRequest: 7,
+      baseBranch: 'main',
       changedPaths: ['shop/overlays/prod/kustomization.yaml'],
       decisions: [],
       ...promotion,
@@ -532,6 +538,48 @@ describe('codeowners', () => {
         },
       ),
     );
+
+  it('reads CODEOWNERS from the branch the promotion merges into, not the default branch', async () => {
+    const work = createGitFixture([
+      {
+        author: 'Ana Lima',
+        date: '2026-11-01T10:00:00Z',
+        message: 'Start',
+        files: { 'README.md': '# GitOps\n' },
+      },
+    ]);
+    execFileSync('git', ['checkout', '-q', '-b', 'env/staging'], { cwd: work });
+    appendCommit(work, {
+      author: 'Ana Lima',
+      date: '2026-11-02T10:00:00Z',
+      message: 'Owners of staging',
+      files: { '.github/CODEOWNERS': '* @acme/release-managers\n' },
+    });
+    execFileSync('git', ['checkout', '-q', 'main'], { cwd: work });
+    const repository = new GitRepository({
+      id: 'gitops',
+      url: work,
+      branch: 'main',
+      cacheDir: path.join(os.tmpdir(), 'promotions-codeowners-cache'),
+      logger: mockServices.logger.mock(),
+    });
+    const judgeOn = (baseBranch: string) =>
+      codeownersGate(people).evaluate(
+        context(
+          { codeowners: true },
+          { repository, promotion: { baseBranch, decisions: [] } },
+        ),
+      );
+    expect(await judgeOn('env/staging')).toMatchObject({
+      state: 'pending',
+      summary:
+        'Waiting for an approval from @acme/release-managers (.github/CODEOWNERS)',
+    });
+    expect(await judgeOn('main')).toMatchObject({
+      state: 'passed',
+      summary: 'The repository has no CODEOWNERS: no owners to ask',
+    });
+  });
 
   it('waits for an owner of every changed path among the approvers', async () => {
     expect(

@@ -311,7 +311,9 @@ const MAX_OWNERS_ASKED = 50;
  */
 export const codeownersGate = (directory: CodeownersDirectory): PromotionGate =>
   gate('codeowners', async context => {
-    const snapshot = await context.repository.snapshot();
+    const snapshot = await context.repository.snapshot(
+      context.promotion.baseBranch,
+    );
     const codeowners = await readCodeowners(snapshot);
     if (!codeowners) {
       return passed(

@@ -31,6 +31,8 @@ export interface GateContext {
     /** The commit that would be merged. */
     headCommit: string | null;
     pullRequest: number | null;
+    /** The branch the change is merged into, whose CODEOWNERS apply. */
+    baseBranch: string;
     /** The repository paths the change writes. */
     changedPaths: string[];
     /** Approvals and rejections, each with the groups its author belongs to. */
