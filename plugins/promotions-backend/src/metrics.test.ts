@@ -25,7 +25,7 @@ import { PromotionsStore } from './state/PromotionsStore';
 
 jest.setTimeout(90_000);
 
-const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 const BOT = 'bot-token-0123456789';
 const RITA = 'rita-token-0123456789';
 const ANA = 'ana-token-0123456789';
@@ -74,7 +74,7 @@ function meter() {
   return { service, read, collect };
 }
 
-async function start() {
+async function start(databaseId: 'SQLITE_3' | 'POSTGRES_15') {
   const metrics = meter();
   const simulator = await startGithubSimulator({
     repoDir: bareRepository(shopHistory),
@@ -90,7 +90,7 @@ async function start() {
   });
   const backend = await startWorkflowBackend({
     databases,
-    databaseId: 'SQLITE_3',
+    databaseId,
     repositories: [
       {
         id: 'gitops',
@@ -119,98 +119,106 @@ async function start() {
   return { metrics, simulator, backend };
 }
 
-describe('promotions metrics', () => {
-  it('reads back a refresh: its duration, the GitHub requests it made and the environments by drift', async () => {
-    const { metrics, simulator, backend } = await start();
-    const state = await backend.ready();
-    const { of } = await metrics.read();
+describe.each(databases.eachSupportedId())(
+  'promotions metrics on %s',
+  databaseId => {
+    it('reads back a refresh: its duration, the GitHub requests it made and the environments by drift', async () => {
+      const { metrics, simulator, backend } = await start(databaseId);
+      const state = await backend.ready();
+      const { of } = await metrics.read();
 
-    const [duration] = of(PROMOTIONS_METRICS.refreshDuration, {
-      repository: 'gitops',
-    });
-    expect((duration.value as { count: number }).count).toBeGreaterThan(0);
-    expect(of(PROMOTIONS_METRICS.refreshErrors)).toEqual([]);
+      const [duration] = of(PROMOTIONS_METRICS.refreshDuration, {
+        repository: 'gitops',
+      });
+      expect((duration.value as { count: number }).count).toBeGreaterThan(0);
+      expect(of(PROMOTIONS_METRICS.refreshErrors)).toEqual([]);
 
-    // Every request GitHub received was counted, under its repository and status class.
-    const requests = of(PROMOTIONS_METRICS.repositoryRequests, {
-      repository: 'gitops',
-    });
-    expect(requests.reduce((sum, p) => sum + Number(p.value), 0)).toBe(
-      simulator.count(),
-    );
-    expect(requests.map(p => p.attributes.status_class)).toContain('2xx');
-    const [remaining] = of(PROMOTIONS_METRICS.rateLimitRemaining, {
-      repository: 'gitops',
-    });
-    expect(remaining.value).toBeGreaterThan(0);
-    expect(remaining.value).toBeLessThan(800);
-
-    // The environments by drift kind are those the page shows.
-    const expected = new Map<string, number>();
-    for (const environment of state.environments) {
-      const kinds = new Set<string>(
-        environment.drift.map((d: { kind: string }) => d.kind),
+      // Every request GitHub received was counted, under its repository and status class.
+      const requests = of(PROMOTIONS_METRICS.repositoryRequests, {
+        repository: 'gitops',
+      });
+      expect(requests.reduce((sum, p) => sum + Number(p.value), 0)).toBe(
+        simulator.count(),
       );
-      if (kinds.size === 0) kinds.add('none');
-      for (const kind of kinds)
-        expected.set(kind, (expected.get(kind) ?? 0) + 1);
-    }
-    expect(expected.size).toBeGreaterThan(1);
-    const environments = of(PROMOTIONS_METRICS.environments);
-    for (const point of environments) {
-      expect(point.value).toBe(
-        expected.get(String(point.attributes.drift_kind)) ?? 0,
-      );
-    }
-    expect(environments.map(p => p.attributes.drift_kind)).toEqual(
-      expect.arrayContaining([...expected.keys()]),
-    );
-    // No attribute names an entity or a version.
-    for (const points of (await metrics.read()).points.values()) {
-      for (const point of points) {
-        expect(JSON.stringify(point.attributes)).not.toMatch(/shop|\d+\.\d+/);
+      expect(requests.map(p => p.attributes.status_class)).toContain('2xx');
+      const [remaining] = of(PROMOTIONS_METRICS.rateLimitRemaining, {
+        repository: 'gitops',
+      });
+      expect(remaining.value).toBeGreaterThan(0);
+      expect(remaining.value).toBeLessThan(800);
+
+      // The environments by drift kind are those the page shows.
+      const expected = new Map<string, number>();
+      for (const environment of state.environments) {
+        const kinds = new Set<string>(
+          environment.drift.map((d: { kind: string }) => d.kind),
+        );
+        if (kinds.size === 0) kinds.add('none');
+        for (const kind of kinds)
+          expected.set(kind, (expected.get(kind) ?? 0) + 1);
       }
-    }
-  });
+      expect(expected.size).toBeGreaterThan(1);
+      const environments = of(PROMOTIONS_METRICS.environments);
+      for (const point of environments) {
+        expect(point.value).toBe(
+          expected.get(String(point.attributes.drift_kind)) ?? 0,
+        );
+      }
+      expect(environments.map(p => p.attributes.drift_kind)).toEqual(
+        expect.arrayContaining([...expected.keys()]),
+      );
+      // No attribute names an entity or a version.
+      for (const points of (await metrics.read()).points.values()) {
+        for (const point of points) {
+          expect(JSON.stringify(point.attributes)).not.toMatch(/shop|\d+\.\d+/);
+        }
+      }
+    });
 
-  it('counts promotions by state and environment, and a gate a judgement turned failed once', async () => {
-    const { metrics, backend } = await start();
-    await backend.ready();
-    const { id } = (await backend.as('ana').promote({ to: 'staging' })).body;
-    let read = await metrics.read();
-    expect(
-      read.of(PROMOTIONS_METRICS.promotions, {
-        state: 'open',
-        environment: 'staging',
-      })[0].value,
-    ).toBe(1);
-    expect(read.of(PROMOTIONS_METRICS.gateFailures)).toEqual([]);
+    it('counts promotions by state and environment, and a gate a judgement turned failed once', async () => {
+      const { metrics, backend } = await start(databaseId);
+      await backend.ready();
+      const { id } = (await backend.as('ana').promote({ to: 'staging' })).body;
+      let read = await metrics.read();
+      expect(
+        read.of(PROMOTIONS_METRICS.promotions, {
+          state: 'open',
+          environment: 'staging',
+        })[0].value,
+      ).toBe(1);
+      expect(read.of(PROMOTIONS_METRICS.gateFailures)).toEqual([]);
 
-    expect((await backend.as('rita').act(id, 'reject')).status).toBeLessThan(
-      300,
-    );
-    await backend.sync();
-    read = await metrics.read();
-    expect(
-      read.of(PROMOTIONS_METRICS.gateFailures, { gate: 'approvals' })[0].value,
-    ).toBe(1);
+      expect((await backend.as('rita').act(id, 'reject')).status).toBeLessThan(
+        300,
+      );
+      await backend.sync();
+      read = await metrics.read();
+      expect(
+        read.of(PROMOTIONS_METRICS.gateFailures, { gate: 'approvals' })[0]
+          .value,
+      ).toBe(1);
 
-    expect((await backend.as('ana').act(id, 'close')).status).toBeLessThan(300);
-    read = await metrics.read();
-    expect(
-      read.of(PROMOTIONS_METRICS.promotions, {
-        state: 'open',
-        environment: 'staging',
-      })[0].value,
-    ).toBe(0);
-    expect(
-      read.of(PROMOTIONS_METRICS.promotions, {
-        state: 'closed',
-        environment: 'staging',
-      })[0].value,
-    ).toBe(1);
-  });
+      expect((await backend.as('ana').act(id, 'close')).status).toBeLessThan(
+        300,
+      );
+      read = await metrics.read();
+      expect(
+        read.of(PROMOTIONS_METRICS.promotions, {
+          state: 'open',
+          environment: 'staging',
+        })[0].value,
+      ).toBe(0);
+      expect(
+        read.of(PROMOTIONS_METRICS.promotions, {
+          state: 'closed',
+          environment: 'staging',
+        })[0].value,
+      ).toBe(1);
+    });
+  },
+);
 
+describe('promotions metrics', () => {
   it('counts hostile stored states only by the drift kinds it knows', () => {
     const { environments, since } = countDrift([
       'not json',
