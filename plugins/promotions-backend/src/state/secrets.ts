@@ -121,6 +121,21 @@ function hasSecretAssignment(
 }
 
 /**
+ * Tests for what looks secret: a key (`password`, `apiToken`), and a text giving a secret away
+ * by itself (a URL with a password, `db.password=...`).
+ */
+export function secretLooking(protection: SecretProtection) {
+  const key = cappedKeyTest(k =>
+    protection.keyPatterns.some(pattern => pattern.test(k)),
+  );
+  return {
+    key,
+    text: (text: string) =>
+      hasUrlPassword(text) || hasSecretAssignment(text, key),
+  };
+}
+
+/**
  * The rendered objects with every secret-looking value replaced by an HMAC under a key only the
  * backend holds: equal values still compare equal between environments, but neither the value
  * nor a digest anyone could reverse by guessing leaves the backend. Secret data and stringData,

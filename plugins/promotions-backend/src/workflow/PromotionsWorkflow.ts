@@ -70,6 +70,7 @@ import {
 } from '../state/PromotionsStore';
 import { EntityVisibility } from '../service/EntityVisibility';
 import { protectSecrets, SecretProtection } from '../state/secrets';
+import { maskPatchSecrets } from './maskPatchSecrets';
 import { evaluateGates, gatesFor, OVERRIDABLE_GATES } from './gates';
 import { GithubPeople, humanizeEntityRef } from './people';
 import { upstreamRun } from './upstreamRun';
@@ -498,14 +499,17 @@ export class PromotionsWorkflow {
         plan.changes.map(async change => {
           const before =
             (await plan.base.readFile(change.path))?.toString('utf8') ?? '';
-          return createTwoFilesPatch(
-            `a/${change.path}`,
-            `b/${change.path}`,
-            before,
-            change.content?.toString('utf8') ?? '',
-            undefined,
-            undefined,
-            { context: 3 },
+          return maskPatchSecrets(
+            createTwoFilesPatch(
+              `a/${change.path}`,
+              `b/${change.path}`,
+              before,
+              change.content?.toString('utf8') ?? '',
+              undefined,
+              undefined,
+              { context: 3 },
+            ),
+            this.deps.secrets,
           );
         }),
       )
