@@ -41,7 +41,10 @@ describe.each(databases.eachSupportedId())(
   databaseId => {
     afterEach(() => jest.useRealTimers());
 
-    async function start(pipeline: any[], options: { failing?: boolean } = {}) {
+    async function start(
+      pipeline: any[],
+      options: { failing?: boolean; entity?: Entity } = {},
+    ) {
       const sent: NotificationSendOptions[] = [];
       const service = { failing: options.failing ?? false };
       const notifications = createServiceFactory({
