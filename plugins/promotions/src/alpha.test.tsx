@@ -57,4 +57,18 @@ describe('the Promotions plugin in the new frontend system', () => {
     ).toBe(true);
     expect(filter(entity({ 'argocd/app-name': 'checkout' }))).toBe(false);
   });
+
+  it('serves the approver inbox at /promotions, from the backend', async () => {
+    const inbox = jest.fn().mockResolvedValue({ items: [], nextCursor: null });
+    renderTestApp({
+      features: [promotionsPlugin],
+      initialRouteEntries: ['/promotions'],
+      apis: [[promotionsApiRef, { inbox }]],
+    });
+    expect(
+      // The page loads lazily: give it time on a busy machine.
+      await screen.findByText('Nothing waits for you', {}, { timeout: 15_000 }),
+    ).toBeInTheDocument();
+    expect(inbox).toHaveBeenCalledWith({ limit: 25 });
+  });
 });

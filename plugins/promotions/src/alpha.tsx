@@ -12,6 +12,7 @@ import {
 } from '@backstage/plugin-catalog-react/alpha';
 import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
 import ViewModuleIcon from '@material-ui/icons/ViewModule';
+import MoveToInboxIcon from '@material-ui/icons/MoveToInbox';
 import { promotionsApiRef, PromotionsClient } from './api';
 import { isPromotionsAvailable } from './conditions';
 
@@ -67,14 +68,30 @@ const promotionsFleetPage = PageBlueprint.make({
   },
 });
 
+/** The approver inbox's route: the plugin's root page. */
+export const inboxPageRouteRef = createRouteRef();
+
+/** The approver inbox: every promotion waiting for the signed-in person, with a sidebar entry. */
+const promotionsInboxPage = PageBlueprint.make({
+  name: 'inbox',
+  params: {
+    path: '/promotions',
+    title: 'Promotions',
+    icon: <MoveToInboxIcon />,
+    routeRef: inboxPageRouteRef,
+    loader: () => import('./components/InboxPage').then(m => <m.InboxPage />),
+  },
+});
+
 /** The Promotions plugin for the new frontend system: its API, the entity tab, card and fleet page. */
 export default createFrontendPlugin({
   pluginId: 'promotions',
-  routes: { fleet: fleetPageRouteRef },
+  routes: { fleet: fleetPageRouteRef, inbox: inboxPageRouteRef },
   extensions: [
     promotionsApi,
     promotionsEntityContent,
     promotionsEntityCard,
     promotionsFleetPage,
+    promotionsInboxPage,
   ],
 });

@@ -14,6 +14,7 @@ import {
   FleetQuery,
   Freeze,
   HistoryEntry,
+  InboxPage,
   Promotion,
   PromotionPreview,
 } from '@gitops-promotions/plugin-promotions-common';
@@ -33,6 +34,20 @@ export interface PromotionRequestInput {
   supersede?: boolean;
   /** The commit a preview was made on: the request is refused if the branch moved since. */
   baseCommit?: string;
+}
+
+/**
+ * Which page of the approver inbox to read, and its filters.
+ *
+ * @public
+ */
+export interface InboxQuery {
+  environment?: string;
+  /** An owner's entity ref, such as `group:default/shop-team`. */
+  owner?: string;
+  /** The `nextCursor` of the page before; none for the first page. */
+  cursor?: string;
+  limit?: number;
 }
 
 /**
@@ -59,6 +74,12 @@ export interface PromotionsApi {
   ): Promise<Promotion>;
   merge(id: string, override?: { reason: string }): Promise<Promotion>;
   close(id: string, reason?: string): Promise<Promotion>;
+  /** Queues a promotion held only by its change window to merge when the window opens. */
+  queue(id: string): Promise<Promotion>;
+  /** Takes a promotion off the merge queue. */
+  unqueue(id: string): Promise<Promotion>;
+  /** A page of the promotions waiting for the signed-in person, oldest first. */
+  inbox(query: InboxQuery): Promise<InboxPage>;
   history(
     entity: CompoundEntityRef,
     options?: { environment?: string; before?: number; limit?: number },
@@ -232,6 +253,27 @@ export class PromotionsClient implements PromotionsApi {
     }
     const search = params.toString();
     return this.call(`/v1/fleet${search ? `?${search}` : ''}`);
+  }
+
+  async queue(id: string): Promise<Promotion> {
+    return this.call(`/v1/promotions/${encodeURIComponent(id)}/queue`, {
+      method: 'POST',
+    });
+  }
+
+  async unqueue(id: string): Promise<Promotion> {
+    return this.call(`/v1/promotions/${encodeURIComponent(id)}/unqueue`, {
+      method: 'POST',
+    });
+  }
+
+  async inbox(query: InboxQuery): Promise<InboxPage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
+    const search = params.toString();
+    return this.call(`/v1/inbox${search ? `?${search}` : ''}`);
   }
 
   async liftFreeze(id: number, reason: string): Promise<Freeze> {

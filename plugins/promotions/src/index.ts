@@ -8,11 +8,12 @@ export {
   EntityPromotionsContent,
   EntityPromotionsCard,
   PromotionsFleetPage,
+  PromotionsInboxPage,
   isPromotionsAvailable,
 } from './plugin';
-export { rootRouteRef, fleetRouteRef } from './routes';
+export { rootRouteRef, fleetRouteRef, inboxRouteRef } from './routes';
 export { promotionsApiRef, PromotionsClient } from './api';
-export type { PromotionsApi, PromotionRequestInput } from './api';
+export type { InboxQuery, PromotionsApi, PromotionRequestInput } from './api';
 export {
   EnvironmentPipeline,
   pipelineColumns,

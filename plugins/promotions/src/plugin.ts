@@ -7,7 +7,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { promotionsApiRef, PromotionsClient } from './api';
-import { fleetRouteRef, rootRouteRef } from './routes';
+import { fleetRouteRef, inboxRouteRef, rootRouteRef } from './routes';
 
 export { isPromotionsAvailable } from './conditions';
 
@@ -25,7 +25,7 @@ export const promotionsPlugin = createPlugin({
       factory: deps => new PromotionsClient(deps),
     }),
   ],
-  routes: { root: rootRouteRef, fleet: fleetRouteRef },
+  routes: { root: rootRouteRef, fleet: fleetRouteRef, inbox: inboxRouteRef },
 });
 
 /**
@@ -74,5 +74,19 @@ export const PromotionsFleetPage: () => JSX.Element = promotionsPlugin.provide(
     name: 'PromotionsFleetPage',
     component: () => import('./components/FleetPage').then(m => m.FleetPage),
     mountPoint: fleetRouteRef,
+  }),
+);
+
+/**
+ * The approver inbox: every open promotion waiting for the signed-in person, for a `Route` at
+ * `/promotions`.
+ *
+ * @public
+ */
+export const PromotionsInboxPage: () => JSX.Element = promotionsPlugin.provide(
+  createRoutableExtension({
+    name: 'PromotionsInboxPage',
+    component: () => import('./components/InboxPage').then(m => m.InboxPage),
+    mountPoint: inboxRouteRef,
   }),
 );

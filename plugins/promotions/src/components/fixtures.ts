@@ -166,6 +166,9 @@ export function mockPromotionsApi(
     freezes: jest.fn().mockResolvedValue([]),
     freeze: jest.fn(),
     liftFreeze: jest.fn(),
+    queue: jest.fn(),
+    unqueue: jest.fn(),
+    inbox: jest.fn().mockResolvedValue({ items: [], nextCursor: null }),
     fleet: jest.fn(),
     figures: jest.fn().mockResolvedValue({
       entityRef: 'component:default/checkout',

@@ -349,6 +349,80 @@ describe('EnvironmentWorkflow', () => {
     expect(onChanged).toHaveBeenCalled();
   });
 
+  it('offers to queue a merge only where the change window alone holds it, and sends it', async () => {
+    const held = {
+      ...open,
+      gates: [
+        { gate: 'approvals', state: 'passed' as const, summary: '1 of 1' },
+        {
+          gate: 'windows',
+          state: 'pending' as const,
+          summary: 'Outside the change windows (Mon 10:00–11:00 UTC)',
+          until: '2030-01-07T10:00:00.000Z',
+        },
+      ],
+    };
+    const { api, onChanged } = await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge'],
+      promotion: held,
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Queue to merge' }),
+    );
+    await waitFor(() => expect(api.queue).toHaveBeenCalledWith('p1'));
+    expect(onChanged).toHaveBeenCalled();
+
+    // Without the merge permission, or with another gate not passed, there is nothing to queue.
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.approve'],
+      promotion: held,
+    });
+    await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge'],
+      promotion: {
+        ...held,
+        gates: [
+          ...held.gates,
+          { gate: 'checks', state: 'failed' as const, summary: 'CI failed' },
+        ],
+      },
+    });
+    expect(
+      screen.getAllByRole('button', { name: 'Queue to merge' }),
+    ).toHaveLength(1);
+  });
+
+  it('shows when a queued promotion merges, and takes it off the queue', async () => {
+    const queuedUntil = '2030-01-07T10:00:00.000Z';
+    const { api } = await render({
+      user: 'user:default/rita',
+      allowed: ['promotions.merge'],
+      promotion: {
+        ...open,
+        queuedUntil,
+        gates: [
+          {
+            gate: 'windows',
+            state: 'pending' as const,
+            summary: 'Outside the change windows',
+            until: queuedUntil,
+          },
+        ],
+      },
+    });
+    expect(
+      await screen.findByText(/^Queued to merge at .*2030/),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Queue to merge' }),
+    ).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Unqueue' }));
+    await waitFor(() => expect(api.unqueue).toHaveBeenCalledWith('p1'));
+  });
+
   it('shows why an action was refused', async () => {
     const refused = Object.assign(new Error('Not every gate passes'), {});
     const api = mockPromotionsApi({

@@ -90,6 +90,12 @@ function OpenPromotion(props: {
   const mergeable = blocking.length === 0;
   const overridable =
     blocking.length > 0 && blocking.every(g => OVERRIDABLE.includes(g.gate));
+  // Held by the change window alone: it may be queued to merge when the window opens.
+  const queueable =
+    !promotion.queuedUntil &&
+    blocking.length === 1 &&
+    blocking[0].gate === 'windows' &&
+    Boolean(blocking[0].until);
   const verb = promotion.kind === 'rollback' ? 'Rolling back to' : 'Promoting';
 
   return (
@@ -152,6 +158,12 @@ function OpenPromotion(props: {
           {error}
         </Alert>
       )}
+      {promotion.queuedUntil && promotion.state === 'open' && (
+        <Alert severity="info" className={classes.alert}>
+          Queued to merge at {absoluteTime(promotion.queuedUntil)}, when the
+          change window opens, if every gate still passes then.
+        </Alert>
+      )}
       {permissions.approve && mine && (
         <Typography variant="caption" component="div" className={classes.muted}>
           You asked for this {promotion.kind}: someone else approves it.
@@ -188,6 +200,27 @@ function OpenPromotion(props: {
             onClick={() => act(() => api.merge(promotion.id))}
           >
             Merge
+          </Button>
+        )}
+        {permissions.merge && queueable && (
+          <Button
+            size="small"
+            variant="outlined"
+            color="primary"
+            disabled={busy}
+            onClick={() => act(() => api.queue(promotion.id))}
+          >
+            Queue to merge
+          </Button>
+        )}
+        {permissions.merge && promotion.queuedUntil && (
+          <Button
+            size="small"
+            variant="outlined"
+            disabled={busy}
+            onClick={() => act(() => api.unqueue(promotion.id))}
+          >
+            Unqueue
           </Button>
         )}
         {permissions.merge && permissions.override && overridable && (
