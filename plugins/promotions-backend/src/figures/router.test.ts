@@ -102,7 +102,7 @@ describe.each(databases.eachSupportedId())(
       });
       await started.ready();
       const row = (
-        request: string,
+        promotionId: string,
         action: string,
         days: number,
         kind: 'promotion' | 'rollback',
@@ -115,7 +115,7 @@ describe.each(databases.eachSupportedId())(
         at: at(days),
         version,
         kind,
-        request_id: request,
+        request_id: promotionId,
       });
       await started
         .knex('promotions_history')

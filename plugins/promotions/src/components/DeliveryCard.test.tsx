@@ -296,6 +296,40 @@ describe('the Promotions tab', () => {
     expect(await screen.findByText('Delivery')).toBeInTheDocument();
     expect(await screen.findByText('1.17 per week')).toBeInTheDocument();
   });
+
+  it('keeps the tab when the API has no figures, saying so in the card', async () => {
+    const api = mockPromotionsApi({ figures: undefined as any });
+    delete (api as Partial<typeof api>).figures;
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [promotionsApiRef, api],
+          [permissionApiRef, mockApis.permission()],
+        ]}
+      >
+        <EntityProvider
+          entity={{
+            ...entity,
+            metadata: {
+              ...entity.metadata,
+              annotations: {
+                'gitops-promotions/repository': 'example-gitops',
+                'gitops-promotions/path': 'checkout/envs/{env}',
+              },
+            },
+          }}
+        >
+          <EntityPromotionsContent />
+        </EntityProvider>
+      </TestApiProvider>,
+    );
+    expect(
+      await screen.findAllByText(/api\.figures is not a function/),
+    ).not.toHaveLength(0);
+    expect(
+      screen.getByRole('region', { name: 'Environment prod-eu' }),
+    ).toBeInTheDocument();
+  });
 });
 
 describe('formatDuration', () => {
