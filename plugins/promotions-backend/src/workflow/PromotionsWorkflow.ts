@@ -85,6 +85,7 @@ import {
   OPEN_STATES,
   storeChanges,
   StoredPromotion,
+  supersededReason,
   WorkflowStore,
 } from './WorkflowStore';
 
@@ -770,14 +771,14 @@ export class PromotionsWorkflow {
     // it stays open and untouched.
     await (open
       ? this.deps.workflow.supersede(
-          { id: open.id, reason: `Superseded by ${promotion.id}` },
+          { id: open.id, reason: supersededReason(promotion.id) },
           promotion,
           [
             this.entryOn(
               open,
               'superseded',
               actor.ref,
-              `Superseded by ${promotion.id}`,
+              supersededReason(promotion.id),
             ),
             requested,
           ],
@@ -799,8 +800,9 @@ export class PromotionsWorkflow {
       failure = error as Error;
       await this.abandon(promotion, plan.repository, failure);
     }
-    if (open) await this.tidySuperseded(open, promotion.id, actor);
+    // A replacement that failed to open reopened the one it superseded (`abandon`): kept whole.
     if (failure) throw failure;
+    if (open) await this.tidySuperseded(open, promotion.id, actor.ref);
     let opened = await this.deps.workflow.get(promotion.id);
     opened = await this.judge(
       opened,
@@ -818,12 +820,12 @@ export class PromotionsWorkflow {
 
   /**
    * The pull request and branch of a promotion another replaced, removed once the other is
-   * stored; its closing comment names the other. Left to the sync if this fails.
+   * open; its closing comment names the other. Left to the sync if this fails.
    */
   private async tidySuperseded(
     superseded: StoredPromotion,
     by: string,
-    actor: Actor,
+    actorRef: string,
   ) {
     try {
       const replacement = await this.deps.workflow.get(by);
@@ -833,7 +835,7 @@ export class PromotionsWorkflow {
       await this.tidy(
         superseded.id,
         repository,
-        `Superseded in the portal by \`${actor.ref}\` with ${
+        `Superseded in the portal by \`${actorRef}\` with ${
           replacement.pullRequest
             ? `#${replacement.pullRequest.number}`
             : `promotion ${replacement.id}`
@@ -941,21 +943,18 @@ export class PromotionsWorkflow {
 
   /**
    * A promotion that could not be opened: marked failed first, so that nobody else finishes it
-   * meanwhile, then its pull request closed and its branch removed, the failure in history.
+   * meanwhile, then its pull request closed and its branch removed, the failure in history. The
+   * promotion it superseded, if any, is reopened in the same write, its branch and pull request
+   * untouched.
    */
   private async abandon(
     promotion: StoredPromotion,
     repository: GitOpsRepository,
     error: Error,
   ) {
-    const failed = await this.deps.workflow.transition(
+    const failed = await this.deps.workflow.failOpening(
       promotion.id,
-      ['opening'],
-      {
-        state: 'failed',
-        reason: error.message.slice(0, 2000),
-        cleanupPending: true,
-      },
+      error.message.slice(0, 2000),
       [
         this.entryOn(
           promotion,
@@ -964,6 +963,16 @@ export class PromotionsWorkflow {
           error.message.slice(0, MAX_COMMENT),
         ),
       ],
+      superseded =>
+        this.entryOn(
+          superseded,
+          'changed',
+          'system',
+          `Reopened: its replacement ${promotion.id} failed to open: ${error.message}`.slice(
+            0,
+            MAX_COMMENT,
+          ),
+        ),
     );
     if (!failed) return;
     await this.auditSync('promotion-fail', promotion, {
@@ -1915,6 +1924,17 @@ export class PromotionsWorkflow {
         this.now().getTime() - new Date(promotion.updatedAt).getTime();
       // A younger one may still be being cleaned up by the request that finished it.
       if (age < STUCK_AFTER_MS) continue;
+      // Superseded by one still being opened: reopened if that one fails, so kept until it opens.
+      const replacement = await this.deps.workflow.findOpen(
+        promotion.entityRef,
+        promotion.environment,
+      );
+      if (
+        replacement?.state === 'opening' &&
+        promotion.reason === supersededReason(replacement.id)
+      ) {
+        continue;
+      }
       try {
         const repository = await this.deps.repositories.get(
           promotion.repositoryId,
@@ -1964,6 +1984,14 @@ export class PromotionsWorkflow {
         this.deps.logger.info(
           `Finished opening promotion ${promotion.id} after an interruption`,
         );
+        const superseded = await this.deps.workflow.supersededBy(promotion.id);
+        if (superseded) {
+          await this.tidySuperseded(
+            superseded,
+            promotion.id,
+            promotion.requestedBy,
+          );
+        }
       } catch (error) {
         const total =
           this.now().getTime() - new Date(promotion.requestedAt).getTime();

@@ -160,6 +160,54 @@ export class WorkflowStore {
     }
   }
 
+  /**
+   * Marks a promotion that could not be opened failed, with its history, and in the same
+   * transaction reopens the promotion it superseded, if that one still waits for its branch and
+   * pull request to be removed: so that exactly one of the two stays open, the first with its
+   * branch, pull request and decisions. The failed one leaves the open slot before the other takes
+   * it back. False, and nothing written, when it was no longer being opened.
+   */
+  async failOpening(
+    id: string,
+    reason: string,
+    history: Array<Omit<HistoryEntry, 'id'>>,
+    reopened: (superseded: StoredPromotion) => Omit<HistoryEntry, 'id'>,
+  ): Promise<boolean> {
+    return this.db.transaction(async trx => {
+      const failed = await trx<RequestRow>(REQUESTS)
+        .where({ id, state: 'opening' })
+        .update(changeRow({ state: 'failed', reason, cleanupPending: true }));
+      if (failed !== 1) return false;
+      if (history.length > 0) {
+        await trx(HISTORY).insert(history.map(historyRow));
+      }
+      const superseded = await supersededIn(trx, id);
+      if (superseded) {
+        await trx<RequestRow>(REQUESTS)
+          .where({ id: superseded.id, state: 'closed', cleanup_pending: true })
+          .update({
+            ...changeRow({
+              state: 'open',
+              reason: null,
+              cleanupPending: false,
+            }),
+            open_key: openKey(superseded.entity_ref, superseded.environment),
+          });
+        await trx(HISTORY).insert(historyRow(reopened(fromRow(superseded))));
+      }
+      return true;
+    });
+  }
+
+  /**
+   * The promotion another one superseded, while it waits for its branch and pull request to be
+   * removed: the other may still fail to open, and then this one is reopened.
+   */
+  async supersededBy(id: string): Promise<StoredPromotion | undefined> {
+    const row = await supersededIn(this.db, id);
+    return row ? this.withDecisions(fromRow(row)) : undefined;
+  }
+
   private async alreadyOpen(promotion: StoredPromotion) {
     const open = await this.findOpen(
       promotion.entityRef,
@@ -409,6 +457,28 @@ export class WorkflowStore {
     }
     return result;
   }
+}
+
+/** The reason a promotion closed by `supersede` for another one is stored with. */
+export const supersededReason = (by: string) => `Superseded by ${by}`;
+
+/** The promotion another one superseded, if it still waits for its tidying. */
+async function supersededIn(
+  db: Knex,
+  by: string,
+): Promise<RequestRow | undefined> {
+  const replacement = await db<RequestRow>(REQUESTS).where({ id: by }).first();
+  if (!replacement) return undefined;
+  return db<RequestRow>(REQUESTS)
+    .where({
+      entity_ref: replacement.entity_ref,
+      environment: replacement.environment,
+      state: 'closed',
+      cleanup_pending: true,
+      reason: supersededReason(by),
+    })
+    .whereNot({ id: by })
+    .first();
 }
 
 type PromotionChange = Parameters<WorkflowStore['transition']>[2];

@@ -10,6 +10,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   createPromotionsEnvironmentConditionalDecision,
+  GitRepository,
   promotionsEnvironmentConditions,
 } from '@gitops-promotions/plugin-promotions-node';
 import {
@@ -558,6 +559,88 @@ describe.each(databases.eachSupportedId())(
         supersede: true,
       });
       expect(superseding.status).toBe(201);
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
+        superseding.body.branch,
+      );
+    });
+
+    it('reopens the superseded promotion, with its branch and decisions, when the one superseding it fails to open', async () => {
+      const { as, dir, entityPath } = await start();
+      const first = (await as('ana').promote({ to: 'staging' })).body;
+      expect((await as('rita').act(first.id, 'approve')).status).toBe(200);
+
+      const commitFiles = jest
+        .spyOn(GitRepository.prototype, 'commitFiles')
+        .mockRejectedValueOnce(new Error('No space left on device'));
+      const failed = await as('ben').promote({
+        to: 'staging',
+        supersede: true,
+      });
+      commitFiles.mockRestore();
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+
+      const { promotions } = (await as('ana').get(`${entityPath}/promotions`))
+        .body;
+      const second = promotions.find((p: any) => p.id !== first.id);
+      expect(second).toMatchObject({ state: 'failed' });
+      expect(
+        promotions
+          .filter((p: any) => ['opening', 'open', 'merging'].includes(p.state))
+          .map((p: any) => p.id),
+      ).toEqual([first.id]);
+      const reopened = (await as('ana').get(`/promotions/${first.id}`)).body;
+      expect(reopened).toMatchObject({
+        state: 'open',
+        reason: null,
+        headCommit: first.headCommit,
+        branch: first.branch,
+      });
+      expect(reopened.decisions).toEqual([
+        expect.objectContaining({
+          by: 'user:default/rita',
+          decision: 'approve',
+          stale: false,
+        }),
+      ]);
+      expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(first.branch);
+      expect(git(dir, 'rev-parse', first.branch)).toBe(first.headCommit);
+      expect(
+        (await as('ana').get(`${entityPath}/history`)).body.entries
+          .slice(0, 4)
+          .map((e: any) => [e.action, e.promotionId, e.actor, e.comment]),
+      ).toEqual([
+        [
+          'changed',
+          first.id,
+          'system',
+          `Reopened: its replacement ${second.id} failed to open: No space left on device`,
+        ],
+        ['failed', second.id, 'system', 'No space left on device'],
+        ['requested', second.id, 'user:default/ben', `Supersedes ${first.id}`],
+        [
+          'superseded',
+          first.id,
+          'user:default/ben',
+          `Superseded by ${second.id}`,
+        ],
+      ]);
+
+      // The reopened one is the open one again: a plain request points at it, a supersede
+      // replaces it.
+      const plain = await as('ben').promote({ to: 'staging' });
+      expect(plain.status).toBe(409);
+      expect(plain.body.error.openPromotion.id).toBe(first.id);
+      const superseding = await as('ben').promote({
+        to: 'staging',
+        supersede: true,
+      });
+      expect(superseding.status).toBe(201);
+      expect(
+        (await as('ana').get(`/promotions/${first.id}`)).body,
+      ).toMatchObject({
+        state: 'closed',
+        reason: `Superseded by ${superseding.body.id}`,
+      });
       expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(
         superseding.body.branch,
       );

@@ -410,6 +410,57 @@ describe('the promotion workflow on GitHub', () => {
     expect(first.branch).not.toBe(second.body.branch);
   });
 
+  it('keeps a superseded promotion’s pull request open, and reopens the promotion, when GitHub refuses the commit of the one superseding it', async () => {
+    const { as, simulator, dir, entityPath } = await start();
+    const first = (await as('ana').promote({ to: 'staging' })).body;
+    expect((await as('rita').act(first.id, 'approve')).status).toBe(200);
+
+    const comments = [...simulator.pullRequests()[0].comments];
+    simulator.failNext(4, 503, 'git/create-commit');
+    const failed = await as('ben').promote({ to: 'staging', supersede: true });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+
+    expect(
+      simulator.pullRequests().map(pr => [pr.number, pr.head, pr.state]),
+    ).toEqual([[41, first.branch, 'open']]);
+    expect(simulator.pullRequests()[0].comments).toEqual(comments);
+    const reopened = (await as('ana').get(`/promotions/${first.id}`)).body;
+    expect(reopened).toMatchObject({
+      state: 'open',
+      reason: null,
+      headCommit: first.headCommit,
+      pullRequest: first.pullRequest,
+    });
+    expect(reopened.decisions.map((d: any) => [d.by, d.decision])).toEqual([
+      ['user:default/rita', 'approve'],
+    ]);
+    expect(git(dir, 'branch', '--list', 'promotions/*')).toBe(first.branch);
+    const [line] = (await as('ana').get(`${entityPath}/history`)).body.entries;
+    expect(line).toMatchObject({
+      promotionId: first.id,
+      action: 'changed',
+      actor: 'system',
+      pullRequest: 41,
+    });
+    expect(line.comment).toMatch(
+      /^Reopened: its replacement \S+ failed to open: /,
+    );
+
+    // A later supersede replaces it and closes its pull request, naming the new one.
+    const second = await as('ben').promote({ to: 'staging', supersede: true });
+    expect(second.status).toBe(201);
+    expect(
+      simulator.pullRequests().map(pr => [pr.number, pr.state, pr.merged]),
+    ).toEqual([
+      [41, 'closed', false],
+      [42, 'open', false],
+    ]);
+    expect(simulator.pullRequests()[0].comments.at(-1)).toMatchObject({
+      user: 'promotions-bot',
+      body: 'Superseded in the portal by `user:default/ben` with #42.',
+    });
+  });
+
   it('notices a pull request merged or closed on GitHub', async () => {
     const { as, simulator, sync } = await start();
     const created = await as('ana').promote({ to: 'staging' });

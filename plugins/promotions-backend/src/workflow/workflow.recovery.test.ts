@@ -368,6 +368,67 @@ describe.each(worlds)(
       ]);
     });
 
+    it('reopens the superseded promotion, branch and pull request untouched, when the one superseding it still cannot open after the backend died storing the two', async () => {
+      const world = await start(provider, databaseId);
+      const first = (await world.as('ana').promote({ to: 'staging' })).body;
+      const crash = dieIn(
+        WorkflowStore.prototype,
+        'supersede',
+        () => true,
+        true,
+      );
+      sendAndDie(world.as('ben').promote({ to: 'staging', supersede: true }));
+      await crash.reached;
+      const [second] = await world
+        .knex('promotions_requests')
+        .whereNot({ id: first.id });
+      expect(second.state).toBe('opening');
+      const commitFiles = jest
+        .spyOn(world.repository as any, 'commitFiles')
+        .mockRejectedValue(new Error('No space left on device'));
+
+      // Not given up yet: the first waits, closed, with its branch and pull request.
+      await world.restart();
+      expect(await world.stateOf(second.id)).toBe('opening');
+      expect(await world.stateOf(first.id)).toBe('closed');
+      expect(git(world.dir, 'rev-parse', first.branch)).toBe(first.headCommit);
+      expect(world.pullRequests().map(pr => [pr.head, pr.state])).toEqual(
+        world.simulator ? [[first.branch, 'open']] : [],
+      );
+
+      // Given up: the second failed and the first open again, in one write.
+      await world
+        .knex('promotions_requests')
+        .where({ id: second.id })
+        .update({ requested_at: new Date(Date.now() - 2 * 60 * 60_000) });
+      const next = await world.restart();
+      commitFiles.mockRestore();
+      expect(await world.stateOf(second.id)).toBe('failed');
+      expect(
+        (await next.as('ana').get(`/promotions/${first.id}`)).body,
+      ).toMatchObject({
+        state: 'open',
+        reason: null,
+        headCommit: first.headCommit,
+      });
+      expect(world.branches()).toBe(first.branch);
+      expect(world.pullRequests().map(pr => [pr.head, pr.state])).toEqual(
+        world.simulator ? [[first.branch, 'open']] : [],
+      );
+      expect(await world.historyOf(first.id)).toEqual([
+        ['requested', 'user:default/ana'],
+        ['superseded', 'user:default/ben'],
+        ['changed', 'system'],
+      ]);
+      expect(await world.historyOf(second.id)).toEqual([
+        ['requested', 'user:default/ben'],
+        ['failed', 'system'],
+      ]);
+      const again = await next.as('ben').promote({ to: 'staging' });
+      expect(again.status).toBe(409);
+      expect(again.body.error.openPromotion.id).toBe(first.id);
+    });
+
     it('is recorded as merged when its change was merged outside the portal while it was being closed', async () => {
       const world = await start(provider, databaseId);
       const { id, headCommit } = (
