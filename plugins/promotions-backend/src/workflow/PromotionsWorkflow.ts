@@ -2140,7 +2140,8 @@ export class PromotionsWorkflow {
   /**
    * Pull-request reviews as decisions of the people behind the GitHub logins. A review counts
    * only from a catalog user annotated with the login who owns the service or belongs to the
-   * environment's approval groups, as a person approving in the portal would; a person's latest
+   * environment's approval groups (in production, the groups only), as a person approving in the
+   * portal would; a person's latest
    * review is their decision, and a dismissed one counts no more.
    */
   private async syncReviews(
@@ -2157,13 +2158,17 @@ export class PromotionsWorkflow {
     }
     if (latest.size === 0) return;
     const { entity, environment } = await this.environmentOf(promotion);
-    const eligible = new Set(
-      [
-        ...(entity.relations ?? [])
+    // The permission policy cannot judge a reviewer who is not signed in: in production only
+    // the approval groups' members count, and nobody when the environment names no groups.
+    const owners = environment.policy.production
+      ? []
+      : (entity.relations ?? [])
           .filter(r => r.type === RELATION_OWNED_BY)
-          .map(r => r.targetRef),
-        ...(environment.policy.approvals?.groups ?? []),
-      ].map(ref => ref.toLocaleLowerCase('en-US')),
+          .map(r => r.targetRef);
+    const eligible = new Set(
+      [...owners, ...(environment.policy.approvals?.groups ?? [])].map(ref =>
+        ref.toLocaleLowerCase('en-US'),
+      ),
     );
     for (const review of latest.values()) {
       const person = await this.github.byLogin(review.user);

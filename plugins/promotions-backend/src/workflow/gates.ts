@@ -139,9 +139,23 @@ export const approvalsGate = gate('approvals', context => {
       )
         ? ' (the requester’s own does not count)'
         : ''
-    }`,
+    }${productionReviewsNote(context)}`,
   );
 });
+
+/**
+ * The permission policy cannot judge a GitHub reviewer, who is not signed in: in production their
+ * review counts only from a member of the approval groups, and none without groups.
+ */
+function productionReviewsNote(context: GateContext): string {
+  if (!context.policy.production) return '';
+  const { groups } = context.policy.approvals!;
+  return groups.length > 0
+    ? `; in production a GitHub review counts only from a member of ${groups
+        .map(humanizeEntityRef)
+        .join(' or ')}`
+    : '; in production GitHub reviews do not count: approve in the portal';
+}
 
 /**
  * `soak`: the version has run long enough in every upstream environment, counted from when the
