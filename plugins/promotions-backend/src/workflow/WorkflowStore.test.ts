@@ -225,6 +225,92 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
+    it('reopens the promotion a failed replacement superseded in the same write that fails it, once, and never one already tidied', async () => {
+      const s = await store();
+      const entry = (
+        id: string,
+        action: HistoryEntry['action'],
+        comment: string,
+      ): Omit<HistoryEntry, 'id'> => ({
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        action,
+        actor: 'system',
+        at: new Date().toISOString(),
+        version: '1.2.0',
+        kind: 'promotion',
+        promotionId: id,
+        pullRequest: null,
+        comment,
+      });
+      const supersede = (first: string, second: string) =>
+        s.supersede(
+          { id: first, reason: `Superseded by ${second}` },
+          promotion(second),
+          [entry(first, 'superseded', `Superseded by ${second}`)],
+        );
+      const fail = (second: string) =>
+        s.failOpening(
+          second,
+          'No space left on device',
+          [entry(second, 'failed', 'No space left on device')],
+          superseded =>
+            entry(superseded.id, 'changed', `Reopened after ${second}`),
+        );
+      const history = async () =>
+        (
+          await s.history({ entityRef: 'component:default/shop', limit: 10 })
+        ).map(e => [e.action, e.promotionId]);
+      const first = '70000000-0000-4000-8000-000000000000';
+      const second = '71000000-0000-4000-8000-000000000000';
+      await s.create({ ...promotion(first), state: 'open' });
+      await supersede(first, second);
+
+      // The history cannot be written: the second stays being opened, the first closed.
+      const allow = await refuseInserts(knex, 'promotions_history');
+      await expect(fail(second)).rejects.toThrow(
+        'could not write to promotions_history',
+      );
+      await allow();
+      expect(await s.get(second)).toMatchObject({ state: 'opening' });
+      expect(await s.get(first)).toMatchObject({
+        state: 'closed',
+        cleanupPending: true,
+      });
+
+      expect(await fail(second)).toBe(true);
+      expect(await s.get(second)).toMatchObject({
+        state: 'failed',
+        reason: 'No space left on device',
+        cleanupPending: true,
+      });
+      expect(
+        await s.findOpen('component:default/shop', 'staging'),
+      ).toMatchObject({
+        id: first,
+        state: 'open',
+        reason: null,
+        cleanupPending: false,
+      });
+      expect(await fail(second)).toBe(false);
+      expect((await history()).slice(0, 2)).toEqual([
+        ['changed', first],
+        ['failed', second],
+      ]);
+
+      // Superseded, then tidied (its branch and pull request gone): not reopened.
+      const third = '72000000-0000-4000-8000-000000000000';
+      await supersede(first, third);
+      await s.transition(first, ['closed'], { cleanupPending: false });
+      expect(await s.supersededBy(third)).toBeUndefined();
+      expect(await fail(third)).toBe(true);
+      expect(await s.get(first)).toMatchObject({ state: 'closed' });
+      expect(
+        await s.findOpen('component:default/shop', 'staging'),
+      ).toBeUndefined();
+      expect((await history())[0]).toEqual(['failed', third]);
+    });
+
     it('lets the database refuse a second open promotion of an environment, however the requests race', async () => {
       const s = await store();
       const ids = Array.from(
