@@ -17,7 +17,7 @@ const BEN = 'ben-token-0123456789';
 // Every request the plugin made and every answer given matched GitHub's description.
 afterEach(stopGithubSimulators);
 
-async function start(approvals: object) {
+async function start(approvals: number | object) {
   const dir = bareRepository(shopHistory);
   const simulator = await startGithubSimulator({
     repoDir: dir,
