@@ -5,6 +5,7 @@
  *   yarn bench            2,000 services × 4 environments
  *   yarn bench --small    a few services, every step, for CI (checks, not figures)
  *   yarn bench --services N --environments E --seconds S
+ *   yarn bench --fleet N  the fleet page's stored services (5,000 unless given)
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -15,6 +16,7 @@ import { GithubSimulator } from '@internal/github-simulator';
 import { Client } from 'pg';
 import { BackendProcess, BENCH_DIR, LogLine } from './BackendProcess';
 import { compileBackend } from './compileBackend';
+import { fleetPageScenario } from './fleetPage';
 import { LoadResult, loadTest, summarize } from './loadTest';
 import {
   createSyntheticRepository,
@@ -40,6 +42,7 @@ interface Options {
   services: number;
   environments: number;
   seconds: number;
+  fleet: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,6 +64,7 @@ function parseOptions(argv: string[]): Options {
       value('--environments', small ? 3 : 4),
     ),
     seconds: value('--seconds', small ? 2 : 10),
+    fleet: value('--fleet', 5000),
   };
 }
 
@@ -417,6 +421,25 @@ async function main() {
       'SQLite',
       await sideBySide(sqlite, token, repo, options.seconds * 1000),
     );
+    await fleetPageScenario({
+      step: '6',
+      database: 'SQLite',
+      backend: sqlite,
+      token,
+      connection: {
+        client: 'better-sqlite3',
+        connection: {
+          filename: path.join(workDir, 'sqlite', 'promotions.sqlite'),
+        },
+        useNullAsDefault: true,
+      },
+      count: options.fleet,
+      environments,
+      referenceName: repo.services[0].name,
+      figure,
+      check,
+      log,
+    });
     await sqlite.stop();
 
     // PostgreSQL, reading through the git provider, then a second replica beside it.
@@ -451,6 +474,22 @@ async function main() {
       'PostgreSQL',
       await sideBySide(first, token, repo, options.seconds * 1000),
     );
+    await fleetPageScenario({
+      step: '6',
+      database: 'PostgreSQL',
+      backend: first,
+      token,
+      connection: {
+        client: 'pg',
+        connection: { ...PG, database: `${prefix}promotions` },
+      },
+      count: options.fleet,
+      environments,
+      referenceName: repo.services[0].name,
+      figure,
+      check,
+      log,
+    });
     // The second replica stores the task's shorter timeout, which both then claim it with.
     const second = await start(
       'pg-2',

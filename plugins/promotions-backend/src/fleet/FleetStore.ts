@@ -1,6 +1,7 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
 import {
+  DRIFT_KINDS,
   DriftKind,
   FleetColumn,
   FleetPage,
@@ -251,6 +252,10 @@ export class FleetStore {
         };
       }
     }
+    // Each cell's kinds in the one order every page lists them.
+    drift.sort(
+      (a, b) => DRIFT_KINDS.indexOf(a.kind) - DRIFT_KINDS.indexOf(b.kind),
+    );
     for (const d of drift) {
       rows.get(d.entity_ref)?.environments[d.environment]?.drift.push(d.kind);
     }

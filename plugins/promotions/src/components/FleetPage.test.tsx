@@ -34,7 +34,11 @@ const page: FleetPageBody = {
       drift: ['behind', 'out-of-sync'],
       health: 'Degraded',
     }),
-    row('checkout', 'team-b', { version: '1.1.0', drift: ['config'], health: null }),
+    row('checkout', 'team-b', {
+      version: '1.1.0',
+      drift: ['config'],
+      health: null,
+    }),
     row('search', 'team-b', { version: '2.0.0', drift: [], health: 'Healthy' }),
   ],
   total: 120,
@@ -89,7 +93,9 @@ describe('FleetPage', () => {
       offset: 0,
       limit: 50,
     });
-    expect(screen.getByText('prod: 12 behind, 3 out of sync')).toBeInTheDocument();
+    expect(
+      screen.getByText('prod: 12 behind, 3 out of sync'),
+    ).toBeInTheDocument();
     expect(screen.getByText('dev: no drift')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'cart' })).toHaveAttribute(
       'href',
@@ -117,8 +123,6 @@ describe('FleetPage', () => {
     expect(cell('prod: 2.0.0, Healthy')).toHaveAttribute('data-drift', 'none');
     const chip = (label: string) =>
       within(cart).getByText(label).closest('[class*="MuiChip-root"]')!;
-    const background = (label: string) =>
-      getComputedStyle(chip(label)).backgroundColor;
     for (const [label, kind] of [
       ['behind', 'behind'],
       ['out of sync', 'out-of-sync'],
@@ -128,9 +132,7 @@ describe('FleetPage', () => {
       });
     }
     expect(
-      within(checkout)
-        .getByText('config')
-        .closest('[class*="MuiChip-root"]'),
+      within(checkout).getByText('config').closest('[class*="MuiChip-root"]'),
     ).toHaveStyle({ backgroundColor: driftColor(theme, 'config') });
   });
 
@@ -166,7 +168,9 @@ describe('FleetPage', () => {
   it('sorts by owner, and by an environment’s version or drift, each way', async () => {
     const fleet = await render();
     fireEvent.click(
-      screen.getByText('Owner', { selector: '[class*="MuiTableSortLabel-root"]' }),
+      screen.getByText('Owner', {
+        selector: '[class*="MuiTableSortLabel-root"]',
+      }),
     );
     await waitFor(() =>
       expect(lastQuery(fleet)).toEqual(
