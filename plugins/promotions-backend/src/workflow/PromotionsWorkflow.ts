@@ -1522,11 +1522,19 @@ export class PromotionsWorkflow {
     promotion: StoredPromotion,
     repository: GitOpsRepository,
   ) {
-    const head =
+    const pr =
       promotion.pullRequest && repository.pullRequests
-        ? (await repository.pullRequests.get(promotion.pullRequest.number))
-            .headCommit
-        : await repository.branchHead(promotion.branch);
+        ? await repository.pullRequests.get(promotion.pullRequest.number)
+        : undefined;
+    // Anyone who may edit the pull request can point it at another branch, such as production's.
+    if (pr && pr.base !== promotion.baseBranch) {
+      throw new ConflictError(
+        `The pull request #${pr.number} was retargeted to ${pr.base}, not ${promotion.baseBranch}, the branch the promotion merges into; nothing was merged. Retarget it to ${promotion.baseBranch} on GitHub to merge it`,
+      );
+    }
+    const head = pr
+      ? pr.headCommit
+      : await repository.branchHead(promotion.branch);
     if (head === undefined) {
       throw new ConflictError(
         `The branch ${promotion.branch} is gone; nothing was merged`,
@@ -2090,6 +2098,9 @@ export class PromotionsWorkflow {
         );
       }
       head = pr.headCommit;
+      if (pr.base !== promotion.baseBranch) {
+        await this.noteRetargeted(promotion, pr.base);
+      }
       await this.syncReviews(promotion, repository);
     } else {
       head = await repository.branchHead(promotion.branch);
@@ -2135,6 +2146,28 @@ export class PromotionsWorkflow {
       );
     }
     return this.deps.workflow.get(promotion.id);
+  }
+
+  /**
+   * A pull request pointed at another branch stays open for a person to point it back; history
+   * says so once for each branch it is pointed at.
+   */
+  private async noteRetargeted(promotion: StoredPromotion, base: string) {
+    const comment = `The pull request was retargeted to ${base} on GitHub: it is not merged until it is retargeted to ${promotion.baseBranch}`;
+    const [last] = (
+      await this.deps.workflow.history({
+        entityRef: promotion.entityRef,
+        environment: promotion.environment,
+        limit: 50,
+      })
+    ).filter(
+      e =>
+        e.promotionId === promotion.id &&
+        e.actor === 'github' &&
+        e.comment?.startsWith('The pull request was retargeted to '),
+    );
+    if (last?.comment === comment) return;
+    await this.recordOn(promotion, 'changed', 'github', comment);
   }
 
   /**

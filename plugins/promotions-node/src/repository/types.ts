@@ -162,6 +162,8 @@ export interface PullRequest {
   number: number;
   url: string;
   state: 'open' | 'closed' | 'merged';
+  /** The branch it merges into, which anyone who may edit it can change. */
+  base: string;
   /** The commit at the head of its branch. */
   headCommit: string;
   mergeCommit: string | null;

@@ -51,12 +51,14 @@ function toPullRequest(data: {
   merged?: boolean;
   merge_commit_sha?: string | null;
   head: { sha: string };
+  base: { ref: string };
 }): PullRequest {
   const merged = Boolean(data.merged || data.merged_at);
   return {
     number: data.number,
     url: data.html_url,
     state: merged ? 'merged' : (data.state as 'open' | 'closed'),
+    base: data.base.ref,
     headCommit: data.head.sha,
     mergeCommit: merged ? data.merge_commit_sha ?? null : null,
   };
