@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  mockServices,
+  TestDatabaseId,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   metricsServiceRef,
@@ -74,7 +78,7 @@ function meter() {
   return { service, read, collect };
 }
 
-async function start(databaseId: 'SQLITE_3' | 'POSTGRES_15') {
+async function start(databaseId: TestDatabaseId) {
   const metrics = meter();
   const simulator = await startGithubSimulator({
     repoDir: bareRepository(shopHistory),
