@@ -58,6 +58,9 @@ import { createWorkflowRouter } from './workflow/router';
 import { createInboxRouter } from './workflow/inboxRouter';
 import { PromotionsInbox } from './workflow/PromotionsInbox';
 import { WorkflowStore } from './workflow/WorkflowStore';
+import { GroupStore } from './workflow/groups/GroupStore';
+import { PromotionGroups } from './workflow/groups/PromotionGroups';
+import { createPromotionGroupsRouter } from './workflow/groups/router';
 
 /** The scheduled task that refreshes one repository. */
 export const refreshTaskId = (repositoryId: string) =>
@@ -354,6 +357,19 @@ export const promotionsPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
+        httpRouter.use(
+          createPromotionGroupsRouter({
+            groups: new PromotionGroups({
+              workflow,
+              groups: new GroupStore(store.client),
+              store,
+              catalog,
+              config,
+              auditor,
+            }),
+            httpAuth,
+          }),
+        );
         httpRouter.use(
           createFiguresRouter({
             figures: new FiguresService({ config, store, visibility, catalog }),

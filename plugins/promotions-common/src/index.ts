@@ -13,3 +13,4 @@ export * from './layout';
 export * from './permissions';
 export * from './signals';
 export * from './fleet';
+export * from './groups';

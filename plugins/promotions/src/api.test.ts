@@ -40,6 +40,42 @@ describe('PromotionsClient', () => {
     );
   });
 
+  it("reads and requests a system's grouped promotions by namespace and name", async () => {
+    const fetch = jest
+      .fn()
+      .mockImplementation(
+        async () => new Response(JSON.stringify({ id: 'g' }), { status: 200 }),
+      );
+    const client = new PromotionsClient({ discoveryApi, fetchApi: { fetch } });
+    const system = { kind: 'System', namespace: 'default', name: 'a b' };
+    await client.systemPromotions(system);
+    expect(fetch).toHaveBeenLastCalledWith(
+      'http://backend/api/promotions/v1/systems/default/a%20b/promotions',
+    );
+    const request = {
+      to: 'staging',
+      members: [{ entityRef: 'component:default/shop', version: '1.2.0' }],
+    };
+    await client.requestPromotionGroup(system, request);
+    expect(fetch).toHaveBeenLastCalledWith(
+      'http://backend/api/promotions/v1/systems/default/a%20b/promotions',
+      expect.objectContaining({
+        method: 'POST',
+        body: JSON.stringify(request),
+      }),
+    );
+    await client.mergePromotionGroup('g/1');
+    expect(fetch).toHaveBeenLastCalledWith(
+      'http://backend/api/promotions/v1/promotion-groups/g%2F1/merge',
+      expect.objectContaining({ method: 'POST', body: '{}' }),
+    );
+    await client.closePromotionGroup('g', 'later');
+    expect(fetch).toHaveBeenLastCalledWith(
+      'http://backend/api/promotions/v1/promotion-groups/g/close',
+      expect.objectContaining({ body: JSON.stringify({ reason: 'later' }) }),
+    );
+  });
+
   it('throws a ResponseError with the backend message on a non-2xx answer', async () => {
     const body = JSON.stringify({
       error: { name: 'InputError', message: 'bad path' },

@@ -16,7 +16,10 @@ import {
   HistoryEntry,
   InboxPage,
   Promotion,
+  PromotionGroup,
+  PromotionGroupRequest,
   PromotionPreview,
+  SystemPromotions,
 } from '@gitops-promotions/plugin-promotions-common';
 
 /**
@@ -104,6 +107,17 @@ export interface PromotionsApi {
     entity: CompoundEntityRef,
     days: DeliveryFigureWindow,
   ): Promise<DeliveryFigures>;
+  /** A system's components with their environments' versions, and its grouped promotions. */
+  systemPromotions(system: CompoundEntityRef): Promise<SystemPromotions>;
+  /** Promotes several components of a system to one environment as one release. */
+  requestPromotionGroup(
+    system: CompoundEntityRef,
+    request: PromotionGroupRequest,
+  ): Promise<PromotionGroup>;
+  /** Merges every member of a group, once every member's gates pass. */
+  mergePromotionGroup(id: string): Promise<PromotionGroup>;
+  /** Closes a group and its open members. */
+  closePromotionGroup(id: string, reason?: string): Promise<PromotionGroup>;
 }
 
 /** @public */
@@ -186,6 +200,42 @@ export class PromotionsClient implements PromotionsApi {
     return this.call(`/v1/promotions/${encodeURIComponent(id)}/merge`, {
       method: 'POST',
       body: override ? { override } : {},
+    });
+  }
+
+  private static systemPath(system: CompoundEntityRef): string {
+    return `/v1/systems/${encodeURIComponent(
+      system.namespace,
+    )}/${encodeURIComponent(system.name)}/promotions`;
+  }
+
+  async systemPromotions(system: CompoundEntityRef): Promise<SystemPromotions> {
+    return this.call(PromotionsClient.systemPath(system));
+  }
+
+  async requestPromotionGroup(
+    system: CompoundEntityRef,
+    request: PromotionGroupRequest,
+  ): Promise<PromotionGroup> {
+    return this.call(PromotionsClient.systemPath(system), {
+      method: 'POST',
+      body: request,
+    });
+  }
+
+  async mergePromotionGroup(id: string): Promise<PromotionGroup> {
+    return this.call(`/v1/promotion-groups/${encodeURIComponent(id)}/merge`, {
+      method: 'POST',
+    });
+  }
+
+  async closePromotionGroup(
+    id: string,
+    reason?: string,
+  ): Promise<PromotionGroup> {
+    return this.call(`/v1/promotion-groups/${encodeURIComponent(id)}/close`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
     });
   }
 

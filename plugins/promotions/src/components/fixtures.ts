@@ -180,6 +180,10 @@ export function mockPromotionsApi(
       environments: [],
       leadTime: [],
     }),
+    systemPromotions: jest.fn(),
+    requestPromotionGroup: jest.fn(),
+    mergePromotionGroup: jest.fn(),
+    closePromotionGroup: jest.fn(),
     ...overrides,
   };
 }

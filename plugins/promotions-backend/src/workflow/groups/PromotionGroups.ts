@@ -1,0 +1,595 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AuditorService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
+import {
+  CompoundEntityRef,
+  Entity,
+  parseEntityRef,
+  RELATION_PART_OF,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  Promotion,
+  PromotionGroup,
+  PromotionGroupRequest,
+  SystemPromotions,
+} from '@gitops-promotions/plugin-promotions-common';
+import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
+import { readEntityTarget } from '../../state/entityTarget';
+import { PromotionsStore } from '../../state/PromotionsStore';
+import { PromotionsWorkflow, sameRef } from '../PromotionsWorkflow';
+import { GroupStore, StoredGroup } from './GroupStore';
+
+type AuditRequest = Parameters<AuditorService['createEvent']>[0]['request'];
+
+/** Members of a group, at most: each is a pull request to review. */
+export const MAX_MEMBERS = 50;
+
+/** The refusal of a group request or merge, naming each member at fault. */
+function memberErrors(
+  what: string,
+  failures: Array<{ entityRef: string; error: Error }>,
+): Error {
+  const message = `${what}: ${failures
+    .map(f => `${f.entityRef}: ${f.error.message}`)
+    .join('; ')}`;
+  const names = new Set(failures.map(f => f.error.name));
+  if (names.size === 1 && names.has('NotAllowedError')) {
+    return new NotAllowedError(message);
+  }
+  if (names.size === 1 && names.has('NotFoundError')) {
+    return new NotFoundError(message);
+  }
+  if (names.size === 1 && names.has('ConflictError')) {
+    return new ConflictError(message);
+  }
+  return new InputError(message);
+}
+
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
+
+/**
+ * Promotions of several components of one system to one environment, as one release: one
+ * promotion per component, each with its own gates and change, merged together only when
+ * every member's gates pass. Merges across changes cannot be atomic: a member that fails to
+ * merge blocks the group, and the members merged before it stay merged.
+ */
+export class PromotionGroups {
+  constructor(
+    private readonly deps: {
+      workflow: PromotionsWorkflow;
+      groups: GroupStore;
+      store: PromotionsStore;
+      catalog: CatalogService;
+      config: PromotionsConfig;
+      auditor: AuditorService;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now() {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /** The system, as the caller may read it from the catalog. */
+  private async systemOf(
+    system: Omit<CompoundEntityRef, 'kind'>,
+    credentials: BackstageCredentials,
+  ): Promise<{ ref: string; entity: Entity }> {
+    const ref = stringifyEntityRef({ kind: 'system', ...system });
+    const entity = await this.deps.catalog.getEntityByRef(ref, {
+      credentials,
+    });
+    if (!entity) throw new NotFoundError(`No system ${ref} in the catalog`);
+    return { ref, entity };
+  }
+
+  /** Whether an entity is a component of the system: by its `partOf` relation or `spec.system`. */
+  private static partOf(entity: Entity, systemRef: string): boolean {
+    if (entity.kind.toLocaleLowerCase('en-US') !== 'component') return false;
+    if (
+      (entity.relations ?? []).some(
+        r => r.type === RELATION_PART_OF && sameRef(r.targetRef, systemRef),
+      )
+    ) {
+      return true;
+    }
+    const system = entity.spec?.system;
+    if (typeof system !== 'string' || !system) return false;
+    try {
+      return sameRef(
+        stringifyEntityRef(
+          parseEntityRef(system, {
+            defaultKind: 'system',
+            defaultNamespace: entity.metadata.namespace ?? 'default',
+          }),
+        ),
+        systemRef,
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private actorRef(credentials: BackstageCredentials): string {
+    const principal = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    if (principal.type === 'user' && principal.userEntityRef) {
+      return principal.userEntityRef;
+    }
+    if (principal.type === 'service' && principal.subject) {
+      return principal.subject;
+    }
+    throw new NotAllowedError('Sign in to act on promotions');
+  }
+
+  private async audited<T>(
+    eventId: string,
+    meta: Record<string, string | number | null>,
+    request: AuditRequest,
+    action: () => Promise<T>,
+  ): Promise<T> {
+    const event = await this.deps.auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      request,
+      meta,
+    });
+    try {
+      const result = await action();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: asError(error) });
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** A system's components with the version each environment runs, and its groups. */
+  async ofSystem(
+    system: Omit<CompoundEntityRef, 'kind'>,
+    credentials: BackstageCredentials,
+  ): Promise<SystemPromotions> {
+    const { ref } = await this.systemOf(system, credentials);
+    const { items } = await this.deps.catalog.getEntities(
+      { filter: { kind: 'component', 'relations.partOf': ref } },
+      { credentials },
+    );
+    const components = items
+      .filter(e => PromotionGroups.partOf(e, ref))
+      .map(entity => ({ entity, entityRef: stringifyEntityRef(entity) }))
+      .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+    const stored = await this.deps.store.environments(
+      components.map(c => c.entityRef),
+    );
+    const result: SystemPromotions['components'] = [];
+    for (const { entity, entityRef } of components) {
+      let pipeline: string[];
+      try {
+        pipeline = readEntityTarget(entity, this.deps.config).pipeline.map(
+          e => e.name,
+        );
+      } catch {
+        // Not promoted through a GitOps repository: listed, with nothing to promote.
+        pipeline = [];
+      }
+      result.push({
+        entityRef,
+        title: entity.metadata.title ?? null,
+        environments: pipeline.map(name => {
+          const env = stored.find(
+            s => sameRef(s.entityRef, entityRef) && s.environment === name,
+          );
+          return {
+            name,
+            version:
+              env?.resolution.ok === true ? env.resolution.version : null,
+          };
+        }),
+      });
+    }
+    const groups = await this.deps.groups.ofSystem(ref);
+    return {
+      systemRef: ref,
+      components: result,
+      groups: await Promise.all(groups.map(g => this.view(g, credentials))),
+    };
+  }
+
+  /** A group, for someone who may read its system. */
+  async get(id: string, credentials: BackstageCredentials) {
+    const group = await this.groupFor(id, credentials);
+    return this.view(group, credentials);
+  }
+
+  private async groupFor(id: string, credentials: BackstageCredentials) {
+    const group = await this.deps.groups.get(id);
+    if (!group) throw new NotFoundError(`No promotion group ${id}`);
+    const { namespace, name } = parseEntityRef(group.systemRef);
+    await this.systemOf({ namespace, name }, credentials).catch(() => {
+      throw new NotFoundError(`No promotion group ${id}`);
+    });
+    return group;
+  }
+
+  /** Why a member keeps the group from merging, or null when it does not. */
+  private static blockingReason(member: Promotion): string | null {
+    if (member.state === 'merged') return null;
+    if (member.state === 'closed' || member.state === 'failed') {
+      return `${member.state}${member.reason ? `: ${member.reason}` : ''}`;
+    }
+    if (member.state !== 'open') return `still ${member.state}`;
+    const waiting = member.gates.filter(g => g.state !== 'passed');
+    if (!waiting.length) return null;
+    return waiting.map(g => `${g.gate} ${g.state}: ${g.summary}`).join(', ');
+  }
+
+  private async members(group: StoredGroup, credentials: BackstageCredentials) {
+    return Promise.all(
+      group.members.map(m =>
+        this.deps.workflow.get(m.promotionId, credentials),
+      ),
+    );
+  }
+
+  /**
+   * The group with its members; an open group with a member that failed or was closed
+   * becomes blocked, with that member's reason.
+   */
+  private async view(
+    stored: StoredGroup,
+    credentials: BackstageCredentials,
+  ): Promise<PromotionGroup> {
+    let group = stored;
+    const members = await this.members(group, credentials);
+    const blocking = members.flatMap(m => {
+      const reason = PromotionGroups.blockingReason(m);
+      return reason === null
+        ? []
+        : [{ entityRef: m.entityRef, promotionId: m.id, reason }];
+    });
+    const dead = blocking.find(b =>
+      members.some(
+        m =>
+          m.id === b.promotionId &&
+          (m.state === 'closed' || m.state === 'failed'),
+      ),
+    );
+    if (group.state === 'open' && dead) {
+      const reason = `${dead.entityRef} ${dead.reason}`;
+      await this.deps.groups.transition(
+        group.id,
+        ['open'],
+        { state: 'blocked', reason },
+        { action: 'blocked', actor: 'promotions', reason },
+        this.now(),
+      );
+      group = (await this.deps.groups.get(group.id)) ?? group;
+    }
+    return {
+      id: group.id,
+      systemRef: group.systemRef,
+      environment: group.environment,
+      requestedBy: group.requestedBy,
+      requestedAt: group.requestedAt,
+      updatedAt: group.updatedAt,
+      state: group.state,
+      reason: group.reason,
+      members,
+      blocking,
+      history: await this.deps.groups.history(group.id),
+    };
+  }
+
+  // ---------------------------------------------------------------- acting
+
+  /**
+   * Asks for one promotion per member through the workflow, each permission-checked there. If
+   * any member's request fails, the members already opened are closed with a note and the
+   * whole request is refused, naming each member's reason.
+   */
+  async request(
+    system: Omit<CompoundEntityRef, 'kind'>,
+    credentials: BackstageCredentials,
+    input: PromotionGroupRequest,
+    auditRequest?: AuditRequest,
+  ): Promise<PromotionGroup> {
+    return this.audited(
+      'promotion-group-request',
+      {
+        systemRef: stringifyEntityRef({ kind: 'system', ...system }),
+        environment: input.to,
+        members: input.members.length,
+      },
+      auditRequest,
+      async () => {
+        const actor = this.actorRef(credentials);
+        const { ref: systemRef } = await this.systemOf(system, credentials);
+        if (!input.members.length || input.members.length > MAX_MEMBERS) {
+          throw new InputError(
+            `A group has between 1 and ${MAX_MEMBERS} members`,
+          );
+        }
+        // Each member must be a component of the system, as the caller reads the catalog.
+        const refusals: Array<{ entityRef: string; error: Error }> = [];
+        const members: Array<{ entityRef: string; version?: string }> = [];
+        for (const member of input.members) {
+          let entityRef: string;
+          try {
+            entityRef = stringifyEntityRef(
+              parseEntityRef(member.entityRef, { defaultKind: 'component' }),
+            );
+          } catch {
+            refusals.push({
+              entityRef: member.entityRef.slice(0, 255),
+              error: new InputError('is not an entity reference'),
+            });
+            continue;
+          }
+          if (members.some(m => sameRef(m.entityRef, entityRef))) {
+            refusals.push({
+              entityRef,
+              error: new InputError('is named twice'),
+            });
+            continue;
+          }
+          const entity = await this.deps.catalog.getEntityByRef(entityRef, {
+            credentials,
+          });
+          if (!entity || !PromotionGroups.partOf(entity, systemRef)) {
+            refusals.push({
+              entityRef,
+              error: new InputError(`is not a component of ${systemRef}`),
+            });
+            continue;
+          }
+          members.push({ entityRef, version: member.version });
+        }
+        if (refusals.length) {
+          throw memberErrors('The group cannot be requested', refusals);
+        }
+
+        const opened: Promotion[] = [];
+        const failures: Array<{ entityRef: string; error: Error }> = [];
+        for (const member of members) {
+          try {
+            const promotion = await this.deps.workflow.request(
+              member.entityRef,
+              credentials,
+              { to: input.to, version: member.version },
+              auditRequest,
+            );
+            if (promotion.state === 'failed' || promotion.state === 'closed') {
+              failures.push({
+                entityRef: member.entityRef,
+                error: new ConflictError(
+                  promotion.reason ?? `the promotion ${promotion.state}`,
+                ),
+              });
+            } else {
+              opened.push(promotion);
+            }
+          } catch (error) {
+            failures.push({
+              entityRef: member.entityRef,
+              error: asError(error),
+            });
+          }
+        }
+        if (failures.length) {
+          const note = `Closed because the group promotion of ${systemRef} to ${
+            input.to
+          } failed: ${failures
+            .map(f => `${f.entityRef}: ${f.error.message}`)
+            .join('; ')}`.slice(0, 4000);
+          for (const promotion of opened) {
+            await this.deps.workflow
+              .close(promotion.id, credentials, { reason: note }, auditRequest)
+              .catch(error =>
+                failures.push({
+                  entityRef: promotion.entityRef,
+                  error: new ConflictError(
+                    `opened as ${promotion.id}, and could not be closed: ${
+                      asError(error).message
+                    }`,
+                  ),
+                }),
+              );
+          }
+          throw memberErrors('The group promotion was not opened', failures);
+        }
+
+        const id = randomUUID();
+        await this.deps.groups.create(
+          {
+            id,
+            systemRef,
+            environment: input.to,
+            requestedBy: actor,
+            requestedAt: this.now(),
+            state: 'open',
+            reason: null,
+            members: opened.map(p => ({
+              promotionId: p.id,
+              entityRef: p.entityRef,
+            })),
+          },
+          { action: 'requested', actor, reason: null },
+        );
+        return this.get(id, credentials);
+      },
+    );
+  }
+
+  /** Which members the caller may not do `action` to, each with why. */
+  private async refusedTo(
+    action: 'merge' | 'promote',
+    members: Promotion[],
+    credentials: BackstageCredentials,
+  ) {
+    const refused: Array<{ entityRef: string; error: Error }> = [];
+    for (const member of members) {
+      const actions = await this.deps.workflow
+        .allowedActions(member.entityRef, credentials)
+        .catch(() => ({} as Record<string, string[]>));
+      if (!(actions[member.environment] ?? []).includes(action)) {
+        refused.push({
+          entityRef: member.entityRef,
+          error: new NotAllowedError(
+            `You may not ${
+              action === 'merge' ? 'merge promotions to' : 'promote to'
+            } ${member.environment} of ${member.entityRef}`,
+          ),
+        });
+      }
+    }
+    return refused;
+  }
+
+  /**
+   * Merges every member, one after another through the workflow, once every member's gates
+   * pass. A member that fails to merge blocks the group with its reason: the members merged
+   * before it stay merged, the others stay open.
+   */
+  async merge(
+    id: string,
+    credentials: BackstageCredentials,
+    auditRequest?: AuditRequest,
+  ): Promise<PromotionGroup> {
+    return this.audited(
+      'promotion-group-merge',
+      { groupId: id },
+      auditRequest,
+      async () => {
+        const actor = this.actorRef(credentials);
+        const group = await this.groupFor(id, credentials);
+        if (group.state === 'merged' || group.state === 'closed') {
+          throw new ConflictError(`The group is already ${group.state}`);
+        }
+        const members = await this.members(group, credentials);
+        const refused = await this.refusedTo('merge', members, credentials);
+        if (refused.length) {
+          throw memberErrors('You may not merge this group', refused);
+        }
+        const view = await this.view(group, credentials);
+        if (view.blocking.length) {
+          throw new ConflictError(
+            `The group cannot be merged until every member's gates pass: ${view.blocking
+              .map(b => `${b.entityRef}: ${b.reason}`)
+              .join('; ')}`,
+          );
+        }
+        for (const member of members) {
+          if (member.state === 'merged') continue;
+          try {
+            await this.deps.workflow.merge(
+              member.id,
+              credentials,
+              {},
+              auditRequest,
+            );
+          } catch (error) {
+            const reason = `${member.entityRef} could not be merged: ${
+              asError(error).message
+            }`.slice(0, 4000);
+            await this.deps.groups.transition(
+              id,
+              ['open', 'blocked'],
+              { state: 'blocked', reason },
+              { action: 'blocked', actor, reason },
+              this.now(),
+            );
+            throw new ConflictError(
+              `${reason}. Members merged before it stay merged; the others stay open`,
+            );
+          }
+          await this.deps.groups.record(
+            id,
+            { action: 'member-merged', actor, reason: member.entityRef },
+            this.now(),
+          );
+        }
+        await this.deps.groups.transition(
+          id,
+          ['open', 'blocked'],
+          { state: 'merged', reason: null },
+          { action: 'merged', actor, reason: null },
+          this.now(),
+        );
+        return this.get(id, credentials);
+      },
+    );
+  }
+
+  /** Closes every open member, then the group. */
+  async close(
+    id: string,
+    credentials: BackstageCredentials,
+    input: { reason?: string },
+    auditRequest?: AuditRequest,
+  ): Promise<PromotionGroup> {
+    return this.audited(
+      'promotion-group-close',
+      { groupId: id },
+      auditRequest,
+      async () => {
+        const actor = this.actorRef(credentials);
+        const group = await this.groupFor(id, credentials);
+        if (group.state === 'merged' || group.state === 'closed') {
+          throw new ConflictError(`The group is already ${group.state}`);
+        }
+        const open = (await this.members(group, credentials)).filter(
+          m => m.state === 'open',
+        );
+        // Whoever asked may take it back; otherwise closing is for those who may merge.
+        const refused = [
+          ...(await this.refusedTo(
+            'promote',
+            open.filter(m => sameRef(m.requestedBy, actor)),
+            credentials,
+          )),
+          ...(await this.refusedTo(
+            'merge',
+            open.filter(m => !sameRef(m.requestedBy, actor)),
+            credentials,
+          )),
+        ];
+        if (refused.length) {
+          throw memberErrors('You may not close this group', refused);
+        }
+        const reason = (input.reason ?? '').slice(0, 4000) || null;
+        for (const member of open) {
+          await this.deps.workflow.close(
+            member.id,
+            credentials,
+            { reason: reason ?? `Closed with its group by ${actor}` },
+            auditRequest,
+          );
+        }
+        await this.deps.groups.transition(
+          id,
+          ['open', 'blocked'],
+          { state: 'closed', reason: reason ?? `Closed by ${actor}` },
+          { action: 'closed', actor, reason },
+          this.now(),
+        );
+        return this.get(id, credentials);
+      },
+    );
+  }
+}

@@ -1,0 +1,390 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
+import {
+  bareRepository,
+  git,
+  pushToBranch,
+  shopEntity,
+  startWorkflowBackend,
+} from '../../__testUtils__';
+
+jest.setTimeout(90_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+/** `shop` and `cart`, laid out alike: dev runs 1.2.0, staging 1.1.0, prod 1.0.0. */
+const twoServices = shopHistory.map(commit => ({
+  ...commit,
+  files: Object.fromEntries(
+    Object.entries(commit.files).flatMap(([path, content]) => [
+      [path, content],
+      [
+        path.replace(/^shop\//, 'cart/'),
+        content === null ? null : content.replace(/shop/g, 'cart'),
+      ],
+    ]),
+  ),
+}));
+
+const component = (
+  name: string,
+  system: string,
+  annotations: Record<string, string> = {},
+): Entity => {
+  const base = shopEntity({
+    'gitops-promotions/path': `${name}/overlays/{env}`,
+    ...annotations,
+  });
+  return {
+    ...base,
+    metadata: { ...base.metadata, name },
+    spec: { ...base.spec, system },
+    relations: [
+      ...(base.relations ?? []),
+      { type: 'partOf', targetRef: `system:default/${system}` },
+    ],
+  };
+};
+
+const system = (name: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'System',
+  metadata: { name, namespace: 'default' },
+  spec: { owner: 'group:default/shop-team' },
+});
+
+const members = [
+  { entityRef: 'component:default/shop' },
+  { entityRef: 'component:default/cart' },
+];
+
+describe.each(databases.eachSupportedId())(
+  'promoting a system together with the git provider on %s',
+  databaseId => {
+    async function start() {
+      const dir = bareRepository(twoServices);
+      const backend = await startWorkflowBackend({
+        databases,
+        databaseId,
+        repositories: [
+          {
+            id: 'gitops',
+            provider: 'git',
+            url: dir,
+            paths: ['{entity.metadata.name}/**'],
+          },
+        ],
+        entities: [
+          component('shop', 'checkout'),
+          component('cart', 'checkout'),
+          component('billing', 'payments'),
+          system('checkout'),
+          system('payments'),
+        ],
+      });
+      await backend.ready();
+      return { ...backend, dir };
+    }
+    const overlay = (dir: string, ref: string, name: string) =>
+      git(dir, 'show', `${ref}:${name}/overlays/staging/kustomization.yaml`);
+
+    it('opens one promotion per component, refuses to merge until every gate passes, then merges both', async () => {
+      const { as, dir } = await start();
+
+      const listed = await as('ana').get(
+        '/systems/default/checkout/promotions',
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.components).toEqual([
+        {
+          entityRef: 'component:default/cart',
+          title: null,
+          environments: [
+            { name: 'dev', version: '1.2.0' },
+            { name: 'staging', version: '1.1.0' },
+            { name: 'prod', version: '1.0.0' },
+          ],
+        },
+        {
+          entityRef: 'component:default/shop',
+          title: null,
+          environments: [
+            { name: 'dev', version: '1.2.0' },
+            { name: 'staging', version: '1.1.0' },
+            { name: 'prod', version: '1.0.0' },
+          ],
+        },
+      ]);
+      expect(listed.body.groups).toEqual([]);
+
+      const created = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      expect(created.status).toBe(201);
+      const group = created.body;
+      expect(group).toMatchObject({
+        systemRef: 'system:default/checkout',
+        environment: 'staging',
+        requestedBy: 'user:default/ana',
+        state: 'open',
+      });
+      expect(group.members.map((m: any) => [m.entityRef, m.version])).toEqual([
+        ['component:default/shop', '1.2.0'],
+        ['component:default/cart', '1.2.0'],
+      ]);
+      const [shop, cart] = group.members;
+      expect(overlay(dir, shop.branch, 'shop')).toContain('newTag: "1.2.0"');
+      expect(overlay(dir, cart.branch, 'cart')).toContain('newTag: "1.2.0"');
+
+      // Only shop is approved: the group waits for cart, and says so.
+      expect((await as('ben').act(shop.id, 'approve')).status).toBe(200);
+      const early = await as('ana').post(`/promotion-groups/${group.id}/merge`);
+      expect(early.status).toBe(409);
+      expect(early.body.error.message).toContain(
+        'component:default/cart: approvals pending',
+      );
+      expect(early.body.error.message).not.toContain('component:default/shop');
+      expect(
+        git(dir, 'show', 'main:shop/overlays/staging/kustomization.yaml'),
+      ).toContain('newTag: "1.1.0"');
+      const waiting = await as('ana').get(`/promotion-groups/${group.id}`);
+      expect(waiting.body.blocking).toEqual([
+        expect.objectContaining({ entityRef: 'component:default/cart' }),
+      ]);
+
+      // A stranger may not merge it, even once it is ready.
+      expect((await as('ben').act(cart.id, 'approve')).status).toBe(200);
+      const stranger = await as('sam').post(
+        `/promotion-groups/${group.id}/merge`,
+      );
+      expect(stranger.status).toBe(403);
+      expect(stranger.body.error.message).toContain('component:default/shop');
+
+      const merged = await as('ana').post(
+        `/promotion-groups/${group.id}/merge`,
+      );
+      expect(merged.status).toBe(200);
+      expect(merged.body.state).toBe('merged');
+      expect(merged.body.members.map((m: any) => m.state)).toEqual([
+        'merged',
+        'merged',
+      ]);
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.2.0"');
+      expect(overlay(dir, 'main', 'cart')).toContain('newTag: "1.2.0"');
+      expect(merged.body.history).toEqual([
+        expect.objectContaining({
+          action: 'requested',
+          actor: 'user:default/ana',
+        }),
+        expect.objectContaining({
+          action: 'member-merged',
+          reason: 'component:default/shop',
+        }),
+        expect.objectContaining({
+          action: 'member-merged',
+          reason: 'component:default/cart',
+        }),
+        expect.objectContaining({
+          action: 'merged',
+          actor: 'user:default/ana',
+        }),
+      ]);
+      const again = await as('ana').post(`/promotion-groups/${group.id}/merge`);
+      expect(again.status).toBe(409);
+
+      const after = await as('ana').get('/systems/default/checkout/promotions');
+      expect(after.body.groups.map((g: any) => [g.id, g.state])).toEqual([
+        [group.id, 'merged'],
+      ]);
+    });
+
+    it('refuses the whole group when one member cannot be requested, and closes the others', async () => {
+      const { as, dir } = await start();
+      const refused = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        {
+          to: 'staging',
+          members: [
+            { entityRef: 'component:default/shop' },
+            { entityRef: 'component:default/cart', version: '9.9.9' },
+          ],
+        },
+      );
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.status).toBeLessThan(500);
+      expect(refused.body.error.message).toContain('component:default/cart:');
+      expect(refused.body.error.message).toContain('9.9.9');
+
+      const shop = await as('ana').get(
+        '/entities/component/default/shop/promotions',
+      );
+      expect(shop.body.promotions).toEqual([
+        expect.objectContaining({
+          state: 'closed',
+          reason: expect.stringContaining('component:default/cart'),
+        }),
+      ]);
+      const listed = await as('ana').get(
+        '/systems/default/checkout/promotions',
+      );
+      expect(listed.body.groups).toEqual([]);
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.1.0"');
+    });
+
+    it('refuses a component of another system, a malformed body, and a stranger', async () => {
+      const { as } = await start();
+      const other = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        {
+          to: 'staging',
+          members: [
+            { entityRef: 'component:default/shop' },
+            { entityRef: 'component:default/billing' },
+          ],
+        },
+      );
+      expect(other.status).toBe(400);
+      expect(other.body.error.message).toContain(
+        'component:default/billing: is not a component of system:default/checkout',
+      );
+      for (const body of [
+        { to: 'staging', members: [] },
+        { to: 'Staging!', members },
+        { to: 'staging', members, merge: true },
+        { to: 'staging', members: [{ entityRef: 'x', extra: 1 }] },
+        {
+          to: 'staging',
+          members: [members[0], { entityRef: 'component:default/SHOP' }],
+        },
+        { to: 'staging', members: [{ entityRef: 'component:' }] },
+      ]) {
+        const res = await as('ana').post(
+          '/systems/default/checkout/promotions',
+          body,
+        );
+        expect(res.status).toBe(400);
+      }
+      expect(
+        (await as('ana').get('/systems/default/nowhere/promotions')).status,
+      ).toBe(404);
+
+      const stranger = await as('sam').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      expect(stranger.status).toBe(403);
+      expect(stranger.body.error.message).toContain('component:default/shop');
+      expect(stranger.body.error.message).toContain('component:default/cart');
+      const shop = await as('ana').get(
+        '/entities/component/default/shop/promotions',
+      );
+      expect(shop.body.promotions).toEqual([]);
+    });
+
+    it('blocks the group when a member fails to merge midway: the members merged before stay merged, the others stay open', async () => {
+      const { as, dir } = await start();
+      const created = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      expect(created.status).toBe(201);
+      const [shop, cart] = created.body.members;
+      for (const member of [shop, cart]) {
+        expect((await as('ben').act(member.id, 'approve')).status).toBe(200);
+      }
+      // Someone pushes to cart's branch after it was approved: its head moved.
+      pushToBranch(
+        dir,
+        cart.branch,
+        {
+          'cart/overlays/staging/kustomization.yaml': shopOverlay(
+            'staging',
+            '6.6.6',
+          ).replace(/shop/g, 'cart'),
+        },
+        'Sneak in 6.6.6',
+      );
+      const merge = await as('ana').post(
+        `/promotion-groups/${created.body.id}/merge`,
+      );
+      expect(merge.status).toBe(409);
+      expect(merge.body.error.message).toContain(
+        'component:default/cart could not be merged',
+      );
+      const group = await as('ana').get(`/promotion-groups/${created.body.id}`);
+      expect(group.body).toMatchObject({
+        state: 'blocked',
+        reason: expect.stringContaining('component:default/cart'),
+      });
+      expect(group.body.members.map((m: any) => m.state)).toEqual([
+        'merged',
+        'open',
+      ]);
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.2.0"');
+      expect(overlay(dir, 'main', 'cart')).toContain('newTag: "1.1.0"');
+      expect(group.body.history.map((e: any) => e.action)).toEqual([
+        'requested',
+        'member-merged',
+        'blocked',
+      ]);
+    });
+
+    it('closes a group with its members, and a closed member blocks an open group', async () => {
+      const { as } = await start();
+      const first = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        {
+          to: 'staging',
+          members,
+        },
+      );
+      expect(first.status).toBe(201);
+      // A member closed on its own blocks the group, with its reason.
+      expect(
+        (
+          await as('ana').act(first.body.members[1].id, 'close', {
+            reason: 'cart is not ready',
+          })
+        ).status,
+      ).toBe(200);
+      const blocked = await as('ana').get(`/promotion-groups/${first.body.id}`);
+      expect(blocked.body).toMatchObject({
+        state: 'blocked',
+        reason: expect.stringContaining('cart is not ready'),
+      });
+      const merge = await as('rita').post(
+        `/promotion-groups/${first.body.id}/merge`,
+      );
+      expect(merge.status).toBe(409);
+      expect(merge.body.error.message).toContain('cart is not ready');
+
+      expect(
+        (await as('sam').post(`/promotion-groups/${first.body.id}/close`))
+          .status,
+      ).toBe(403);
+      const closed = await as('ana').post(
+        `/promotion-groups/${first.body.id}/close`,
+        { reason: 'next week' },
+      );
+      expect(closed.status).toBe(200);
+      expect(closed.body).toMatchObject({
+        state: 'closed',
+        reason: 'next week',
+      });
+      expect(closed.body.members.map((m: any) => m.state)).toEqual([
+        'closed',
+        'closed',
+      ]);
+      expect(closed.body.history.map((e: any) => e.action)).toEqual([
+        'requested',
+        'blocked',
+        'closed',
+      ]);
+      expect((await as('ana').get('/promotion-groups/not-a-uuid')).status).toBe(
+        400,
+      );
+    });
+  },
+);

@@ -1,0 +1,90 @@
+import { Promotion } from './types';
+
+/**
+ * The routes of a system's grouped promotions, below the plugin's base URL.
+ *
+ * @public
+ */
+export const PROMOTION_GROUP_ROUTES = {
+  systemPromotions: '/v1/systems/:namespace/:name/promotions',
+  group: '/v1/promotion-groups/:id',
+  groupMerge: '/v1/promotion-groups/:id/merge',
+  groupClose: '/v1/promotion-groups/:id/close',
+} as const;
+
+/**
+ * Where a group stands: `open` while its members are reviewed, `merged` once every member is,
+ * `blocked` when a member failed or could not be merged, `closed` when taken back.
+ *
+ * @public
+ */
+export type PromotionGroupState = 'open' | 'merged' | 'blocked' | 'closed';
+
+/**
+ * A request to promote several components of a system to one environment as one release.
+ *
+ * @public
+ */
+export interface PromotionGroupRequest {
+  to: string;
+  members: Array<{ entityRef: string; version?: string }>;
+}
+
+/**
+ * What happened to a group.
+ *
+ * @public
+ */
+export interface PromotionGroupEvent {
+  at: string;
+  action: 'requested' | 'merged' | 'blocked' | 'closed' | 'member-merged';
+  actor: string;
+  reason: string | null;
+}
+
+/**
+ * Promotions of several components of a system to one environment, merged together only when
+ * every member's gates pass.
+ *
+ * @public
+ */
+export interface PromotionGroup {
+  id: string;
+  systemRef: string;
+  environment: string;
+  requestedBy: string;
+  requestedAt: string;
+  updatedAt: string;
+  state: PromotionGroupState;
+  reason: string | null;
+  /** Each member's promotion, in the order asked for. */
+  members: Promotion[];
+  /** Members whose gates do not all pass, each with why: the group cannot be merged meanwhile. */
+  blocking: Array<{ entityRef: string; promotionId: string; reason: string }>;
+  history: PromotionGroupEvent[];
+}
+
+/**
+ * A system's components with the version each environment runs, and its groups, newest first.
+ *
+ * @public
+ */
+export interface SystemPromotions {
+  systemRef: string;
+  components: Array<{
+    entityRef: string;
+    title: string | null;
+    environments: Array<{ name: string; version: string | null }>;
+  }>;
+  groups: PromotionGroup[];
+}
+
+/**
+ * One member's refusal when a group cannot be requested or merged.
+ *
+ * @public
+ */
+export interface PromotionGroupMemberError {
+  entityRef: string;
+  reason: string;
+}
