@@ -1,63 +1,20 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
-import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
+import { shopOverlay } from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,
   pushToBranch,
-  shopEntity,
   startWorkflowBackend,
 } from '../../__testUtils__';
+import {
+  checkoutEntities,
+  checkoutMembers as members,
+  twoServices,
+} from '../../__testUtils__/checkoutSystem';
 
 jest.setTimeout(90_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-/** `shop` and `cart`, laid out alike: dev runs 1.2.0, staging 1.1.0, prod 1.0.0. */
-const twoServices = shopHistory.map(commit => ({
-  ...commit,
-  files: Object.fromEntries(
-    Object.entries(commit.files).flatMap(([path, content]) => [
-      [path, content],
-      [
-        path.replace(/^shop\//, 'cart/'),
-        content === null ? null : content.replace(/shop/g, 'cart'),
-      ],
-    ]),
-  ),
-}));
-
-const component = (
-  name: string,
-  system: string,
-  annotations: Record<string, string> = {},
-): Entity => {
-  const base = shopEntity({
-    'gitops-promotions/path': `${name}/overlays/{env}`,
-    ...annotations,
-  });
-  return {
-    ...base,
-    metadata: { ...base.metadata, name },
-    spec: { ...base.spec, system },
-    relations: [
-      ...(base.relations ?? []),
-      { type: 'partOf', targetRef: `system:default/${system}` },
-    ],
-  };
-};
-
-const system = (name: string): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'System',
-  metadata: { name, namespace: 'default' },
-  spec: { owner: 'group:default/shop-team' },
-});
-
-const members = [
-  { entityRef: 'component:default/shop' },
-  { entityRef: 'component:default/cart' },
-];
 
 describe.each(databases.eachSupportedId())(
   'promoting a system together with the git provider on %s',
@@ -75,13 +32,7 @@ describe.each(databases.eachSupportedId())(
             paths: ['{entity.metadata.name}/**'],
           },
         ],
-        entities: [
-          component('shop', 'checkout'),
-          component('cart', 'checkout'),
-          component('billing', 'payments'),
-          system('checkout'),
-          system('payments'),
-        ],
+        entities: checkoutEntities(),
       });
       await backend.ready();
       return { ...backend, dir };
