@@ -24,7 +24,11 @@ import {
   writableSpec,
 } from '../state/entityTarget';
 import { StoredEnvironment } from '../state/PromotionsStore';
-import { readSpecSource, ReadSourceDeps, SourceRead } from '../state/readSource';
+import {
+  readSpecSource,
+  ReadSourceDeps,
+  SourceRead,
+} from '../state/readSource';
 import { editManifestVersion } from './editManifest';
 import { editVersion } from './editVersion';
 import { overlaySnapshot } from './overlaySnapshot';
@@ -205,6 +209,39 @@ export async function planPromotion(options: {
     };
   }
   const spec = writableSpec(target, environment.name);
+  /**
+   * Whether the manifest, at one of its last 200 commits, gave the environment a version, read
+   * with the files the environment reads now: how a version only a manifest sets is found.
+   */
+  const manifestRan = async (
+    wanted: string,
+    manifest: string,
+    specAt: (
+      snapshot: RepositorySnapshot,
+    ) => Promise<EnvironmentSpec | { error: string } | undefined>,
+  ) => {
+    const commits = await home.repository.history(
+      home.snapshot.commit,
+      [manifest],
+      200,
+    );
+    for (const commit of commits) {
+      const at = await home.repository.snapshotAt(commit.sha);
+      const old = await specAt(at).catch(() => undefined);
+      if (!old || 'error' in old) continue;
+      const read = await readSpecSource(
+        old,
+        { repository: home.repository, snapshot: at },
+        sources,
+      ).catch(() => undefined);
+      if (!read) continue;
+      const resolved = await resolver
+        .resolve(read.snapshot, old.path, specResolveOptions(target, old))
+        .catch(() => undefined);
+      if (resolved?.version === wanted) return true;
+    }
+    return false;
+  };
   const path = spec.path;
   const readOf = (s: EnvironmentSpec) => readSpecSource(s, home, sources);
   const targetRead = await readOf(spec).catch(cannotRead);
@@ -271,20 +308,35 @@ export async function planPromotion(options: {
       },
       version,
     );
-    if (!commit) {
+    // A version a manifest set: the manifest's own history says whether the environment ran it.
+    const setByManifest =
+      !commit && spec.manifest
+        ? await manifestRan(version, spec.manifest, async at =>
+            (await specsIn(at)).get(environment.name),
+          )
+        : false;
+    if (!commit && !setByManifest) {
       throw new InputError(
         `${environment.name} of ${target.entityRef} never ran ${version} in the history read: roll back to a version it ran`,
       );
     }
-    const then = await resolveAt(
-      await targetRead.repository.snapshotAt(commit),
-      spec,
-    );
-    const service = serviceImageOf(then.images, version);
-    images = pick(then.images, request.images, service);
+    let service: ImageRef | undefined;
+    if (commit) {
+      const then = await resolveAt(
+        await targetRead.repository.snapshotAt(commit),
+        spec,
+      );
+      service = serviceImageOf(then.images, version);
+      images = pick(then.images, request.images, service);
+    } else {
+      images = [];
+    }
     // A version a manifest sets is not in the files of the commit: it is the version asked for.
     if (spec.manifest && (!service || displayVersion(service) !== version)) {
-      const current = serviceImageOf(before.images, before.version ?? undefined);
+      const current = serviceImageOf(
+        before.images,
+        before.version ?? undefined,
+      );
       images = current ? [imageForVersion(current.name, version)] : [];
     }
   } else if (environment.requires.length === 0) {
@@ -572,9 +624,9 @@ export async function planPromotion(options: {
       !sameImages(otherAfter.images, otherBefore.images)
     ) {
       throw new NotAllowedError(
-        `Refusing the change: it would also change what ${other.name} deploys (${
-          otherBefore.version ?? 'nothing known'
-        } → ${
+        `Refusing the change: it would also change what ${
+          other.name
+        } deploys (${otherBefore.version ?? 'nothing known'} → ${
           otherAfter
             ? otherAfter.version ?? 'nothing known'
             : 'an environment that cannot be read'

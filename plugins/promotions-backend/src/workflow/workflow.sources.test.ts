@@ -452,6 +452,83 @@ describe('promoting environments read from their own branch, repository or tag',
     await stagingVersionBecomes(backend, '1.2.0');
   });
 
+  it("rolls back an environment whose version only its manifest sets, from the manifest's history", async () => {
+    const dir = branchPerEnvironment();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-work-'));
+    execFileSync('git', ['clone', '-q', dir, work]);
+    const MANIFEST = 'shop/argocd.yaml';
+    appendCommit(
+      work,
+      commit('Add the Applications', {
+        [MANIFEST]: VERSIONS.map(([env, version]) =>
+          [
+            'apiVersion: argoproj.io/v1alpha1',
+            'kind: Application',
+            'metadata:',
+            `  name: shop-${env}`,
+            'spec:',
+            '  source:',
+            '    repoURL: https://git.example.com/acme/gitops.git',
+            `    targetRevision: refs/heads/env/${env}`,
+            '    path: shop/deploy',
+            '    kustomize:',
+            '      images:',
+            `        - ghcr.io/acme/shop:${version}`,
+            '  destination:',
+            `    namespace: ${env}`,
+          ].join('\n'),
+        ).join('\n---\n'),
+      }),
+    );
+    git(work, 'push', '-q', 'origin', 'main');
+    const entity = shopEntity({
+      'gitops-promotions/argocd-manifest': MANIFEST,
+    });
+    delete entity.metadata.annotations!['gitops-promotions/path'];
+    const backend = await startWorkflowBackend({
+      databases,
+      databaseId: 'SQLITE_3',
+      repositories: [
+        {
+          id: 'gitops',
+          provider: 'git',
+          url: dir,
+          argocdRepoURL: 'https://git.example.com/acme/gitops.git',
+          paths: PATHS,
+        },
+      ],
+      entities: [entity],
+    });
+    await backend.ready();
+    const promoted = await backend.as('ana').promote({ to: 'staging' });
+    expect(promoted.status).toBe(201);
+    await backend.as('rita').act(promoted.body.id, 'approve');
+    expect(
+      (await backend.as('ben').act(promoted.body.id, 'merge')).body.state,
+    ).toBe('merged');
+    expect(git(dir, 'show', `main:${MANIFEST}`)).toContain(
+      '- ghcr.io/acme/shop:1.2.0\n  destination:\n    namespace: staging',
+    );
+    await stagingVersionBecomes(backend, '1.2.0');
+
+    const rollback = await backend.as('ana').promote({
+      to: 'staging',
+      kind: 'rollback',
+      version: '1.1.0',
+    });
+    expect(rollback.status).toBe(201);
+    expect(git(dir, 'show', `${rollback.body.branch}:${MANIFEST}`)).toContain(
+      '- ghcr.io/acme/shop:1.1.0\n  destination:\n    namespace: staging',
+    );
+    const never = await backend.as('ana').promote({
+      to: 'staging',
+      kind: 'rollback',
+      version: '0.0.9',
+    });
+    expect(never.status).toBe(400);
+    expect(never.body.error.message).toMatch(/never ran 0\.0\.9/);
+  });
+
   it('refuses a promotion whose change would also change another environment reading the same files', async () => {
     const dir = branchPerEnvironment();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'promotions-work-'));
