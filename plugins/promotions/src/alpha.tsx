@@ -14,7 +14,7 @@ import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-comm
 import ViewModuleIcon from '@material-ui/icons/ViewModule';
 import MoveToInboxIcon from '@material-ui/icons/MoveToInbox';
 import { promotionsApiRef, PromotionsClient } from './api';
-import { isPromotionsAvailable } from './conditions';
+import { isPromotionsAvailable, isSystem } from './conditions';
 
 const promotionsApi = ApiBlueprint.make({
   params: defineParams =>
@@ -35,6 +35,20 @@ const promotionsEntityContent = EntityContentBlueprint.make({
     loader: () =>
       import('./components/EntityPromotionsContent').then(m => (
         <m.EntityPromotionsContent />
+      )),
+  },
+});
+
+/** A system's Promotions tab: its components × environments, promoted together. */
+const systemPromotionsEntityContent = EntityContentBlueprint.make({
+  name: 'system-promotions',
+  params: {
+    path: 'promotions',
+    title: 'Promotions',
+    filter: isSystem,
+    loader: () =>
+      import('./components/SystemPromotionsContent').then(m => (
+        <m.SystemPromotionsContent />
       )),
   },
 });
@@ -90,6 +104,7 @@ export default createFrontendPlugin({
   extensions: [
     promotionsApi,
     promotionsEntityContent,
+    systemPromotionsEntityContent,
     promotionsEntityCard,
     promotionsFleetPage,
     promotionsInboxPage,

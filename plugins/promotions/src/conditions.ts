@@ -8,3 +8,12 @@ import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-comm
  */
 export const isPromotionsAvailable = (entity: Entity): boolean =>
   Boolean(entity.metadata.annotations?.[ANNOTATION_REPOSITORY]);
+
+/**
+ * Whether an entity is a Backstage `System`: it has a Promotions tab to promote its components
+ * together.
+ *
+ * @public
+ */
+export const isSystem = (entity: Entity): boolean =>
+  entity.kind.toLocaleLowerCase('en-US') === 'system';

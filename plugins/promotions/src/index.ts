@@ -10,6 +10,8 @@ export {
   PromotionsFleetPage,
   PromotionsInboxPage,
   isPromotionsAvailable,
+  SystemPromotionsContent,
+  isSystem,
 } from './plugin';
 export { rootRouteRef, fleetRouteRef, inboxRouteRef } from './routes';
 export { promotionsApiRef, PromotionsClient } from './api';

@@ -9,7 +9,7 @@ import {
 import { promotionsApiRef, PromotionsClient } from './api';
 import { fleetRouteRef, inboxRouteRef, rootRouteRef } from './routes';
 
-export { isPromotionsAvailable } from './conditions';
+export { isPromotionsAvailable, isSystem } from './conditions';
 
 /**
  * The Promotions plugin, for apps on the legacy frontend system.
@@ -43,6 +43,26 @@ export const EntityPromotionsContent: () => JSX.Element =
           m => m.EntityPromotionsContent,
         ),
       mountPoint: rootRouteRef,
+    }),
+  );
+
+/**
+ * A system's Promotions tab: its components × environments and a dialog to promote several
+ * components to one environment together, for an `EntityLayout.Route` of the system page (shown
+ * where `isSystem` holds).
+ *
+ * @public
+ */
+export const SystemPromotionsContent: () => JSX.Element =
+  promotionsPlugin.provide(
+    createComponentExtension({
+      name: 'SystemPromotionsContent',
+      component: {
+        lazy: () =>
+          import('./components/SystemPromotionsContent').then(
+            m => m.SystemPromotionsContent,
+          ),
+      },
     }),
   );
 

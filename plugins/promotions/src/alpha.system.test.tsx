@@ -1,0 +1,66 @@
+import { Entity } from '@backstage/catalog-model';
+import { coreExtensionData } from '@backstage/frontend-plugin-api';
+import {
+  createExtensionTester,
+  renderTestApp,
+} from '@backstage/frontend-test-utils';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
+import { screen } from '@testing-library/react';
+import { promotionsApiRef } from './api';
+import promotionsPlugin from './alpha';
+
+const entity = (kind: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind,
+  metadata: { name: 'checkout', namespace: 'default' },
+  spec: {},
+});
+
+describe('the system Promotions tab in the new frontend system', () => {
+  it('shows a system its components × environments, from the backend', async () => {
+    const systemPromotions = jest.fn().mockResolvedValue({
+      systemRef: 'system:default/checkout',
+      components: [
+        {
+          entityRef: 'component:default/shop',
+          title: null,
+          environments: [{ name: 'dev', version: '1.2.0' }],
+        },
+      ],
+      groups: [],
+    });
+    renderTestApp({
+      features: [promotionsPlugin],
+      extensions: [createTestEntityPage({ entity: entity('System') })],
+      apis: [[promotionsApiRef, { systemPromotions }]],
+    });
+    expect(
+      await screen.findByRole(
+        'table',
+        { name: 'Versions per environment' },
+        { timeout: 15_000 },
+      ),
+    ).toHaveTextContent('component:default/shop1.2.0');
+    expect(systemPromotions).toHaveBeenCalledWith({
+      kind: 'System',
+      namespace: 'default',
+      name: 'checkout',
+    });
+  });
+
+  it('offers the tab at promotions, titled Promotions, to systems only', () => {
+    const tester = createExtensionTester(
+      promotionsPlugin.getExtension(
+        'entity-content:promotions/system-promotions',
+      ),
+    );
+    expect(tester.get(coreExtensionData.routePath)).toBe('promotions');
+    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe(
+      'Promotions',
+    );
+    const filter = tester.get(EntityContentBlueprint.dataRefs.filterFunction)!;
+    expect(filter(entity('System'))).toBe(true);
+    expect(filter(entity('Component'))).toBe(false);
+  });
+});
