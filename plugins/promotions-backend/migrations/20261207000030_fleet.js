@@ -16,7 +16,10 @@ exports.up = async function up(knex) {
       .comment(
         'The fleet columns and rows hold this body: older rows are filled by the next refresh',
       );
-    table.index(['fleet_indexed', 'name', 'entity_ref'], 'promotions_fleet_name_idx');
+    table.index(
+      ['fleet_indexed', 'name', 'entity_ref'],
+      'promotions_fleet_name_idx',
+    );
     table.index(['owner', 'name'], 'promotions_fleet_owner_idx');
     table.index(['system'], 'promotions_fleet_system_idx');
     table.index(['lifecycle'], 'promotions_fleet_lifecycle_idx');
@@ -36,11 +39,19 @@ exports.up = async function up(knex) {
       .notNullable()
       .comment('How many kinds of drift it has, to sort by');
     table.primary(['entity_ref', 'environment']);
-    table.index(['environment', 'version'], 'promotions_fleet_cells_version_idx');
-    table.index(['environment', 'drift_count'], 'promotions_fleet_cells_drift_idx');
+    table.index(
+      ['environment', 'version'],
+      'promotions_fleet_cells_version_idx',
+    );
+    table.index(
+      ['environment', 'drift_count'],
+      'promotions_fleet_cells_drift_idx',
+    );
   });
   await knex.schema.createTable('promotions_fleet_drift', table => {
-    table.comment('Each kind of drift of each stored environment, to filter and count by');
+    table.comment(
+      'Each kind of drift of each stored environment, to filter and count by',
+    );
     table.string('entity_ref', 255).notNullable();
     table.string('environment', 63).notNullable();
     table.string('kind', 32).notNullable();

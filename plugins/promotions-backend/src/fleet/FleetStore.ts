@@ -136,9 +136,17 @@ export class FleetStore {
       q.leftJoin(`${FLEET_CELLS} as c`, join =>
         join
           .on('c.entity_ref', '=', 'e.entity_ref')
-          .andOn('c.environment', '=', this.deps.db.raw('?', [sort.environment])),
+          .andOn(
+            'c.environment',
+            '=',
+            this.deps.db.raw('?', [sort.environment]),
+          ),
       );
-      nullsLast(q, sort.by === 'version' ? 'c.version' : 'c.drift_count', order);
+      nullsLast(
+        q,
+        sort.by === 'version' ? 'c.version' : 'c.drift_count',
+        order,
+      );
     } else {
       q.orderBy('e.name', order);
     }
@@ -264,7 +272,11 @@ export class FleetStore {
 }
 
 /** Orders by a column, nulls last in either order, alike on SQLite and PostgreSQL. */
-function nullsLast(q: Knex.QueryBuilder, column: string, order: 'asc' | 'desc') {
+function nullsLast(
+  q: Knex.QueryBuilder,
+  column: string,
+  order: 'asc' | 'desc',
+) {
   q.orderByRaw('?? is null', [column]).orderBy(column, order);
 }
 

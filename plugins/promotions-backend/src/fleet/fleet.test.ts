@@ -246,11 +246,15 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     ]);
     expect(names(byOwner.page)).toEqual(['svc-01', 'svc-03', 'svc-05']);
     expect(
-      names((await fleet({ sort: 'version:prod', order: 'desc', limit: 2 })).page),
+      names(
+        (await fleet({ sort: 'version:prod', order: 'desc', limit: 2 })).page,
+      ),
     ).toEqual(['svc-29', 'svc-28']);
     // Two kinds of drift first (0, 15), then one kind, by name.
     expect(
-      names((await fleet({ sort: 'drift:prod', order: 'desc', limit: 4 })).page),
+      names(
+        (await fleet({ sort: 'drift:prod', order: 'desc', limit: 4 })).page,
+      ),
     ).toEqual(['svc-00', 'svc-15', 'svc-03', 'svc-05']);
   });
 
@@ -303,7 +307,13 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     ]);
     const { page } = await fleet({ limit: 5, offset: 5 });
     expect(page.total).toBe(15);
-    expect(names(page)).toEqual(['svc-11', 'svc-13', 'svc-15', 'svc-17', 'svc-19']);
+    expect(names(page)).toEqual([
+      'svc-11',
+      'svc-13',
+      'svc-15',
+      'svc-17',
+      'svc-19',
+    ]);
     // Odd services: 3, 9, 15, 21, 27 behind; 5, 15, 25 out of sync.
     expect(prod(page)?.drift).toEqual({ behind: 5, 'out-of-sync': 3 });
     expect(page.facets.owners).toEqual(['team-b']);

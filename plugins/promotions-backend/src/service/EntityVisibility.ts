@@ -103,9 +103,7 @@ export class EntityVisibility {
    * entity, else a judge of each; entities it cannot judge from the stored copy are asked of the
    * catalog at once, and a rule it cannot apply fails closed.
    */
-  async among(
-    credentials: BackstageCredentials,
-  ): Promise<
+  async among(credentials: BackstageCredentials): Promise<
     | { kind: 'all' }
     | { kind: 'none' }
     | {

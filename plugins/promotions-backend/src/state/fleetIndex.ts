@@ -32,7 +32,8 @@ function field(value: unknown): string | null {
 /** The columns the fleet page filters and sorts by, from the stored catalog entity. */
 export function fleetColumns(entityRef: string, entity: Entity | null) {
   const name =
-    field(entity?.metadata?.name) ?? entityRef.slice(entityRef.indexOf('/') + 1);
+    field(entity?.metadata?.name) ??
+    entityRef.slice(entityRef.indexOf('/') + 1);
   return {
     name: name.toLowerCase().slice(0, 255),
     title: field(entity?.metadata?.title) ?? name.slice(0, 255),
@@ -52,8 +53,11 @@ export function fleetRows(entityRef: string, body: EntityPromotions) {
     health: string | null;
     drift_count: number;
   }> = [];
-  const drift: Array<{ entity_ref: string; environment: string; kind: string }> =
-    [];
+  const drift: Array<{
+    entity_ref: string;
+    environment: string;
+    kind: string;
+  }> = [];
   const seen = new Set<string>();
   (Array.isArray(body.environments) ? body.environments : []).forEach(
     (environment, position) => {
@@ -96,11 +100,14 @@ export async function indexFleet(
   trx: Knex.Transaction,
   repositoryId: string,
 ): Promise<void> {
-  const rows: Array<{ entity_ref: string; body: string; entity: string | null }> =
-    await trx(ENTITIES)
-      .where({ repository_id: repositoryId, fleet_indexed: false })
-      .whereNotNull('body')
-      .select('entity_ref', 'body', 'entity');
+  const rows: Array<{
+    entity_ref: string;
+    body: string;
+    entity: string | null;
+  }> = await trx(ENTITIES)
+    .where({ repository_id: repositoryId, fleet_indexed: false })
+    .whereNotNull('body')
+    .select('entity_ref', 'body', 'entity');
   for (let i = 0; i < rows.length; i += BATCH) {
     const chunk = rows.slice(i, i + BATCH);
     const refs = chunk.map(row => row.entity_ref);
