@@ -67,7 +67,11 @@ const promotionsEntityCard = EntityCardBlueprint.make({
   },
 });
 
-/** The fleet page's own route: the approver inbox has the plugin's root. */
+/**
+ * The fleet page's own route: the approver inbox has the plugin's root.
+ *
+ * @alpha
+ */
 export const fleetPageRouteRef = createRouteRef();
 
 /** Every service's versions per environment, with a sidebar entry. */
@@ -82,7 +86,11 @@ const promotionsFleetPage = PageBlueprint.make({
   },
 });
 
-/** The approver inbox's route: the plugin's root page. */
+/**
+ * The approver inbox's route: the plugin's root page.
+ *
+ * @alpha
+ */
 export const inboxPageRouteRef = createRouteRef();
 
 /** The approver inbox: every promotion waiting for the signed-in person, with a sidebar entry. */
