@@ -34,6 +34,8 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 
 backend.add(import('@gitops-promotions/plugin-promotions-backend'));
+// The promotions actions as MCP tools at /api/mcp-actions/v1, for agents holding a Backstage token.
+backend.add(import('@backstage/plugin-mcp-actions-backend'));
 backend.add(demoArgoCdModule);
 backend.add(
   import('@gitops-promotions/plugin-scaffolder-backend-module-promotions'),
