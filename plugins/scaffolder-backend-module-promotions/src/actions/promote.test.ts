@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AddressInfo } from 'node:net';
 import {
+  AuthService,
+  BackstageCredentials,
   coreServices,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
@@ -20,11 +22,17 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import promotionsPlugin from '@gitops-promotions/plugin-promotions-backend';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import request from 'supertest';
+import { parse } from 'yaml';
 import { scaffolderModulePromotions } from '../module';
 import { testGitRepository } from '../testing/testRepository';
 import { createPromoteAction } from './promote';
 
 jest.setTimeout(60_000);
+
+const exampleTemplate = path.resolve(
+  __dirname,
+  '../../../../templates/promote-version/template.yaml',
+);
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment
@@ -79,6 +87,43 @@ const samMayNotPromote = createServiceFactory({
 });
 
 /**
+ * The auth service's delegation as the backend's own (DefaultAuthService) does it: a plugin's
+ * token on behalf of a service names the plugin (here the scaffolder), not the service; and a
+ * service with access restrictions is refused unless the restrictions it carries name the target
+ * plugin without permission restrictions, which the credentials a task keeps as JSON never do.
+ */
+function delegatingAsBackstageDoes(
+  auth: AuthService,
+  pluginId = 'scaffolder',
+): AuthService {
+  return Object.assign(Object.create(auth), {
+    getPluginRequestToken: async (options: {
+      onBehalfOf: BackstageCredentials;
+      targetPluginId: string;
+    }) => {
+      const principal = options.onBehalfOf.principal as any;
+      if (principal.type !== 'service') {
+        return auth.getPluginRequestToken(options);
+      }
+      if (principal.accessRestrictions) {
+        const target = (options.onBehalfOf as any).allAccessRestrictions?.get(
+          options.targetPluginId,
+        );
+        if (!target) {
+          throw new NotAllowedError(
+            `Access to target plugin '${options.targetPluginId}' is not included in token's access restrictions`,
+          );
+        }
+      }
+      return auth.getPluginRequestToken({
+        onBehalfOf: mockCredentials.service(`plugin:${pluginId}`),
+        targetPluginId: options.targetPluginId,
+      });
+    },
+  });
+}
+
+/**
  * The promotions backend over a repository where dev runs 1.2.0 and staging 1.1.0 (staging
  * needs an approval), and the action calling it over HTTP.
  */
@@ -107,12 +152,23 @@ async function start() {
   });
   const { server } = await startTestBackend({
     features: [
+      createServiceFactory({
+        service: coreServices.auth,
+        deps: { plugin: coreServices.pluginMetadata },
+        factory: ({ plugin }) =>
+          delegatingAsBackstageDoes(
+            mockServices.auth({ pluginId: plugin.getId() }),
+            plugin.getId(),
+          ),
+      }),
       scaffolderPlugin,
       scaffolderModulePromotions,
       promotionsPlugin,
       samMayNotPromote,
       scheduler,
-      catalogServiceMock.factory({ entities: [shop] }),
+      catalogServiceMock.factory({
+        entities: [shop, parse(fs.readFileSync(exampleTemplate, 'utf8'))],
+      }),
       mockServices.rootConfig.factory({
         data: {
           app: { baseUrl: 'http://portal.example' },
@@ -128,7 +184,12 @@ async function start() {
             pipelines: {
               default: [
                 { name: 'dev' },
-                { name: 'staging', requires: ['dev'], approvals: 1 },
+                {
+                  name: 'staging',
+                  requires: ['dev'],
+                  approvals: 1,
+                  services: ['plugin:scaffolder'],
+                },
               ],
             },
           },
@@ -158,18 +219,22 @@ async function start() {
     discovery: mockServices.discovery.mock({
       getBaseUrl: async () => baseUrl,
     }),
-    auth: mockServices.auth(),
+    auth: delegatingAsBackstageDoes(mockServices.auth()),
   });
-  /** Runs the action as a task that `user` started. */
+  /** Runs the action as a task that `user` (or a service's credentials) started. */
   const run = async (
-    user: string,
+    user: string | BackstageCredentials,
     input: ReturnType<typeof createMockActionContext>['input'],
     options: { isDryRun?: boolean } = {},
   ) => {
     const ctx = {
       ...createMockActionContext({ input }),
       isDryRun: options.isDryRun,
-      getInitiatorCredentials: async () => mockCredentials.user(user),
+      getInitiatorCredentials: async () =>
+        typeof user === 'string'
+          ? mockCredentials.user(user)
+          : // The scaffolder keeps the initiator's credentials as JSON with the task.
+            JSON.parse(JSON.stringify(user)),
     };
     await action.handler(ctx as any);
     return Object.fromEntries(
@@ -212,7 +277,49 @@ async function start() {
         secrets: {},
         directoryContents: [],
       });
-  return { run, api, branches, dryRun };
+  /** A dry run of the shipped promote-version template with the form's values. */
+  const dryRunExample = (user: string, values: Record<string, unknown>) =>
+    request(server)
+      .post('/api/scaffolder/v2/dry-run')
+      .set('authorization', mockCredentials.user.header(user))
+      .send({
+        template: parse(fs.readFileSync(exampleTemplate, 'utf8')),
+        values,
+        secrets: {},
+        directoryContents: [],
+      });
+  /**
+   * Starts the example template as CI does, through the scaffolder's task API with a service's
+   * token, and waits for the task to end; answers its status and the messages it logged.
+   */
+  const startTask = async (values: Record<string, unknown>) => {
+    const authorization = mockCredentials.service.header({
+      onBehalfOf: mockCredentials.service('external:ci'),
+      targetPluginId: 'scaffolder',
+    });
+    const created = await request(server)
+      .post('/api/scaffolder/v2/tasks')
+      .set('authorization', authorization)
+      .send({ templateRef: 'template:default/promote-version', values });
+    if (created.status !== 201) return { created, status: undefined, log: '' };
+    for (let i = 0; ; i++) {
+      const task = await request(server)
+        .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
+        .set('authorization', authorization);
+      if (['completed', 'failed', 'cancelled'].includes(task.body.status)) {
+        const events = await request(server)
+          .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
+          .set('authorization', authorization);
+        const log = events.body
+          .map((e: any) => e.body?.message ?? '')
+          .join('\n');
+        return { created, status: task.body.status as string, log };
+      }
+      if (i > 400) throw new Error(`the task is still ${task.body.status}`);
+      await new Promise(r => setTimeout(r, 50));
+    }
+  };
+  return { run, api, branches, dryRun, dryRunExample, startTask, server };
 }
 
 describe('promotions:promote', () => {
@@ -352,7 +459,124 @@ describe('promotions:promote', () => {
   });
 });
 
+describe('promotions:promote for a task a service started', () => {
+  const ci = mockCredentials.service('external:ci');
+
+  it('promotes as plugin:scaffolder where an environment’s services list it', async () => {
+    const { run, branches, server } = await start();
+    const output = await run(ci, {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    expect(output).toMatchObject({ state: 'open', version: '1.2.0' });
+    const res = await request(server)
+      .get(`/api/promotions/v1/promotions/${output.id}`)
+      .set('authorization', mockCredentials.user.header('user:default/ana'));
+    expect(res.status).toBe(200);
+    expect(res.body.requestedBy).toBe('plugin:scaffolder');
+    expect(branches()).toContain('promotions/shop/staging/');
+  });
+
+  it('is refused, saying it promotes as plugin:scaffolder, where the services do not list it', async () => {
+    const { run, branches } = await start();
+    const refused = run(ci, {
+      entityRef: 'component:default/shop',
+      to: 'dev',
+      version: '1.1.0',
+      allowUnknownVersion: true,
+    });
+    await expect(refused).rejects.toThrow(NotAllowedError);
+    await expect(refused).rejects.toThrow(
+      'The task was started by the service external:ci, so it promotes as plugin:scaffolder, which may promote only to environments whose services list plugin:scaffolder: plugin:scaffolder may not ask for promotions to dev',
+    );
+    expect(branches()).toBe('');
+  });
+
+  it('runs the example template started through the scaffolder’s task API, as CI does', async () => {
+    const { startTask, branches, server } = await start();
+    const refused = await startTask({
+      entityRef: 'component:default/shop',
+      to: 'dev',
+      version: '1.1.0',
+    });
+    expect(refused.created.status).toBe(201);
+    expect(refused.status).toBe('failed');
+    expect(refused.log).toContain(
+      'The task was started by the service external:ci, so it promotes as plugin:scaffolder, which may promote only to environments whose services list plugin:scaffolder',
+    );
+    expect(branches()).toBe('');
+
+    const ok = await startTask({
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    expect(ok.status).toBe('completed');
+    expect(ok.log).toContain(
+      'Asked to promote component:default/shop to staging: 1.1.0 → 1.2.0',
+    );
+    const list = await request(server)
+      .get('/api/promotions/v1/entities/component/default/shop/promotions')
+      .set('authorization', mockCredentials.user.header('user:default/ana'));
+    expect(JSON.stringify(list.body)).toContain('plugin:scaffolder');
+    expect(branches()).toContain('promotions/shop/staging/');
+
+    const hostile = await startTask({
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0\n--upload-pack=evil',
+    });
+    expect(hostile.status).not.toBe('completed');
+  });
+
+  it('explains a token whose access restrictions cannot be passed on', async () => {
+    const { run, branches } = await start();
+    const restricted = mockCredentials.service('external:ci', {});
+    const refused = run(restricted, {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    await expect(refused).rejects.toThrow(NotAllowedError);
+    await expect(refused).rejects.toThrow(
+      /started by the service external:ci with a token whose access restrictions the scaffolder cannot pass on .*without accessRestrictions/,
+    );
+    expect(branches()).toBe('');
+  });
+});
+
 describe('promotions:promote in the scaffolder', () => {
+  it('runs the example promote-version template, whose form refuses what is not an environment', async () => {
+    const { dryRunExample, branches } = await start();
+    const template = parse(fs.readFileSync(exampleTemplate, 'utf8'));
+    expect(template.metadata.name).toBe('promote-version');
+    expect(template.spec.steps.map((s: any) => s.action)).toEqual([
+      'promotions:promote',
+    ]);
+    const ok = await dryRunExample('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: 'staging',
+      version: '1.2.0',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.steps.map((s: any) => s.id)).toEqual(['promote']);
+    expect(ok.body.log.map((l: any) => l.body.message).join('\n')).toContain(
+      'Dry run: would ask to promote component:default/shop to staging: 1.1.0 → 1.2.0',
+    );
+
+    const hostile = await dryRunExample('user:default/ana', {
+      entityRef: 'component:default/shop',
+      to: '../prod',
+      version: '1.2.0',
+    });
+    expect(hostile.status).toBe(400);
+    expect(hostile.body.errors).toEqual([
+      expect.objectContaining({ path: ['to'], name: 'pattern' }),
+    ]);
+    expect(branches()).toBe('');
+  });
+
   it('dry-runs a template step as the person who runs it, and refuses input its schema does not allow', async () => {
     const { dryRun, branches } = await start();
     const ok = await dryRun('user:default/ana', {

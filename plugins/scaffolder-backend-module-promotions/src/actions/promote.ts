@@ -13,6 +13,7 @@ import {
   AuthenticationError,
   ConflictError,
   InputError,
+  isError,
   NotAllowedError,
   NotFoundError,
   ResponseError,
@@ -107,13 +108,30 @@ const environmentName = (z: typeof zod) =>
       message: 'must be a lowercase name such as staging',
     });
 
+/**
+ * The subject of a service that started the task, such as external:ci; undefined for a person.
+ * A service's task reaches the promotions backend as plugin:scaffolder, since a plugin's token
+ * on behalf of a service names the plugin, not the service.
+ */
+function serviceOf(credentials: BackstageCredentials): string | undefined {
+  const principal = credentials.principal as {
+    type?: unknown;
+    subject?: unknown;
+  };
+  return principal?.type === 'service'
+    ? String(principal.subject ?? 'unknown').slice(0, 200)
+    : undefined;
+}
+
 const gatesOf = (gates: GateEvaluation[]) =>
   gates.map(({ gate, state, summary }) => ({ gate, state, summary }));
 
 /**
  * `promotions:promote`: asks the promotions backend for a promotion of an entity's version to an
  * environment, as the task's initiator, so that the same permissions, policies and gates apply
- * as when they click Promote. In a dry run it only previews what would be promoted.
+ * as when they click Promote. A task a service started (CI through an external access token)
+ * promotes as plugin:scaffolder, which an environment's policy must list in its services. In a
+ * dry run it only previews what would be promoted.
  *
  * @public
  */
@@ -129,12 +147,22 @@ export function createPromoteAction(options: {
     path: string,
     body: object,
   ): Promise<T> {
+    const service = serviceOf(credentials);
     const [baseUrl, { token }] = await Promise.all([
       discovery.getBaseUrl('promotions'),
-      auth.getPluginRequestToken({
-        onBehalfOf: credentials,
-        targetPluginId: 'promotions',
-      }),
+      auth
+        .getPluginRequestToken({
+          onBehalfOf: credentials,
+          targetPluginId: 'promotions',
+        })
+        .catch(error => {
+          if (service && isError(error) && error.name === 'NotAllowedError') {
+            throw new NotAllowedError(
+              `The task was started by the service ${service} with a token whose access restrictions the scaffolder cannot pass on to the promotions backend (${error.message}): start the task with an external access token without accessRestrictions, or let the service call the promotions API itself`,
+            );
+          }
+          throw error;
+        }),
     ]);
     const response = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
@@ -144,7 +172,15 @@ export function createPromoteAction(options: {
       },
       body: JSON.stringify(body),
     });
-    if (!response.ok) throw await refusal(response);
+    if (!response.ok) {
+      const error = await refusal(response);
+      if (service && response.status === 403) {
+        throw new NotAllowedError(
+          `The task was started by the service ${service}, so it promotes as plugin:scaffolder, which may promote only to environments whose services list plugin:scaffolder: ${error.message}`,
+        );
+      }
+      throw error;
+    }
     // Parsed here, so that the arrays output to the template are this module's own.
     return JSON.parse(await response.text()) as T;
   }
