@@ -16,6 +16,7 @@ import {
   MetricReader,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { shopHistory } from '@internal/promotions-fixtures';
 import YAML from 'yaml';
 import {
@@ -218,6 +219,113 @@ describe.each(databases.eachSupportedId())(
           environment: 'staging',
         })[0].value,
       ).toBe(1);
+    });
+
+    it('counts an environment whose promotion is open past stalePromotion as stale-promotion drift, and how long ago it was told', async () => {
+      jest.useFakeTimers({
+        doNotFake: [
+          'nextTick',
+          'setImmediate',
+          'clearImmediate',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'queueMicrotask',
+          'hrtime',
+          'performance',
+        ],
+        now: Date.now(),
+      });
+      try {
+        const metrics = meter();
+        const backend = await startWorkflowBackend({
+          databases,
+          databaseId,
+          repositories: [
+            {
+              id: 'gitops',
+              provider: 'git',
+              url: bareRepository(shopHistory),
+              paths: ['{entity.metadata.name}/**'],
+            },
+          ],
+          pipeline: [
+            { name: 'dev', requires: [], stalePromotion: '36h' },
+            { name: 'staging', requires: ['dev'] },
+          ],
+          features: [
+            createServiceFactory({
+              service: metricsServiceRef,
+              deps: {},
+              factory: () => metrics.service,
+            }),
+            createServiceFactory({
+              service: notificationService,
+              deps: {},
+              factory: () => ({ async send() {} }),
+            }),
+          ],
+        });
+        await backend.ready();
+        // dev has no other drift: once stale, it is no longer counted without drift.
+        const { body } = await backend.as('ana').promote({
+          to: 'dev',
+          version: '9.9.9',
+          allowUnknownVersion: true,
+        });
+        expect(body.state).toBe('open');
+        // The environments by drift kind, as the page shows them.
+        const shown = async () => {
+          const page = (await backend.as('ana').get(backend.entityPath)).body;
+          const counts = new Map<string, number>();
+          for (const environment of page.environments) {
+            const kinds = new Set<string>(
+              environment.drift.map((d: { kind: string }) => d.kind),
+            );
+            if (kinds.size === 0) kinds.add('none');
+            for (const kind of kinds) {
+              counts.set(kind, (counts.get(kind) ?? 0) + 1);
+            }
+          }
+          return counts;
+        };
+        const counted = async () => {
+          const { of } = await metrics.read();
+          return {
+            environments: new Map(
+              of(PROMOTIONS_METRICS.environments)
+                .filter(p => p.value !== 0)
+                .map(p => [String(p.attributes.drift_kind), p.value]),
+            ),
+            age: of(PROMOTIONS_METRICS.driftAge, {
+              drift_kind: 'stale-promotion',
+            })[0].value,
+          };
+        };
+
+        let read = await counted();
+        expect(read.environments.get('stale-promotion')).toBeUndefined();
+        expect(read.age).toBe(0);
+
+        jest.setSystemTime(Date.now() + 37 * 3600_000);
+        await backend.sync();
+        await backend.sync();
+        expect((await shown()).get('stale-promotion')).toBe(1);
+        jest.setSystemTime(Date.now() + 3600_000);
+        read = await counted();
+        expect(read.environments).toEqual(await shown());
+        expect(read.age).toBeGreaterThanOrEqual(3600);
+        expect(read.age).toBeLessThan(2 * 3600);
+
+        // Closed, it is stale no more.
+        await backend.as('ana').act(body.id, 'close');
+        read = await counted();
+        expect(read.environments.get('stale-promotion')).toBeUndefined();
+        expect(read.environments).toEqual(await shown());
+      } finally {
+        jest.useRealTimers();
+      }
     });
   },
 );

@@ -7,7 +7,7 @@ import {
 import { RepositoryRequestRecord } from '@gitops-promotions/plugin-promotions-node';
 import { Knex } from 'knex';
 import { RefreshSummary } from './state/RepositoryRefresher';
-import { WorkflowStore } from './workflow/WorkflowStore';
+import { OPEN_STATES, WorkflowStore } from './workflow/WorkflowStore';
 
 /**
  * The instruments' OpenTelemetry names. Prometheus shows them with dots as underscores, the unit
@@ -52,6 +52,26 @@ interface RepositoryDrift {
   environments: Map<string, number>;
   /** The earliest start of each drift kind, in ms since the epoch. */
   since: Map<string, number>;
+  /** The environments without drift, as `entityRef` and name in JSON, when the entity is known. */
+  undrifted: Set<string>;
+}
+
+/** The environments with an open promotion past its limit, which no stored body holds. */
+interface StaleDrift {
+  /** `entityRef` and environment in JSON. */
+  environments: Set<string>;
+  /** When the first of them was told about, in ms since the epoch. */
+  since?: number;
+}
+
+const environmentKey = (entityRef: string, environment: string) =>
+  JSON.stringify([entityRef, environment]);
+
+/** A timestamp as the database returns it (a Date, ms since the epoch, or text), in ms. */
+function timeOf(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'number') return value;
+  return Date.parse(String(value));
 }
 
 /** `2xx`…`5xx`, or `none` when no answer came. */
@@ -61,13 +81,20 @@ function statusClass(status: number | undefined): string {
   return `${Math.floor(status / 100)}xx`;
 }
 
-/** Counts the environments of stored bodies by drift kind; what is not a known kind is left out. */
+/**
+ * Counts the environments of stored bodies by drift kind; what is not a known kind is left out.
+ * `entityRefs[i]`, when given, is the entity of `bodies[i]`.
+ */
 export function countDrift(
   bodies: Iterable<string>,
+  entityRefs: readonly string[] = [],
 ): Omit<RepositoryDrift, 'refreshedAt'> {
   const environments = new Map<string, number>();
   const since = new Map<string, number>();
+  const undrifted = new Set<string>();
+  let index = -1;
   for (const text of bodies) {
+    index += 1;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -94,13 +121,20 @@ export function countDrift(
           );
         }
       }
-      if (kinds.size === 0) kinds.add(NO_DRIFT);
+      if (kinds.size === 0) {
+        kinds.add(NO_DRIFT);
+        const entityRef = entityRefs[index];
+        const name = (state as { name?: unknown })?.name;
+        if (entityRef !== undefined && typeof name === 'string') {
+          undrifted.add(environmentKey(entityRef, name));
+        }
+      }
       for (const kind of kinds) {
         environments.set(kind, (environments.get(kind) ?? 0) + 1);
       }
     }
   }
-  return { environments, since };
+  return { environments, since, undrifted };
 }
 
 /**
@@ -169,10 +203,22 @@ export class PromotionsMetrics {
       .addCallback(async result => {
         const drift = await this.readDrift();
         if (!drift) return;
+        const stale = await this.readStale();
         for (const kind of [NO_DRIFT, ...DRIFT_KINDS]) {
           let count = 0;
           for (const repository of drift.values()) {
             count += repository.environments.get(kind) ?? 0;
+          }
+          if (stale && kind === 'stale-promotion') {
+            count += stale.environments.size;
+          }
+          if (stale && kind === NO_DRIFT) {
+            // An environment whose only drift is its stale promotion is no longer without drift.
+            for (const key of stale.environments) {
+              for (const repository of drift.values()) {
+                if (repository.undrifted.has(key)) count -= 1;
+              }
+            }
           }
           result.observe(count, { drift_kind: kind });
         }
@@ -185,11 +231,15 @@ export class PromotionsMetrics {
       .addCallback(async result => {
         const drift = await this.readDrift();
         if (!drift) return;
+        const stale = await this.readStale();
         const now = this.deps.now?.() ?? Date.now();
         for (const kind of DRIFT_KINDS) {
           let oldest = now;
           for (const repository of drift.values()) {
             oldest = Math.min(oldest, repository.since.get(kind) ?? now);
+          }
+          if (kind === 'stale-promotion' && stale?.since !== undefined) {
+            oldest = Math.min(oldest, stale.since);
           }
           result.observe((now - oldest) / 1000, { drift_kind: kind });
         }
@@ -271,6 +321,44 @@ export class PromotionsMetrics {
     });
   }
 
+  /**
+   * The environments with an open promotion the stale check told about, as the entity page adds
+   * them (`PromotionNotifier.staleDrift`), in one grouped read.
+   */
+  private async readStale(): Promise<StaleDrift | undefined> {
+    let rows: Array<{ entity_ref: string; environment: string; since: unknown }>;
+    try {
+      rows = await this.deps
+        .db('promotions_notifications')
+        .join(
+          'promotions_requests',
+          'promotions_requests.id',
+          'promotions_notifications.promotion_id',
+        )
+        .where('promotions_notifications.event', 'stale')
+        .whereIn('promotions_requests.state', OPEN_STATES)
+        .select(
+          'promotions_notifications.entity_ref as entity_ref',
+          'promotions_notifications.environment as environment',
+        )
+        .min({ since: 'promotions_notifications.sent_at' })
+        .groupBy(
+          'promotions_notifications.entity_ref',
+          'promotions_notifications.environment',
+        );
+    } catch (error) {
+      this.deps.logger.warn(`Could not count stale promotions: ${error}`);
+      return undefined;
+    }
+    const stale: StaleDrift = { environments: new Set() };
+    for (const row of rows) {
+      stale.environments.add(environmentKey(row.entity_ref, row.environment));
+      const at = timeOf(row.since);
+      if (!Number.isNaN(at)) stale.since = Math.min(stale.since ?? at, at);
+    }
+    return stale;
+  }
+
   private async readDriftNow() {
     const { db } = this.deps;
     const repositories = await db('promotions_repository_state').select(
@@ -283,11 +371,19 @@ export class PromotionsMetrics {
       present.add(repositoryId);
       const refreshedAt = String(row.refreshed_at);
       if (this.drift.get(repositoryId)?.refreshedAt === refreshedAt) continue;
-      const bodies = await db('promotions_entity_state')
+      const rows: Array<{ entity_ref: string; body: string }> = await db(
+        'promotions_entity_state',
+      )
         .where({ repository_id: repositoryId })
         .whereNotNull('body')
-        .pluck('body');
-      this.drift.set(repositoryId, { refreshedAt, ...countDrift(bodies) });
+        .select('entity_ref', 'body');
+      this.drift.set(repositoryId, {
+        refreshedAt,
+        ...countDrift(
+          rows.map(entity => entity.body),
+          rows.map(entity => entity.entity_ref),
+        ),
+      });
     }
     for (const repositoryId of this.drift.keys()) {
       if (!present.has(repositoryId)) this.drift.delete(repositoryId);
