@@ -2018,7 +2018,9 @@ export class PromotionsWorkflow {
     if (synced.state !== 'open') return;
     const { environment } = await this.environmentOf(synced);
     const judged = await this.judge(synced, environment, repository);
-    if (judged.queuedUntil) await this.mergeQueued(judged, repository);
+    if (judged.queuedUntil) {
+      await this.mergeQueued(judged, environment, repository);
+    }
   }
 
   private async authorOf(ref: string): Promise<CommitAuthor> {
@@ -2315,7 +2317,10 @@ export class PromotionsWorkflow {
           !(await this.deps.workflow.transition(
             promotion.id,
             ['open'],
-            { queuedUntil },
+            {
+              queuedUntil,
+              queuedBy: { ref: actor.ref, service: actor.service },
+            },
             [
               this.entryOn(
                 promotion,
@@ -2366,7 +2371,7 @@ export class PromotionsWorkflow {
         await this.deps.workflow.transition(
           promotion.id,
           ['open'],
-          { queuedUntil: null },
+          { queuedUntil: null, queuedBy: null },
           [
             this.entryOn(
               promotion,
@@ -2382,22 +2387,27 @@ export class PromotionsWorkflow {
   }
 
   /**
-   * A queued promotion, its gates just judged: merged when every gate passes, left queued while
-   * only the change window holds it, taken off the queue (history says why) when another gate
-   * stopped passing meanwhile.
+   * A queued promotion, its gates just judged: merged as whoever queued it when every gate
+   * passes and the queuer still may, left queued while only the change window holds it, taken
+   * off the queue (history says why) when another gate stopped passing meanwhile or the queuer
+   * is gone.
    */
   private async mergeQueued(
     promotion: StoredPromotion,
+    environment: PipelineEnvironment,
     repository: GitOpsRepository,
   ) {
     const blocking = promotion.gates.filter(g => g.state !== 'passed');
     if (blocking.length === 1 && blocking[0].gate === 'windows') return;
-    if (blocking.length > 0) {
-      const why = blocking.map(g => `${g.gate}: ${g.summary}`).join('; ');
+    const why =
+      blocking.length > 0
+        ? blocking.map(g => `${g.gate}: ${g.summary}`).join('; ')
+        : await this.queuerGone(promotion, environment);
+    if (why) {
       await this.deps.workflow.transition(
         promotion.id,
         ['open'],
-        { queuedUntil: null },
+        { queuedUntil: null, queuedBy: null },
         [
           this.entryOn(
             promotion,
@@ -2409,15 +2419,8 @@ export class PromotionsWorkflow {
       );
       return;
     }
-    // The merge is the queuer's: the last who queued it.
-    const [queued] = (
-      await this.deps.workflow.history({
-        entityRef: promotion.entityRef,
-        environment: promotion.environment,
-        limit: 50,
-      })
-    ).filter(e => e.promotionId === promotion.id && e.action === 'queued');
-    const by = queued?.actor ?? 'system';
+    // The merge is the queuer's, checked just above.
+    const by = promotion.queuedBy!.ref;
     await this.verifyBranch(promotion, repository);
     const merging = { by, overrideReason: null, overriddenGates: null };
     if (
@@ -2443,6 +2446,31 @@ export class PromotionsWorkflow {
         error as Error,
       );
     }
+  }
+
+  /**
+   * Why whoever queued a promotion may no longer merge it: a service the environment's policy no
+   * longer lists, or a person no longer a user in the catalog; undefined when they still may.
+   */
+  private async queuerGone(
+    promotion: StoredPromotion,
+    environment: PipelineEnvironment,
+  ): Promise<string | undefined> {
+    const queuer = promotion.queuedBy;
+    if (!queuer)
+      return 'nobody is recorded as having queued it; queue it again';
+    if (queuer.service) {
+      return environment.policy.services.includes(queuer.ref)
+        ? undefined
+        : `${queuer.ref}, who queued it, is no longer a service the policy of ${promotion.environment} lists`;
+    }
+    // A catalog that cannot answer throws: the promotion stays queued for the next sync.
+    const user = await this.deps.catalog.getEntityByRef(queuer.ref, {
+      credentials: await this.deps.auth.getOwnServiceCredentials(),
+    });
+    return user?.kind.toLocaleLowerCase('en-US') === 'user'
+      ? undefined
+      : `${queuer.ref}, who queued it, is no longer a user in the catalog`;
   }
 
   /** Reports a change the sync saw or made, which no request of a person asked for. */

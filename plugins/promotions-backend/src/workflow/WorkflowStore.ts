@@ -40,6 +40,8 @@ export interface StoredPromotion extends Omit<Promotion, 'decisions'> {
   } | null;
   /** Finished, and its branch or pull request may still be left: the sync removes them. */
   cleanupPending?: boolean;
+  /** While queued: who queued the merge, checked again when it runs. */
+  queuedBy?: { ref: string; service: boolean } | null;
 }
 
 /** A decision with the groups its author belonged to, for gates that name groups. */
@@ -76,6 +78,8 @@ interface RequestRow {
   merged_commit: string | null;
   reason: string | null;
   queued_until: Date | string | null;
+  queued_by?: string | null;
+  queued_by_service?: boolean | number | null;
   merging_by?: string | null;
   override_reason?: string | null;
   overridden_gates?: string | null;
@@ -281,6 +285,7 @@ export class WorkflowStore {
         | 'reason'
         | 'gates'
         | 'queuedUntil'
+        | 'queuedBy'
         | 'merging'
         | 'cleanupPending'
       >
@@ -516,6 +521,10 @@ function changeRow(change: PromotionChange): Partial<RequestRow> {
   if (change.cleanupPending !== undefined) {
     row.cleanup_pending = change.cleanupPending;
   }
+  if (change.queuedBy !== undefined) {
+    row.queued_by = change.queuedBy?.ref ?? null;
+    row.queued_by_service = change.queuedBy ? change.queuedBy.service : null;
+  }
   return row;
 }
 
@@ -586,6 +595,8 @@ function toRow(p: StoredPromotion): RequestRow {
     merged_commit: p.mergedCommit,
     reason: p.reason,
     queued_until: p.queuedUntil ? new Date(p.queuedUntil) : null,
+    queued_by: p.queuedBy?.ref ?? null,
+    queued_by_service: p.queuedBy ? p.queuedBy.service : null,
     cleanup_pending: Boolean(p.cleanupPending),
   };
 }
@@ -620,6 +631,9 @@ function fromRow(row: RequestRow): StoredPromotion {
     mergedCommit: row.merged_commit,
     reason: row.reason,
     queuedUntil: iso(row.queued_until),
+    queuedBy: row.queued_by
+      ? { ref: row.queued_by, service: Boolean(row.queued_by_service) }
+      : null,
     merging: row.merging_by
       ? {
           by: row.merging_by,

@@ -1,5 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { shopHistory } from '@internal/promotions-fixtures';
+import { Knex } from 'knex';
 import { bareRepository, git, startWorkflowBackend } from '../__testUtils__';
 
 jest.setTimeout(60_000);
@@ -37,12 +38,25 @@ describe.each(databases.eachSupportedId())(
   databaseId => {
     afterEach(() => jest.useRealTimers());
 
-    async function start() {
-      simulateClock(monday('09:00:00'));
-      const dir = bareRepository(shopHistory);
+    /**
+     * A backend over the shop's repository; `dir` and `knex` of an earlier one start another over
+     * the same state, as after a restart with other configuration or another catalog.
+     */
+    async function start(
+      options: {
+        dir?: string;
+        knex?: Knex;
+        gone?: string[];
+        stagingServices?: string[];
+      } = {},
+    ) {
+      if (!options.knex) simulateClock(monday('09:00:00'));
+      const dir = options.dir ?? bareRepository(shopHistory);
       const backend = await startWorkflowBackend({
         databases,
         databaseId,
+        knex: options.knex,
+        gone: options.gone,
         repositories: [
           {
             id: 'gitops',
@@ -58,6 +72,7 @@ describe.each(databases.eachSupportedId())(
             requires: ['dev'],
             approvals: 1,
             windows: [{ days: ['mon'], hours: '10:00-11:00' }],
+            services: options.stagingServices ?? [],
           },
           { name: 'prod', requires: ['staging'], production: true },
         ],
@@ -80,8 +95,108 @@ describe.each(databases.eachSupportedId())(
         );
         return created.body.id as string;
       };
-      return { ...backend, stagingOnMain, promotion, history, approved };
+      return { ...backend, dir, stagingOnMain, promotion, history, approved };
     }
+
+    it('merges as whoever queued it, however much history came after: a service the environment still lists', async () => {
+      const service = 'external:test-service';
+      const { as, sync, promotion, history, approved } = await start({
+        stagingServices: [service],
+      });
+      const id = await approved();
+      expect((await as('ci').act(id, 'queue')).status).toBe(200);
+      // More than a page of history on the environment after the queue.
+      for (let i = 0; i < 30; i++) {
+        const freeze = await as('rita').post('/freezes', {
+          entityRef: 'component:default/shop',
+          environment: 'staging',
+          reason: `Drill ${i}`,
+        });
+        expect(freeze.status).toBe(201);
+        const lift = await as('rita').post(`/freezes/${freeze.body.id}/lift`, {
+          reason: `Drill ${i} over`,
+        });
+        expect(lift.status).toBe(200);
+      }
+
+      jest.setSystemTime(monday('10:00:30'));
+      await sync();
+      expect((await promotion(id)).state).toBe('merged');
+      expect((await history())[0]).toMatchObject({
+        action: 'merged',
+        actor: service,
+      });
+    });
+
+    it('does not merge as a person who left the catalog after queueing, and says why', async () => {
+      const first = await start();
+      const id = await first.approved();
+      expect((await first.as('ben').act(id, 'queue')).status).toBe(200);
+
+      const { sync, promotion, history, stagingOnMain } = await start({
+        dir: first.dir,
+        knex: first.knex,
+        gone: ['user:default/ben'],
+      });
+      jest.setSystemTime(monday('10:00:30'));
+      await sync();
+      expect(await promotion(id)).toMatchObject({
+        state: 'open',
+        queuedUntil: null,
+      });
+      expect(stagingOnMain()).toContain('newTag: "1.1.0"');
+      expect((await history())[0]).toMatchObject({
+        action: 'unqueued',
+        actor: 'system',
+        comment:
+          'Not merged when queued: user:default/ben, who queued it, is no longer a user in the catalog',
+      });
+    });
+
+    it('does not merge a promotion queued before who queued it was stored', async () => {
+      const { as, knex, sync, promotion, history, approved } = await start();
+      const id = await approved();
+      expect((await as('ben').act(id, 'queue')).status).toBe(200);
+      await knex('promotions_requests')
+        .where({ id })
+        .update({ queued_by: null, queued_by_service: null });
+
+      jest.setSystemTime(monday('10:00:30'));
+      await sync();
+      expect(await promotion(id)).toMatchObject({
+        state: 'open',
+        queuedUntil: null,
+      });
+      expect((await history())[0]).toMatchObject({
+        action: 'unqueued',
+        actor: 'system',
+        comment:
+          'Not merged when queued: nobody is recorded as having queued it; queue it again',
+      });
+    });
+
+    it('does not merge as a service the environment no longer lists, and says why', async () => {
+      const service = 'external:test-service';
+      const first = await start({ stagingServices: [service] });
+      const dropped = await first.approved();
+      expect((await first.as('ci').act(dropped, 'queue')).status).toBe(200);
+      const { sync, promotion, history } = await start({
+        dir: first.dir,
+        knex: first.knex,
+        stagingServices: [],
+      });
+      jest.setSystemTime(monday('10:00:30'));
+      await sync();
+      expect(await promotion(dropped)).toMatchObject({
+        state: 'open',
+        queuedUntil: null,
+      });
+      expect((await history())[0]).toMatchObject({
+        action: 'unqueued',
+        actor: 'system',
+        comment: `Not merged when queued: ${service}, who queued it, is no longer a service the policy of staging lists`,
+      });
+    });
 
     it('merges when the clock enters the window, and not before', async () => {
       const { as, sync, stagingOnMain, promotion, history, approved } =
