@@ -4,6 +4,7 @@ import {
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
+import mcpActionsPlugin from '@backstage/plugin-mcp-actions-backend';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { shopHistory } from '@internal/promotions-fixtures';
 import request from 'supertest';
@@ -68,6 +69,90 @@ describe.each(databases.eachSupportedId())(
           .send(input);
       return { ...backend, dir, invoke };
     }
+
+    it('reaches MCP clients as tools, when the actions service lists the plugin', async () => {
+      const backend = await startWorkflowBackend({
+        databases,
+        databaseId,
+        repositories: [
+          {
+            id: 'gitops',
+            provider: 'git',
+            url: bareRepository(shopHistory),
+            paths: ['{entity.metadata.name}/**'],
+          },
+        ],
+        features: [mcpActionsPlugin],
+        // As the example portal's app-config.yaml sets it.
+        config: { backend: { actions: { pluginSources: ['promotions'] } } },
+      });
+      await backend.ready();
+      const mcp = (authorization: string, body: object) =>
+        request(backend.server)
+          .post('/api/mcp-actions/v1')
+          .set('accept', 'application/json, text/event-stream')
+          .set('content-type', 'application/json')
+          .set('authorization', authorization)
+          .send(body)
+          .buffer(true)
+          .parse((res, done) => {
+            let text = '';
+            res.on('data', chunk => {
+              text += chunk;
+            });
+            res.on('end', () => done(null, text));
+          });
+      /** The JSON-RPC answer of a streamable HTTP response, an event stream of one message. */
+      const answer = (text: string) =>
+        JSON.parse(
+          text
+            .split('\n')
+            .find(line => line.startsWith('data: '))!
+            .slice('data: '.length),
+        );
+      const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+
+      const listed = await mcp(
+        mockCredentials.user.header('user:default/ana'),
+        list,
+      );
+      expect(listed.status).toBe(200);
+      expect(
+        answer(listed.body)
+          .result.tools.map((t: { name: string }) => t.name)
+          .sort(),
+      ).toEqual(['promotions.get-promotions', 'promotions.request-promotion']);
+
+      // A call runs as the caller, through the same checks as the REST API.
+      const called = await mcp(
+        mockCredentials.user.header('user:default/ana'),
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: {
+            name: 'promotions.get-promotions',
+            arguments: { entityRef: 'component:default/shop' },
+          },
+        },
+      );
+      expect(called.status).toBe(200);
+      const result = answer(called.body).result;
+      expect(result.isError).toBeFalsy();
+      const output = JSON.parse(result.content[0].text);
+      expect(
+        output.environments.map((e: { name: string; version: string }) => [
+          e.name,
+          e.version,
+        ]),
+      ).toEqual([
+        ['dev', '1.2.0'],
+        ['staging', '1.1.0'],
+        ['prod', '1.0.0'],
+      ]);
+      // As the REST API says: an owner such as ana may do nothing in production.
+      expect(output.allowedActions.prod).toEqual([]);
+    });
 
     it('lists both actions with their schemas, the reading one as read-only', async () => {
       const { server } = await start();
