@@ -15,12 +15,19 @@ async function signInAs(page: Page, displayName: string) {
 
 const signInAsGuest = (page: Page) => signInAs(page, 'Guest');
 
+/** A component's Promotions tab: the link named Promotions that opens its tab. */
+const entityTab = (page: Page, component: string) =>
+  page.locator(`a[href$="/component/${component}/promotions"]`, {
+    hasText: /^Promotions$/,
+  });
+
 test('the Promotions tab shows a fan-out pipeline with versions and drift', async ({
   page,
 }) => {
   await signInAsGuest(page);
   await page.goto('/catalog/default/component/checkout');
-  await page.getByRole('link', { name: 'Promotions', exact: true }).click();
+  // The entity's tab, not the sidebar's Promotions page of the same name.
+  await entityTab(page, 'checkout').click();
 
   // The example repository is read in the background; the tab shows it as soon as it is stored.
   const prodEu = page.getByRole('region', { name: 'Environment prod-eu' });
@@ -87,9 +94,13 @@ test('an entity without the annotations has no Promotions tab', async ({
   await expect(
     page.getByRole('link', { name: 'Overview', exact: true }),
   ).toBeVisible();
+  await expect(entityTab(page, 'docs-site')).toHaveCount(0);
+  // The sidebar's Promotions page is there for everyone.
   await expect(
-    page.getByRole('link', { name: 'Promotions', exact: true }),
-  ).toHaveCount(0);
+    page
+      .getByRole('navigation', { name: 'sidebar nav' })
+      .getByRole('link', { name: 'Promotions', exact: true }),
+  ).toBeVisible();
 });
 
 test('the service template explains a bad name in the form before anything is written', async ({
