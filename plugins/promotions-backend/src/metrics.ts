@@ -326,7 +326,11 @@ export class PromotionsMetrics {
    * them (`PromotionNotifier.staleDrift`), in one grouped read.
    */
   private async readStale(): Promise<StaleDrift | undefined> {
-    let rows: Array<{ entity_ref: string; environment: string; since: unknown }>;
+    let rows: Array<{
+      entity_ref: string;
+      environment: string;
+      since: unknown;
+    }>;
     try {
       rows = await this.deps
         .db('promotions_notifications')
