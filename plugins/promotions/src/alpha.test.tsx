@@ -34,7 +34,12 @@ describe('the Promotions plugin in the new frontend system', () => {
       apis: [[promotionsApiRef, { getEntityPromotions }]],
     });
     expect(
-      await screen.findByRole('region', { name: 'Environment prod-eu' }),
+      // The tab loads lazily beside the Overview card: give it time on a busy machine.
+      await screen.findByRole(
+        'region',
+        { name: 'Environment prod-eu' },
+        { timeout: 15_000 },
+      ),
     ).toBeInTheDocument();
     expect(getEntityPromotions).toHaveBeenCalledWith({
       kind: 'Component',
