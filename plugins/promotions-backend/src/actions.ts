@@ -1,48 +1,16 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
-import {
-  CompoundEntityRef,
-  makeValidator,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   EntityPromotions,
   Promotion,
 } from '@gitops-promotions/plugin-promotions-common';
+import { parsePromotableEntityRef } from '@gitops-promotions/plugin-promotions-node';
 import { PromotionsService } from './service/PromotionsService';
 import { PromotionsWorkflow } from './workflow/PromotionsWorkflow';
 
 type Zod = Parameters<
   Parameters<ActionsRegistryService['register']>[0]['schema']['input']
 >[0];
-
-const validator = makeValidator();
-
-/** An entity reference whose kind, namespace and name are each what the catalog accepts. */
-function entityOf(ref: string): CompoundEntityRef {
-  let parsed: CompoundEntityRef;
-  try {
-    parsed = parseEntityRef(ref, {
-      defaultKind: 'component',
-      defaultNamespace: 'default',
-    });
-  } catch (error) {
-    throw new InputError(
-      `"${ref.slice(0, 80)}" is not an entity reference: ${
-        (error as Error).message
-      }`,
-    );
-  }
-  if (
-    !validator.isValidKind(parsed.kind) ||
-    !validator.isValidNamespace(parsed.namespace) ||
-    !validator.isValidEntityName(parsed.name)
-  ) {
-    throw new InputError(`"${ref.slice(0, 80)}" is not an entity reference`);
-  }
-  return parsed;
-}
 
 const entityRefInput = (z: Zod) =>
   z
@@ -169,7 +137,7 @@ export function registerPromotionsActions(options: {
       },
     ],
     action: async ({ input, credentials }) => {
-      const ref = entityOf(input.entityRef);
+      const ref = parsePromotableEntityRef(input.entityRef);
       const entityRef = stringifyEntityRef(ref);
       const state = JSON.parse(
         await service.getEntityPromotions(ref, credentials),
@@ -260,7 +228,7 @@ export function registerPromotionsActions(options: {
     action: async ({ input, credentials }) => {
       const { entityRef, ...request } = input;
       const promotion = await workflow.request(
-        stringifyEntityRef(entityOf(entityRef)),
+        stringifyEntityRef(parsePromotableEntityRef(entityRef)),
         credentials,
         request,
       );

@@ -3,12 +3,7 @@ import {
   BackstageCredentials,
   DiscoveryService,
 } from '@backstage/backend-plugin-api';
-import {
-  CompoundEntityRef,
-  makeValidator,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   AuthenticationError,
   ConflictError,
@@ -25,34 +20,8 @@ import {
   Promotion,
   PromotionPreview,
 } from '@gitops-promotions/plugin-promotions-common';
+import { parsePromotableEntityRef } from '@gitops-promotions/plugin-promotions-node';
 import type { z as zod } from 'zod/v3';
-
-const validator = makeValidator();
-
-/** The entity to promote; kind and namespace default as the catalog's references do. */
-function entityOf(ref: string): CompoundEntityRef {
-  let parsed: CompoundEntityRef;
-  try {
-    parsed = parseEntityRef(ref, {
-      defaultKind: 'component',
-      defaultNamespace: 'default',
-    });
-  } catch (error) {
-    throw new InputError(
-      `"${ref.slice(0, 80)}" is not an entity reference: ${
-        (error as Error).message
-      }`,
-    );
-  }
-  if (
-    !validator.isValidKind(parsed.kind) ||
-    !validator.isValidNamespace(parsed.namespace) ||
-    !validator.isValidEntityName(parsed.name)
-  ) {
-    throw new InputError(`"${ref.slice(0, 80)}" is not an entity reference`);
-  }
-  return parsed;
-}
 
 /**
  * The promotions backend's refusal as an error of its kind, with the backend's reason as the
@@ -299,7 +268,7 @@ export function createPromoteAction(options: {
     },
     async handler(ctx) {
       const { to, version, from, allowUnknownVersion, supersede } = ctx.input;
-      const entity = entityOf(ctx.input.entityRef);
+      const entity = parsePromotableEntityRef(ctx.input.entityRef);
       const entityRef = stringifyEntityRef(entity);
       const path = `${entityPromotionsPath(entity)}/promotions`;
       const credentials = await ctx.getInitiatorCredentials();
