@@ -136,6 +136,9 @@ export interface OwnerDeliveryFigures {
   restore: { medianMs: number | null; restored: number; unrestored: number };
 }
 
+/** The most owners one request for fleet figures may name. @public */
+export const FLEET_FIGURES_OWNER_LIMIT = 20;
+
 /**
  * The fleet's figures for some owners.
  *

@@ -14,3 +14,4 @@ export * from './permissions';
 export * from './signals';
 export * from './fleet';
 export * from './groups';
+export * from './owners';

@@ -6,6 +6,7 @@ import {
   DeliveryFigures,
   FleetDeliveryFigures,
   HistoryEntry,
+  ownerEntityRef,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { Knex } from 'knex';
@@ -216,9 +217,9 @@ export class FiguresService {
   }
 }
 
-/** The owners an entity names: its `ownedBy` relations. */
+/** The owners an entity names: its `ownedBy` relations, spelled as the fleet spells owners. */
 function ownersOf(entity: Entity): string[] {
   return (entity.relations ?? [])
     .filter(r => r.type === 'ownedBy')
-    .map(r => r.targetRef.toLocaleLowerCase('en-US'));
+    .flatMap(r => ownerEntityRef(r.targetRef) ?? []);
 }

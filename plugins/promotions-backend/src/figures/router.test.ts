@@ -225,12 +225,37 @@ describe.each(databases.eachSupportedId())(
         }),
         expect.objectContaining({ owner: 'group:default/nobody', services: 0 }),
       ]);
+      // The fleet's owner filter and the figures name one owner the same way, however spelled.
+      const fleet = await as('ana').get('/fleet');
+      expect(fleet.body.facets.owners).toEqual(['group:default/shop-team']);
+      for (const owner of [
+        'shop-team',
+        'group:shop-team',
+        'group:default/shop-team',
+        'Group:Default/Shop-Team',
+        fleet.body.facets.owners[0],
+      ]) {
+        const spelled = await as('ana').get(
+          `/figures?owner=${encodeURIComponent(owner)}`,
+        );
+        expect(spelled.body.owners).toEqual([
+          expect.objectContaining({
+            owner: 'group:default/shop-team',
+            services: 1,
+          }),
+        ]);
+        const filtered = await as('ana').get(
+          `/fleet?owner=${encodeURIComponent(owner)}`,
+        );
+        expect(filtered.body.total).toBe(1);
+      }
       for (const user of ['sam', 'rita']) {
         const hidden = await as(user).get('/figures?owner=shop-team');
         expect(hidden.body.owners[0].services).toBe(0);
       }
       expect((await as('ana').get('/figures')).status).toBe(400);
       expect((await as('ana').get('/figures?owner=')).status).toBe(400);
+      expect((await as('ana').get('/figures?owner=group:')).status).toBe(400);
       const many = Array.from({ length: 21 }, (_, i) => `owner=team-${i}`);
       expect((await as('ana').get(`/figures?${many.join('&')}`)).status).toBe(
         400,

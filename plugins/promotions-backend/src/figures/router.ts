@@ -1,18 +1,16 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   DEFAULT_DELIVERY_FIGURE_WINDOW,
   DELIVERY_FIGURE_WINDOWS,
+  FLEET_FIGURES_OWNER_LIMIT,
+  ownerEntityRef,
   PROMOTIONS_API_ROUTES,
 } from '@gitops-promotions/plugin-promotions-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { FiguresService } from './FiguresService';
-
-/** Owners one fleet request may ask for. */
-const MAX_OWNERS = 20;
 
 const entityParams = z.object({
   kind: z.string().min(1).max(63),
@@ -33,23 +31,18 @@ const ownerRef = z
   .min(1)
   .max(255)
   .transform((value, context) => {
-    try {
-      return stringifyEntityRef(
-        parseEntityRef(value, {
-          defaultKind: 'group',
-          defaultNamespace: 'default',
-        }),
-      ).toLocaleLowerCase('en-US');
-    } catch {
+    const ref = ownerEntityRef(value);
+    if (!ref) {
       context.addIssue({ code: 'custom', message: 'must be an entity ref' });
       return z.NEVER;
     }
+    return ref;
   });
 const fleetQuery = z
   .object({
     owner: z
       .union([ownerRef.transform(o => [o]), z.array(ownerRef)])
-      .pipe(z.array(z.string()).min(1).max(MAX_OWNERS)),
+      .pipe(z.array(z.string()).min(1).max(FLEET_FIGURES_OWNER_LIMIT)),
     days,
   })
   .strict();

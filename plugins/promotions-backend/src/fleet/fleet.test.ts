@@ -166,7 +166,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     expect(first.page.rows[0]).toEqual({
       entityRef: 'component:default/svc-00',
       title: 'svc-00',
-      owner: 'team-a',
+      owner: 'group:default/team-a',
       system: 'shop',
       lifecycle: 'experimental',
       environments: {
@@ -191,7 +191,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
       drift: { behind: 10, 'out-of-sync': 6 },
     });
     expect(first.page.facets).toEqual({
-      owners: ['team-a', 'team-b'],
+      owners: ['group:default/team-a', 'group:default/team-b'],
       systems: ['shop'],
       lifecycles: ['experimental', 'production'],
     });
@@ -240,9 +240,9 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     ]);
     const byOwner = await fleet({ sort: 'owner', order: 'desc', limit: 3 });
     expect(byOwner.page.rows.map(r => r.owner)).toEqual([
-      'team-b',
-      'team-b',
-      'team-b',
+      'group:default/team-b',
+      'group:default/team-b',
+      'group:default/team-b',
     ]);
     expect(names(byOwner.page)).toEqual(['svc-01', 'svc-03', 'svc-05']);
     expect(
@@ -268,6 +268,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
       { drift: 'everything' },
       { driftEnvironment: '../prod' },
       { owner: 'x'.repeat(300) },
+      { owner: 'group:' },
       { unknown: 'x' },
     ] as Array<Record<string, string | number>>) {
       expect((await fleet(query)).status).toBe(400);
@@ -316,7 +317,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     ]);
     // Odd services: 3, 9, 15, 21, 27 behind; 5, 15, 25 out of sync.
     expect(prod(page)?.drift).toEqual({ behind: 5, 'out-of-sync': 3 });
-    expect(page.facets.owners).toEqual(['team-b']);
+    expect(page.facets.owners).toEqual(['group:default/team-b']);
   });
 
   it('asks the catalog about services a rule it cannot apply judges, and fails closed', async () => {
@@ -383,6 +384,94 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
     const { page } = await fleet({ owner: 'team-a' });
     expect(page.total).toBe(15);
     expect(prod(page)?.drift).toEqual({ behind: 5, 'out-of-sync': 3 });
+  });
+
+  it('knows an owner however spec.owner spells it, in the service’s namespace', async () => {
+    const knex = await databases.init(id);
+    const { fleet, store } = await start(knex);
+    const spellings = [
+      'team-c',
+      'group:team-c',
+      'group:default/team-c',
+      'Group:Default/Team-C',
+    ];
+    const owned = [
+      ...spellings.map((owner, i) => ({
+        name: `c-${i}`,
+        namespace: 'default',
+        owner,
+      })),
+      // The same spelling in another namespace names that namespace's group.
+      { name: 'c-ops', namespace: 'ops', owner: 'team-c' },
+    ].map(({ name, namespace, owner }, i) => {
+      const ref = `component:${namespace}/${name}`;
+      const entity: Entity = {
+        ...SERVICES[0].entity,
+        metadata: { ...SERVICES[0].entity.metadata, name, namespace },
+        spec: { ...SERVICES[0].entity.spec, owner },
+      };
+      return {
+        entityRef: ref,
+        fingerprint: `c${i}`,
+        body: JSON.stringify(bodyOf(i, ref)),
+        entity,
+      };
+    });
+    await store.saveRefresh({
+      repositoryId: 'gitops',
+      revision: 'def',
+      at: new Date('2026-12-07T11:00:00Z'),
+      entities: owned,
+      environments: [],
+      entityRefs: [...SERVICES.map(s => s.ref), ...owned.map(o => o.entityRef)],
+      failures: [],
+    });
+    for (const owner of spellings) {
+      const { status, page } = await fleet({ owner });
+      expect(status).toBe(200);
+      expect(names(page)).toEqual(['c-0', 'c-1', 'c-2', 'c-3']);
+      expect(new Set(page.rows.map(r => r.owner))).toEqual(
+        new Set(['group:default/team-c']),
+      );
+    }
+    expect(names((await fleet({ owner: 'group:ops/team-c' })).page)).toEqual([
+      'c-ops',
+    ]);
+    expect((await fleet()).page.facets.owners).toEqual([
+      'group:default/team-a',
+      'group:default/team-b',
+      'group:default/team-c',
+      'group:ops/team-c',
+    ]);
+  });
+
+  it('rewrites the owners stored as spec.owner spelled them into entity refs', async () => {
+    const knex = await databases.init(id);
+    const { fleet } = await start(knex);
+    const ref = (i: number) => SERVICES[i].ref;
+    // As the fleet stored owners before: each as written.
+    await knex('promotions_entity_state')
+      .where({ entity_ref: ref(0) })
+      .update({ owner: 'team-a' });
+    await knex('promotions_entity_state')
+      .where({ entity_ref: ref(2) })
+      .update({ owner: 'Group:team-a' });
+    await knex('promotions_entity_state')
+      .where({ entity_ref: ref(4) })
+      .update({ owner: 'group:' });
+    const migration = require('../../migrations/20261207000060_fleet_owner_refs.js');
+    await migration.up(knex);
+    const owners = await knex('promotions_entity_state')
+      .whereIn('entity_ref', [ref(0), ref(2), ref(4), ref(6)])
+      .orderBy('entity_ref')
+      .pluck('owner');
+    expect(owners).toEqual([
+      'group:default/team-a',
+      'group:default/team-a',
+      null,
+      'group:default/team-a',
+    ]);
+    expect((await fleet({ owner: 'team-a' })).page.total).toBe(14);
   });
 
   it('forgets a service once its state is forgotten', async () => {

@@ -4,6 +4,7 @@ import {
   DRIFT_KINDS,
   FLEET_PAGE_LIMIT,
   FleetQuery,
+  ownerEntityRef,
   PROMOTIONS_API_ROUTES,
 } from '@gitops-promotions/plugin-promotions-common';
 import express from 'express';
@@ -16,9 +17,25 @@ const environment = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not an environment name');
 
+/** Any spelling of an owner, as the fleet stores it: `team-a` is `group:default/team-a`. */
+const owner = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .transform((value, context) => {
+    const ref = ownerEntityRef(value);
+    if (!ref) {
+      context.addIssue({ code: 'custom', message: 'must be an entity ref' });
+      return z.NEVER;
+    }
+    return ref;
+  })
+  .optional();
+
 const fleetParams = z
   .object({
-    owner: text,
+    owner,
     system: text,
     lifecycle: text,
     drift: z.enum(DRIFT_KINDS as [string, ...string[]]).optional(),

@@ -3,6 +3,7 @@ import {
   DriftKind,
   DRIFT_KINDS,
   EntityPromotions,
+  ownerEntityRef,
 } from '@gitops-promotions/plugin-promotions-common';
 import { Knex } from 'knex';
 
@@ -37,10 +38,21 @@ export function fleetColumns(entityRef: string, entity: Entity | null) {
   return {
     name: name.toLowerCase().slice(0, 255),
     title: field(entity?.metadata?.title) ?? name.slice(0, 255),
-    owner: field(entity?.spec?.owner),
+    owner: ownerOf(entityRef, entity),
     system: field(entity?.spec?.system),
     lifecycle: field(entity?.spec?.lifecycle),
   };
+}
+
+/** The owner as the catalog's `ownedBy` relation names it, in the entity's namespace. */
+function ownerOf(entityRef: string, entity: Entity | null): string | null {
+  const owner = field(entity?.spec?.owner);
+  if (!owner) return null;
+  const namespace =
+    field(entity?.metadata?.namespace) ??
+    entityRef.slice(entityRef.indexOf(':') + 1, entityRef.indexOf('/'));
+  const ref = ownerEntityRef(owner, { defaultNamespace: namespace });
+  return ref && ref.length <= 255 ? ref : null;
 }
 
 /** The fleet rows of one stored body: an environment each, and each of its drift kinds. */
