@@ -40,6 +40,19 @@ describe('PromotionsClient', () => {
     );
   });
 
+  it('asks for several owners’ figures, each owner once in the query', async () => {
+    const fetch = jest
+      .fn()
+      .mockResolvedValue(
+        new Response(JSON.stringify({ owners: [] }), { status: 200 }),
+      );
+    const client = new PromotionsClient({ discoveryApi, fetchApi: { fetch } });
+    await client.ownerFigures(['team-a', 'group:ops/a&b=c'], 90);
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/promotions/v1/figures?owner=team-a&owner=group%3Aops%2Fa%26b%3Dc&days=90',
+    );
+  });
+
   it("reads and requests a system's grouped promotions by namespace and name", async () => {
     const fetch = jest
       .fn()

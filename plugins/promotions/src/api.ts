@@ -10,6 +10,7 @@ import {
   DeliveryFigureWindow,
   EntityPromotions,
   entityPromotionsPath,
+  FleetDeliveryFigures,
   FleetPage,
   FleetQuery,
   Freeze,
@@ -19,6 +20,7 @@ import {
   PromotionGroup,
   PromotionGroupRequest,
   PromotionPreview,
+  PROMOTIONS_API_ROUTES,
   SystemPromotions,
 } from '@gitops-promotions/plugin-promotions-common';
 
@@ -107,6 +109,14 @@ export interface PromotionsApi {
     entity: CompoundEntityRef,
     days: DeliveryFigureWindow,
   ): Promise<DeliveryFigures>;
+  /**
+   * Each owner's delivery figures over the last `days`, pooled over the services the caller
+   * may read; at most `FLEET_FIGURES_OWNER_LIMIT` owners, each any spelling of an entity ref.
+   */
+  ownerFigures(
+    owners: string[],
+    days: DeliveryFigureWindow,
+  ): Promise<FleetDeliveryFigures>;
   /** A system's components with their environments' versions, and its grouped promotions. */
   systemPromotions(system: CompoundEntityRef): Promise<SystemPromotions>;
   /** Promotes several components of a system to one environment as one release. */
@@ -342,5 +352,15 @@ export class PromotionsClient implements PromotionsApi {
         String(days),
       )}`,
     );
+  }
+
+  async ownerFigures(
+    owners: string[],
+    days: DeliveryFigureWindow,
+  ): Promise<FleetDeliveryFigures> {
+    const params = new URLSearchParams();
+    for (const owner of owners) params.append('owner', owner);
+    params.set('days', String(days));
+    return this.call(`${PROMOTIONS_API_ROUTES.fleetFigures}?${params}`);
   }
 }

@@ -18,6 +18,7 @@ import {
   DeliveryFigures,
   DeliveryFigureWindow,
   LeadTimeFigures,
+  OwnerDeliveryFigures,
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsync from 'react-use/esm/useAsync';
 import { Bar, BarChart, Tooltip, XAxis, YAxis } from 'recharts';
@@ -42,9 +43,17 @@ export function formatDuration(ms: number): string {
 }
 
 const percent = (rate: number) => `${Math.round(rate * 100)}%`;
+const toDays = (ms: number) => Math.round((ms / DAY_MS) * 10) / 10;
 
 /** Whether anything at all happened in the window. */
-function isEmpty(figures: DeliveryFigures): boolean {
+function isEmpty(figures: DeliveryFigures | OwnerDeliveryFigures): boolean {
+  if ('owner' in figures) {
+    return (
+      figures.deployments.count === 0 &&
+      figures.changeFailure.promotions === 0 &&
+      figures.leadTime.versions === 0
+    );
+  }
   return (
     figures.environments.every(
       e => e.deployments.count === 0 && e.changeFailure.promotions === 0,
@@ -94,7 +103,7 @@ function leadDetail(lead: LeadTimeFigures | undefined): string | undefined {
     .join(' · ');
 }
 
-function DeliveryFigureTiles({ figures }: { figures: DeliveryFigures }) {
+function ServiceFigureTiles({ figures }: { figures: DeliveryFigures }) {
   const theme = useTheme();
   const color = theme.palette.primary.main;
   const { environments, leadTime } = figures;
@@ -234,6 +243,208 @@ function DeliveryFigureTiles({ figures }: { figures: DeliveryFigures }) {
   );
 }
 
+/** An owner's figures, pooled over their services, each with a small chart of its parts. */
+function OwnerFigureTiles({
+  figures,
+  days,
+}: {
+  figures: OwnerDeliveryFigures;
+  days: number;
+}) {
+  const theme = useTheme();
+  const color = theme.palette.primary.main;
+  const { deployments, productionDeployments, leadTime, changeFailure } =
+    figures;
+  const { restore } = figures;
+  const toProduction = productionDeployments.count > 0;
+  const services = `${figures.services} ${
+    figures.services === 1 ? 'service' : 'services'
+  }`;
+  const failed = changeFailure.rollbacks + changeFailure.failed;
+  const rollbacks = restore.restored + restore.unrestored;
+  return (
+    <Grid container spacing={2}>
+      <Figure
+        title="Deployment frequency"
+        headline={`${
+          toProduction ? productionDeployments.perWeek : deployments.perWeek
+        } per week${toProduction ? ' to production' : ''}`}
+        detail={`${productionDeployments.count} to production, ${deployments.count} in every environment, of ${services} in ${days} days`}
+        chart={
+          deployments.count > 0 && (
+            <BarChart
+              {...CHART}
+              data={[
+                {
+                  where: 'production',
+                  deployments: productionDeployments.count,
+                },
+                {
+                  where: 'before production',
+                  deployments: deployments.count - productionDeployments.count,
+                },
+              ]}
+            >
+              <XAxis dataKey="where" tick={{ fontSize: 10 }} />
+              <YAxis allowDecimals={false} width={24} tick={{ fontSize: 10 }} />
+              <Tooltip />
+              <Bar dataKey="deployments" name="Deployments" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+      <Figure
+        title="Lead time to production"
+        headline={
+          leadTime.medianMs === null
+            ? 'No version reached production'
+            : `median ${formatDuration(leadTime.medianMs)}`
+        }
+        detail={
+          leadTime.p90Ms === null
+            ? undefined
+            : `p90 ${formatDuration(leadTime.p90Ms)} · ${
+                leadTime.versions
+              } versions to production`
+        }
+        chart={
+          leadTime.medianMs !== null &&
+          leadTime.p90Ms !== null && (
+            <BarChart
+              {...CHART}
+              data={[
+                { of: 'median', days: toDays(leadTime.medianMs) },
+                { of: 'p90', days: toDays(leadTime.p90Ms) },
+              ]}
+            >
+              <XAxis dataKey="of" tick={{ fontSize: 10 }} />
+              <YAxis width={24} tick={{ fontSize: 10 }} unit="d" />
+              <Tooltip />
+              <Bar dataKey="days" name="Days" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+      <Figure
+        title="Change failure rate"
+        headline={
+          changeFailure.rate === null
+            ? 'No promotions'
+            : percent(changeFailure.rate)
+        }
+        detail={
+          changeFailure.promotions > 0
+            ? `${failed} rollbacks or failures of ${changeFailure.promotions} promotions`
+            : undefined
+        }
+        chart={
+          changeFailure.promotions > 0 && (
+            <BarChart
+              {...CHART}
+              data={[
+                {
+                  outcome: 'other',
+                  promotions: changeFailure.promotions - failed,
+                },
+                { outcome: 'rolled back', promotions: changeFailure.rollbacks },
+                { outcome: 'failed', promotions: changeFailure.failed },
+              ]}
+            >
+              <XAxis dataKey="outcome" tick={{ fontSize: 10 }} />
+              <YAxis allowDecimals={false} width={24} tick={{ fontSize: 10 }} />
+              <Tooltip />
+              <Bar dataKey="promotions" name="Promotions" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+      <Figure
+        title="Time to restore"
+        headline={
+          restore.medianMs === null
+            ? 'No rollback merged'
+            : `median ${formatDuration(restore.medianMs)}`
+        }
+        detail={
+          rollbacks > 0
+            ? `${restore.restored} of ${rollbacks} rollbacks merged`
+            : 'No rollbacks'
+        }
+        chart={
+          rollbacks > 0 && (
+            <BarChart
+              {...CHART}
+              data={[
+                { rollbacks: 'merged', count: restore.restored },
+                { rollbacks: 'not merged', count: restore.unrestored },
+              ]}
+            >
+              <XAxis dataKey="rollbacks" tick={{ fontSize: 10 }} />
+              <YAxis allowDecimals={false} width={24} tick={{ fontSize: 10 }} />
+              <Tooltip />
+              <Bar dataKey="count" name="Rollbacks" fill={color} />
+            </BarChart>
+          )
+        }
+      />
+    </Grid>
+  );
+}
+
+/**
+ * Delivery figures over a window: a service's, or an owner's pooled over their services. Each
+ * figure shows its headline, what it is made of, and a small chart.
+ */
+export function DeliveryFiguresView(props: {
+  figures: DeliveryFigures | OwnerDeliveryFigures;
+  days: number;
+}) {
+  const { figures, days } = props;
+  if ('owner' in figures && figures.services === 0) {
+    return (
+      <Typography color="textSecondary">
+        This owner has no service whose promotions you may read.
+      </Typography>
+    );
+  }
+  if (isEmpty(figures)) {
+    return (
+      <Typography color="textSecondary">
+        Nothing was deployed or promoted in the last {days} days.
+      </Typography>
+    );
+  }
+  return 'owner' in figures ? (
+    <OwnerFigureTiles figures={figures} days={days} />
+  ) : (
+    <ServiceFigureTiles figures={figures} />
+  );
+}
+
+/** Which window the figures are computed over. */
+export function DeliveryWindowSelector(props: {
+  days: DeliveryFigureWindow;
+  onChange: (days: DeliveryFigureWindow) => void;
+}) {
+  return (
+    <ToggleButtonGroup
+      size="small"
+      exclusive
+      value={props.days}
+      aria-label="Window"
+      onChange={(_event, value: DeliveryFigureWindow | null) => {
+        if (value) props.onChange(value);
+      }}
+    >
+      {DELIVERY_FIGURE_WINDOWS.map(window => (
+        <ToggleButton key={window} value={window}>
+          {window} days
+        </ToggleButton>
+      ))}
+    </ToggleButtonGroup>
+  );
+}
+
 /**
  * The service's delivery figures over a chosen window: deployment frequency, lead time to
  * production, change failure rate and time to restore, each with a small chart.
@@ -250,38 +461,15 @@ export function DeliveryCard() {
     async () => api.figures(ref, days),
     [api, ref.kind, ref.namespace, ref.name, days],
   );
-  const windowSelector = (
-    <ToggleButtonGroup
-      size="small"
-      exclusive
-      value={days}
-      aria-label="Window"
-      onChange={(_event, value: DeliveryFigureWindow | null) => {
-        if (value) setDays(value);
-      }}
-    >
-      {DELIVERY_FIGURE_WINDOWS.map(window => (
-        <ToggleButton key={window} value={window}>
-          {window} days
-        </ToggleButton>
-      ))}
-    </ToggleButtonGroup>
-  );
   let content: ReactNode;
   if (state.error) content = <ResponseErrorPanel error={state.error} />;
   else if (state.loading || !state.value) content = <Progress />;
-  else if (isEmpty(state.value)) {
-    content = (
-      <Typography color="textSecondary">
-        Nothing was deployed or promoted in the last {days} days.
-      </Typography>
-    );
-  } else content = <DeliveryFigureTiles figures={state.value} />;
+  else content = <DeliveryFiguresView figures={state.value} days={days} />;
   return (
     <InfoCard
       title="Delivery"
       subheader={`Last ${days} days`}
-      action={windowSelector}
+      action={<DeliveryWindowSelector days={days} onChange={setDays} />}
     >
       {content}
     </InfoCard>

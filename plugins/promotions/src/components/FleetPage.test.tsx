@@ -9,7 +9,7 @@ import {
 import { PromotionsClient, promotionsApiRef } from '../api';
 import { driftColor } from './DriftBadge';
 import { FleetPage } from './FleetPage';
-import { mockPromotionsApi } from './fixtures';
+import { fleetFigures, mockPromotionsApi } from './fixtures';
 
 const row = (
   name: string,
@@ -18,7 +18,7 @@ const row = (
 ): FleetRow => ({
   entityRef: `component:default/${name}`,
   title: name,
-  owner,
+  owner: `group:default/${owner}`,
   system: 'shop',
   lifecycle: 'production',
   environments: {
@@ -51,15 +51,33 @@ const page: FleetPageBody = {
     },
   ],
   facets: {
-    owners: ['team-a', 'team-b'],
+    owners: ['group:default/team-a', 'group:default/team-b'],
     systems: ['shop'],
     lifecycles: ['production'],
   },
 };
 
-async function render() {
+const DAY = 24 * 60 * 60 * 1000;
+
+/** team-a ships to production twice a week; team-b has services and nothing happened. */
+const figures = fleetFigures({
+  'group:default/team-a': {
+    services: 4,
+    deployments: { count: 40, perWeek: 9.33 },
+    productionDeployments: { count: 9, perWeek: 2.1 },
+    leadTime: { medianMs: 2 * DAY, p90Ms: 5 * DAY, versions: 9 },
+    changeFailure: { promotions: 20, rollbacks: 2, failed: 1, rate: 0.15 },
+    restore: { medianMs: 3 * 60 * 60 * 1000, restored: 2, unrestored: 1 },
+  },
+  'group:default/team-b': { services: 2 },
+});
+
+async function render(options: { ownerFigures?: jest.Mock } = {}) {
   const fleet = jest.fn().mockResolvedValue(page);
-  const api = mockPromotionsApi({ fleet });
+  const api = mockPromotionsApi({
+    fleet,
+    ownerFigures: options.ownerFigures ?? jest.fn(figures),
+  });
   await renderInTestApp(
     <TestApiProvider apis={[[promotionsApiRef, api]]}>
       <FleetPage />
@@ -143,7 +161,10 @@ describe('FleetPage', () => {
     await choose('Owner', 'team-a');
     await waitFor(() =>
       expect(lastQuery(fleet)).toEqual(
-        expect.objectContaining({ owner: 'team-a', offset: 0 }),
+        expect.objectContaining({
+          owner: 'group:default/team-a',
+          offset: 0,
+        }),
       ),
     );
     await choose('System', 'shop');
@@ -152,7 +173,7 @@ describe('FleetPage', () => {
     await choose('Drift in', 'prod');
     await waitFor(() =>
       expect(lastQuery(fleet)).toEqual({
-        owner: 'team-a',
+        owner: 'group:default/team-a',
         system: 'shop',
         lifecycle: 'production',
         drift: 'out-of-sync',
@@ -197,6 +218,134 @@ describe('FleetPage', () => {
         }),
       ),
     );
+  });
+});
+
+describe('FleetPage delivery figures', () => {
+  const table = () => screen.findByRole('table', { name: 'Delivery by owner' });
+
+  it('lists every owner’s four figures over the window, and filters the fleet by one chosen', async () => {
+    const ownerFigures = jest.fn(figures);
+    const fleet = await render({ ownerFigures });
+    const rows = within(await table()).getAllByRole('row');
+    expect(ownerFigures).toHaveBeenCalledWith(
+      ['group:default/team-a', 'group:default/team-b'],
+      30,
+    );
+    expect(
+      within(rows[1])
+        .getAllByRole('cell')
+        .map(c => c.textContent),
+    ).toEqual(['team-a', '4', '2.1 to production', '2 days', '15%', '3 h']);
+    expect(
+      within(rows[2])
+        .getAllByRole('cell')
+        .map(c => c.textContent),
+    ).toEqual(['team-b', '2', '0', '–', '–', '–']);
+
+    fireEvent.click(within(rows[1]).getByRole('button', { name: 'team-a' }));
+    await waitFor(() =>
+      expect(lastQuery(fleet)).toEqual(
+        expect.objectContaining({ owner: 'group:default/team-a' }),
+      ),
+    );
+    const panel = await screen.findByText('Delivery of team-a');
+    expect(panel).toBeInTheDocument();
+    expect(ownerFigures).toHaveBeenLastCalledWith(['group:default/team-a'], 30);
+    const figure = (title: string) =>
+      screen.getByRole('region', { name: title });
+    expect(
+      within(figure('Deployment frequency')).getByText(
+        '2.1 per week to production',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(figure('Deployment frequency')).getByText(
+        '9 to production, 40 in every environment, of 4 services in 30 days',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(figure('Lead time to production')).getByText('median 2 days'),
+    ).toBeInTheDocument();
+    expect(
+      within(figure('Lead time to production')).getByText(
+        'p90 5 days · 9 versions to production',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(figure('Change failure rate')).getByText(
+        '3 rollbacks or failures of 20 promotions',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(figure('Time to restore')).getByText('2 of 3 rollbacks merged'),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('table', { name: 'Delivery by owner' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('asks again over the window chosen, and says when an owner has nothing to show', async () => {
+    const ownerFigures = jest.fn(figures);
+    await render({ ownerFigures });
+    await table();
+    fireEvent.click(screen.getByRole('button', { name: '90 days' }));
+    await waitFor(() =>
+      expect(ownerFigures).toHaveBeenLastCalledWith(
+        ['group:default/team-a', 'group:default/team-b'],
+        90,
+      ),
+    );
+    await choose('Owner', 'team-b');
+    expect(await screen.findByText('Delivery of team-b')).toBeInTheDocument();
+    expect(ownerFigures).toHaveBeenLastCalledWith(['group:default/team-b'], 90);
+    expect(
+      await screen.findByText(
+        'Nothing was deployed or promoted in the last 90 days.',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('asks for one page of owners at a time', async () => {
+    const owners = Array.from(
+      { length: 23 },
+      (_, i) => `group:default/team-${String(i).padStart(2, '0')}`,
+    );
+    const ownerFigures = jest.fn(figures);
+    const fleet = jest
+      .fn()
+      .mockResolvedValue({ ...page, facets: { ...page.facets, owners } });
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[[promotionsApiRef, mockPromotionsApi({ fleet, ownerFigures })]]}
+      >
+        <FleetPage />
+      </TestApiProvider>,
+      { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
+    );
+    await table();
+    expect(ownerFigures).toHaveBeenLastCalledWith(owners.slice(0, 10), 30);
+    const next = screen.getAllByRole('button', { name: 'Next page' })[0];
+    fireEvent.click(next);
+    await waitFor(() =>
+      expect(ownerFigures).toHaveBeenLastCalledWith(owners.slice(10, 20), 30),
+    );
+    expect(
+      within(await table()).getByRole('button', { name: 'team-10' }),
+    ).toBeInTheDocument();
+    expect(ownerFigures.mock.calls.every(([asked]) => asked.length <= 20)).toBe(
+      true,
+    );
+  });
+
+  it('shows why the owners’ figures failed without hiding the fleet', async () => {
+    await render({
+      ownerFigures: jest.fn().mockRejectedValue(new Error('figures are down')),
+    });
+    expect(
+      await screen.findByText('Error: figures are down'),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Fleet' })).toBeInTheDocument();
   });
 });
 

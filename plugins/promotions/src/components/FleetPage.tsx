@@ -1,7 +1,9 @@
-import { useState } from 'react';
+import { memo, useCallback, useState } from 'react';
+import { parseEntityRef } from '@backstage/catalog-model';
 import {
   Content,
   Header,
+  InfoCard,
   Link,
   Page,
   Progress,
@@ -11,6 +13,7 @@ import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import {
   entityRouteParams,
   entityRouteRef,
+  humanizeEntityRef,
 } from '@backstage/plugin-catalog-react';
 import FormControl from '@material-ui/core/FormControl';
 import InputLabel from '@material-ui/core/InputLabel';
@@ -24,8 +27,11 @@ import TablePagination from '@material-ui/core/TablePagination';
 import TableRow from '@material-ui/core/TableRow';
 import TableSortLabel from '@material-ui/core/TableSortLabel';
 import Typography from '@material-ui/core/Typography';
+import MuiLink from '@material-ui/core/Link';
 import { makeStyles } from '@material-ui/core/styles';
 import {
+  DEFAULT_DELIVERY_FIGURE_WINDOW,
+  DeliveryFigureWindow,
   DRIFT_KINDS,
   DriftKind,
   FleetCell,
@@ -33,9 +39,16 @@ import {
   FleetQuery,
   FleetRow,
   FleetSort,
+  FLEET_FIGURES_OWNER_LIMIT,
+  OwnerDeliveryFigures,
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsync from 'react-use/esm/useAsync';
 import { promotionsApiRef } from '../api';
+import {
+  DeliveryFiguresView,
+  DeliveryWindowSelector,
+  formatDuration,
+} from './DeliveryCard';
 import { DRIFT_LABELS, driftColor } from './DriftBadge';
 import { DriftChip } from './DriftChip';
 
@@ -68,7 +81,170 @@ const useStyles = makeStyles(theme => ({
   }),
   version: { fontFamily: 'monospace', overflowWrap: 'anywhere' },
   note: { marginTop: theme.spacing(1) },
+  figures: { marginBottom: theme.spacing(2) },
 }));
+
+/** Owners whose figures one page of the owners table shows. */
+const OWNER_PAGE = Math.min(10, FLEET_FIGURES_OWNER_LIMIT);
+
+/** An owner's entity ref as people read it: `team-a` for `group:default/team-a`. */
+export function ownerLabel(owner: string): string {
+  try {
+    return humanizeEntityRef(parseEntityRef(owner), { defaultKind: 'group' });
+  } catch {
+    return owner;
+  }
+}
+
+const perWeek = (figures: OwnerDeliveryFigures) =>
+  figures.productionDeployments.count > 0
+    ? `${figures.productionDeployments.perWeek} to production`
+    : `${figures.deployments.perWeek}`;
+const median = (ms: number | null) => (ms === null ? '–' : formatDuration(ms));
+
+/** What the figures cover, when the fleet holds more services than one answer reads. */
+function TruncatedNote(props: { truncated: boolean }) {
+  const classes = useStyles({});
+  return props.truncated ? (
+    <Typography variant="caption" display="block" className={classes.note}>
+      The owners have more services than one answer reads: the figures cover the
+      first ones only.
+    </Typography>
+  ) : null;
+}
+
+/** One owner's delivery figures, pooled over the services of theirs the caller may read. */
+const OwnerFiguresPanel = memo(function OwnerPanel(props: {
+  owner: string;
+  days: DeliveryFigureWindow;
+  onDays: (days: DeliveryFigureWindow) => void;
+}) {
+  const { owner, days } = props;
+  const api = useApi(promotionsApiRef);
+  const state = useAsync(
+    async () => api.ownerFigures([owner], days),
+    [api, owner, days],
+  );
+  const figures = state.value?.owners[0];
+  return (
+    <InfoCard
+      title={`Delivery of ${ownerLabel(owner)}`}
+      subheader={`Last ${days} days, over the services you may read`}
+      action={<DeliveryWindowSelector days={days} onChange={props.onDays} />}
+    >
+      {state.error && <ResponseErrorPanel error={state.error} />}
+      {!state.error && (state.loading || !figures) && <Progress />}
+      {!state.error && !state.loading && figures && (
+        <>
+          <DeliveryFiguresView figures={figures} days={days} />
+          <TruncatedNote truncated={state.value!.truncated} />
+        </>
+      )}
+    </InfoCard>
+  );
+});
+
+/** Every owner's four figures, a page of owners at a time; choosing one filters the fleet. */
+const OwnerFiguresTable = memo(function OwnersTable(props: {
+  owners: string[];
+  days: DeliveryFigureWindow;
+  onDays: (days: DeliveryFigureWindow) => void;
+  onOwner: (owner: string) => void;
+}) {
+  const { owners, days } = props;
+  const api = useApi(promotionsApiRef);
+  const [page, setPage] = useState(0);
+  const last = Math.max(0, Math.ceil(owners.length / OWNER_PAGE) - 1);
+  const shown = owners.slice(
+    Math.min(page, last) * OWNER_PAGE,
+    (Math.min(page, last) + 1) * OWNER_PAGE,
+  );
+  const state = useAsync(
+    async () => (shown.length ? api.ownerFigures(shown, days) : undefined),
+    [api, JSON.stringify(shown), days],
+  );
+  const byOwner = new Map(
+    (state.value?.owners ?? []).map(figures => [figures.owner, figures]),
+  );
+  return (
+    <InfoCard
+      title="Delivery by owner"
+      subheader={`Last ${days} days, over the services you may read`}
+      action={<DeliveryWindowSelector days={days} onChange={props.onDays} />}
+    >
+      {state.error && <ResponseErrorPanel error={state.error} />}
+      {!state.error && state.loading && <Progress />}
+      {!state.error && !state.loading && (
+        <>
+          <Table size="small" aria-label="Delivery by owner">
+            <TableHead>
+              <TableRow>
+                <TableCell>Owner</TableCell>
+                <TableCell align="right">Services</TableCell>
+                <TableCell align="right">Deployments per week</TableCell>
+                <TableCell align="right">Lead time to production</TableCell>
+                <TableCell align="right">Change failure rate</TableCell>
+                <TableCell align="right">Time to restore</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {shown.map(owner => {
+                const figures = byOwner.get(owner);
+                return (
+                  <TableRow key={owner}>
+                    <TableCell>
+                      <MuiLink
+                        component="button"
+                        variant="body2"
+                        onClick={() => props.onOwner(owner)}
+                      >
+                        {ownerLabel(owner)}
+                      </MuiLink>
+                    </TableCell>
+                    <TableCell align="right">
+                      {figures?.services ?? '–'}
+                    </TableCell>
+                    <TableCell align="right">
+                      {figures ? perWeek(figures) : '–'}
+                    </TableCell>
+                    <TableCell align="right">
+                      {median(figures?.leadTime.medianMs ?? null)}
+                    </TableCell>
+                    <TableCell align="right">
+                      {figures?.changeFailure.rate === null ||
+                      figures?.changeFailure.rate === undefined
+                        ? '–'
+                        : `${Math.round(figures.changeFailure.rate * 100)}%`}
+                    </TableCell>
+                    <TableCell align="right">
+                      {median(figures?.restore.medianMs ?? null)}
+                    </TableCell>
+                  </TableRow>
+                );
+              })}
+              {shown.length === 0 && (
+                <TableRow>
+                  <TableCell colSpan={6}>No owners.</TableCell>
+                </TableRow>
+              )}
+            </TableBody>
+          </Table>
+          {owners.length > OWNER_PAGE && (
+            <TablePagination
+              component="div"
+              count={owners.length}
+              page={Math.min(page, last)}
+              rowsPerPage={OWNER_PAGE}
+              rowsPerPageOptions={[OWNER_PAGE]}
+              onPageChange={(_, next) => setPage(next)}
+            />
+          )}
+          <TruncatedNote truncated={Boolean(state.value?.truncated)} />
+        </>
+      )}
+    </InfoCard>
+  );
+});
 
 /** What a column's counts say: "prod: 12 behind, 3 out of sync". */
 export function columnCounts(column: FleetColumn): string {
@@ -173,6 +349,9 @@ export function FleetPage() {
   const [order, setOrder] = useState<'asc' | 'desc'>('asc');
   const [page, setPage] = useState(0);
   const [limit, setLimit] = useState(50);
+  const [days, setDays] = useState<DeliveryFigureWindow>(
+    DEFAULT_DELIVERY_FIGURE_WINDOW,
+  );
   const query: FleetQuery = {
     ...(filters.owner ? { owner: filters.owner } : {}),
     ...(filters.system ? { system: filters.system } : {}),
@@ -193,6 +372,10 @@ export function FleetPage() {
     setFilters(current => ({ ...current, [name]: value }));
     setPage(0);
   };
+  const chooseOwner = useCallback((owner: string) => {
+    setFilters(current => ({ ...current, owner }));
+    setPage(0);
+  }, []);
   const sortBy = (next: FleetSort) => {
     if (sameSort(sort, next)) setOrder(order === 'asc' ? 'desc' : 'asc');
     else {
@@ -215,6 +398,7 @@ export function FleetPage() {
   };
   const environments = fleet?.columns ?? [];
   const option = (value: string) => ({ value, label: value });
+  const owners = fleet?.facets.owners ?? [];
 
   return (
     <Page themeId="tool">
@@ -227,7 +411,10 @@ export function FleetPage() {
           <Filter
             label="Owner"
             value={filters.owner}
-            options={(fleet?.facets.owners ?? []).map(option)}
+            options={owners.map(owner => ({
+              value: owner,
+              label: ownerLabel(owner),
+            }))}
             onChange={setFilter('owner')}
           />
           <Filter
@@ -258,6 +445,24 @@ export function FleetPage() {
               options={environments.map(c => option(c.environment))}
               onChange={setFilter('driftEnvironment')}
             />
+          )}
+        </div>
+        <div className={classes.figures}>
+          {filters.owner ? (
+            <OwnerFiguresPanel
+              owner={filters.owner}
+              days={days}
+              onDays={setDays}
+            />
+          ) : (
+            fleet && (
+              <OwnerFiguresTable
+                owners={owners}
+                days={days}
+                onDays={setDays}
+                onOwner={chooseOwner}
+              />
+            )
           )}
         </div>
         {state.error && <ResponseErrorPanel error={state.error} />}
@@ -292,7 +497,9 @@ export function FleetPage() {
                     <TableCell>
                       <Link to={linkOf(row)}>{row.title}</Link>
                     </TableCell>
-                    <TableCell>{row.owner ?? ''}</TableCell>
+                    <TableCell>
+                      {row.owner ? ownerLabel(row.owner) : ''}
+                    </TableCell>
                     {environments.map(column => (
                       <Cell
                         key={column.environment}

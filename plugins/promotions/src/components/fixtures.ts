@@ -3,7 +3,9 @@ import {
   Drift,
   EntityPromotions,
   EnvironmentState,
+  FleetDeliveryFigures,
   ImageRef,
+  OwnerDeliveryFigures,
 } from '@gitops-promotions/plugin-promotions-common';
 
 const HOUR = 3600 * 1000;
@@ -150,6 +152,34 @@ export const checkoutPromotions: EntityPromotions = {
 };
 
 /** A PromotionsApi whose every method is a mock: nothing open, no history, unless given. */
+/** An owner's figures with nothing in the window, and what a test sets. */
+export const ownerFigures = (
+  owner: string,
+  figures: Partial<OwnerDeliveryFigures> = {},
+): OwnerDeliveryFigures => ({
+  owner,
+  services: 0,
+  deployments: { count: 0, perWeek: 0 },
+  productionDeployments: { count: 0, perWeek: 0 },
+  leadTime: { medianMs: null, p90Ms: null, versions: 0 },
+  changeFailure: { promotions: 0, rollbacks: 0, failed: 0, rate: null },
+  restore: { medianMs: null, restored: 0, unrestored: 0 },
+  ...figures,
+});
+
+/** The fleet's figures of the owners asked for, each from `of` or else empty. */
+export const fleetFigures =
+  (of: Record<string, Partial<OwnerDeliveryFigures>> = {}) =>
+  async (owners: string[], days: number): Promise<FleetDeliveryFigures> => ({
+    window: {
+      days,
+      from: '2026-03-01T00:00:00.000Z',
+      to: '2026-03-31T00:00:00.000Z',
+    },
+    owners: owners.map(owner => ownerFigures(owner, of[owner])),
+    truncated: false,
+  });
+
 export function mockPromotionsApi(
   overrides: Partial<Record<keyof PromotionsApi, jest.Mock>> = {},
 ) {
@@ -180,6 +210,7 @@ export function mockPromotionsApi(
       environments: [],
       leadTime: [],
     }),
+    ownerFigures: jest.fn(fleetFigures()),
     systemPromotions: jest.fn(),
     requestPromotionGroup: jest.fn(),
     mergePromotionGroup: jest.fn(),
