@@ -47,6 +47,7 @@ exports.up = async function up(knex) {
 };
 
 /** @param {import('knex').Knex} knex */
-exports.down = async function down() {
-  // Entity refs filter as well as the spellings they replaced; the next refresh rewrites them.
+exports.down = async function down(knex) {
+  // The next refresh writes each owner again as that code spells it.
+  await knex('promotions_entity_state').update({ fleet_indexed: false });
 };

@@ -363,6 +363,8 @@ export const promotionsPlugin = createBackendPlugin({
               workflow,
               groups: new GroupStore(store.client),
               store,
+              promotions: workflowStore,
+              visibility,
               catalog,
               config,
               auditor,

@@ -14,7 +14,7 @@ export const PROMOTION_GROUP_ROUTES = {
 
 /**
  * Where a group stands: `open` while its members are reviewed, `merged` once every member is,
- * `blocked` when a member failed or could not be merged, `closed` when taken back.
+ * `blocked` when a member failed, was closed or could not be merged, `closed` when taken back.
  *
  * @public
  */
@@ -57,9 +57,16 @@ export interface PromotionGroup {
   updatedAt: string;
   state: PromotionGroupState;
   reason: string | null;
-  /** Each member's promotion, in the order asked for. */
+  /** Each member's promotion the caller may read, in the order asked for. */
   members: Promotion[];
-  /** Members whose gates do not all pass, each with why: the group cannot be merged meanwhile. */
+  /** How many members the caller may not read the promotions of, left out of `members`. */
+  hiddenMembers: number;
+  /**
+   * Members whose gates do not all pass, each with why: the group cannot be merged meanwhile. A
+   * member the caller may not read is named by neither: its entry has `entityRef` and
+   * `promotionId` `''` and the reason `a member you may not read`. Likewise, the group's
+   * `reason` and a `history` entry's that would name such a member say only that.
+   */
   blocking: Array<{ entityRef: string; promotionId: string; reason: string }>;
   history: PromotionGroupEvent[];
 }
@@ -74,6 +81,11 @@ export interface SystemPromotions {
   components: Array<{
     entityRef: string;
     title: string | null;
+    /**
+     * True when the caller may see the component in the catalog but not read its promotions:
+     * each of its environments then has `version` null.
+     */
+    hidden: boolean;
     environments: Array<{ name: string; version: string | null }>;
   }>;
   groups: PromotionGroup[];

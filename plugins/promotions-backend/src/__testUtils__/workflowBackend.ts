@@ -3,6 +3,7 @@ import {
   coreServices,
   createServiceFactory,
   ServiceFactory,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
@@ -96,55 +97,71 @@ const { isEntityOwner, isProduction } = promotionsEnvironmentConditions;
  * promote (and approve, merge, close) outside production; release managers do anything;
  * services are decided by their access restrictions.
  */
-export const examplePolicyFactory = createServiceFactory({
-  service: coreServices.permissions,
-  deps: { userInfo: coreServices.userInfo },
-  factory: ({ userInfo }) => {
-    const decide = async (
-      permission: { name: string; resourceType?: string },
-      credentials: any,
-    ): Promise<PolicyDecision> => {
-      if (credentials.principal.type === 'service') {
-        return { result: AuthorizeResult.ALLOW };
-      }
-      const { ownershipEntityRefs: claims } = await userInfo.getUserInfo(
-        credentials,
-      );
-      if (!permission.name.startsWith('promotions.')) {
-        return { result: AuthorizeResult.ALLOW };
-      }
-      if (claims.includes('group:default/release-managers')) {
-        return { result: AuthorizeResult.ALLOW };
-      }
-      if (permission.resourceType !== 'promotions-environment') {
-        return { result: AuthorizeResult.ALLOW };
-      }
-      if (
-        ['promotions.override', 'promotions.freeze'].includes(permission.name)
-      ) {
-        return { result: AuthorizeResult.DENY };
-      }
-      return createPromotionsEnvironmentConditionalDecision(permission as any, {
-        allOf: [isEntityOwner({ claims }), { not: isProduction({}) }],
-      });
-    };
-    return {
-      authorize: async (requests: any[], options: any) =>
-        Promise.all(
-          requests.map(async r => {
-            const d = await decide(r.permission, options.credentials);
-            return d.result === AuthorizeResult.CONDITIONAL
-              ? { result: AuthorizeResult.DENY }
-              : d;
-          }),
-        ),
-      authorizeConditional: async (requests: any[], options: any) =>
-        Promise.all(
-          requests.map(r => decide(r.permission, options.credentials)),
-        ),
-    } as any;
-  },
-});
+export async function exampleDecision(
+  permission: { name: string; resourceType?: string },
+  credentials: any,
+  userInfo: UserInfoService,
+): Promise<PolicyDecision> {
+  if (credentials.principal.type === 'service') {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  const { ownershipEntityRefs: claims } = await userInfo.getUserInfo(
+    credentials,
+  );
+  if (!permission.name.startsWith('promotions.')) {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  if (claims.includes('group:default/release-managers')) {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  if (permission.resourceType !== 'promotions-environment') {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  if (['promotions.override', 'promotions.freeze'].includes(permission.name)) {
+    return { result: AuthorizeResult.DENY };
+  }
+  return createPromotionsEnvironmentConditionalDecision(permission as any, {
+    allOf: [isEntityOwner({ claims }), { not: isProduction({}) }],
+  });
+}
+
+/** A permissions service deciding as `decide` does; conditions are denied to `authorize`. */
+export const policyFactory = (
+  decide: (
+    permission: { name: string; resourceType?: string },
+    credentials: any,
+    userInfo: UserInfoService,
+  ) => Promise<PolicyDecision>,
+) =>
+  createServiceFactory({
+    service: coreServices.permissions,
+    deps: { userInfo: coreServices.userInfo },
+    factory: ({ userInfo }) =>
+      ({
+        authorize: async (requests: any[], options: any) =>
+          Promise.all(
+            requests.map(async r => {
+              const d = await decide(
+                r.permission,
+                options.credentials,
+                userInfo,
+              );
+              return d.result === AuthorizeResult.CONDITIONAL
+                ? { result: AuthorizeResult.DENY }
+                : d;
+            }),
+          ),
+        authorizeConditional: async (requests: any[], options: any) =>
+          Promise.all(
+            requests.map(r =>
+              decide(r.permission, options.credentials, userInfo),
+            ),
+          ),
+      } as any),
+  });
+
+/** The example portal's rules, as {@link exampleDecision} decides them. */
+export const examplePolicyFactory = policyFactory(exampleDecision);
 
 /** The shop pipeline: dev, staging (one approval), prod (production, a release manager). */
 export const SHOP_PIPELINE = [

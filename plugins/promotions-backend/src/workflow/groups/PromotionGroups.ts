@@ -24,15 +24,20 @@ import {
   SystemPromotions,
 } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
+import { EntityVisibility } from '../../service/EntityVisibility';
 import { readEntityTarget } from '../../state/entityTarget';
 import { PromotionsStore } from '../../state/PromotionsStore';
-import { PromotionsWorkflow, sameRef } from '../PromotionsWorkflow';
+import { PromotionsWorkflow, sameRef, toApi } from '../PromotionsWorkflow';
+import { WorkflowStore } from '../WorkflowStore';
 import { GroupStore, StoredGroup } from './GroupStore';
 
 type AuditRequest = Parameters<AuditorService['createEvent']>[0]['request'];
 
 /** Members of a group, at most: each is a pull request to review. */
 export const MAX_MEMBERS = 50;
+
+/** What a caller who may not read a member's promotions is told in its place. */
+export const HIDDEN_MEMBER = 'a member you may not read';
 
 /** The refusal of a group request or merge, naming each member at fault. */
 function memberErrors(
@@ -70,6 +75,9 @@ export class PromotionGroups {
       workflow: PromotionsWorkflow;
       groups: GroupStore;
       store: PromotionsStore;
+      /** The promotions as stored, for members the caller may not read. */
+      promotions: Pick<WorkflowStore, 'get'>;
+      visibility: EntityVisibility;
       catalog: CatalogService;
       config: PromotionsConfig;
       auditor: AuditorService;
@@ -160,7 +168,33 @@ export class PromotionGroups {
 
   // ---------------------------------------------------------------- reading
 
-  /** A system's components with the version each environment runs, and its groups. */
+  /**
+   * Which of some entities the caller may read the promotions of, judged on the copies given,
+   * else on those the last refresh stored.
+   */
+  private async readable(
+    entities: Array<{ entityRef: string; entity?: Entity | null }>,
+    credentials: BackstageCredentials,
+  ): Promise<(entityRef: string) => boolean> {
+    const scope = await this.deps.visibility.among(credentials);
+    if (scope.kind === 'all') return () => true;
+    if (scope.kind === 'none' || !entities.length) return () => false;
+    const visible = await scope.visible(
+      await Promise.all(
+        entities.map(async ({ entityRef, entity }) => ({
+          entityRef,
+          entity:
+            entity ?? (await this.deps.store.get(entityRef))?.entity ?? null,
+        })),
+      ),
+    );
+    return entityRef => visible.has(entityRef);
+  }
+
+  /**
+   * A system's components with the version each environment runs, and its groups. A component
+   * whose promotions the caller may not read is listed as hidden, without its versions.
+   */
   async ofSystem(
     system: Omit<CompoundEntityRef, 'kind'>,
     credentials: BackstageCredentials,
@@ -174,11 +208,13 @@ export class PromotionGroups {
       .filter(e => PromotionGroups.partOf(e, ref))
       .map(entity => ({ entity, entityRef: stringifyEntityRef(entity) }))
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+    const mayRead = await this.readable(components, credentials);
     const stored = await this.deps.store.environments(
-      components.map(c => c.entityRef),
+      components.map(c => c.entityRef).filter(mayRead),
     );
     const result: SystemPromotions['components'] = [];
     for (const { entity, entityRef } of components) {
+      const hidden = !mayRead(entityRef);
       let pipeline: string[];
       try {
         pipeline = readEntityTarget(entity, this.deps.config).pipeline.map(
@@ -191,10 +227,13 @@ export class PromotionGroups {
       result.push({
         entityRef,
         title: entity.metadata.title ?? null,
+        hidden,
         environments: pipeline.map(name => {
-          const env = stored.find(
-            s => sameRef(s.entityRef, entityRef) && s.environment === name,
-          );
+          const env = hidden
+            ? undefined
+            : stored.find(
+                s => sameRef(s.entityRef, entityRef) && s.environment === name,
+              );
           return {
             name,
             version:
@@ -248,39 +287,56 @@ export class PromotionGroups {
   }
 
   /**
-   * The group with its members; an open group with a member that failed or was closed
-   * becomes blocked, with that member's reason.
+   * The group with the members the caller may read. An open group with a member that failed or
+   * was closed is shown blocked, with that member's reason; it is not written, so reading
+   * changes nothing. What would name a member the caller may not read is said without it.
    */
   private async view(
-    stored: StoredGroup,
+    group: StoredGroup,
     credentials: BackstageCredentials,
   ): Promise<PromotionGroup> {
-    let group = stored;
-    const members = await this.members(group, credentials);
-    const blocking = members.flatMap(m => {
+    const all = (
+      await Promise.all(
+        group.members.map(m =>
+          this.deps.promotions.get(m.promotionId).then(toApi, error => {
+            // A member whose promotion is not asked for yet has nothing to show.
+            if ((error as Error)?.name === 'NotFoundError') return undefined;
+            throw error;
+          }),
+        ),
+      )
+    ).filter((m): m is Promotion => m !== undefined);
+    const mayRead = await this.readable(all, credentials);
+    const hidden = all.filter(m => !mayRead(m.entityRef));
+    const naming = (text: string | null) => {
+      if (text === null) return null;
+      const lower = text.toLocaleLowerCase('en-US');
+      return hidden.some(m =>
+        lower.includes(m.entityRef.toLocaleLowerCase('en-US')),
+      )
+        ? HIDDEN_MEMBER
+        : text;
+    };
+    const blocking = all.flatMap(m => {
       const reason = PromotionGroups.blockingReason(m);
-      return reason === null
-        ? []
-        : [{ entityRef: m.entityRef, promotionId: m.id, reason }];
+      if (reason === null) return [];
+      return mayRead(m.entityRef)
+        ? [{ entityRef: m.entityRef, promotionId: m.id, reason }]
+        : [{ entityRef: '', promotionId: '', reason: HIDDEN_MEMBER }];
     });
-    const dead = blocking.find(b =>
-      members.some(
-        m =>
-          m.id === b.promotionId &&
-          (m.state === 'closed' || m.state === 'failed'),
-      ),
-    );
-    if (group.state === 'open' && dead) {
-      const reason = `${dead.entityRef} ${dead.reason}`;
-      await this.deps.groups.transition(
-        group.id,
-        ['open'],
-        { state: 'blocked', reason },
-        { action: 'blocked', actor: 'promotions', reason },
-        this.now(),
-      );
-      group = (await this.deps.groups.get(group.id)) ?? group;
+    let { state, reason } = group;
+    const dead = all.find(m => m.state === 'closed' || m.state === 'failed');
+    if (state === 'open' && dead) {
+      state = 'blocked';
+      reason = mayRead(dead.entityRef)
+        ? `${dead.entityRef} ${PromotionGroups.blockingReason(dead)}`
+        : `${HIDDEN_MEMBER} ${
+            dead.state === 'closed' ? 'was closed' : 'failed'
+          }`;
+    } else {
+      reason = naming(reason);
     }
+    const history = await this.deps.groups.history(group.id);
     return {
       id: group.id,
       systemRef: group.systemRef,
@@ -288,11 +344,12 @@ export class PromotionGroups {
       requestedBy: group.requestedBy,
       requestedAt: group.requestedAt,
       updatedAt: group.updatedAt,
-      state: group.state,
-      reason: group.reason,
-      members,
+      state,
+      reason,
+      members: all.filter(m => mayRead(m.entityRef)),
+      hiddenMembers: hidden.length,
       blocking,
-      history: await this.deps.groups.history(group.id),
+      history: history.map(e => ({ ...e, reason: naming(e.reason) })),
     };
   }
 
