@@ -1,11 +1,18 @@
 import { Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import {
   PromotionGroup,
   SystemPromotions,
 } from '@gitops-promotions/plugin-promotions-common';
+import { SWRConfig } from 'swr';
 import { PromotionsApi, promotionsApiRef } from '../api';
 import { mockPromotionsApi } from './fixtures';
 import { SystemPromotionsContent } from './SystemPromotionsContent';
@@ -33,9 +40,27 @@ const group = (overrides: Partial<PromotionGroup> = {}): PromotionGroup => ({
   state: 'open',
   reason: null,
   members: [
-    { entityRef: 'component:default/shop', version: '1.2.0', state: 'open' },
-    { entityRef: 'component:default/cart', version: '1.2.0', state: 'open' },
+    {
+      id: 'p1',
+      entityRef: 'component:default/shop',
+      environment: 'staging',
+      version: '1.2.0',
+      state: 'open',
+      pullRequest: {
+        number: 41,
+        url: 'https://github.example/acme/gitops/pull/41',
+      },
+    },
+    {
+      id: 'p2',
+      entityRef: 'component:default/cart',
+      environment: 'staging',
+      version: '1.2.0',
+      state: 'open',
+      pullRequest: null,
+    },
   ] as any,
+  hiddenMembers: 0,
   blocking: [],
   history: [],
   ...overrides,
@@ -47,24 +72,43 @@ const data = (groups: PromotionGroup[] = []): SystemPromotions => ({
     {
       entityRef: 'component:default/cart',
       title: null,
+      hidden: false,
       environments: envs('1.2.0', '1.1.0', '1.0.0'),
     },
     {
       entityRef: 'component:default/shop',
       title: 'Shop',
+      hidden: false,
       environments: envs('1.3.0', '1.2.0', null as any),
     },
   ],
   groups,
 });
 
-function render(api: PromotionsApi) {
+/** Every permission, unless the test names the ones allowed. */
+function render(api: PromotionsApi, allowed?: string[]) {
   return renderInTestApp(
-    <TestApiProvider apis={[[promotionsApiRef, api]]}>
-      <EntityProvider entity={system}>
-        <SystemPromotionsContent />
-      </EntityProvider>
-    </TestApiProvider>,
+    // Each render decides its permissions afresh, not from an earlier test's cache.
+    <SWRConfig value={{ provider: () => new Map() }}>
+      <TestApiProvider
+        apis={[
+          [promotionsApiRef, api],
+          [
+            permissionApiRef,
+            mockApis.permission({
+              authorize: request =>
+                !allowed || allowed.includes(request.permission.name)
+                  ? AuthorizeResult.ALLOW
+                  : AuthorizeResult.DENY,
+            }),
+          ],
+        ]}
+      >
+        <EntityProvider entity={system}>
+          <SystemPromotionsContent />
+        </EntityProvider>
+      </TestApiProvider>
+    </SWRConfig>,
   );
 }
 
@@ -193,5 +237,134 @@ describe('SystemPromotionsContent', () => {
     expect(
       screen.getByRole('listitem', { name: 'Group to staging' }),
     ).toHaveTextContent('merged');
+  });
+
+  it('shows each group’s history and each member’s pull request', async () => {
+    const merged = group({
+      state: 'merged',
+      history: [
+        {
+          at: '2026-12-07T10:00:00Z',
+          action: 'requested',
+          actor: 'user:default/ana',
+          reason: null,
+        },
+        {
+          at: '2026-12-07T11:00:00Z',
+          action: 'member-merged',
+          actor: 'user:default/rita',
+          reason: 'component:default/shop',
+        },
+        {
+          at: '2026-12-07T11:01:00Z',
+          action: 'merged',
+          actor: 'user:default/rita',
+          reason: null,
+        },
+      ],
+    });
+    await render(
+      mockPromotionsApi({
+        systemPromotions: jest.fn().mockResolvedValue(data([merged])),
+      }),
+    );
+    const item = await screen.findByRole('listitem', {
+      name: 'Group to staging',
+    });
+    const history = within(item).getByRole('list', { name: 'History' });
+    expect(
+      within(history)
+        .getAllByRole('listitem')
+        .map(li => li.textContent?.replace(/^.*? ago /, '')),
+    ).toEqual([
+      'requested by user:default/ana',
+      'member-merged by user:default/rita: component:default/shop',
+      'merged by user:default/rita',
+    ]);
+    const members = within(item).getByRole('list', { name: 'Members' });
+    expect(
+      within(members).getByRole('link', { name: 'pull request #41' }),
+    ).toHaveAttribute('href', 'https://github.example/acme/gitops/pull/41');
+    expect(within(members).getAllByRole('link')).toHaveLength(1);
+  });
+
+  it('shows what the user may not read as hidden, and offers no action on such a group', async () => {
+    const [shop] = group().members;
+    const partly = group({
+      members: [shop],
+      hiddenMembers: 1,
+      blocking: [
+        { entityRef: '', promotionId: '', reason: 'a member you may not read' },
+      ],
+    });
+    const withHidden: SystemPromotions = {
+      ...data([partly]),
+      components: [
+        {
+          entityRef: 'component:default/cart',
+          title: null,
+          hidden: true,
+          environments: envs(null as any, null as any, null as any),
+        },
+        data().components[1],
+      ],
+    };
+    await render(
+      mockPromotionsApi({
+        systemPromotions: jest.fn().mockResolvedValue(withHidden),
+      }),
+    );
+    const table = await screen.findByRole('table', {
+      name: 'Versions per environment',
+    });
+    expect(within(table).getAllByRole('row')[1]).toHaveTextContent(
+      'component:default/cartYou may not read this component’s promotions',
+    );
+    const item = screen.getByRole('listitem', { name: 'Group to staging' });
+    expect(item).toHaveTextContent('1 member you may not read');
+    expect(item).toHaveTextContent('Waiting for a member you may not read');
+    expect(within(item).queryByRole('button')).not.toBeInTheDocument();
+
+    // The hidden component cannot be picked to promote.
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Promote together' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByLabelText('Shop')).toBeInTheDocument();
+    expect(
+      within(dialog).queryByLabelText('component:default/cart'),
+    ).not.toBeInTheDocument();
+  });
+
+  it('offers Promote together, Merge all and Close only to a user allowed to', async () => {
+    const systemPromotions = jest.fn().mockResolvedValue(data([group()]));
+    const { unmount } = await render(mockPromotionsApi({ systemPromotions }), [
+      'promotions.entity.read',
+    ]);
+    const item = await screen.findByRole('listitem', {
+      name: 'Group to staging',
+    });
+    expect(within(item).queryByRole('button')).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Promote together' }),
+    ).not.toBeInTheDocument();
+    unmount();
+
+    // Whoever may promote, and not merge, may ask and take back, not merge.
+    await render(mockPromotionsApi({ systemPromotions }), [
+      'promotions.promote',
+    ]);
+    const mine = await screen.findByRole('listitem', {
+      name: 'Group to staging',
+    });
+    expect(
+      await within(mine).findByRole('button', { name: 'Close' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Promote together' }),
+    ).toBeInTheDocument();
+    expect(
+      within(mine).queryByRole('button', { name: 'Merge all' }),
+    ).not.toBeInTheDocument();
   });
 });

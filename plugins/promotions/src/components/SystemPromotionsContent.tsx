@@ -6,6 +6,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
+import { usePermission } from '@backstage/plugin-permission-react';
 import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
 import Chip from '@material-ui/core/Chip';
@@ -24,13 +25,18 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
+import Link from '@material-ui/core/Link';
 import {
+  environmentResourceRef,
   PromotionGroup,
+  promotionsMergePermission,
+  promotionsPromotePermission,
   SystemPromotions,
 } from '@gitops-promotions/plugin-promotions-common';
-import { useState } from 'react';
+import { ReactNode, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
+import { absoluteTime, relativeTime } from './time';
 
 const useStyles = makeStyles(theme => ({
   version: { fontFamily: 'monospace' },
@@ -43,7 +49,64 @@ const useStyles = makeStyles(theme => ({
     gap: theme.spacing(1),
     marginTop: theme.spacing(1),
   },
+  list: { margin: 0, paddingLeft: theme.spacing(2) },
 }));
+
+const HIDDEN_COMPONENT = 'You may not read this component’s promotions';
+
+/** One permission to ask of one environment of one component. */
+type Check = {
+  permission: typeof promotionsPromotePermission;
+  resourceRef: string;
+};
+
+const check = (
+  permission: Check['permission'],
+  entityRef: string,
+  environment: string,
+): Check => ({
+  permission,
+  resourceRef: environmentResourceRef(entityRef, environment),
+});
+
+/** Shows `children` when the permission passes, else `otherwise`; nothing while asked. */
+function IfPermitted(props: {
+  check: Check;
+  otherwise: ReactNode;
+  children: ReactNode;
+}) {
+  const { allowed, loading } = usePermission(props.check);
+  if (loading) return null;
+  return <>{allowed ? props.children : props.otherwise}</>;
+}
+
+/** Shows `children` when any of the checks passes, asking one after another. */
+function AnyPermitted(props: { checks: Check[]; children: ReactNode }) {
+  const [first, ...rest] = props.checks;
+  if (!first) return null;
+  return (
+    <IfPermitted
+      check={first}
+      otherwise={<AnyPermitted checks={rest}>{props.children}</AnyPermitted>}
+    >
+      {props.children}
+    </IfPermitted>
+  );
+}
+
+/** Shows `children` when, for each list of checks, one of its checks passes. */
+function AllPermitted(props: { each: Check[][]; children: ReactNode }) {
+  const [first, ...rest] = props.each;
+  if (!first) return <>{props.children}</>;
+  return (
+    <AnyPermitted checks={first}>
+      <AllPermitted each={rest}>{props.children}</AllPermitted>
+    </AnyPermitted>
+  );
+}
+
+const membersYouMayNotRead = (count: number) =>
+  `${count} ${count === 1 ? 'member' : 'members'} you may not read`;
 
 const messageOf = (error: unknown) =>
   error instanceof Error ? error.message : String(error);
@@ -72,8 +135,8 @@ function PromoteTogetherDialog(props: {
   const [chosen, setChosen] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const candidates = data.components.filter(c =>
-    c.environments.some(e => e.name === to),
+  const candidates = data.components.filter(
+    c => !c.hidden && c.environments.some(e => e.name === to),
   );
 
   const submit = async () => {
@@ -169,47 +232,99 @@ function GroupRow(props: { group: PromotionGroup; onChanged: () => void }) {
     }
   };
   const active = group.state === 'open' || group.state === 'blocked';
+  const may = (permission: Check['permission']) =>
+    group.members.map(m => check(permission, m.entityRef, group.environment));
+  // The backend refuses to act on a group with a member the caller may not read.
+  const actable = active && group.hiddenMembers === 0;
   return (
     <li className={classes.group} aria-label={`Group to ${group.environment}`}>
       <Typography variant="subtitle2">
         To {group.environment} <Chip size="small" label={group.state} />{' '}
         requested by {group.requestedBy}
       </Typography>
-      <Typography variant="body2">
-        {group.members
-          .map(m => `${m.entityRef} ${m.version} (${m.state})`)
-          .join(', ')}
-      </Typography>
+      <ul className={classes.list} aria-label="Members">
+        {group.members.map(m => (
+          <li key={m.id}>
+            <Typography variant="body2" component="span">
+              {`${m.entityRef} ${m.version} (${m.state})`}
+            </Typography>{' '}
+            {m.pullRequest && (
+              <Link href={m.pullRequest.url} target="_blank" rel="noopener">
+                pull request #{m.pullRequest.number}
+              </Link>
+            )}
+          </li>
+        ))}
+        {group.hiddenMembers > 0 && (
+          <li>
+            <Typography variant="body2" color="textSecondary" component="span">
+              {membersYouMayNotRead(group.hiddenMembers)}
+            </Typography>
+          </li>
+        )}
+      </ul>
       {group.reason && (
         <Typography variant="body2" color="error">
           {group.reason}
         </Typography>
       )}
       {active &&
-        group.blocking.map(b => (
-          <Typography key={b.promotionId} variant="body2" color="textSecondary">
-            Waiting for {b.entityRef}: {b.reason}
+        group.blocking.map((b, index) => (
+          <Typography key={index} variant="body2" color="textSecondary">
+            Waiting for {b.entityRef || 'a member you may not read'}
+            {b.entityRef ? `: ${b.reason}` : ''}
           </Typography>
         ))}
-      {active && (
+      {actable && (
         <div className={classes.actions}>
-          <Button
-            size="small"
-            variant="outlined"
-            color="primary"
-            disabled={busy || group.blocking.length > 0}
-            onClick={() => act(() => api.mergePromotionGroup(group.id))}
+          <AllPermitted each={may(promotionsMergePermission).map(c => [c])}>
+            <Button
+              size="small"
+              variant="outlined"
+              color="primary"
+              disabled={busy || group.blocking.length > 0}
+              onClick={() => act(() => api.mergePromotionGroup(group.id))}
+            >
+              Merge all
+            </Button>
+          </AllPermitted>
+          {/* Whoever asked may take a member back; otherwise closing is for those who may merge. */}
+          <AllPermitted
+            each={group.members
+              .filter(m => m.state === 'open')
+              .map(m => [
+                check(promotionsPromotePermission, m.entityRef, m.environment),
+                check(promotionsMergePermission, m.entityRef, m.environment),
+              ])}
           >
-            Merge all
-          </Button>
-          <Button
-            size="small"
-            disabled={busy}
-            onClick={() => act(() => api.closePromotionGroup(group.id))}
-          >
-            Close
-          </Button>
+            <Button
+              size="small"
+              disabled={busy}
+              onClick={() => act(() => api.closePromotionGroup(group.id))}
+            >
+              Close
+            </Button>
+          </AllPermitted>
         </div>
+      )}
+      {group.history.length > 0 && (
+        <ul className={classes.list} aria-label="History">
+          {group.history.map((event, index) => (
+            <li key={index}>
+              <Typography
+                variant="body2"
+                color="textSecondary"
+                component="span"
+              >
+                <span title={absoluteTime(event.at)}>
+                  {relativeTime(event.at)}
+                </span>{' '}
+                {event.action} by {event.actor}
+                {event.reason ? `: ${event.reason}` : ''}
+              </Typography>
+            </li>
+          ))}
+        </ul>
       )}
       {error && <Alert severity="error">{error}</Alert>}
     </li>
@@ -238,14 +353,23 @@ export function SystemPromotionsContent() {
       <InfoCard
         title="Components"
         action={
-          <Button
-            color="primary"
-            variant="contained"
-            disabled={!data.components.length}
-            onClick={() => setDialog(true)}
+          <AnyPermitted
+            checks={data.components
+              .filter(c => !c.hidden)
+              .flatMap(c =>
+                c.environments.map(e =>
+                  check(promotionsPromotePermission, c.entityRef, e.name),
+                ),
+              )}
           >
-            Promote together
-          </Button>
+            <Button
+              color="primary"
+              variant="contained"
+              onClick={() => setDialog(true)}
+            >
+              Promote together
+            </Button>
+          </AnyPermitted>
         }
       >
         {data.components.length ? (
@@ -262,12 +386,20 @@ export function SystemPromotionsContent() {
               {data.components.map(c => (
                 <TableRow key={c.entityRef}>
                   <TableCell>{c.title ?? c.entityRef}</TableCell>
-                  {environments.map(name => (
-                    <TableCell key={name} className={classes.version}>
-                      {c.environments.find(e => e.name === name)?.version ??
-                        '—'}
+                  {c.hidden ? (
+                    <TableCell colSpan={environments.length}>
+                      <Typography variant="body2" color="textSecondary">
+                        {HIDDEN_COMPONENT}
+                      </Typography>
                     </TableCell>
-                  ))}
+                  ) : (
+                    environments.map(name => (
+                      <TableCell key={name} className={classes.version}>
+                        {c.environments.find(e => e.name === name)?.version ??
+                          '—'}
+                      </TableCell>
+                    ))
+                  )}
                 </TableRow>
               ))}
             </TableBody>
