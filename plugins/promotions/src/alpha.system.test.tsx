@@ -7,6 +7,7 @@ import {
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
 import { screen } from '@testing-library/react';
+import { ANNOTATION_REPOSITORY } from '@gitops-promotions/plugin-promotions-common';
 import { promotionsApiRef } from './api';
 import promotionsPlugin from './alpha';
 
@@ -25,6 +26,7 @@ describe('the system Promotions tab in the new frontend system', () => {
         {
           entityRef: 'component:default/shop',
           title: null,
+          hidden: false,
           environments: [{ name: 'dev', version: '1.2.0' }],
         },
       ],
@@ -62,5 +64,29 @@ describe('the system Promotions tab in the new frontend system', () => {
     const filter = tester.get(EntityContentBlueprint.dataRefs.filterFunction)!;
     expect(filter(entity('System'))).toBe(true);
     expect(filter(entity('Component'))).toBe(false);
+  });
+
+  it('gives a system that names a GitOps repository exactly one Promotions tab, its own', () => {
+    const annotated = (kind: string): Entity => ({
+      ...entity(kind),
+      metadata: {
+        ...entity(kind).metadata,
+        annotations: { [ANNOTATION_REPOSITORY]: 'gitops' },
+      },
+    });
+    const tabs = (['promotions', 'system-promotions'] as const).map(name => {
+      const tester = createExtensionTester(
+        promotionsPlugin.getExtension(`entity-content:promotions/${name}`),
+      );
+      return {
+        name,
+        path: tester.get(coreExtensionData.routePath),
+        filter: tester.get(EntityContentBlueprint.dataRefs.filterFunction)!,
+      };
+    });
+    const shown = (e: Entity) =>
+      tabs.filter(t => t.path === 'promotions' && t.filter(e)).map(t => t.name);
+    expect(shown(annotated('System'))).toEqual(['system-promotions']);
+    expect(shown(annotated('Component'))).toEqual(['promotions']);
   });
 });

@@ -6,6 +6,7 @@ import {
   fetchApiRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
+import { Entity } from '@backstage/catalog-model';
 import {
   EntityCardBlueprint,
   EntityContentBlueprint,
@@ -25,13 +26,14 @@ const promotionsApi = ApiBlueprint.make({
     }),
 });
 
-/** The Promotions tab of entities that name a GitOps repository. */
+/** The Promotions tab of entities that name a GitOps repository; a system has its own. */
 const promotionsEntityContent = EntityContentBlueprint.make({
   name: 'promotions',
   params: {
     path: 'promotions',
     title: 'Promotions',
-    filter: isPromotionsAvailable,
+    filter: (entity: Entity) =>
+      isPromotionsAvailable(entity) && !isSystem(entity),
     loader: () =>
       import('./components/EntityPromotionsContent').then(m => (
         <m.EntityPromotionsContent />

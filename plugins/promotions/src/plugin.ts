@@ -30,7 +30,7 @@ export const promotionsPlugin = createPlugin({
 
 /**
  * The Promotions tab, for an `EntityLayout.Route` of the entity page, shown where
- * `isPromotionsAvailable` holds.
+ * `isPromotionsAvailable` holds and `isSystem` does not: a system has `SystemPromotionsContent`.
  *
  * @public
  */
