@@ -55,6 +55,11 @@ export interface StoredEnvironment extends EnvironmentKey {
   timeline: VersionTimeline | null;
 }
 
+/** An environment's key, and whether a timeline is stored beside it. */
+export interface StoredEnvironmentKey extends EnvironmentKey {
+  timeline: boolean;
+}
+
 /** Refused to write a refresh whose runner no longer holds the repository's lease. */
 export class LeaseLostError extends Error {
   constructor(repositoryId: string, owner: string) {
@@ -151,16 +156,31 @@ export class PromotionsStore {
   }
 
   /** The keys of every stored environment of a repository, without their bulk. */
-  async environmentKeys(repositoryId: string): Promise<EnvironmentKey[]> {
-    const rows = await this.db<EnvironmentRow>(ENVIRONMENTS)
+  async environmentKeys(repositoryId: string): Promise<StoredEnvironmentKey[]> {
+    const rows: Array<
+      Pick<
+        EnvironmentRow,
+        'entity_ref' | 'environment' | 'recipe' | 'revision' | 'probes'
+      > & { has_timeline: number | string }
+    > = await this.db(ENVIRONMENTS)
       .where({ repository_id: repositoryId })
-      .select('entity_ref', 'environment', 'recipe', 'revision', 'probes');
+      .select(
+        'entity_ref',
+        'environment',
+        'recipe',
+        'revision',
+        'probes',
+        this.db.raw(
+          'CASE WHEN timeline IS NULL THEN 0 ELSE 1 END AS has_timeline',
+        ),
+      );
     return rows.map(row => ({
       entityRef: row.entity_ref,
       environment: row.environment,
       recipe: row.recipe,
       revision: row.revision,
       probes: parse<Probes>(row.probes),
+      timeline: Number(row.has_timeline) === 1,
     }));
   }
 

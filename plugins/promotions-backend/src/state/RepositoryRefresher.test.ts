@@ -221,6 +221,44 @@ describe.each(databases.eachSupportedId())(
       });
     });
 
+    it('keeps a timeline for every environment, drifting or not, and reads one for an environment stored without', async () => {
+      const { refresherOf, entities, repositories, knex } = await setup();
+      const { reads, counted } = countingReads(repositories);
+      const refresher = refresherOf(entities, { repositories: counted });
+      const timelines = async () =>
+        Object.fromEntries(
+          (
+            await knex('promotions_environment_state')
+              .where({ entity_ref: 'component:default/cart' })
+              .select('environment', 'timeline')
+          ).map(row => [
+            row.environment,
+            row.timeline &&
+              JSON.parse(row.timeline).commits.map((c: any) => c.version),
+          ]),
+        );
+      await refresher.refresh('gitops');
+      // cart runs 2.0.0 everywhere since it was laid out: nothing drifts, every history is kept.
+      const laidOut = { dev: ['2.0.0'], staging: ['2.0.0'], prod: ['2.0.0'] };
+      expect(await timelines()).toEqual(laidOut);
+
+      // As stored before every environment kept one: the next refresh reads it, and only it.
+      await knex('promotions_environment_state')
+        .where({ entity_ref: 'component:default/cart', environment: 'staging' })
+        .update({ timeline: null });
+      reads.timelines = [];
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 0,
+        recomputed: 1,
+      });
+      expect(reads.timelines).toEqual([{ since: undefined, commits: 1 }]);
+      expect(await timelines()).toEqual(laidOut);
+      expect(await refresher.refresh('gitops')).toMatchObject({
+        resolved: 0,
+        recomputed: 0,
+      });
+    });
+
     it('resolves a broken environment again only once it changes, and keeps the others', async () => {
       const { dir, refresher, body } = await setup();
       appendCommit(dir, {

@@ -34,10 +34,10 @@ import {
 } from './entityTarget';
 import { toLastChange } from './lastChange';
 import {
-  EnvironmentKey,
   PromotionsStore,
   RepositoryRefreshResult,
   StoredEnvironment,
+  StoredEnvironmentKey,
 } from './PromotionsStore';
 import { resolveForState } from './resolution';
 import { protectSecrets, SecretProtection } from './secrets';
@@ -113,7 +113,7 @@ interface EnvironmentWork {
   /** Why its spec or source could not be found: the environment's error, not a failure. */
   specError?: string;
   recipe: string;
-  stored?: EnvironmentKey;
+  stored?: StoredEnvironmentKey;
   fresh?: Omit<StoredEnvironment, 'timeline'> & { timeline?: VersionTimeline };
   identity: string;
   /** Why it could not be read again: its entity keeps its last known state, with this beside it. */
@@ -491,7 +491,11 @@ export class RepositoryRefresher {
           ([environment, { asOf: _readAt, ...state }]) => [environment, state],
         ),
       ]);
-      if (fingerprints.get(target.entityRef) !== fingerprint) {
+      // A stored environment without a timeline (from before every one kept its own) gets one.
+      const untimed = byEntity
+        .get(target.entityRef)!
+        .some(item => item.read && item.stored && !item.stored.timeline);
+      if (fingerprints.get(target.entityRef) !== fingerprint || untimed) {
         changed.push({ target, fingerprint });
       }
     }
@@ -653,6 +657,11 @@ export class RepositoryRefresher {
           expectedKeys: config.expectedKeys,
           live: live.get(target.entityRef),
         });
+        // Every environment keeps its history of versions, drifting or not: the delivery figures
+        // count the changes made outside the portal from it.
+        await Promise.all(
+          items.filter(item => item.read).map(item => timelineOf(item.name)),
+        );
         // The age is the store's to add when serving: it moves without the body changing.
         const { asOf: _age, ...stored } = body;
         outEntities.push({
