@@ -27,6 +27,8 @@ export const LEAD_TIME_LOOKBACK_DAYS = 90;
 export const FLEET_SERVICE_LIMIT = 1000;
 /** The history table the workflow keeps (`workflow/WorkflowStore.ts`). */
 const HISTORY = 'promotions_history';
+/** The workflow's promotions, for the commits a merge may be seen by in a timeline. */
+const PROMOTIONS = 'promotions_requests';
 /** Only these entries make figures. */
 const FIGURE_ACTIONS: Array<HistoryEntry['action']> = [
   'requested',
@@ -36,7 +38,8 @@ const FIGURE_ACTIONS: Array<HistoryEntry['action']> = [
 
 /**
  * Delivery figures of what the caller may see: one service's, read from the stored timelines
- * and the workflow's history, or pooled per owner over their services.
+ * (the refresh keeps one for every environment it resolves) and the workflow's history, or
+ * pooled per owner over their services.
  */
 export class FiguresService {
   constructor(
@@ -163,7 +166,11 @@ export class FiguresService {
             production: Boolean(environment.policy.production),
             timeline: timeline
               ? {
-                  commits: timeline.commits,
+                  commits: timeline.commits.map(c => ({
+                    sha: c.sha,
+                    at: c.at,
+                    version: c.version,
+                  })),
                   // A timeline shorter than its depth reached the environment's first commit.
                   complete: timeline.commits.length < TIMELINE_DEPTH,
                 }
@@ -183,18 +190,21 @@ export class FiguresService {
     const db: Knex = this.deps.store.client;
     const result = new Map<string, FiguresHistoryEntry[]>();
     for (let i = 0; i < entityRefs.length; i += 500) {
-      const rows = await db(HISTORY)
-        .whereIn('entity_ref', entityRefs.slice(i, i + 500))
-        .whereIn('action', FIGURE_ACTIONS)
-        .where('at', '>=', since)
+      const rows = await db(`${HISTORY} as h`)
+        .leftJoin(`${PROMOTIONS} as p`, 'p.id', 'h.request_id')
+        .whereIn('h.entity_ref', entityRefs.slice(i, i + 500))
+        .whereIn('h.action', FIGURE_ACTIONS)
+        .where('h.at', '>=', since)
         .select(
-          'entity_ref',
-          'environment',
-          'action',
-          'at',
-          'version',
-          'kind',
-          'request_id',
+          'h.entity_ref',
+          'h.environment',
+          'h.action',
+          'h.at',
+          'h.version',
+          'h.kind',
+          'h.request_id',
+          'p.head_commit',
+          'p.merged_commit',
         );
       for (const row of rows) {
         const list = result.get(row.entity_ref) ?? [];
@@ -205,6 +215,13 @@ export class FiguresService {
           version: row.version,
           kind: row.kind,
           promotionId: row.request_id,
+          ...(row.action === 'merged'
+            ? {
+                commits: [row.head_commit, row.merged_commit].filter(
+                  (sha): sha is string => typeof sha === 'string' && sha !== '',
+                ),
+              }
+            : {}),
         });
         result.set(row.entity_ref, list);
       }

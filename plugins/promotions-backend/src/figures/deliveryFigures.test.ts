@@ -414,6 +414,160 @@ describe('computeDeliveryFigures', () => {
     expect(result.environments[0].changeFailure.promotions).toBe(1);
   });
 
+  /*
+   * prod's complete timeline, with commit ids, and dev's:
+   *   c0 01-15 v0   created prod
+   *   c1 03-05 v1   the portal's commit for m1, by a clock two hours behind the portal's: m1
+   *                 was asked for at 14:00, merged 03-07; only its commit id tells
+   *   c2 03-10 v2   pushed by m2's pull request; m2 merged 03-10 13:00 by a merge commit the
+   *                 timeline does not hold (path history shows the pull request's own commit)
+   *   c3 03-12 v1   pushed straight to the branch: back to v1, outside the portal
+   * dev ran v1 from 03-01 12:00 and v2 from 03-08 12:00.
+   */
+  const commit = (sha: string, at: string, version: string) => ({
+    sha,
+    at,
+    version,
+  });
+  const prodShown: FiguresEnvironment = {
+    name: 'prod',
+    production: true,
+    timeline: {
+      complete: true,
+      commits: [
+        commit('c3', '2026-03-12T12:00:00Z', 'v1'),
+        commit('c2', '2026-03-10T12:00:00Z', 'v2'),
+        commit('c1', '2026-03-05T12:00:00Z', 'v1'),
+        commit('c0', '2026-01-15T12:00:00Z', 'v0'),
+      ],
+    },
+  };
+  const devShown: FiguresEnvironment = {
+    name: 'dev',
+    production: false,
+    timeline: timeline(true, [
+      ['2026-03-01T12:00:00Z', 'v1'],
+      ['2026-03-08T12:00:00Z', 'v2'],
+    ]),
+  };
+  const merges: FiguresHistoryEntry[] = [
+    entry('prod', 'm1', 'requested', '2026-03-05T14:00:00Z', 'v1'),
+    {
+      ...entry('prod', 'm1', 'merged', '2026-03-07T12:00:00Z', 'v1'),
+      commits: ['c1'],
+    },
+    entry('prod', 'm2', 'requested', '2026-03-09T12:00:00Z', 'v2'),
+    {
+      ...entry('prod', 'm2', 'merged', '2026-03-10T13:00:00Z', 'v2'),
+      commits: ['e9', 'merge-of-m2'],
+    },
+  ];
+
+  it('counts a portal merge the timeline shows once, matched by its commit or by its version in time, from when it landed', () => {
+    const result = figures(30, {
+      environments: [devShown, prodShown],
+      history: merges,
+    });
+    // prod: v1 (c1 = m1, landed 03-07), v2 (c2 = m2 by version, committed between its request
+    // and merge, landed 03-10 13:00), v1 again (c3, outside) = 3, not 5.
+    const prod = of(result, 'prod');
+    expect(prod.deployments.count).toBe(3);
+    expect(prod.deployments.weeks.map(w => w.count)).toEqual([1, 2, 0, 0, 0]);
+    // v1 ran in dev from 03-01 12:00 and in prod from m1's merge on 03-07 12:00: 6 days;
+    // v2 dev 03-08 12:00 -> prod 03-10 13:00: 2 days and 1 hour. Its return on 03-12 is no
+    // first run.
+    expect(result.leadTime[0].versions).toEqual([
+      {
+        version: 'v1',
+        firstEnvironment: 'dev',
+        firstAt: '2026-03-01T12:00:00.000Z',
+        productionAt: '2026-03-07T12:00:00.000Z',
+        ms: 6 * DAY,
+      },
+      {
+        version: 'v2',
+        firstEnvironment: 'dev',
+        firstAt: '2026-03-08T12:00:00.000Z',
+        productionAt: '2026-03-10T13:00:00.000Z',
+        ms: 2 * DAY + HOUR,
+      },
+    ]);
+    // Going back to v1 outside the portal is a deployment, not a rollback: m1 and m2 are the
+    // promotions, none failed.
+    expect(prod.changeFailure).toEqual({
+      promotions: 2,
+      rollbacks: 0,
+      failed: 0,
+      rate: 0,
+    });
+    expect(prod.restore).toEqual({ medianMs: null, rollbacks: [] });
+  });
+
+  it('counts a merge newer than the timeline until the timeline shows it, and then once', () => {
+    const m3 = [
+      entry(
+        'prod',
+        'm3',
+        'requested',
+        '2026-03-20T12:00:00Z',
+        'v2',
+        'rollback',
+      ),
+      {
+        ...entry(
+          'prod',
+          'm3',
+          'merged',
+          '2026-03-20T14:00:00Z',
+          'v2',
+          'rollback',
+        ),
+        commits: ['c4'],
+      },
+    ];
+    const withM3 = [...merges, ...m3];
+    // Read before m3 landed: the timeline ends at c3, so m3 (back to v2) counts by itself.
+    const before = figures(30, {
+      environments: [devShown, prodShown],
+      history: withM3,
+    });
+    // Read after: c4 is m3's commit, dated when it was asked for.
+    const caughtUp = figures(30, {
+      environments: [
+        devShown,
+        {
+          ...prodShown,
+          timeline: {
+            complete: true,
+            commits: [
+              commit('c4', '2026-03-20T12:00:00Z', 'v2'),
+              ...prodShown.timeline!.commits,
+            ],
+          },
+        },
+      ],
+      history: withM3,
+    });
+    for (const result of [before, caughtUp]) {
+      const prod = of(result, 'prod');
+      // v1 03-07, v2 03-10, v1 03-12, v2 03-20 14:00 = 4.
+      expect(prod.deployments.count).toBe(4);
+      expect(prod.deployments.weeks.map(w => w.count)).toEqual([1, 2, 1, 0, 0]);
+      expect(prod.restore.rollbacks).toEqual([
+        expect.objectContaining({ promotionId: 'm3', ms: 2 * HOUR }),
+      ]);
+    }
+    // A merge of the version the environment already runs, the timeline not read since, is none.
+    const again = figures(30, {
+      environments: [devShown, prodShown],
+      history: [
+        ...merges,
+        { ...entry('prod', 'm4', 'merged', '2026-03-21T12:00:00Z', 'v1') },
+      ],
+    });
+    expect(of(again, 'prod').deployments.count).toBe(3);
+  });
+
   it('refuses a window other than 7, 30 or 90 days', () => {
     expect(() => figures(31)).toThrow(RangeError);
     expect(() => figures(Number.NaN)).toThrow(RangeError);

@@ -21,6 +21,8 @@ import {
  *   environment's first commit.
  * - the workflow's history (`promotions_history`): requested, merged, failed... entries of the
  *   promotions and rollbacks made through the portal.
+ * A portal merge the timeline shows (its commit, or the same version committed between the
+ * promotion's request and its merge) is one deployment, not two.
  *
  * Every time is an instant (ISO 8601); entries whose time cannot be read are left out, as is a
  * commit without a resolvable version (it tells nothing about what ran).
@@ -36,7 +38,7 @@ export interface FiguresEnvironment {
   production: boolean;
   /** Its stored timeline, newest commit first; null when none was read yet. */
   timeline: {
-    commits: Array<{ at: string; version: string | null }>;
+    commits: Array<{ sha?: string; at: string; version: string | null }>;
     /** The timeline reaches the environment's first commit: nothing ran before it. */
     complete: boolean;
   } | null;
@@ -46,7 +48,10 @@ export interface FiguresEnvironment {
 export type FiguresHistoryEntry = Pick<
   HistoryEntry,
   'environment' | 'action' | 'at' | 'version' | 'kind' | 'promotionId'
->;
+> & {
+  /** Of a merge: the commits that may stand for it on the branch, its promotion's own and the one that landed. */
+  commits?: string[];
+};
 
 /** Everything the figures of one service are computed from. */
 export interface FiguresInput {
@@ -66,7 +71,21 @@ interface Run {
   version: string;
   /** The version changed then: a deployment. False for the oldest commit of a cut timeline. */
   change: boolean;
+  /** The commit it was read at, when it comes from the timeline. */
+  sha?: string;
 }
+
+/** A promotion or rollback the portal merged into an environment. */
+interface PortalMerge {
+  at: number;
+  version: string;
+  commits: string[];
+  /** When it was asked for; its merge time when the request is not in the history read. */
+  requestedAt: number;
+}
+
+/** How far a commit's time may stray from the portal's clock and still be its promotion's. */
+export const CLOCK_SLACK_MS = 15 * 60 * 1000;
 
 const time = (text: string | null | undefined): number | undefined => {
   if (typeof text !== 'string') return undefined;
@@ -91,50 +110,122 @@ export function p90(values: number[]): number | null {
   return sorted[Math.ceil(0.9 * sorted.length) - 1];
 }
 
+/** The portal's merges into an environment, oldest first, with when each was asked for. */
+function portalMerges(
+  environment: string,
+  history: FiguresHistoryEntry[],
+): PortalMerge[] {
+  const requested = new Map<string, number>();
+  for (const entry of history) {
+    const at = time(entry.at);
+    if (entry.action !== 'requested' || !entry.promotionId || at === undefined)
+      continue;
+    requested.set(
+      entry.promotionId,
+      Math.min(requested.get(entry.promotionId) ?? at, at),
+    );
+  }
+  const merges: PortalMerge[] = [];
+  for (const entry of history) {
+    const at = time(entry.at);
+    if (
+      entry.environment !== environment ||
+      entry.action !== 'merged' ||
+      typeof entry.version !== 'string' ||
+      entry.version === '' ||
+      at === undefined
+    ) {
+      continue;
+    }
+    const asked = entry.promotionId
+      ? requested.get(entry.promotionId)
+      : undefined;
+    merges.push({
+      at,
+      version: entry.version,
+      commits: (Array.isArray(entry.commits) ? entry.commits : []).filter(
+        (sha): sha is string => typeof sha === 'string' && sha !== '',
+      ),
+      requestedAt: Math.min(asked ?? at, at),
+    });
+  }
+  return merges.sort((a, b) => a.at - b.at);
+}
+
 /**
  * When an environment ran which version, oldest first: each change of version in its timeline
  * (a commit whose version differs from the last resolvable one before it), the oldest commit too
- * when the timeline is complete (it created the environment), and, before the oldest commit the
- * timeline knows, the versions the portal merged into it.
+ * when the timeline is complete (it created the environment), and the versions the portal merged
+ * into it that the timeline does not show: before its oldest commit when it is cut, and after its
+ * newest one (merged since the timeline was read). A merge the timeline shows is the same
+ * deployment: matched by its commit, or else by its version committed between its request and
+ * its merge, and dated when it landed. Between the timeline's oldest and newest commits, a merge
+ * the timeline does not show changed nothing: the repository's history is the word there.
  */
 function runsOf(
   environment: FiguresEnvironment,
   history: FiguresHistoryEntry[],
 ): Run[] {
+  const complete = Boolean(environment.timeline?.complete);
   const runs: Run[] = [];
   const commits = (environment.timeline?.commits ?? [])
-    .map(c => ({ at: time(c.at), version: c.version }))
+    .map(c => ({
+      at: time(c.at),
+      version: c.version,
+      sha: typeof c.sha === 'string' && c.sha !== '' ? c.sha : undefined,
+    }))
     .filter(
-      (c): c is { at: number; version: string } =>
+      (c): c is { at: number; version: string; sha: string | undefined } =>
         c.at !== undefined && typeof c.version === 'string' && c.version !== '',
     )
     .sort((a, b) => a.at - b.at);
   let last: string | undefined;
   for (const commit of commits) {
     if (last === undefined) {
-      runs.push({
-        ...commit,
-        change: Boolean(environment.timeline?.complete),
-      });
+      runs.push({ ...commit, change: complete });
     } else if (commit.version !== last) {
       runs.push({ ...commit, change: true });
     }
     last = commit.version;
   }
-  const known = commits.length > 0 ? commits[0].at : Infinity;
-  if (!environment.timeline?.complete) {
-    for (const entry of history) {
-      const at = time(entry.at);
-      if (
-        entry.environment === environment.name &&
-        entry.action === 'merged' &&
-        typeof entry.version === 'string' &&
-        at !== undefined &&
-        at < known
-      ) {
-        runs.push({ at, version: entry.version, change: true });
-      }
+  const oldest = commits.length > 0 ? commits[0].at : Infinity;
+  const newest =
+    commits.length > 0 ? commits[commits.length - 1].at : -Infinity;
+  const shown = [...runs];
+  const matched = new Set<Run>();
+  const later: PortalMerge[] = [];
+  for (const merge of portalMerges(environment.name, history)) {
+    const run =
+      shown.find(
+        r =>
+          !matched.has(r) &&
+          r.sha !== undefined &&
+          merge.commits.includes(r.sha),
+      ) ??
+      shown.find(
+        r =>
+          !matched.has(r) &&
+          r.version === merge.version &&
+          r.at >= merge.requestedAt - CLOCK_SLACK_MS &&
+          r.at <= merge.at + CLOCK_SLACK_MS,
+      );
+    if (run) {
+      // A promotion's commit is dated when it was asked for; it ran once merged.
+      matched.add(run);
+      run.change = true;
+      run.at = Math.max(run.at, merge.at);
+    } else if (!complete && merge.at < oldest) {
+      runs.push({ at: merge.at, version: merge.version, change: true });
+    } else if (merge.at > newest) {
+      later.push(merge);
     }
+  }
+  let current = last;
+  for (const merge of later) {
+    if (merge.version !== current) {
+      runs.push({ at: merge.at, version: merge.version, change: true });
+    }
+    current = merge.version;
   }
   return runs.sort((a, b) => a.at - b.at);
 }
