@@ -5,3 +5,4 @@ export * from './git';
 export * from './github';
 export * from './workflowBackend';
 export * from './refresher';
+export * from './crash';
