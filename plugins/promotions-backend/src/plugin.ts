@@ -294,6 +294,7 @@ export const promotionsPlugin = createBackendPlugin({
           requestRefresh: repositoryId => runner.request(repositoryId),
           workflowDrift: entityRef => notifier.staleDrift(entityRef),
         });
+        const groupStore = new GroupStore(store.client);
         let workflow: PromotionsWorkflow | undefined = undefined;
         permissionsRegistry.addResourceType({
           resourceRef: promotionsEnvironmentResourceRef,
@@ -316,11 +317,23 @@ export const promotionsPlugin = createBackendPlugin({
           auditor,
           logger,
           gates,
+          groups: groupStore,
           secrets,
           requestRefresh: repositoryId => runner.request(repositoryId),
           entityUrl,
         });
         const following = workflow;
+        const promotionGroups = new PromotionGroups({
+          workflow,
+          groups: groupStore,
+          store,
+          promotions: workflowStore,
+          visibility,
+          catalog,
+          config,
+          auditor,
+          logger,
+        });
         await new GithubWebhookListener({
           repositories: () => config.repositories.values(),
           logger,
@@ -336,6 +349,7 @@ export const promotionsPlugin = createBackendPlugin({
           initialDelay: { seconds: 5 },
           fn: async (signal?: AbortSignal) => {
             await following.sync({ signal });
+            await promotionGroups.recover({ signal });
             await notifier.staleCheck(
               await workflowStore.list({ states: OPEN_STATES }),
             );
@@ -359,16 +373,7 @@ export const promotionsPlugin = createBackendPlugin({
         httpRouter.use(createWorkflowRouter({ workflow, httpAuth }));
         httpRouter.use(
           createPromotionGroupsRouter({
-            groups: new PromotionGroups({
-              workflow,
-              groups: new GroupStore(store.client),
-              store,
-              promotions: workflowStore,
-              visibility,
-              catalog,
-              config,
-              auditor,
-            }),
+            groups: promotionGroups,
             httpAuth,
           }),
         );

@@ -90,7 +90,7 @@ import {
 } from './WorkflowStore';
 
 /** Who acts: a person with their groups, or a service such as CI. */
-interface Actor {
+export interface Actor {
   ref: string;
   ownership: string[];
   service: boolean;
@@ -106,6 +106,31 @@ export interface PromotionRequest extends PlanRequest {
   merge?: boolean;
   /** The commit the preview was made on: the request is refused if the branch moved since. */
   baseCommit?: string;
+}
+
+/** The group a promotion is a member of, while that group is still to be merged or closed. */
+export interface GroupMemberships {
+  activeGroupOf(
+    promotionId: string,
+  ): Promise<{ id: string; systemRef: string } | undefined>;
+}
+
+/** Whoever may merge a promotion, checked: what its merge or queueing needs. */
+interface MergeAuthority {
+  actor: Actor;
+  promotion: StoredPromotion;
+  environment: PipelineEnvironment;
+  repository: GitOpsRepository;
+  entity: Entity;
+}
+
+/** A promotion checked afresh and ready to merge, as `prepareMerge` leaves it. */
+export interface PreparedMerge {
+  promotion: StoredPromotion;
+  repository: GitOpsRepository;
+  actor: Actor;
+  overridden: GateEvaluation[];
+  overrideReason?: string;
 }
 
 /** How long a step may stay unfinished before the sync finishes it or cleans it up. */
@@ -150,6 +175,8 @@ export class PromotionsWorkflow {
       auditor: AuditorService;
       logger: LoggerService;
       gates: PromotionGate[];
+      /** Members of a group merge only with it. */
+      groups: GroupMemberships;
       /** How secret values are hidden in what is shown. */
       secrets: SecretProtection;
       requestRefresh: (repositoryId: string) => void;
@@ -618,8 +645,8 @@ export class PromotionsWorkflow {
     plan: Plan,
     target: EntityTarget,
     actor: Actor,
+    id: string = randomUUID(),
   ): StoredPromotion {
-    const id = randomUUID();
     const now = this.now().toISOString();
     const name = target.entityRef.split('/').pop()!;
     return {
@@ -659,6 +686,7 @@ export class PromotionsWorkflow {
     credentials: BackstageCredentials,
     request: PromotionRequest,
     auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+    options: { id?: string } = {},
   ): Promise<Promotion> {
     const audit = await this.deps.auditor.createEvent({
       eventId:
@@ -676,6 +704,7 @@ export class PromotionsWorkflow {
         entityRef,
         credentials,
         request,
+        options.id,
       );
       await audit.success({
         meta: { promotionId: result.id, state: result.state },
@@ -691,6 +720,7 @@ export class PromotionsWorkflow {
     entityRef: string,
     credentials: BackstageCredentials,
     request: PromotionRequest,
+    id?: string,
   ): Promise<Promotion> {
     const actor = await this.actorOf(credentials);
     const { target, repository, entity } = await this.entityOf(
@@ -732,7 +762,7 @@ export class PromotionsWorkflow {
         )}): look at the preview again; nothing was written`,
       );
     }
-    const promotion = this.draft(plan, target, actor);
+    const promotion = this.draft(plan, target, actor, id);
 
     const open = await this.deps.workflow.findOpen(
       target.entityRef,
@@ -1394,7 +1424,8 @@ export class PromotionsWorkflow {
   /**
    * Merges a promotion whose gates pass, naming the commit that was reviewed: if the branch
    * moved, nothing is merged. A change window or freeze is overridden only with the override
-   * permission and a reason, and the override is kept in history.
+   * permission and a reason, and the override is kept in history. A member of a group is
+   * merged with its group only.
    */
   async merge(
     id: string,
@@ -1406,111 +1437,183 @@ export class PromotionsWorkflow {
       input.override ? 'promotion-merge-override' : 'promotion-merge',
       { promotionId: id, override: input.override?.reason ?? null },
       auditRequest,
-      async () => {
-        const actor = await this.actorOf(credentials);
-        let promotion = await this.visiblePromotion(id, credentials);
-        const { environment, repository, entity } = await this.environmentOf(
-          promotion,
+      async () =>
+        this.mergePrepared(await this.prepareMerge(id, credentials, input)),
+    );
+  }
+
+  /**
+   * Merges a member of a group, checked by `prepareMerge` on behalf of that group; for
+   * `PromotionGroups` only, which checked every member before merging any.
+   */
+  async mergeGroupMember(
+    prepared: PreparedMerge,
+    groupId: string,
+    auditRequest?: Parameters<AuditorService['createEvent']>[0]['request'],
+  ): Promise<Promotion> {
+    return this.audited(
+      'promotion-merge',
+      { promotionId: prepared.promotion.id, groupId },
+      auditRequest,
+      async () => this.mergePrepared(prepared),
+    );
+  }
+
+  /**
+   * The checks of a merge, all done afresh without merging: who merges, the branch as the
+   * repository has it and not moved since it was reviewed, every gate judged again (or
+   * overridden), and the branch holding only the promotion's change. `group` is set only by the
+   * group merge, for a member of that group.
+   */
+  async prepareMerge(
+    id: string,
+    credentials: BackstageCredentials,
+    input: { override?: { reason: string } },
+    options: { group?: string } = {},
+  ): Promise<PreparedMerge> {
+    const authority = await this.authorizeMerge(
+      id,
+      credentials,
+      'merged',
+      options.group,
+    );
+    const { actor, environment, repository, entity } = authority;
+    let promotion = authority.promotion;
+    const reviewed = promotion.headCommit;
+    promotion = await this.syncOne(promotion, repository);
+    this.requireOpen(promotion, 'merged');
+    if (promotion.headCommit !== reviewed) {
+      throw new ConflictError(
+        `The branch ${promotion.branch} moved from ${reviewed?.slice(
+          0,
+          12,
+        )} to ${promotion.headCommit?.slice(
+          0,
+          12,
+        )} since it was reviewed; nothing was merged. Review the new change and merge again`,
+      );
+    }
+    promotion = await this.judge(promotion, environment, repository);
+    const blocking = promotion.gates.filter(g => g.state !== 'passed');
+    const overridden = blocking.filter(g => OVERRIDABLE_GATES.has(g.gate));
+    if (blocking.length > 0) {
+      const notOverridable = blocking.filter(
+        g => !OVERRIDABLE_GATES.has(g.gate),
+      );
+      if (!input.override || notOverridable.length > 0) {
+        throw new ConflictError(
+          `Not every gate passes: ${(input.override ? notOverridable : blocking)
+            .map(g => `${g.gate}: ${g.summary}`)
+            .join('; ')}`,
         );
-        await this.authorize(
-          promotionsMergePermission,
-          promotion.entityRef,
-          promotion.environment,
-          entity,
-          credentials,
-        );
-        if (actor.service && !environment.policy.services.includes(actor.ref)) {
-          throw new NotAllowedError(
-            `${actor.ref} may not merge promotions to ${promotion.environment}: its policy lists no such service`,
-          );
-        }
-        this.requireOpen(promotion, 'merged');
-        const reviewed = promotion.headCommit;
-        promotion = await this.syncOne(promotion, repository);
-        this.requireOpen(promotion, 'merged');
-        if (promotion.headCommit !== reviewed) {
-          throw new ConflictError(
-            `The branch ${promotion.branch} moved from ${reviewed?.slice(
-              0,
-              12,
-            )} to ${promotion.headCommit?.slice(
-              0,
-              12,
-            )} since it was reviewed; nothing was merged. Review the new change and merge again`,
-          );
-        }
-        promotion = await this.judge(promotion, environment, repository);
-        const blocking = promotion.gates.filter(g => g.state !== 'passed');
-        const overridden = blocking.filter(g => OVERRIDABLE_GATES.has(g.gate));
-        if (blocking.length > 0) {
-          const notOverridable = blocking.filter(
-            g => !OVERRIDABLE_GATES.has(g.gate),
-          );
-          if (!input.override || notOverridable.length > 0) {
-            throw new ConflictError(
-              `Not every gate passes: ${(input.override
-                ? notOverridable
-                : blocking
-              )
-                .map(g => `${g.gate}: ${g.summary}`)
-                .join('; ')}`,
-            );
-          }
-          if (!input.override.reason?.trim()) {
-            throw new InputError('An override needs a reason');
-          }
-          if (actor.service) {
-            throw new NotAllowedError('Only people override gates');
-          }
-          await this.authorize(
-            promotionsOverridePermission,
-            promotion.entityRef,
-            promotion.environment,
-            entity,
-            credentials,
-          );
-        }
-        await this.verifyBranch(promotion, repository);
-        const merging = {
-          by: actor.ref,
-          overrideReason: overridden.length > 0 ? input.override!.reason : null,
-          overriddenGates: overridden.length > 0 ? overridden : null,
-        };
-        if (
-          !(await this.deps.workflow.transition(promotion.id, ['open'], {
-            state: 'merging',
-            // Kept so that a restart records who merged, and the override, truly.
-            merging,
-          }))
-        ) {
-          const now = await this.deps.workflow.get(promotion.id);
-          this.requireOpen(now, 'merged');
-        }
-        try {
-          const mergedCommit = await this.mergeChange(
-            promotion,
-            repository,
-            actor.author,
-          );
-          await this.finishMerge(
-            promotion,
-            repository,
-            mergedCommit,
-            actor.ref,
-            {
-              overrides: overridden.length > 0 ? overridden : undefined,
-              reason: input.override?.reason,
-            },
-          );
-        } catch (error) {
-          await this.settleMerging(
-            { ...promotion, merging },
-            repository,
-            error as Error,
-          );
-        }
-        return toApi(await this.deps.workflow.get(promotion.id));
-      },
+      }
+      if (!input.override.reason?.trim()) {
+        throw new InputError('An override needs a reason');
+      }
+      if (actor.service) {
+        throw new NotAllowedError('Only people override gates');
+      }
+      await this.authorize(
+        promotionsOverridePermission,
+        promotion.entityRef,
+        promotion.environment,
+        entity,
+        credentials,
+      );
+    }
+    await this.verifyBranch(promotion, repository);
+    return {
+      promotion,
+      repository,
+      actor,
+      overridden,
+      overrideReason:
+        overridden.length > 0 ? input.override!.reason : undefined,
+    };
+  }
+
+  /** Merges a promotion `prepareMerge` checked; the repository refuses it if its branch moved since. */
+  private async mergePrepared(prepared: PreparedMerge): Promise<Promotion> {
+    const { promotion, repository, actor, overridden, overrideReason } =
+      prepared;
+    const merging = {
+      by: actor.ref,
+      overrideReason: overrideReason ?? null,
+      overriddenGates: overridden.length > 0 ? overridden : null,
+    };
+    if (
+      !(await this.deps.workflow.transition(promotion.id, ['open'], {
+        state: 'merging',
+        // Kept so that a restart records who merged, and the override, truly.
+        merging,
+      }))
+    ) {
+      const now = await this.deps.workflow.get(promotion.id);
+      this.requireOpen(now, 'merged');
+    }
+    try {
+      const mergedCommit = await this.mergeChange(
+        promotion,
+        repository,
+        actor.author,
+      );
+      await this.finishMerge(promotion, repository, mergedCommit, actor.ref, {
+        overrides: overridden.length > 0 ? overridden : undefined,
+        reason: overrideReason,
+      });
+    } catch (error) {
+      await this.settleMerging(
+        { ...promotion, merging },
+        repository,
+        error as Error,
+      );
+    }
+    return toApi(await this.deps.workflow.get(promotion.id));
+  }
+
+  /**
+   * Who may merge or queue a promotion: the merge permission, a service only where the
+   * environment's policy lists it, an open promotion, and not a member of a group other than
+   * `group` still to be merged or closed.
+   */
+  private async authorizeMerge(
+    id: string,
+    credentials: BackstageCredentials,
+    action: 'merged' | 'queued',
+    group?: string,
+  ): Promise<MergeAuthority> {
+    const actor = await this.actorOf(credentials);
+    const promotion = await this.visiblePromotion(id, credentials);
+    const { environment, repository, entity } = await this.environmentOf(
+      promotion,
+    );
+    await this.authorize(
+      promotionsMergePermission,
+      promotion.entityRef,
+      promotion.environment,
+      entity,
+      credentials,
+    );
+    if (actor.service && !environment.policy.services.includes(actor.ref)) {
+      throw new NotAllowedError(
+        `${actor.ref} may not merge promotions to ${promotion.environment}: its policy lists no such service`,
+      );
+    }
+    this.requireOpen(promotion, action);
+    await this.requireNoOtherGroup(promotion, action, group);
+    return { actor, promotion, environment, repository, entity };
+  }
+
+  /** Refuses a member of a group still to be merged or closed, unless that group merges it. */
+  private async requireNoOtherGroup(
+    promotion: StoredPromotion,
+    action: string,
+    group?: string,
+  ) {
+    const active = await this.deps.groups.activeGroupOf(promotion.id);
+    if (!active || active.id === group) return;
+    throw new ConflictError(
+      `Promotion ${promotion.id} cannot be ${action} alone: it belongs to the group promotion ${active.id} of ${active.systemRef} to ${promotion.environment}. Merge the group from the Promotions tab of ${active.systemRef}`,
     );
   }
 
@@ -1757,7 +1860,7 @@ export class PromotionsWorkflow {
         this.requireOpen(promotion, 'closed');
         await this.closeWith(
           promotion,
-          actor,
+          actor.ref,
           (input.reason ?? '').slice(0, MAX_COMMENT) || null,
         );
         return toApi(await this.deps.workflow.get(promotion.id));
@@ -1767,7 +1870,7 @@ export class PromotionsWorkflow {
 
   private async closeWith(
     promotion: StoredPromotion,
-    actor: Actor,
+    by: string,
     reason: string | null,
   ) {
     if (
@@ -1776,10 +1879,10 @@ export class PromotionsWorkflow {
         ['open'],
         {
           state: 'closed',
-          reason: reason ?? `Closed by ${actor.ref}`,
+          reason: reason ?? `Closed by ${by}`,
           cleanupPending: true,
         },
-        [this.entryOn(promotion, 'closed', actor.ref, reason)],
+        [this.entryOn(promotion, 'closed', by, reason)],
       ))
     ) {
       const now = await this.deps.workflow.get(promotion.id);
@@ -1789,8 +1892,26 @@ export class PromotionsWorkflow {
     await this.tidy(
       promotion.id,
       repository,
-      `Closed in the portal by \`${actor.ref}\`${reason ? `: ${reason}` : '.'}`,
+      `Closed in the portal by \`${by}\`${reason ? `: ${reason}` : '.'}`,
     );
+  }
+
+  /**
+   * Closes an open promotion for the backend itself, nobody asking: a member of a group whose
+   * request died. Answers the promotion's state after, or undefined when it was never stored.
+   */
+  async closeBySystem(
+    id: string,
+    reason: string,
+  ): Promise<Promotion['state'] | undefined> {
+    const promotion = await this.deps.workflow.get(id).catch(() => undefined);
+    if (!promotion) return undefined;
+    if (promotion.state !== 'open') return promotion.state;
+    await this.closeWith(promotion, 'system', reason.slice(0, MAX_COMMENT));
+    await this.auditSync('promotion-close', promotion, {
+      reason: reason.slice(0, 500),
+    });
+    return 'closed';
   }
 
   // ---------------------------------------------------------------- freezes
@@ -2271,24 +2392,9 @@ export class PromotionsWorkflow {
       { promotionId: id },
       auditRequest,
       async () => {
-        const actor = await this.actorOf(credentials);
-        let promotion = await this.visiblePromotion(id, credentials);
-        const { environment, repository, entity } = await this.environmentOf(
-          promotion,
-        );
-        await this.authorize(
-          promotionsMergePermission,
-          promotion.entityRef,
-          promotion.environment,
-          entity,
-          credentials,
-        );
-        if (actor.service && !environment.policy.services.includes(actor.ref)) {
-          throw new NotAllowedError(
-            `${actor.ref} may not merge promotions to ${promotion.environment}: its policy lists no such service`,
-          );
-        }
-        this.requireOpen(promotion, 'queued');
+        const authority = await this.authorizeMerge(id, credentials, 'queued');
+        const { actor, environment, repository } = authority;
+        let promotion = authority.promotion;
         if (promotion.queuedUntil) {
           throw new ConflictError(
             `Promotion ${promotion.id} is already queued to merge at ${promotion.queuedUntil}`,
@@ -2399,10 +2505,15 @@ export class PromotionsWorkflow {
   ) {
     const blocking = promotion.gates.filter(g => g.state !== 'passed');
     if (blocking.length === 1 && blocking[0].gate === 'windows') return;
-    const why =
-      blocking.length > 0
-        ? blocking.map(g => `${g.gate}: ${g.summary}`).join('; ')
-        : await this.queuerGone(promotion, environment);
+    const group = await this.deps.groups.activeGroupOf(promotion.id);
+    let why: string | undefined;
+    if (blocking.length > 0) {
+      why = blocking.map(g => `${g.gate}: ${g.summary}`).join('; ');
+    } else if (group) {
+      why = `it belongs to the group promotion ${group.id} of ${group.systemRef}, which merges it`;
+    } else {
+      why = await this.queuerGone(promotion, environment);
+    }
     if (why) {
       await this.deps.workflow.transition(
         promotion.id,

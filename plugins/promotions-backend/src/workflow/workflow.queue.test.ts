@@ -175,6 +175,45 @@ describe.each(databases.eachSupportedId())(
       });
     });
 
+    it('does not merge a queued promotion that a group holds: the group merges it', async () => {
+      const { as, knex, sync, promotion, history, approved, stagingOnMain } =
+        await start();
+      const id = await approved();
+      expect((await as('ben').act(id, 'queue')).status).toBe(200);
+      // Held by a group since (written as the group store writes one): queued alone no more.
+      const groupId = '6f1d3c1e-4b7a-4c59-9a53-0c1f2d3e4a5b';
+      const at = monday('09:30:00').toISOString();
+      await knex('promotions_groups').insert({
+        id: groupId,
+        system_ref: 'system:default/checkout',
+        environment: 'staging',
+        requested_by: 'user:default/ana',
+        requested_at: at,
+        updated_at: at,
+        state: 'open',
+        reason: null,
+      });
+      await knex('promotions_group_members').insert({
+        group_id: groupId,
+        promotion_id: id,
+        entity_ref: 'component:default/shop',
+        position: 0,
+      });
+
+      jest.setSystemTime(monday('10:00:30'));
+      await sync();
+      expect(await promotion(id)).toMatchObject({
+        state: 'open',
+        queuedUntil: null,
+      });
+      expect(stagingOnMain()).toContain('newTag: "1.1.0"');
+      expect((await history())[0]).toMatchObject({
+        action: 'unqueued',
+        actor: 'system',
+        comment: `Not merged when queued: it belongs to the group promotion ${groupId} of system:default/checkout, which merges it`,
+      });
+    });
+
     it('does not merge as a service the environment no longer lists, and says why', async () => {
       const service = 'external:test-service';
       const first = await start({ stagingServices: [service] });

@@ -8,6 +8,11 @@ const GROUPS = 'promotions_groups';
 const MEMBERS = 'promotions_group_members';
 const HISTORY = 'promotions_group_history';
 
+/** Stored, and not yet a group: its members are still being opened. */
+export type GroupRowState = PromotionGroupState | 'opening';
+/** Groups whose members merge with them only. */
+const ACTIVE: GroupRowState[] = ['opening', 'open', 'blocked'];
+
 /** A group as stored: its members are promotion ids, read through the workflow. */
 export interface StoredGroup {
   id: string;
@@ -28,7 +33,7 @@ interface GroupRow {
   requested_by: string;
   requested_at: string;
   updated_at: string;
-  state: PromotionGroupState;
+  state: GroupRowState;
   reason: string | null;
 }
 
@@ -36,9 +41,13 @@ interface GroupRow {
 export class GroupStore {
   constructor(private readonly db: Knex) {}
 
-  /** Writes a group with its members and its first history entry, at once. */
-  async create(
-    group: Omit<StoredGroup, 'updatedAt'>,
+  /**
+   * Writes a group still being opened, without members, and its first history entry, at once:
+   * each member is added before its promotion is asked for, so that a crash leaves nothing
+   * untracked.
+   */
+  async open(
+    group: Omit<StoredGroup, 'updatedAt' | 'state' | 'reason' | 'members'>,
     event: Omit<PromotionGroupEvent, 'at'>,
   ): Promise<void> {
     await this.db.transaction(async trx => {
@@ -49,19 +58,9 @@ export class GroupStore {
         requested_by: group.requestedBy,
         requested_at: group.requestedAt,
         updated_at: group.requestedAt,
-        state: group.state,
-        reason: group.reason,
+        state: 'opening',
+        reason: null,
       });
-      if (group.members.length) {
-        await trx(MEMBERS).insert(
-          group.members.map((m, position) => ({
-            group_id: group.id,
-            promotion_id: m.promotionId,
-            entity_ref: m.entityRef,
-            position,
-          })),
-        );
-      }
       await trx(HISTORY).insert({
         group_id: group.id,
         at: group.requestedAt,
@@ -72,9 +71,70 @@ export class GroupStore {
     });
   }
 
+  /** Adds a member to a group being opened; its promotion is asked for next, with this id. */
+  async addMember(
+    id: string,
+    member: { promotionId: string; entityRef: string; position: number },
+    at: string,
+  ): Promise<void> {
+    await this.db.transaction(async trx => {
+      await trx(MEMBERS).insert({
+        group_id: id,
+        promotion_id: member.promotionId,
+        entity_ref: member.entityRef,
+        position: member.position,
+      });
+      // Progress: the group is not stuck while its members still open.
+      await trx<GroupRow>(GROUPS)
+        .where({ id, state: 'opening' })
+        .update({ updated_at: at });
+    });
+  }
+
+  /** Drops a member whose promotion was never stored. */
+  async removeMember(id: string, promotionId: string): Promise<void> {
+    await this.db(MEMBERS)
+      .where({ group_id: id, promotion_id: promotionId })
+      .delete();
+  }
+
+  /** Forgets a group that was never opened, with its members and history. */
+  async delete(id: string): Promise<void> {
+    await this.db.transaction(async trx => {
+      await trx(HISTORY).where({ group_id: id }).delete();
+      await trx(MEMBERS).where({ group_id: id }).delete();
+      await trx<GroupRow>(GROUPS).where({ id }).delete();
+    });
+  }
+
+  /** The group a promotion belongs to while that group is still to be merged or closed. */
+  async activeGroupOf(
+    promotionId: string,
+  ): Promise<{ id: string; systemRef: string } | undefined> {
+    const row = await this.db(`${MEMBERS} as m`)
+      .join(`${GROUPS} as g`, 'g.id', 'm.group_id')
+      .where('m.promotion_id', promotionId)
+      .whereIn('g.state', ACTIVE)
+      .first('g.id as id', 'g.system_ref as system_ref');
+    return row ? { id: row.id, systemRef: row.system_ref } : undefined;
+  }
+
+  /** Groups still being opened with no progress since `before`: their request died. */
+  async stuckOpening(before: string): Promise<Omit<StoredGroup, 'state'>[]> {
+    const groups = await this.withMembers(
+      await this.db<GroupRow>(GROUPS)
+        .where({ state: 'opening' })
+        .where('updated_at', '<', before)
+        .orderBy('requested_at', 'asc'),
+    );
+    return groups.map(({ state: _opening, ...group }) => group);
+  }
+
   async get(id: string): Promise<StoredGroup | undefined> {
     const [group] = await this.withMembers(
-      await this.db<GroupRow>(GROUPS).where({ id }),
+      await this.db<GroupRow>(GROUPS)
+        .where({ id })
+        .whereNot({ state: 'opening' }),
     );
     return group;
   }
@@ -86,6 +146,7 @@ export class GroupStore {
         .whereRaw('lower(system_ref) = ?', [
           systemRef.toLocaleLowerCase('en-US'),
         ])
+        .whereNot({ state: 'opening' })
         .orderBy('requested_at', 'desc')
         .orderBy('id')
         .limit(limit),
@@ -93,14 +154,14 @@ export class GroupStore {
   }
 
   /**
-   * Moves a group from one of `from` to `state`, with its history entry, in one write; false
+   * Moves a group from one of `from` to `state`, with its history entry if any, in one write; false
    * when it was no longer in one of `from` (someone else moved it first).
    */
   async transition(
     id: string,
-    from: PromotionGroupState[],
+    from: GroupRowState[],
     to: { state: PromotionGroupState; reason: string | null },
-    event: Omit<PromotionGroupEvent, 'at'>,
+    event: Omit<PromotionGroupEvent, 'at'> | null,
     at: string,
   ): Promise<boolean> {
     return this.db.transaction(async trx => {
@@ -109,7 +170,7 @@ export class GroupStore {
         .whereIn('state', from)
         .update({ state: to.state, reason: to.reason, updated_at: at });
       if (!changed) return false;
-      await trx(HISTORY).insert({ group_id: id, at, ...event });
+      if (event) await trx(HISTORY).insert({ group_id: id, at, ...event });
       return true;
     });
   }
@@ -146,7 +207,8 @@ export class GroupStore {
       requestedBy: r.requested_by,
       requestedAt: r.requested_at,
       updatedAt: r.updated_at,
-      state: r.state,
+      // Only `stuckOpening` reads groups being opened, and it leaves their state out.
+      state: r.state as PromotionGroupState,
       reason: r.reason ?? null,
       members: members
         .filter(m => m.group_id === r.id)

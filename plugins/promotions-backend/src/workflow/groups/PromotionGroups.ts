@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AuditorService,
   BackstageCredentials,
+  LoggerService,
 } from '@backstage/backend-plugin-api';
 import {
   CompoundEntityRef,
@@ -27,7 +28,12 @@ import { PromotionsConfig } from '@gitops-promotions/plugin-promotions-node';
 import { EntityVisibility } from '../../service/EntityVisibility';
 import { readEntityTarget } from '../../state/entityTarget';
 import { PromotionsStore } from '../../state/PromotionsStore';
-import { PromotionsWorkflow, sameRef, toApi } from '../PromotionsWorkflow';
+import {
+  PreparedMerge,
+  PromotionsWorkflow,
+  sameRef,
+  toApi,
+} from '../PromotionsWorkflow';
 import { WorkflowStore } from '../WorkflowStore';
 import { GroupStore, StoredGroup } from './GroupStore';
 
@@ -35,6 +41,9 @@ type AuditRequest = Parameters<AuditorService['createEvent']>[0]['request'];
 
 /** Members of a group, at most: each is a pull request to review. */
 export const MAX_MEMBERS = 50;
+
+/** How long a group may be opened without progress before its request is taken for dead. */
+const STUCK_OPENING_MS = 60_000;
 
 /** What a caller who may not read a member's promotions is told in its place. */
 export const HIDDEN_MEMBER = 'a member you may not read';
@@ -81,6 +90,7 @@ export class PromotionGroups {
       catalog: CatalogService;
       config: PromotionsConfig;
       auditor: AuditorService;
+      logger: LoggerService;
       now?: () => Date;
     },
   ) {}
@@ -421,15 +431,35 @@ export class PromotionGroups {
           throw memberErrors('The group cannot be requested', refusals);
         }
 
+        // Stored first, and each member before its promotion is asked for: a request that
+        // dies midway leaves a group `recover` closes, with every promotion it opened.
+        const id = randomUUID();
+        await this.deps.groups.open(
+          {
+            id,
+            systemRef,
+            environment: input.to,
+            requestedBy: actor,
+            requestedAt: this.now(),
+          },
+          { action: 'requested', actor, reason: null },
+        );
         const opened: Promotion[] = [];
         const failures: Array<{ entityRef: string; error: Error }> = [];
-        for (const member of members) {
+        for (const [position, member] of members.entries()) {
           try {
+            const promotionId = randomUUID();
+            await this.deps.groups.addMember(
+              id,
+              { promotionId, entityRef: member.entityRef, position },
+              this.now(),
+            );
             const promotion = await this.deps.workflow.request(
               member.entityRef,
               credentials,
               { to: input.to, version: member.version },
               auditRequest,
+              { id: promotionId },
             );
             if (promotion.state === 'failed' || promotion.state === 'closed') {
               failures.push({
@@ -454,6 +484,7 @@ export class PromotionGroups {
           } failed: ${failures
             .map(f => `${f.entityRef}: ${f.error.message}`)
             .join('; ')}`.slice(0, 4000);
+          const failedRequests = failures.length;
           for (const promotion of opened) {
             await this.deps.workflow
               .close(promotion.id, credentials, { reason: note }, auditRequest)
@@ -468,26 +499,40 @@ export class PromotionGroups {
                 }),
               );
           }
+          // A group never opened is forgotten; one with a member left open stays, closed, to say so.
+          if (failures.length > failedRequests) {
+            await this.deps.groups.transition(
+              id,
+              ['opening'],
+              { state: 'closed', reason: note },
+              { action: 'closed', actor, reason: note },
+              this.now(),
+            );
+          } else {
+            await this.deps.groups.delete(id);
+          }
           throw memberErrors('The group promotion was not opened', failures);
         }
-
-        const id = randomUUID();
-        await this.deps.groups.create(
-          {
+        if (
+          !(await this.deps.groups.transition(
             id,
-            systemRef,
-            environment: input.to,
-            requestedBy: actor,
-            requestedAt: this.now(),
-            state: 'open',
-            reason: null,
-            members: opened.map(p => ({
-              promotionId: p.id,
-              entityRef: p.entityRef,
-            })),
-          },
-          { action: 'requested', actor, reason: null },
-        );
+            ['opening'],
+            { state: 'open', reason: null },
+            null,
+            this.now(),
+          ))
+        ) {
+          // Taken for dead and closed by `recover` meanwhile: what it opened since goes too.
+          for (const promotion of opened) {
+            await this.deps.workflow.closeBySystem(
+              promotion.id,
+              `Closed because the group promotion of ${systemRef} to ${input.to} was given up while it was being opened`,
+            );
+          }
+          throw new ConflictError(
+            'The group promotion was given up while its members were being opened; ask again',
+          );
+        }
         return this.get(id, credentials);
       },
     );
@@ -519,9 +564,11 @@ export class PromotionGroups {
   }
 
   /**
-   * Merges every member, one after another through the workflow, once every member's gates
-   * pass. A member that fails to merge blocks the group with its reason: the members merged
-   * before it stay merged, the others stay open.
+   * Merges every member, one after another through the workflow, once every member passed the
+   * workflow's checks of a merge, done afresh for each before any is merged: its branch as the
+   * repository has it and not moved since it was reviewed, its gates judged again. A member
+   * that then fails to merge blocks the group with its reason: the members merged before it
+   * stay merged, the others stay open.
    */
   async merge(
     id: string,
@@ -543,25 +590,38 @@ export class PromotionGroups {
         if (refused.length) {
           throw memberErrors('You may not merge this group', refused);
         }
-        const view = await this.view(group, credentials);
-        if (view.blocking.length) {
-          throw new ConflictError(
-            `The group cannot be merged until every member's gates pass: ${view.blocking
-              .map(b => `${b.entityRef}: ${b.reason}`)
-              .join('; ')}`,
-          );
-        }
+        const prepared: PreparedMerge[] = [];
+        const failures: Array<{ entityRef: string; error: Error }> = [];
         for (const member of members) {
           if (member.state === 'merged') continue;
           try {
-            await this.deps.workflow.merge(
-              member.id,
-              credentials,
-              {},
-              auditRequest,
+            prepared.push(
+              await this.deps.workflow.prepareMerge(
+                member.id,
+                credentials,
+                {},
+                { group: id },
+              ),
             );
           } catch (error) {
-            const reason = `${member.entityRef} could not be merged: ${
+            failures.push({
+              entityRef: member.entityRef,
+              error: asError(error),
+            });
+          }
+        }
+        if (failures.length) {
+          throw memberErrors(
+            'The group cannot be merged until every member passes; no member was merged',
+            failures,
+          );
+        }
+        for (const member of prepared) {
+          const { promotion } = member;
+          try {
+            await this.deps.workflow.mergeGroupMember(member, id, auditRequest);
+          } catch (error) {
+            const reason = `${promotion.entityRef} could not be merged: ${
               asError(error).message
             }`.slice(0, 4000);
             await this.deps.groups.transition(
@@ -577,7 +637,7 @@ export class PromotionGroups {
           }
           await this.deps.groups.record(
             id,
-            { action: 'member-merged', actor, reason: member.entityRef },
+            { action: 'member-merged', actor, reason: promotion.entityRef },
             this.now(),
           );
         }
@@ -648,5 +708,57 @@ export class PromotionGroups {
         return this.get(id, credentials);
       },
     );
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Finishes what a request that died while opening a group left behind: each member's promotion
+   * closed and the group closed, saying why. A member still being opened is waited for (the
+   * workflow's sync opens or fails it); one never stored is dropped. Run by the scheduled sync.
+   */
+  async recover(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const before = new Date(
+      Date.parse(this.now()) - STUCK_OPENING_MS,
+    ).toISOString();
+    for (const group of await this.deps.groups.stuckOpening(before)) {
+      options.signal?.throwIfAborted();
+      const reason = `Its request by ${group.requestedBy} was interrupted before every member was opened; the members opened were closed. Ask again`;
+      try {
+        let waiting = false;
+        for (const member of group.members) {
+          const state = await this.deps.workflow.closeBySystem(
+            member.promotionId,
+            `Closed because the request of its group promotion of ${group.systemRef} to ${group.environment} was interrupted`,
+          );
+          if (state === undefined) {
+            await this.deps.groups.removeMember(group.id, member.promotionId);
+          } else if (state === 'opening' || state === 'merging') {
+            waiting = true;
+          }
+        }
+        if (waiting) continue;
+        if (
+          await this.deps.groups.transition(
+            group.id,
+            ['opening'],
+            { state: 'closed', reason },
+            { action: 'closed', actor: 'promotions', reason },
+            this.now(),
+          )
+        ) {
+          const event = await this.deps.auditor.createEvent({
+            eventId: 'promotion-group-close',
+            severityLevel: 'medium',
+            meta: { groupId: group.id, by: 'sync', reason },
+          });
+          await event.success();
+        }
+      } catch (error) {
+        this.deps.logger.warn(
+          `Could not close the group promotion ${group.id}, whose request was interrupted: ${error}`,
+        );
+      }
+    }
   }
 }

@@ -1,11 +1,16 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { shopOverlay } from '@internal/promotions-fixtures';
+import { GitRepository } from '@gitops-promotions/plugin-promotions-node';
 import {
+  abortHanging,
   bareRepository,
+  dieIn,
   git,
   pushToBranch,
+  sendAndDie,
   startWorkflowBackend,
 } from '../../__testUtils__';
+import { PromotionsWorkflow } from '../PromotionsWorkflow';
 import {
   checkoutEntities,
   checkoutMembers as members,
@@ -16,12 +21,15 @@ jest.setTimeout(90_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
+afterEach(abortHanging);
+afterEach(() => jest.restoreAllMocks());
+
 describe.each(databases.eachSupportedId())(
   'promoting a system together with the git provider on %s',
   databaseId => {
     async function start() {
       const dir = bareRepository(twoServices);
-      const backend = await startWorkflowBackend({
+      const options = {
         databases,
         databaseId,
         repositories: [
@@ -33,9 +41,26 @@ describe.each(databases.eachSupportedId())(
           },
         ],
         entities: checkoutEntities(),
-      });
+      };
+      const backend = await startWorkflowBackend(options);
       await backend.ready();
-      return { ...backend, dir };
+      /** A new backend over the same database, as after a crash, a few minutes on, synced. */
+      const restart = async () => {
+        const next = await startWorkflowBackend({
+          ...options,
+          knex: backend.knex,
+        });
+        const minutesAgo = new Date(Date.now() - 5 * 60_000).toISOString();
+        await backend.knex('promotions_groups').update({
+          updated_at: minutesAgo,
+        });
+        await backend.knex('promotions_requests').update({
+          updated_at: new Date(Date.now() - 5 * 60_000),
+        });
+        await next.sync();
+        return next;
+      };
+      return { ...backend, dir, restart };
     }
     const overlay = (dir: string, ref: string, name: string) =>
       git(dir, 'show', `${ref}:${name}/overlays/staging/kustomization.yaml`);
@@ -96,7 +121,7 @@ describe.each(databases.eachSupportedId())(
       const early = await as('ana').post(`/promotion-groups/${group.id}/merge`);
       expect(early.status).toBe(409);
       expect(early.body.error.message).toContain(
-        'component:default/cart: approvals pending',
+        'component:default/cart: Not every gate passes: approvals',
       );
       expect(early.body.error.message).not.toContain('component:default/shop');
       expect(
@@ -236,7 +261,49 @@ describe.each(databases.eachSupportedId())(
       expect(shop.body.promotions).toEqual([]);
     });
 
-    it('blocks the group when a member fails to merge midway: the members merged before stay merged, the others stay open', async () => {
+    it('keeps a member from being merged or queued alone', async () => {
+      const { as, dir } = await start();
+      const created = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      expect(created.status).toBe(201);
+      const [shop, cart] = created.body.members;
+      for (const member of [shop, cart]) {
+        expect((await as('ben').act(member.id, 'approve')).status).toBe(200);
+      }
+      for (const [who, action] of [
+        ['rita', 'merge'],
+        ['ana', 'merge'],
+        ['ana', 'queue'],
+      ] as const) {
+        const alone = await as(who).act(shop.id, action);
+        expect(alone.status).toBe(409);
+        expect(alone.body.error.message).toContain(
+          `belongs to the group promotion ${created.body.id} of system:default/checkout`,
+        );
+        expect(alone.body.error.message).toContain(
+          'Merge the group from the Promotions tab of system:default/checkout',
+        );
+      }
+      // A body naming a group is no way around it: the route takes none.
+      const smuggled = await as('ana').act(shop.id, 'merge', {
+        group: created.body.id,
+      });
+      expect(smuggled.status).toBe(400);
+      const shopNow = await as('ana').get(`/promotions/${shop.id}`);
+      expect(shopNow.body).toMatchObject({ state: 'open', queuedUntil: null });
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.1.0"');
+
+      // The group merges it; once merged, the group no longer holds anything.
+      const merged = await as('ana').post(
+        `/promotion-groups/${created.body.id}/merge`,
+      );
+      expect(merged.status).toBe(200);
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.2.0"');
+    });
+
+    it("merges no member when one member's branch moved after it was reviewed", async () => {
       const { as, dir } = await start();
       const created = await as('ana').post(
         '/systems/default/checkout/promotions',
@@ -263,8 +330,84 @@ describe.each(databases.eachSupportedId())(
         `/promotion-groups/${created.body.id}/merge`,
       );
       expect(merge.status).toBe(409);
+      expect(merge.body.error.message).toContain('no member was merged');
       expect(merge.body.error.message).toContain(
-        'component:default/cart could not be merged',
+        `component:default/cart: The branch ${cart.branch} moved`,
+      );
+      expect(merge.body.error.message).not.toContain('component:default/shop');
+      const group = await as('ana').get(`/promotion-groups/${created.body.id}`);
+      expect(group.body.state).toBe('open');
+      expect(group.body.members.map((m: any) => m.state)).toEqual([
+        'open',
+        'open',
+      ]);
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.1.0"');
+      expect(overlay(dir, 'main', 'cart')).toContain('newTag: "1.1.0"');
+      expect(group.body.history.map((e: any) => e.action)).toEqual([
+        'requested',
+      ]);
+    });
+
+    it("merges no member when one member's gate stopped passing since it was judged", async () => {
+      const { as, dir } = await start();
+      const created = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      const [shop, cart] = created.body.members;
+      for (const member of [shop, cart]) {
+        expect((await as('ben').act(member.id, 'approve')).status).toBe(200);
+      }
+      // Judged passing when approved; the freeze comes after, and only a fresh judgement sees it.
+      const frozen = await as('rita').post('/freezes', {
+        entityRef: 'component:default/cart',
+        environment: 'staging',
+        reason: 'Cart incident',
+      });
+      expect(frozen.status).toBe(201);
+      const merge = await as('ana').post(
+        `/promotion-groups/${created.body.id}/merge`,
+      );
+      expect(merge.status).toBe(409);
+      expect(merge.body.error.message).toContain(
+        'component:default/cart: Not every gate passes: freeze',
+      );
+      expect(merge.body.error.message).not.toContain('component:default/shop');
+      expect(overlay(dir, 'main', 'shop')).toContain('newTag: "1.1.0"');
+      expect(overlay(dir, 'main', 'cart')).toContain('newTag: "1.1.0"');
+      const group = await as('ana').get(`/promotion-groups/${created.body.id}`);
+      expect(group.body.members.map((m: any) => m.state)).toEqual([
+        'open',
+        'open',
+      ]);
+    });
+
+    it('blocks the group when a member fails to merge midway: the members merged before stay merged, the others stay open', async () => {
+      const { as, dir } = await start();
+      const created = await as('ana').post(
+        '/systems/default/checkout/promotions',
+        { to: 'staging', members },
+      );
+      expect(created.status).toBe(201);
+      const [shop, cart] = created.body.members;
+      for (const member of [shop, cart]) {
+        expect((await as('ben').act(member.id, 'approve')).status).toBe(200);
+      }
+      // Every member passed its checks; the repository then refuses cart's merge.
+      const merge = GitRepository.prototype.merge;
+      jest
+        .spyOn(GitRepository.prototype, 'merge')
+        .mockImplementation(function refuseCart(this: GitRepository, input) {
+          return input.source === cart.branch
+            ? Promise.reject(new Error('the repository refused the merge'))
+            : merge.call(this, input);
+        });
+      const merged = await as('ana').post(
+        `/promotion-groups/${created.body.id}/merge`,
+      );
+      expect(merged.status).toBe(409);
+      expect(merged.body.error.message).toContain(
+        'component:default/cart could not be merged: the repository refused the merge',
       );
       const group = await as('ana').get(`/promotion-groups/${created.body.id}`);
       expect(group.body).toMatchObject({
@@ -283,6 +426,72 @@ describe.each(databases.eachSupportedId())(
         'blocked',
       ]);
     });
+
+    it.each([
+      ['before the second member was asked for', false],
+      ['after the second member opened', true],
+    ])(
+      'closes a group whose request died %s, with every member it opened',
+      async (_when, after) => {
+        const world = await start();
+        const crash = dieIn(
+          PromotionsWorkflow.prototype,
+          'request',
+          entityRef => entityRef === 'component:default/cart',
+          after,
+        );
+        sendAndDie(
+          world.as('ana').post('/systems/default/checkout/promotions', {
+            to: 'staging',
+            members,
+          }),
+        );
+        await crash.reached;
+        const [stored] = await world.knex('promotions_groups');
+        expect(stored.state).toBe('opening');
+        const opened = await world
+          .knex('promotions_requests')
+          .orderBy('requested_at');
+        expect(opened.map(p => p.entity_ref)).toEqual(
+          after
+            ? ['component:default/shop', 'component:default/cart']
+            : ['component:default/shop'],
+        );
+        // Not yet a group to show, but already one to merge with: never alone.
+        const listed = await world
+          .as('ana')
+          .get('/systems/default/checkout/promotions');
+        expect(listed.body.groups).toEqual([]);
+        expect(
+          (await world.as('ben').act(opened[0].id, 'approve')).status,
+        ).toBe(200);
+        const alone = await world.as('ana').act(opened[0].id, 'merge');
+        expect(alone.status).toBe(409);
+        expect(alone.body.error.message).toContain(stored.id);
+
+        const next = await world.restart();
+        const group = await next
+          .as('ana')
+          .get(`/promotion-groups/${stored.id}`);
+        expect(group.status).toBe(200);
+        expect(group.body).toMatchObject({
+          state: 'closed',
+          reason: expect.stringContaining('interrupted'),
+        });
+        expect(
+          group.body.members.map((m: any) => [m.entityRef, m.state]),
+        ).toEqual(opened.map(p => [p.entity_ref, 'closed']));
+        expect(group.body.members[0].reason).toContain(
+          'its group promotion of system:default/checkout to staging was interrupted',
+        );
+        expect(group.body.history.map((e: any) => e.action)).toEqual([
+          'requested',
+          'closed',
+        ]);
+        expect(git(world.dir, 'branch', '--list', 'promotions/*')).toBe('');
+        expect(overlay(world.dir, 'main', 'shop')).toContain('newTag: "1.1.0"');
+      },
+    );
 
     it('closes a group with its members, and a closed member blocks an open group', async () => {
       const { as } = await start();

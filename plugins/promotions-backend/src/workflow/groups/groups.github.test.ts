@@ -1,7 +1,9 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
+import { shopOverlay } from '@internal/promotions-fixtures';
 import {
   bareRepository,
   git,
+  pushToBranch,
   startGithubSimulator,
   startWorkflowBackend,
   stopGithubSimulators,
@@ -84,7 +86,7 @@ describe('promoting a system together on GitHub', () => {
     );
     expect(early.status).toBe(409);
     expect(early.body.error.message).toContain(
-      'component:default/shop: approvals pending',
+      'component:default/shop: Not every gate passes: approvals',
     );
     expect(simulator.pullRequests().map((pr: any) => pr.state)).toEqual([
       'open',
@@ -105,6 +107,53 @@ describe('promoting a system together on GitHub', () => {
     ]);
     expect(overlay(dir, 'shop')).toContain('newTag: "1.2.0"');
     expect(overlay(dir, 'cart')).toContain('newTag: "1.2.0"');
+  });
+
+  it("merges no pull request when one member's branch moved after it was approved", async () => {
+    const { as, simulator, dir } = await start();
+    const created = await as('ana').post(
+      '/systems/default/checkout/promotions',
+      { to: 'staging', members },
+    );
+    expect(created.status).toBe(201);
+    const [shop, cart] = created.body.members;
+    for (const member of [shop, cart]) {
+      expect((await as('ben').act(member.id, 'approve')).status).toBe(200);
+    }
+    // Someone pushes to cart's pull request branch on GitHub after the approvals.
+    pushToBranch(
+      dir,
+      cart.branch,
+      {
+        'cart/overlays/staging/kustomization.yaml': shopOverlay(
+          'staging',
+          '6.6.6',
+        ).replace(/shop/g, 'cart'),
+      },
+      'Sneak in 6.6.6',
+    );
+    const merge = await as('ana').post(
+      `/promotion-groups/${created.body.id}/merge`,
+    );
+    expect(merge.status).toBe(409);
+    expect(merge.body.error.message).toContain('no member was merged');
+    expect(merge.body.error.message).toContain(
+      `component:default/cart: The branch ${cart.branch} moved`,
+    );
+    expect(
+      simulator.pullRequests().map((pr: any) => [pr.number, pr.state]),
+    ).toEqual([
+      [41, 'open'],
+      [42, 'open'],
+    ]);
+    expect(simulator.count('pulls/merge')).toBe(0);
+    expect(overlay(dir, 'shop')).toContain('newTag: "1.1.0"');
+
+    // Nor may either pull request be merged alone through the portal.
+    const alone = await as('ana').act(shop.id, 'merge');
+    expect(alone.status).toBe(409);
+    expect(alone.body.error.message).toContain(created.body.id);
+    expect(simulator.count('pulls/merge')).toBe(0);
   });
 
   it('closes the pull request already opened when another member cannot be requested', async () => {
