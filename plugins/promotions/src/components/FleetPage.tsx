@@ -73,6 +73,14 @@ const useStyles = makeStyles(theme => ({
   },
   filter: { minWidth: 160 },
   count: { display: 'block', fontWeight: 400, fontSize: '0.75rem' },
+  // Many environments make the matrix wider than the page: it scrolls, its headings stay whole.
+  matrix: { overflowX: 'auto' },
+  heading: {
+    verticalAlign: 'bottom',
+    minWidth: 112,
+    '& .MuiTableSortLabel-root': { whiteSpace: 'nowrap' },
+  },
+  service: { whiteSpace: 'nowrap' },
   cell: (props: { kind?: DriftKind }) => ({
     borderLeft: props.kind
       ? `4px solid ${driftColor(theme, props.kind)}`
@@ -469,55 +477,64 @@ export function FleetPage() {
         {!fleet && !state.error && <Progress />}
         {fleet && (
           <>
-            <Table size="small" aria-label="Fleet">
-              <TableHead>
-                <TableRow>
-                  <TableCell>{sortLabel({ by: 'name' }, 'Service')}</TableCell>
-                  <TableCell>{sortLabel({ by: 'owner' }, 'Owner')}</TableCell>
-                  {environments.map(column => (
-                    <TableCell key={column.environment}>
-                      {sortLabel(
-                        { by: 'version', environment: column.environment },
-                        column.environment,
-                      )}
-                      {sortLabel(
-                        { by: 'drift', environment: column.environment },
-                        'drift',
-                      )}
-                      <span className={classes.count}>
-                        {columnCounts(column)}
-                      </span>
+            <div className={classes.matrix}>
+              <Table size="small" aria-label="Fleet">
+                <TableHead>
+                  <TableRow>
+                    <TableCell className={classes.heading}>
+                      {sortLabel({ by: 'name' }, 'Service')}
                     </TableCell>
-                  ))}
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {fleet.rows.map(row => (
-                  <TableRow key={row.entityRef}>
-                    <TableCell>
-                      <Link to={linkOf(row)}>{row.title}</Link>
-                    </TableCell>
-                    <TableCell>
-                      {row.owner ? ownerLabel(row.owner) : ''}
+                    <TableCell className={classes.heading}>
+                      {sortLabel({ by: 'owner' }, 'Owner')}
                     </TableCell>
                     {environments.map(column => (
-                      <Cell
+                      <TableCell
                         key={column.environment}
-                        environment={column.environment}
-                        cell={row.environments[column.environment]}
-                      />
+                        className={classes.heading}
+                      >
+                        {sortLabel(
+                          { by: 'version', environment: column.environment },
+                          column.environment,
+                        )}
+                        {sortLabel(
+                          { by: 'drift', environment: column.environment },
+                          'drift',
+                        )}
+                        <span className={classes.count}>
+                          {columnCounts(column)}
+                        </span>
+                      </TableCell>
                     ))}
                   </TableRow>
-                ))}
-                {fleet.rows.length === 0 && (
-                  <TableRow>
-                    <TableCell colSpan={2 + environments.length}>
-                      No services match.
-                    </TableCell>
-                  </TableRow>
-                )}
-              </TableBody>
-            </Table>
+                </TableHead>
+                <TableBody>
+                  {fleet.rows.map(row => (
+                    <TableRow key={row.entityRef}>
+                      <TableCell className={classes.service}>
+                        <Link to={linkOf(row)}>{row.title}</Link>
+                      </TableCell>
+                      <TableCell>
+                        {row.owner ? ownerLabel(row.owner) : ''}
+                      </TableCell>
+                      {environments.map(column => (
+                        <Cell
+                          key={column.environment}
+                          environment={column.environment}
+                          cell={row.environments[column.environment]}
+                        />
+                      ))}
+                    </TableRow>
+                  ))}
+                  {fleet.rows.length === 0 && (
+                    <TableRow>
+                      <TableCell colSpan={2 + environments.length}>
+                        No services match.
+                      </TableCell>
+                    </TableRow>
+                  )}
+                </TableBody>
+              </Table>
+            </div>
             <TablePagination
               component="div"
               count={fleet.total}

@@ -122,7 +122,7 @@ describe('SystemPromotionsContent', () => {
     const rows = within(table).getAllByRole('row');
     expect(rows.map(r => r.textContent)).toEqual([
       'Componentdevstagingprod',
-      'component:default/cart1.2.01.1.01.0.0',
+      'cart1.2.01.1.01.0.0',
       'Shop1.3.01.2.0—',
     ]);
     expect(systemPromotions).toHaveBeenCalledWith({
@@ -156,7 +156,7 @@ describe('SystemPromotionsContent', () => {
     const request = within(dialog).getByRole('button', { name: 'Request' });
     expect(request).toBeDisabled();
     fireEvent.click(within(dialog).getByLabelText('Shop'));
-    fireEvent.click(within(dialog).getByLabelText('component:default/cart'));
+    fireEvent.click(within(dialog).getByLabelText('cart'));
     fireEvent.click(request);
     expect(
       await within(dialog).findByText(
@@ -179,7 +179,7 @@ describe('SystemPromotionsContent', () => {
     );
     expect(
       await screen.findByRole('listitem', { name: 'Group to staging' }),
-    ).toHaveTextContent('component:default/shop 1.2.0 (open)');
+    ).toHaveTextContent('shop 1.2.0 (open)');
   });
 
   it('holds Merge all while a member waits, naming it', async () => {
@@ -201,7 +201,7 @@ describe('SystemPromotionsContent', () => {
       name: 'Group to staging',
     });
     expect(item).toHaveTextContent(
-      'Waiting for component:default/cart: approvals pending: 0 of 1 approval',
+      'Waiting for cart: approvals pending: 0 of 1 approval',
     );
     expect(
       within(item).getByRole('button', { name: 'Merge all' }),
@@ -318,7 +318,7 @@ describe('SystemPromotionsContent', () => {
       name: 'Versions per environment',
     });
     expect(within(table).getAllByRole('row')[1]).toHaveTextContent(
-      'component:default/cartYou may not read this component’s promotions',
+      'cartYou may not read this component’s promotions',
     );
     const item = screen.getByRole('listitem', { name: 'Group to staging' });
     expect(item).toHaveTextContent('1 member you may not read');
@@ -331,9 +331,7 @@ describe('SystemPromotionsContent', () => {
     );
     const dialog = await screen.findByRole('dialog');
     expect(within(dialog).getByLabelText('Shop')).toBeInTheDocument();
-    expect(
-      within(dialog).queryByLabelText('component:default/cart'),
-    ).not.toBeInTheDocument();
+    expect(within(dialog).queryByLabelText('cart')).not.toBeInTheDocument();
   });
 
   it('offers Promote together, Merge all and Close only to a user allowed to', async () => {

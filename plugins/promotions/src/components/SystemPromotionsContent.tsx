@@ -4,8 +4,8 @@ import {
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { getCompoundEntityRef, parseEntityRef } from '@backstage/catalog-model';
+import { humanizeEntityRef, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
@@ -108,6 +108,10 @@ function AllPermitted(props: { each: Check[][]; children: ReactNode }) {
 const membersYouMayNotRead = (count: number) =>
   `${count} ${count === 1 ? 'member' : 'members'} you may not read`;
 
+/** A component as people name it: `billing`, or `ops/billing` in another namespace. */
+const componentName = (entityRef: string) =>
+  humanizeEntityRef(parseEntityRef(entityRef), { defaultKind: 'component' });
+
 const messageOf = (error: unknown) =>
   error instanceof Error ? error.message : String(error);
 
@@ -163,6 +167,7 @@ function PromoteTogetherDialog(props: {
       <DialogContent>
         <TextField
           select
+          id="promote-together-environment"
           label="Environment"
           value={to}
           onChange={e => setTo(String(e.target.value))}
@@ -177,7 +182,7 @@ function PromoteTogetherDialog(props: {
         {candidates.map(c => (
           <FormControlLabel
             key={c.entityRef}
-            label={c.title ?? c.entityRef}
+            label={c.title ?? componentName(c.entityRef)}
             control={
               <Checkbox
                 checked={chosen.includes(c.entityRef)}
@@ -246,7 +251,7 @@ function GroupRow(props: { group: PromotionGroup; onChanged: () => void }) {
         {group.members.map(m => (
           <li key={m.id}>
             <Typography variant="body2" component="span">
-              {`${m.entityRef} ${m.version} (${m.state})`}
+              {`${componentName(m.entityRef)} ${m.version} (${m.state})`}
             </Typography>{' '}
             {m.pullRequest && (
               <Link href={m.pullRequest.url} target="_blank" rel="noopener">
@@ -271,7 +276,10 @@ function GroupRow(props: { group: PromotionGroup; onChanged: () => void }) {
       {active &&
         group.blocking.map((b, index) => (
           <Typography key={index} variant="body2" color="textSecondary">
-            Waiting for {b.entityRef || 'a member you may not read'}
+            Waiting for{' '}
+            {b.entityRef
+              ? componentName(b.entityRef)
+              : 'a member you may not read'}
             {b.entityRef ? `: ${b.reason}` : ''}
           </Typography>
         ))}
@@ -385,7 +393,7 @@ export function SystemPromotionsContent() {
             <TableBody>
               {data.components.map(c => (
                 <TableRow key={c.entityRef}>
-                  <TableCell>{c.title ?? c.entityRef}</TableCell>
+                  <TableCell>{c.title ?? componentName(c.entityRef)}</TableCell>
                   {c.hidden ? (
                     <TableCell colSpan={environments.length}>
                       <Typography variant="body2" color="textSecondary">
