@@ -115,6 +115,49 @@ describe('readEntityLayout', () => {
     expect(result).toEqual({ problem: expect.stringContaining(problem) });
   });
 
+  it.each([
+    [
+      '%2e%2e/{env}',
+      'escapes the repository with ".." written in percent-escapes',
+    ],
+    [
+      'shop/..%2F{env}',
+      'escapes the repository with ".." written in percent-escapes',
+    ],
+    [
+      'shop/%2E.%5c{env}',
+      'escapes the repository with ".." written in percent-escapes',
+    ],
+    [
+      '%252e%252e/{env}',
+      'escapes the repository with ".." written in percent-escapes',
+    ],
+    ['%2Fetc/{env}', 'is absolute once its percent-escapes are decoded'],
+  ])(
+    'refuses the path %j, whose percent-escapes spell a way out of the repository',
+    (path, problem) => {
+      expect(read({ 'gitops-promotions/path': path })).toEqual({
+        problem: `gitops-promotions/path: the path "${path}" ${problem}${
+          problem.startsWith('is absolute')
+            ? '; it must be relative to the repository root'
+            : ''
+        }`,
+      });
+    },
+  );
+
+  it('keeps a path whose percent signs spell no way out, such as 100%25 or a %2e-prefixed name', () => {
+    for (const path of [
+      'shop/100%25/{env}',
+      'shop/%2eenv/{env}',
+      'shop/a%2e%2eb/{env}',
+    ]) {
+      expect(read({ 'gitops-promotions/path': path })).toEqual({
+        layout: { repository: 'gitops', path },
+      });
+    }
+  });
+
   it('refuses a repository template that gives no repository id', () => {
     expect(
       readEntityLayout({

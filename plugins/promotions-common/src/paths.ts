@@ -30,7 +30,28 @@ export function pathTemplateProblem(
   if (segments.some(segment => segment === '..')) {
     return `the path "${template}" escapes the repository with ".."`;
   }
+  // A browser building a link to the path, or a server given it in a URL, reads "%2e%2e" as "..".
+  const decoded = percentDecoded(template);
+  if (decoded.startsWith('/')) {
+    return `the path "${template}" is absolute once its percent-escapes are decoded; it must be relative to the repository root`;
+  }
+  if (decoded.split('/').some(segment => segment === '..')) {
+    return `the path "${template}" escapes the repository with ".." written in percent-escapes`;
+  }
   return undefined;
+}
+
+/** The text with its escapes of ".", "/", "\\" and "%" decoded, however often they were encoded. */
+function percentDecoded(text: string): string {
+  let current = text;
+  for (;;) {
+    const next = current
+      .replace(/%25/g, '%')
+      .replace(/%2e/gi, '.')
+      .replace(/%2f|%5c/gi, '/');
+    if (next === current) return current;
+    current = next;
+  }
 }
 
 /**
