@@ -47,7 +47,8 @@ export async function createRouter(options: {
 }): Promise<express.Router> {
   const { service, httpAuth, permissions, config } = options;
   const router = Router();
-  router.use(express.json());
+  // Parses every JSON body of the plugin first, so its limit is the one the workflow routes set.
+  router.use(express.json({ limit: '64kb' }));
   if (options.fleet) {
     router.use(createFleetRouter({ fleet: options.fleet, httpAuth }));
   }
