@@ -5,7 +5,7 @@
  *   yarn bench            2,000 services × 4 environments
  *   yarn bench --small    a few services, every step, for CI (checks, not figures)
  *   yarn bench --services N --environments E --seconds S
- *   yarn bench --fleet N  the fleet page's stored services (5,000 unless given)
+ *   yarn bench --fleet N  the fleet page's services (5,000 unless given; 100 with --small)
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -16,7 +16,7 @@ import { GithubSimulator } from '@internal/github-simulator';
 import { Client } from 'pg';
 import { BackendProcess, BENCH_DIR, LogLine } from './BackendProcess';
 import { compileBackend } from './compileBackend';
-import { fleetPageScenario } from './fleetPage';
+import { createFleetRepository, fleetPageScenario } from './fleetPage';
 import { LoadResult, loadTest, summarize } from './loadTest';
 import {
   createSyntheticRepository,
@@ -64,7 +64,7 @@ function parseOptions(argv: string[]): Options {
       value('--environments', small ? 3 : 4),
     ),
     seconds: value('--seconds', small ? 2 : 10),
-    fleet: value('--fleet', 5000),
+    fleet: value('--fleet', small ? 100 : 5000),
   };
 }
 
@@ -353,6 +353,17 @@ async function main() {
     environments,
   });
   log(`generated the repository in ${seconds(performance.now() - generated)}`);
+  const generatedFleet = performance.now();
+  const fleet = createFleetRepository({
+    workDir,
+    count: options.fleet,
+    environments,
+  });
+  log(
+    `generated the fleet's repository of ${options.fleet} services in ${seconds(
+      performance.now() - generatedFleet,
+    )}`,
+  );
   // The cold ingest below needs more than the 5,000 requests an hour a token has on github.com;
   // its count is printed as a figure of its own.
   const simulator = await GithubSimulator.start({
@@ -421,26 +432,21 @@ async function main() {
       'SQLite',
       await sideBySide(sqlite, token, repo, options.seconds * 1000),
     );
+    await sqlite.stop();
     await fleetPageScenario({
       step: '6',
       database: 'SQLite',
-      backend: sqlite,
-      token,
-      connection: {
-        client: 'better-sqlite3',
-        connection: {
-          filename: path.join(workDir, 'sqlite', 'promotions.sqlite'),
-        },
-        useNullAsDefault: true,
-      },
-      count: options.fleet,
-      environments,
+      start: (name, config, env) =>
+        start(`sqlite-${name}`, basePort, config, env),
+      config: sqliteConfig,
+      repo: fleet,
+      paths: SERVICE_PATHS,
+      others: repo.services,
       referenceName: repo.services[0].name,
       figure,
       check,
       log,
     });
-    await sqlite.stop();
 
     // PostgreSQL, reading through the git provider, then a second replica beside it.
     const pgConfig = (port: number, refreshTimeoutSeconds?: number) =>
@@ -474,22 +480,6 @@ async function main() {
       'PostgreSQL',
       await sideBySide(first, token, repo, options.seconds * 1000),
     );
-    await fleetPageScenario({
-      step: '6',
-      database: 'PostgreSQL',
-      backend: first,
-      token,
-      connection: {
-        client: 'pg',
-        connection: { ...PG, database: `${prefix}promotions` },
-      },
-      count: options.fleet,
-      environments,
-      referenceName: repo.services[0].name,
-      figure,
-      check,
-      log,
-    });
     // The second replica stores the task's shorter timeout, which both then claim it with.
     const second = await start(
       'pg-2',
@@ -497,6 +487,21 @@ async function main() {
       pgConfig(basePort + 2, REPLICA_REFRESH_TIMEOUT_SECONDS),
     );
     await replicas(first, second, token, repo);
+    await Promise.all([first.stop(), second.stop()]);
+    await fleetPageScenario({
+      step: '6',
+      database: 'PostgreSQL',
+      start: (name, config, env) =>
+        start(`pg-${name}`, basePort + 3, config, env),
+      config: pgConfig(basePort + 3),
+      repo: fleet,
+      paths: SERVICE_PATHS,
+      others: repo.services,
+      referenceName: repo.services[0].name,
+      figure,
+      check,
+      log,
+    });
   } finally {
     await Promise.all(backends.map(b => b.stop().catch(() => {})));
     await simulator.stop();

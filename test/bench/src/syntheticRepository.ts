@@ -8,6 +8,8 @@ export type Layout = 'images' | 'patch' | 'helm';
 export interface SyntheticService {
   name: string;
   layout: Layout;
+  /** The group that owns it, as its `spec.owner` says. */
+  owner: string;
   /** The `gitops-promotions/path` annotation of the service. */
   pathTemplate: string;
   /** The file that holds the version of one environment. */
@@ -22,6 +24,11 @@ export interface SyntheticRepository {
   catalogFile: string;
   /** Commits a new version to one environment of one service; returns the commit id. */
   promote(service: SyntheticService, env: string, version: string): string;
+  /** Commits new versions of several services at once; returns the commit id. */
+  promoteEach(
+    changes: Array<{ service: SyntheticService; env: string; version: string }>,
+    message: string,
+  ): string;
   /** Commits a change to the base of every service, so that every environment is resolved again. */
   /** Touches the base (or chart values) of the first `limit` services, in one commit. */
   touchBases(label: string, limit: number): string;
@@ -107,8 +114,28 @@ export function createSyntheticRepository(options: {
   dir: string;
   count: number;
   environments: string[];
+  /** The services' names start with it; `svc` unless given. */
+  prefix?: string;
+  /** The repository's id in the services' annotations; `bench` unless given. */
+  repositoryId?: string;
+  /** The layouts the services take in turn; all three unless given. */
+  layouts?: Layout[];
+  /** The catalog's owner, system and lifecycle of the `index`th service. */
+  spec?: (index: number) => {
+    owner: string;
+    system?: string;
+    lifecycle: string;
+  };
 }): SyntheticRepository {
   const { dir, count, environments } = options;
+  const layouts = options.layouts ?? LAYOUTS;
+  const specOf =
+    options.spec ??
+    ((index: number) => ({
+      owner: `team-${index % 10}`,
+      system: undefined,
+      lifecycle: 'production',
+    }));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const git = (...args: string[]) =>
@@ -139,12 +166,14 @@ export function createSyntheticRepository(options: {
 
   const services: SyntheticService[] = [];
   for (let i = 0; i < count; i++) {
-    const name = `svc-${String(i).padStart(5, '0')}`;
-    const layout = LAYOUTS[i % LAYOUTS.length];
+    const name = `${options.prefix ?? 'svc'}-${String(i).padStart(5, '0')}`;
+    const layout = layouts[i % layouts.length];
+    const { owner } = specOf(i);
     if (layout === 'images') {
       services.push({
         name,
         layout,
+        owner,
         pathTemplate: `${name}/overlays/{env}`,
         versionFile: env => `${name}/overlays/${env}/kustomization.yaml`,
       });
@@ -152,6 +181,7 @@ export function createSyntheticRepository(options: {
       services.push({
         name,
         layout,
+        owner,
         pathTemplate: `${name}/envs/{env}`,
         versionFile: env => `${name}/envs/${env}/version.yml`,
       });
@@ -159,6 +189,7 @@ export function createSyntheticRepository(options: {
       services.push({
         name,
         layout,
+        owner,
         pathTemplate: `charts/${name}/values-{env}.yaml`,
         versionFile: env => `charts/${name}/values-${env}.yaml`,
       });
@@ -219,21 +250,22 @@ export function createSyntheticRepository(options: {
   fs.writeFileSync(
     catalogFile,
     services
-      .map(
-        s => `apiVersion: backstage.io/v1alpha1
+      .map((s, i) => {
+        const { owner, system, lifecycle } = specOf(i);
+        return `apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
   name: ${s.name}
   annotations:
-    gitops-promotions/repository: bench
+    gitops-promotions/repository: ${options.repositoryId ?? 'bench'}
     gitops-promotions/path: ${s.pathTemplate}
     gitops-promotions/pipeline: bench
 spec:
   type: service
-  owner: team-${s.name.slice(-1)}
-  lifecycle: production
-`,
-      )
+  owner: ${owner}
+${system ? `  system: ${system}\n` : ''}  lifecycle: ${lifecycle}
+`;
+      })
       .join('---\n'),
   );
 
@@ -245,6 +277,12 @@ spec:
     promote(service, env, version) {
       writeVersion(service, env, version);
       return commit(`Promote ${service.name} to ${version} in ${env}`);
+    },
+    promoteEach(changes, message) {
+      for (const { service, env, version } of changes) {
+        writeVersion(service, env, version);
+      }
+      return commit(message);
     },
     touchBases(label, limit) {
       for (const service of services.slice(0, limit)) {
