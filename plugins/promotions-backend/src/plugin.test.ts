@@ -252,24 +252,26 @@ describe.each(databases.eachSupportedId())(
       expect(prod.notes[2].length).toBeLessThan(500);
     });
 
-    it('serves the last known state from the store, with its age and the error, when the repository breaks', async () => {
-      const dir = createGitFixture(history);
-      const { refresh, get } = await start(dir);
-      await refresh();
-      const known = await get('shop');
+    describe('fault: the GitOps repository breaking', () => {
+      it('serves the last known state from the store, with its age and the error, when the repository breaks', async () => {
+        const dir = createGitFixture(history);
+        const { refresh, get } = await start(dir);
+        await refresh();
+        const known = await get('shop');
 
-      fs.renameSync(dir, `${dir}-moved`);
-      // Page views never read the repository: nothing changes until the next refresh.
-      expect((await get('shop')).body).toEqual(known.body);
+        fs.renameSync(dir, `${dir}-moved`);
+        // Page views never read the repository: nothing changes until the next refresh.
+        expect((await get('shop')).body).toEqual(known.body);
 
-      await refresh();
-      const stale = await get('shop');
-      expect(stale.status).toBe(200);
-      expect(stale.body.environments).toEqual(known.body.environments);
-      expect(stale.body.asOf).toBe(known.body.asOf);
-      expect(stale.body.error.message).toBe(
-        'Repository gitops could not be read: Repository gitops does not exist or is not readable',
-      );
+        await refresh();
+        const stale = await get('shop');
+        expect(stale.status).toBe(200);
+        expect(stale.body.environments).toEqual(known.body.environments);
+        expect(stale.body.asOf).toBe(known.body.asOf);
+        expect(stale.body.error.message).toBe(
+          'Repository gitops could not be read: Repository gitops does not exist or is not readable',
+        );
+      });
     });
 
     it('answers 503 with the reason when a repository was never readable', async () => {

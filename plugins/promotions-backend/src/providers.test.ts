@@ -230,44 +230,46 @@ describe('a refresh through the github provider', () => {
     await sameAnswers();
   });
 
-  it('keeps serving the last known state, with its age and the reason, while GitHub fails', async () => {
-    const dir = createGitFixture(shopHistory);
-    const simulator = await startSimulator(dir);
-    const backend = await start(
-      [
-        {
-          id: 'gitops',
-          provider: 'github',
-          url: 'https://github.example.com/acme/gitops',
-          paths: [
-            '{entity.metadata.name}/**',
-            'charts/{entity.metadata.name}/**',
-          ],
-        },
-      ],
-      {
-        github: [
+  describe('fault: GitHub failing during a refresh', () => {
+    it('keeps serving the last known state, with its age and the reason, while GitHub fails', async () => {
+      const dir = createGitFixture(shopHistory);
+      const simulator = await startSimulator(dir);
+      const backend = await start(
+        [
           {
-            host: 'github.example.com',
-            apiBaseUrl: simulator.apiBaseUrl,
-            token: TOKEN,
+            id: 'gitops',
+            provider: 'github',
+            url: 'https://github.example.com/acme/gitops',
+            paths: [
+              '{entity.metadata.name}/**',
+              'charts/{entity.metadata.name}/**',
+            ],
           },
         ],
-      },
-    );
-    await backend.refresh();
-    const known = await backend.get();
-    expect(known.environments).toHaveLength(3);
+        {
+          github: [
+            {
+              host: 'github.example.com',
+              apiBaseUrl: simulator.apiBaseUrl,
+              token: TOKEN,
+            },
+          ],
+        },
+      );
+      await backend.refresh();
+      const known = await backend.get();
+      expect(known.environments).toHaveLength(3);
 
-    // The default policy retries three times with backoff; the limit makes failing quick instead.
-    simulator.limitRate('primary', 3600);
-    await backend.refresh();
-    const stale = await backend.get();
-    expect(stale.environments).toEqual(known.environments);
-    expect(stale.asOf).toBe(known.asOf);
-    expect(stale.error?.message).toMatch(
-      /^Repository gitops could not be read: GitHub at github\.example\.com is rate limited until \d{4}-/,
-    );
+      // The default policy retries three times with backoff; the limit makes failing quick instead.
+      simulator.limitRate('primary', 3600);
+      await backend.refresh();
+      const stale = await backend.get();
+      expect(stale.environments).toEqual(known.environments);
+      expect(stale.asOf).toBe(known.asOf);
+      expect(stale.error?.message).toMatch(
+        /^Repository gitops could not be read: GitHub at github\.example\.com is rate limited until \d{4}-/,
+      );
+    });
   });
 });
 

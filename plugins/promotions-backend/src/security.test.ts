@@ -72,7 +72,7 @@ const longName = 'a'.repeat(48);
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
 describe.each(databases.eachSupportedId())(
-  'the promotions backend against hostile content and other users, on %s',
+  'hostile input: content and other users, through the backend on %s',
   databaseId => {
     async function start(options: {
       repositories: Array<{ id: string; url: string; paths?: string[] }>;

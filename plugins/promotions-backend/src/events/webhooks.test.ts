@@ -160,42 +160,44 @@ describe('GitHub webhooks through the events backend', () => {
     expect(await staging()).toBe('1.2.0');
   });
 
-  it('refuses a forged or unsigned webhook, and refreshes nothing', async () => {
-    const { simulator, url, staging, promoteOnGithub } = await start();
-    // Signed with another secret.
-    simulator.deliverWebhooks(url, 'a guessed secret');
-    await promoteOnGithub('1.3.0');
-    expect(simulator.deliveries.map(d => [d.event, d.status])).toEqual([
-      ['push', 403],
-    ]);
-    const payload = JSON.stringify(simulator.deliveries[0].payload);
-    const post = (headers: Record<string, string>) =>
-      fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': 'push',
-          'x-github-delivery': crypto.randomUUID(),
-          ...headers,
-        },
-        body: payload,
-      });
-    // No signature at all.
-    expect((await post({})).status).toBe(403);
-    // A signature of GitHub's shape that signs nothing.
-    expect(
-      (await post({ 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }))
-        .status,
-    ).toBe(403);
-    // The right signature of another body.
-    const other = crypto
-      .createHmac('sha256', SECRET)
-      .update('{}')
-      .digest('hex');
-    expect(
-      (await post({ 'x-hub-signature-256': `sha256=${other}` })).status,
-    ).toBe(403);
-    await sleep(1500);
-    expect(await staging()).toBe('1.1.0');
+  describe("hostile input: a webhook's signature", () => {
+    it('refuses a forged or unsigned webhook, and refreshes nothing', async () => {
+      const { simulator, url, staging, promoteOnGithub } = await start();
+      // Signed with another secret.
+      simulator.deliverWebhooks(url, 'a guessed secret');
+      await promoteOnGithub('1.3.0');
+      expect(simulator.deliveries.map(d => [d.event, d.status])).toEqual([
+        ['push', 403],
+      ]);
+      const payload = JSON.stringify(simulator.deliveries[0].payload);
+      const post = (headers: Record<string, string>) =>
+        fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            'x-github-delivery': crypto.randomUUID(),
+            ...headers,
+          },
+          body: payload,
+        });
+      // No signature at all.
+      expect((await post({})).status).toBe(403);
+      // A signature of GitHub's shape that signs nothing.
+      expect(
+        (await post({ 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }))
+          .status,
+      ).toBe(403);
+      // The right signature of another body.
+      const other = crypto
+        .createHmac('sha256', SECRET)
+        .update('{}')
+        .digest('hex');
+      expect(
+        (await post({ 'x-hub-signature-256': `sha256=${other}` })).status,
+      ).toBe(403);
+      await sleep(1500);
+      expect(await staging()).toBe('1.1.0');
+    });
   });
 });

@@ -75,22 +75,26 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
-    it('runs one refresh of a repository at a time across replicas sharing a database', async () => {
-      const shared = await store();
-      const { refresher, runs } = countingRefresher(300);
-      const logger = mockServices.logger.mock();
-      const first = new RefreshRunner({ refresher, store: shared, logger });
-      const second = new RefreshRunner({ refresher, store: shared, logger });
-      const [a, b] = await Promise.all([
-        first.run('gitops'),
-        new Promise(resolve => setTimeout(resolve, 50)).then(() =>
-          second.run('gitops'),
-        ),
-      ]);
-      // The second asked while the first held the repository: the first ran once more for it.
-      expect([a, b].filter(Boolean)).toHaveLength(1);
-      expect(runs).toHaveLength(2);
-      expect(runs[1].getTime()).toBeGreaterThanOrEqual(runs[0].getTime() + 300);
+    describe('fault: replicas refreshing the same repository', () => {
+      it('runs one refresh of a repository at a time across replicas sharing a database', async () => {
+        const shared = await store();
+        const { refresher, runs } = countingRefresher(300);
+        const logger = mockServices.logger.mock();
+        const first = new RefreshRunner({ refresher, store: shared, logger });
+        const second = new RefreshRunner({ refresher, store: shared, logger });
+        const [a, b] = await Promise.all([
+          first.run('gitops'),
+          new Promise(resolve => setTimeout(resolve, 50)).then(() =>
+            second.run('gitops'),
+          ),
+        ]);
+        // The second asked while the first held the repository: the first ran once more for it.
+        expect([a, b].filter(Boolean)).toHaveLength(1);
+        expect(runs).toHaveLength(2);
+        expect(runs[1].getTime()).toBeGreaterThanOrEqual(
+          runs[0].getTime() + 300,
+        );
+      });
     });
 
     it('lets another replica take over once a refresh holding the repository died', async () => {

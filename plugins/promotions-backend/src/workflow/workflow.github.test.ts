@@ -522,123 +522,129 @@ describe('the promotion workflow on GitHub', () => {
     });
   });
 
-  it('finishes a promotion a crash left between its branch and its pull request, once', async () => {
-    const { as, simulator, knex, sync, dir } = await start();
-    const base = git(dir, 'rev-parse', 'main');
-    const store = new WorkflowStore(knex);
-    const content = shopOverlay('staging', '1.2.0');
-    const crashed = (id: string, branch: string) => ({
-      id,
-      entityRef: 'component:default/shop',
-      environment: 'staging',
-      repositoryId: 'gitops',
-      kind: 'promotion' as const,
-      from: ['dev'],
-      version: '1.2.0',
-      previousVersion: '1.1.0',
-      unknownVersion: false,
-      state: 'opening' as const,
-      requestedBy: 'user:default/ana',
-      // The backend died minutes ago.
-      requestedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-      updatedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-      baseBranch: 'main',
-      baseCommit: base,
-      branch,
-      headCommit: null,
-      pullRequest: null,
-      changes: [
-        {
-          path: 'shop/overlays/staging/kustomization.yaml',
-          content: Buffer.from(content).toString('base64'),
-        },
-      ],
-      gates: [],
-      decisions: [],
-      mergedCommit: null,
-      reason: null,
-      queuedUntil: null,
-    });
-    // It had made the branch and committed, and died before the pull request.
-    const branch = 'promotions/shop/staging/0badc0de';
-    const head = await simulator.pushCommit(
-      branch,
-      { 'shop/overlays/staging/kustomization.yaml': content },
-      'Promote shop to staging: 1.1.0 → 1.2.0',
-    );
-    await store.create(crashed('0badc0de-0000-4000-8000-000000000000', branch));
+  describe('fault: the backend dying mid-promotion', () => {
+    it('finishes a promotion a crash left between its branch and its pull request, once', async () => {
+      const { as, simulator, knex, sync, dir } = await start();
+      const base = git(dir, 'rev-parse', 'main');
+      const store = new WorkflowStore(knex);
+      const content = shopOverlay('staging', '1.2.0');
+      const crashed = (id: string, branch: string) => ({
+        id,
+        entityRef: 'component:default/shop',
+        environment: 'staging',
+        repositoryId: 'gitops',
+        kind: 'promotion' as const,
+        from: ['dev'],
+        version: '1.2.0',
+        previousVersion: '1.1.0',
+        unknownVersion: false,
+        state: 'opening' as const,
+        requestedBy: 'user:default/ana',
+        // The backend died minutes ago.
+        requestedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        updatedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        baseBranch: 'main',
+        baseCommit: base,
+        branch,
+        headCommit: null,
+        pullRequest: null,
+        changes: [
+          {
+            path: 'shop/overlays/staging/kustomization.yaml',
+            content: Buffer.from(content).toString('base64'),
+          },
+        ],
+        gates: [],
+        decisions: [],
+        mergedCommit: null,
+        reason: null,
+        queuedUntil: null,
+      });
+      // It had made the branch and committed, and died before the pull request.
+      const branch = 'promotions/shop/staging/0badc0de';
+      const head = await simulator.pushCommit(
+        branch,
+        { 'shop/overlays/staging/kustomization.yaml': content },
+        'Promote shop to staging: 1.1.0 → 1.2.0',
+      );
+      await store.create(
+        crashed('0badc0de-0000-4000-8000-000000000000', branch),
+      );
 
-    await sync();
-    await sync();
-    const prs = simulator.pullRequests();
-    expect(prs).toHaveLength(1);
-    expect(prs[0]).toMatchObject({
-      head: branch,
-      headSha: head,
-      state: 'open',
+      await sync();
+      await sync();
+      const prs = simulator.pullRequests();
+      expect(prs).toHaveLength(1);
+      expect(prs[0]).toMatchObject({
+        head: branch,
+        headSha: head,
+        state: 'open',
+      });
+      const finished = (
+        await as('ana').get('/promotions/0badc0de-0000-4000-8000-000000000000')
+      ).body;
+      expect(finished).toMatchObject({
+        state: 'open',
+        headCommit: head,
+        pullRequest: { number: 41 },
+      });
+      expect(simulator.count('pulls/create')).toBe(1);
     });
-    const finished = (
-      await as('ana').get('/promotions/0badc0de-0000-4000-8000-000000000000')
-    ).body;
-    expect(finished).toMatchObject({
-      state: 'open',
-      headCommit: head,
-      pullRequest: { number: 41 },
-    });
-    expect(simulator.count('pulls/create')).toBe(1);
   });
 
-  it('finishes a merge a crash left unrecorded, and reopens one that never happened', async () => {
-    const { as, simulator, knex, sync } = await start();
-    const created = await as('ana').promote({ to: 'staging' });
-    await as('rita').act(created.body.id, 'approve');
-    // Died after asking GitHub to merge, before recording it.
-    const res = await fetch(
-      `${simulator.apiBaseUrl}/repos/acme/gitops/pulls/41/merge`,
-      {
-        method: 'PUT',
-        headers: {
-          authorization: `token ${BOT}`,
-          'content-type': 'application/json',
+  describe('fault: the backend dying mid-promotion', () => {
+    it('finishes a merge a crash left unrecorded, and reopens one that never happened', async () => {
+      const { as, simulator, knex, sync } = await start();
+      const created = await as('ana').promote({ to: 'staging' });
+      await as('rita').act(created.body.id, 'approve');
+      // Died after asking GitHub to merge, before recording it.
+      const res = await fetch(
+        `${simulator.apiBaseUrl}/repos/acme/gitops/pulls/41/merge`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: `token ${BOT}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ sha: created.body.headCommit }),
         },
-        body: JSON.stringify({ sha: created.body.headCommit }),
-      },
-    );
-    expect(res.status).toBe(200);
-    await knex('promotions_requests')
-      .where({ id: created.body.id })
-      .update({
-        state: 'merging',
-        updated_at: new Date(Date.now() - 5 * 60_000),
+      );
+      expect(res.status).toBe(200);
+      await knex('promotions_requests')
+        .where({ id: created.body.id })
+        .update({
+          state: 'merging',
+          updated_at: new Date(Date.now() - 5 * 60_000),
+        });
+      await sync();
+      const done = (await as('ana').get(`/promotions/${created.body.id}`)).body;
+      expect(done).toMatchObject({
+        state: 'merged',
+        mergedCommit: simulator.pullRequests()[0].mergeCommitSha,
       });
-    await sync();
-    const done = (await as('ana').get(`/promotions/${created.body.id}`)).body;
-    expect(done).toMatchObject({
-      state: 'merged',
-      mergedCommit: simulator.pullRequests()[0].mergeCommitSha,
-    });
-    expect(simulator.count('pulls/merge')).toBe(1);
+      expect(simulator.count('pulls/merge')).toBe(1);
 
-    const rollback = await as('ana').promote({
-      to: 'staging',
-      kind: 'rollback',
-      version: '1.1.0',
-    });
-    expect(rollback.status).toBe(201);
-    // Died after marking it merging, before asking GitHub.
-    await knex('promotions_requests')
-      .where({ id: rollback.body.id })
-      .update({
-        state: 'merging',
-        updated_at: new Date(Date.now() - 5 * 60_000),
+      const rollback = await as('ana').promote({
+        to: 'staging',
+        kind: 'rollback',
+        version: '1.1.0',
       });
-    await sync();
-    const reopened = (await as('ana').get(`/promotions/${rollback.body.id}`))
-      .body;
-    expect(reopened.state).toBe('open');
-    expect(simulator.pullRequests()[1]).toMatchObject({
-      state: 'open',
-      merged: false,
+      expect(rollback.status).toBe(201);
+      // Died after marking it merging, before asking GitHub.
+      await knex('promotions_requests')
+        .where({ id: rollback.body.id })
+        .update({
+          state: 'merging',
+          updated_at: new Date(Date.now() - 5 * 60_000),
+        });
+      await sync();
+      const reopened = (await as('ana').get(`/promotions/${rollback.body.id}`))
+        .body;
+      expect(reopened.state).toBe('open');
+      expect(simulator.pullRequests()[1]).toMatchObject({
+        state: 'open',
+        merged: false,
+      });
     });
   });
 

@@ -136,7 +136,7 @@ const worlds: Array<['git' | 'github', TestDatabaseId]> = [
 ];
 
 describe.each(worlds)(
-  'a promotion after a crash, with the %s provider on %s',
+  'fault: the backend dying mid-promotion, with the %s provider on %s',
   (provider, databaseId) => {
     it('is recorded as merged, by whoever merged it, when the backend died between the merge and its record', async () => {
       const world = await start(provider, databaseId);

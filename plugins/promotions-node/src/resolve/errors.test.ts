@@ -299,7 +299,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   ],
 ];
 
-describe('resolveEnvironment: bad input gets a clear error naming the file', () => {
+describe('hostile input: files the resolver refuses with a clear error naming the file', () => {
   it.each(cases)('%s', async (_name, files, path, file, message) => {
     const error = await resolveEnvironment(memorySnapshot(files), path).catch(
       e => e,

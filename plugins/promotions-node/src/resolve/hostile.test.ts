@@ -14,7 +14,7 @@ async function failure(files: Record<string, string>, path = 'env') {
   return { error, ms: performance.now() - started };
 }
 
-describe('resolving hostile repository content', () => {
+describe('hostile input: repository content, resolved', () => {
   it('matches a catastrophic patch-target pattern in linear time (RE2), not for hours', async () => {
     const name = 'a'.repeat(40);
     const files = {

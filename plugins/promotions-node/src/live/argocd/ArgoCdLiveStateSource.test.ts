@@ -257,80 +257,86 @@ describe('ArgoCdLiveStateSource', () => {
     expect(east.count('ApplicationService_List')).toBe(lists);
   });
 
-  it('reconnects a dropped stream with backoff and polls meanwhile', async () => {
-    const argocd = source([instance('east', east)]);
-    const changed: Array<string[] | undefined> = [];
-    stops.push(argocd.watch(refs => changed.push(refs)));
-    const ask = {
-      entity: entity({ 'argocd/app-selector': 'app=payment' }),
-      environments: ENVIRONMENTS,
-    };
-    await waitFor(() => east.openStreams === 1);
-    await argocd.read(ask);
-    east.failNext(2, 503, 'ApplicationService_Watch');
-    east.dropStreams();
-    // The first reconnect is refused: the stream is known to be down.
-    await waitFor(() => east.count('ApplicationService_Watch', 503) >= 1);
-    const lists = east.count('ApplicationService_List');
-    await argocd.read(ask);
-    expect(east.count('ApplicationService_List')).toBe(lists + 1);
-    await waitFor(() => east.openStreams === 1, 3000);
-    expect(east.count('ApplicationService_Watch', 503)).toBe(2);
-    // What changed while it was down is read again.
-    await waitFor(() => changed.length > 0);
-    // The waits between attempts grow: 50 ms, then 100 ms.
-    const attempts = east.requests
-      .filter(r => r.operationId === 'ApplicationService_Watch')
-      .slice(-3)
-      .map(r => r.receivedAt);
-    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(90);
-  });
-
-  it('reconnects a stream whose instance took the connection and never answered, once it answers again', async () => {
-    const argocd = source([instance('east', east, { timeoutMs: 300 })]);
-    stops.push(argocd.watch(() => {}));
-    await waitFor(() => east.openStreams === 1);
-    const streamRequests = () =>
-      east.requests.filter(r => r.path.startsWith('/api/v1/stream/')).length;
-    const before = streamRequests();
-    east.hangAll(true);
-    east.dropStreams();
-    // Each attempt left without an answer is given up, and another made after a wait.
-    await waitFor(() => streamRequests() >= before + 2, 3000);
-    expect(east.openStreams).toBe(0);
-    east.hangAll(false);
-    await waitFor(() => east.openStreams === 1, 3000);
-    expect(east.openStreams).toBe(1);
-  });
-
-  it.each([
-    ['answers 401', (s: ArgoCdSimulator) => s.rejectAuth(), /401|token/i],
-    ['answers 500', (s: ArgoCdSimulator) => s.failNext(5, 500), /500/],
-    ['times out', (s: ArgoCdSimulator) => s.hangAll(), /.+/],
-  ])(
-    'serves the last known applications as unreachable when the instance %s',
-    async (_, fault, error) => {
-      const argocd = source([instance('east', east, { timeoutMs: 300 })], {
-        stream: false,
-      });
+  describe("fault: Argo CD's stream dropping", () => {
+    it('reconnects a dropped stream with backoff and polls meanwhile', async () => {
+      const argocd = source([instance('east', east)]);
+      const changed: Array<string[] | undefined> = [];
+      stops.push(argocd.watch(refs => changed.push(refs)));
       const ask = {
         entity: entity({ 'argocd/app-selector': 'app=payment' }),
         environments: ENVIRONMENTS,
       };
-      const before = await argocd.read(ask);
-      const knownAt = before.get('dev')!.asOf!;
-      fault(east);
-      await new Promise(r => setTimeout(r, 10));
-      const after = await argocd.read(ask);
-      expect(after.get('dev')).toMatchObject({
-        reachable: false,
-        asOf: knownAt,
-        error: expect.stringMatching(error),
-        applications: [expect.objectContaining({ name: 'payment-dev' })],
-      });
+      await waitFor(() => east.openStreams === 1);
+      await argocd.read(ask);
+      east.failNext(2, 503, 'ApplicationService_Watch');
+      east.dropStreams();
+      // The first reconnect is refused: the stream is known to be down.
+      await waitFor(() => east.count('ApplicationService_Watch', 503) >= 1);
+      const lists = east.count('ApplicationService_List');
+      await argocd.read(ask);
+      expect(east.count('ApplicationService_List')).toBe(lists + 1);
+      await waitFor(() => east.openStreams === 1, 3000);
+      expect(east.count('ApplicationService_Watch', 503)).toBe(2);
+      // What changed while it was down is read again.
+      await waitFor(() => changed.length > 0);
+      // The waits between attempts grow: 50 ms, then 100 ms.
+      const attempts = east.requests
+        .filter(r => r.operationId === 'ApplicationService_Watch')
+        .slice(-3)
+        .map(r => r.receivedAt);
+      expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(90);
+    });
+  });
+
+  describe("fault: Argo CD's stream dropping", () => {
+    it('reconnects a stream whose instance took the connection and never answered, once it answers again', async () => {
+      const argocd = source([instance('east', east, { timeoutMs: 300 })]);
+      stops.push(argocd.watch(() => {}));
+      await waitFor(() => east.openStreams === 1);
+      const streamRequests = () =>
+        east.requests.filter(r => r.path.startsWith('/api/v1/stream/')).length;
+      const before = streamRequests();
+      east.hangAll(true);
+      east.dropStreams();
+      // Each attempt left without an answer is given up, and another made after a wait.
+      await waitFor(() => streamRequests() >= before + 2, 3000);
+      expect(east.openStreams).toBe(0);
       east.hangAll(false);
-    },
-  );
+      await waitFor(() => east.openStreams === 1, 3000);
+      expect(east.openStreams).toBe(1);
+    });
+  });
+
+  describe('fault: Argo CD unreachable', () => {
+    it.each([
+      ['answers 401', (s: ArgoCdSimulator) => s.rejectAuth(), /401|token/i],
+      ['answers 500', (s: ArgoCdSimulator) => s.failNext(5, 500), /500/],
+      ['times out', (s: ArgoCdSimulator) => s.hangAll(), /.+/],
+    ])(
+      'serves the last known applications as unreachable when the instance %s',
+      async (_, fault, error) => {
+        const argocd = source([instance('east', east, { timeoutMs: 300 })], {
+          stream: false,
+        });
+        const ask = {
+          entity: entity({ 'argocd/app-selector': 'app=payment' }),
+          environments: ENVIRONMENTS,
+        };
+        const before = await argocd.read(ask);
+        const knownAt = before.get('dev')!.asOf!;
+        fault(east);
+        await new Promise(r => setTimeout(r, 10));
+        const after = await argocd.read(ask);
+        expect(after.get('dev')).toMatchObject({
+          reachable: false,
+          asOf: knownAt,
+          error: expect.stringMatching(error),
+          applications: [expect.objectContaining({ name: 'payment-dev' })],
+        });
+        east.hangAll(false);
+      },
+    );
+  });
 
   it('shows only the values of the expected shape from an application Argo CD answers malformed', async () => {
     const odd = await ArgoCdSimulator.start({

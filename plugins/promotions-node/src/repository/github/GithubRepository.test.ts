@@ -700,75 +700,77 @@ describe('GithubRepository', () => {
     ).toBeGreaterThanOrEqual(3);
   });
 
-  it('waits until a primary rate limit resets, as x-ratelimit-reset says, then succeeds', async () => {
-    const { simulator, github } = await setup();
-    const started = Date.now();
-    simulator.limitRate('primary', 1);
-    const snapshot = await github.snapshot();
-    expect(snapshot.files.size).toBe(6);
-    const limited = simulator.requests.filter(r => r.status === 403);
-    // Told when the limit resets, it asked again only after that, not in between.
-    expect(limited).toHaveLength(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-  });
-
-  it('waits as long as retry-after says on a secondary rate limit (429), then succeeds', async () => {
-    const { simulator, github } = await setup();
-    simulator.limitRate('secondary', 1);
-    const started = Date.now();
-    await github.snapshot();
-    expect(simulator.count(undefined, 429)).toBe(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-  });
-
-  it('fails at once with the reset time when a rate limit lasts longer than it may wait', async () => {
-    const { simulator, github } = await setup({
-      policy: { maxRateLimitWaitMs: 60_000 },
+  describe('fault: GitHub rate-limiting, failing or timing out', () => {
+    it('waits until a primary rate limit resets, as x-ratelimit-reset says, then succeeds', async () => {
+      const { simulator, github } = await setup();
+      const started = Date.now();
+      simulator.limitRate('primary', 1);
+      const snapshot = await github.snapshot();
+      expect(snapshot.files.size).toBe(6);
+      const limited = simulator.requests.filter(r => r.status === 403);
+      // Told when the limit resets, it asked again only after that, not in between.
+      expect(limited).toHaveLength(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     });
-    simulator.limitRate('primary', 3600);
-    const started = Date.now();
-    await expect(github.snapshot()).rejects.toThrow(
-      /GitHub at ghe\.example\.com is rate limited until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; not waiting \d+ s \(at most 60 s\)/,
-    );
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(simulator.count()).toBe(1);
-    // Until the reset, nothing more is sent to be refused.
-    await expect(github.snapshot()).rejects.toThrow('rate limited until');
-    expect(simulator.count()).toBe(1);
-  });
 
-  it('retries server errors and timeouts with backoff, then succeeds', async () => {
-    const { simulator, github } = await setup();
-    simulator.failNext(2, 500, 'git/get-ref');
-    simulator.hangNext(1, 'git/get-tree');
-    simulator.failNext(1, 503, 'git/get-commit');
-    const snapshot = await github.snapshot();
-    expect(snapshot.files.size).toBe(6);
-    expect(simulator.count('git/get-ref')).toBe(3);
-    expect(simulator.count('git/get-commit')).toBe(2);
-    expect(simulator.count('git/get-tree')).toBe(2);
-    expect(
-      simulator.requests.find(r => r.operationId === 'git/get-tree')!.status,
-    ).toBeUndefined();
-  });
+    it('waits as long as retry-after says on a secondary rate limit (429), then succeeds', async () => {
+      const { simulator, github } = await setup();
+      simulator.limitRate('secondary', 1);
+      const started = Date.now();
+      await github.snapshot();
+      expect(simulator.count(undefined, 429)).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    });
 
-  it('fails with the reason after a bounded number of attempts when GitHub keeps failing', async () => {
-    const { simulator, github } = await setup({ policy: { retries: 3 } });
-    simulator.failNext(4, 500);
-    await expect(github.snapshot()).rejects.toThrow(
-      'Repository gitops (acme/gitops on ghe.example.com): reading branch "main" failed: ghe.example.com answered 500 after 4 attempts',
-    );
-    expect(simulator.count()).toBe(4);
-    expect(logger.warn).toHaveBeenCalledWith(
-      expect.stringMatching(
-        /GitHub request GET http:\/\/127\.0\.0\.1:\d+\/api\/v3\/repos\/acme\/gitops\/git\/ref\/heads%2Fmain failed after 4 attempts: 500 Server Error/,
-      ),
-    );
+    it('fails at once with the reset time when a rate limit lasts longer than it may wait', async () => {
+      const { simulator, github } = await setup({
+        policy: { maxRateLimitWaitMs: 60_000 },
+      });
+      simulator.limitRate('primary', 3600);
+      const started = Date.now();
+      await expect(github.snapshot()).rejects.toThrow(
+        /GitHub at ghe\.example\.com is rate limited until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; not waiting \d+ s \(at most 60 s\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(simulator.count()).toBe(1);
+      // Until the reset, nothing more is sent to be refused.
+      await expect(github.snapshot()).rejects.toThrow('rate limited until');
+      expect(simulator.count()).toBe(1);
+    });
 
-    simulator.hangNext(4);
-    await expect(github.snapshot()).rejects.toThrow(
-      'reading branch "main" failed: could not reach ghe.example.com',
-    );
+    it('retries server errors and timeouts with backoff, then succeeds', async () => {
+      const { simulator, github } = await setup();
+      simulator.failNext(2, 500, 'git/get-ref');
+      simulator.hangNext(1, 'git/get-tree');
+      simulator.failNext(1, 503, 'git/get-commit');
+      const snapshot = await github.snapshot();
+      expect(snapshot.files.size).toBe(6);
+      expect(simulator.count('git/get-ref')).toBe(3);
+      expect(simulator.count('git/get-commit')).toBe(2);
+      expect(simulator.count('git/get-tree')).toBe(2);
+      expect(
+        simulator.requests.find(r => r.operationId === 'git/get-tree')!.status,
+      ).toBeUndefined();
+    });
+
+    it('fails with the reason after a bounded number of attempts when GitHub keeps failing', async () => {
+      const { simulator, github } = await setup({ policy: { retries: 3 } });
+      simulator.failNext(4, 500);
+      await expect(github.snapshot()).rejects.toThrow(
+        'Repository gitops (acme/gitops on ghe.example.com): reading branch "main" failed: ghe.example.com answered 500 after 4 attempts',
+      );
+      expect(simulator.count()).toBe(4);
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringMatching(
+          /GitHub request GET http:\/\/127\.0\.0\.1:\d+\/api\/v3\/repos\/acme\/gitops\/git\/ref\/heads%2Fmain failed after 4 attempts: 500 Server Error/,
+        ),
+      );
+
+      simulator.hangNext(4);
+      await expect(github.snapshot()).rejects.toThrow(
+        'reading branch "main" failed: could not reach ghe.example.com',
+      );
+    });
   });
 
   it('says only that the configured host could not be reached, keeping the network error in the log', async () => {
