@@ -10,6 +10,7 @@ import { EntityPromotions } from '@gitops-promotions/plugin-promotions-common';
 import { PromotionsApi, promotionsApiRef } from '../api';
 import { EntityPromotionsCard } from './EntityPromotionsCard';
 import { checkoutPromotions, mockPromotionsApi } from './fixtures';
+import { absoluteTime } from './time';
 
 const entity = (annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -110,6 +111,45 @@ describe('EntityPromotionsCard', () => {
       (await screen.findAllByText(/no such entity/)).length,
     ).toBeGreaterThan(0);
     expect(screen.queryByRole('list')).not.toBeInTheDocument();
+  });
+
+  it('says how old the state is, the exact time on hover', async () => {
+    await render(
+      mockPromotionsApi({
+        getEntityPromotions: jest.fn().mockResolvedValue(checkoutPromotions),
+      }),
+    );
+    const age = await screen.findByLabelText('Data age');
+    expect(age).toHaveTextContent('Read 3 hours ago');
+    expect(within(age).getByText('3 hours ago')).toHaveAttribute(
+      'title',
+      absoluteTime(checkoutPromotions.asOf!),
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('says the rows are the last known state when the last refresh failed', async () => {
+    const at = new Date(Date.now() - 5 * 60_000).toISOString();
+    await render(
+      mockPromotionsApi({
+        getEntityPromotions: jest.fn().mockResolvedValue({
+          ...checkoutPromotions,
+          error: { message: 'Repository example-gitops is gone', at },
+        }),
+      }),
+    );
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(
+      'Showing the last known state, read 3 hours ago: the refresh 5 minutes ago failed.',
+    );
+    expect(alert).toHaveAttribute('title', 'Repository example-gitops is gone');
+    expect(within(alert).getByText('5 minutes ago')).toHaveAttribute(
+      'title',
+      absoluteTime(at),
+    );
+    // The rows stay, and the age is said once.
+    expect(screen.getAllByRole('listitem')).toHaveLength(5);
+    expect(screen.queryByLabelText('Data age')).not.toBeInTheDocument();
   });
 
   it('shows progress while the state is read', async () => {

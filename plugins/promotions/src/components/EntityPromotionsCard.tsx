@@ -14,9 +14,11 @@ import { getCompoundEntityRef } from '@backstage/catalog-model';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles, useTheme } from '@material-ui/core/styles';
+import Alert from '@material-ui/lab/Alert';
 import {
   ANNOTATION_REPOSITORY,
   DriftKind,
+  EntityPromotions,
   EnvironmentState,
 } from '@gitops-promotions/plugin-promotions-common';
 import useAsync from 'react-use/esm/useAsync';
@@ -24,6 +26,7 @@ import { promotionsApiRef } from '../api';
 import { isPromotionsAvailable } from '../conditions';
 import { DriftChip } from './DriftChip';
 import { healthColor } from './LiveStatePanel';
+import { absoluteTime, relativeTime } from './time';
 
 const useStyles = makeStyles(theme => ({
   rows: { margin: 0, padding: 0, listStyle: 'none' },
@@ -37,6 +40,8 @@ const useStyles = makeStyles(theme => ({
   },
   name: { fontWeight: 600, overflowWrap: 'anywhere' },
   version: { fontFamily: 'monospace', overflowWrap: 'anywhere' },
+  stale: { marginBottom: theme.spacing(1), padding: theme.spacing(0, 1) },
+  age: { marginTop: theme.spacing(1) },
 }));
 
 /** Health from worst to best: the environment shows the worst of its applications. */
@@ -98,6 +103,45 @@ function EnvironmentRow(props: { environment: EnvironmentState }) {
   );
 }
 
+/** "Read 3 hours ago", the exact time on hover. */
+function DataAge({ asOf }: { asOf: string | null }) {
+  const classes = useStyles();
+  if (!asOf) return null;
+  return (
+    <Typography
+      variant="caption"
+      color="textSecondary"
+      component="p"
+      className={classes.age}
+      aria-label="Data age"
+    >
+      Read <span title={absoluteTime(asOf)}>{relativeTime(asOf)}</span>
+    </Typography>
+  );
+}
+
+/** The last refresh failed: the rows are the last known state, as the tab's banner says. */
+function StaleState({ promotions }: { promotions: EntityPromotions }) {
+  const classes = useStyles();
+  const { error, asOf } = promotions;
+  if (!error) return null;
+  return (
+    <Alert severity="warning" className={classes.stale} title={error.message}>
+      {asOf ? (
+        <>
+          Showing the last known state, read{' '}
+          <span title={absoluteTime(asOf)}>{relativeTime(asOf)}</span>
+        </>
+      ) : (
+        'The GitOps repository could not be read yet'
+      )}
+      : the refresh{' '}
+      <span title={absoluteTime(error.at)}>{relativeTime(error.at)}</span>{' '}
+      failed.
+    </Alert>
+  );
+}
+
 /**
  * The entity's environments on its Overview, one compact row each: version, drift and live
  * health, linking to the Promotions tab.
@@ -124,6 +168,7 @@ export function EntityPromotionsCard() {
     >
       {state.loading && <Progress />}
       {state.error && <ResponseErrorPanel error={state.error} />}
+      {state.value && <StaleState promotions={state.value} />}
       {state.value && state.value.environments.length === 0 && (
         <Typography variant="body2">
           No environments found in the repository yet.
@@ -136,6 +181,7 @@ export function EntityPromotionsCard() {
           ))}
         </ul>
       )}
+      {state.value && !state.value.error && <DataAge asOf={state.value.asOf} />}
     </InfoCard>
   );
 }
