@@ -230,7 +230,16 @@ export class FleetStore {
     const [entities, cells, drift] = await Promise.all([
       db(ENTITIES)
         .whereIn('entity_ref', entityRefs)
-        .select('entity_ref', 'title', 'owner', 'system', 'lifecycle'),
+        .select(
+          'entity_ref',
+          'title',
+          'owner',
+          'system',
+          'lifecycle',
+          'as_of',
+          'error_message',
+          'error_at',
+        ),
       db(FLEET_CELLS)
         .whereIn('entity_ref', entityRefs)
         .orderBy('position')
@@ -248,6 +257,15 @@ export class FleetStore {
         system: entity.system,
         lifecycle: entity.lifecycle,
         environments: {},
+        asOf: isoOf(entity.as_of),
+        ...(entity.error_message && entity.error_at
+          ? {
+              refreshError: {
+                message: entity.error_message,
+                at: isoOf(entity.error_at)!,
+              },
+            }
+          : {}),
       });
     }
     for (const cell of cells) {
@@ -291,6 +309,13 @@ function toColumns(counts: Counts): FleetColumn[] {
       services,
       drift,
     }));
+}
+
+/** A stored time as ISO 8601: SQLite gives milliseconds since the epoch, PostgreSQL a Date. */
+function isoOf(value: Date | string | number | null): string | null {
+  if (value === null || value === undefined) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 function parseEntity(text: string | null): Entity | null {
