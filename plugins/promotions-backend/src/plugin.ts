@@ -38,6 +38,7 @@ import { registerPromotionsActions } from './actions';
 import { FiguresService } from './figures/FiguresService';
 import { createFiguresRouter } from './figures/router';
 import { GithubWebhookListener } from './events/GithubWebhookListener';
+import { WebhookDeliveries } from './events/WebhookDeliveries';
 import { countGateFailures, PromotionsMetrics } from './metrics';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
@@ -334,12 +335,14 @@ export const promotionsPlugin = createBackendPlugin({
           auditor,
           logger,
         });
+        const deliveries = new WebhookDeliveries(store.client);
         await new GithubWebhookListener({
           repositories: () => config.repositories.values(),
           logger,
           requestRefresh: repositoryId => runner.request(repositoryId),
           unfinished: repositoryIds => following.unfinished(repositoryIds),
           sync: promotionId => following.syncNow(promotionId),
+          takeDelivery: deliveryId => deliveries.take(deliveryId),
         }).subscribe(events);
         await scheduler.scheduleTask({
           id: 'promotions-workflow-sync',

@@ -1,4 +1,9 @@
-import { BackendFeature, ServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  BackendFeature,
+  coreServices,
+  createServiceFactory,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/types';
@@ -69,6 +74,18 @@ export function manualScheduler() {
   };
 }
 
+/** Hands `knex` to the promotions plugin and `otherKnex` to the others. */
+function databaseFactory(knex: Knex, otherKnex = knex) {
+  return createServiceFactory({
+    service: coreServices.database,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory: ({ plugin }) =>
+      mockServices.database({
+        knex: plugin.getId() === 'promotions' ? knex : otherKnex,
+      }),
+  });
+}
+
 /**
  * The promotions backend in a test backend: the catalog holds `entities`, the configuration is
  * `config`, and the database is `knex` (the test backend's own when not given).
@@ -77,6 +94,8 @@ export async function startPromotionsBackend(options: {
   config: JsonObject;
   entities: Entity[];
   knex?: Knex;
+  /** The database of the other plugins, such as the events backend's; `knex` when not given. */
+  otherKnex?: Knex;
   /** More features: modules, or services in place of the defaults. */
   features?: BackendFeature[];
 }) {
@@ -86,7 +105,7 @@ export async function startPromotionsBackend(options: {
       promotionsPlugin,
       factory,
       ...(options.knex
-        ? [mockServices.database.factory({ knex: options.knex })]
+        ? [databaseFactory(options.knex, options.otherKnex)]
         : []),
       catalogServiceMock.factory({ entities: options.entities }),
       ...(options.features ?? []),

@@ -189,6 +189,8 @@ export async function startWorkflowBackend(options: {
   config?: JsonObject;
   /** An earlier backend's database, for a backend started after that one died. */
   knex?: Knex;
+  /** The database of the other plugins, such as the events backend's; `knex` when not given. */
+  otherKnex?: Knex;
   /** People of `GROUPS` no longer in the catalog, such as `user:default/ben`. */
   gone?: string[];
 }) {
@@ -196,6 +198,7 @@ export async function startWorkflowBackend(options: {
     options.knex ?? (await options.databases.init(options.databaseId));
   const { server, refresh, scheduler } = await startPromotionsBackend({
     knex,
+    otherKnex: options.otherKnex,
     entities: [
       ...(options.entities ?? [shopEntity()]),
       ...users.filter(

@@ -32,6 +32,11 @@ export class GithubWebhookListener {
       unfinished: (repositoryIds: string[]) => Promise<FollowedPromotion[]>;
       /** Follows one promotion now, as the scheduled sync does. */
       sync: (promotionId: string) => Promise<void>;
+      /**
+       * Takes a delivery by its `x-github-delivery` id: false when a replica sharing the
+       * database (or this one) took it already.
+       */
+      takeDelivery?: (deliveryId: string) => Promise<boolean>;
     },
   ) {
     this.syncs = new WorkCoalescer((id, error) =>
@@ -70,6 +75,10 @@ export class GithubWebhookListener {
         }
         return;
       }
+      if (delivery && !(await this.take(delivery, described))) {
+        logger.debug(`Ignored ${described}: it was handled already`);
+        return;
+      }
       if (request.kind === 'push') {
         for (const id of request.readFrom) {
           logger.info(`Refreshing repository ${id} after ${described}`);
@@ -96,6 +105,20 @@ export class GithubWebhookListener {
       }
     } catch (error) {
       logger.warn(`Could not handle ${described}: ${error}`);
+    }
+  }
+
+  /** Whether this replica acts on a delivery; when that cannot be told, it acts. */
+  private async take(delivery: string, described: string): Promise<boolean> {
+    if (!this.deps.takeDelivery) return true;
+    try {
+      return await this.deps.takeDelivery(delivery);
+    } catch (error) {
+      // Acting twice costs a refresh; not acting leaves the page behind until the next poll.
+      this.deps.logger.warn(
+        `Could not record ${described} as handled, handling it anyway: ${error}`,
+      );
+      return true;
     }
   }
 
