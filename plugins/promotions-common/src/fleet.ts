@@ -26,6 +26,13 @@ export interface FleetRow {
   lifecycle: string | null;
   /** Keyed by environment name; an environment the service lacks is absent. */
   environments: Record<string, FleetCell>;
+  /** When the service's repository was last read (ISO 8601): the age of its environments. */
+  asOf: string | null;
+  /**
+   * The last refresh of the service's repository failed, when and why: the environments shown
+   * are the last known state, of age `asOf`. Absent when the last refresh succeeded.
+   */
+  refreshError?: { message: string; at: string };
 }
 
 /**

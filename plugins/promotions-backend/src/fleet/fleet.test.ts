@@ -10,9 +10,10 @@ import {
   FleetPage,
 } from '@gitops-promotions/plugin-promotions-common';
 import { createGitFixture, shopHistory } from '@internal/promotions-fixtures';
+import fs from 'node:fs';
 import { Knex } from 'knex';
 import request from 'supertest';
-import { startPromotionsBackend } from '../__testUtils__';
+import { component, startPromotionsBackend } from '../__testUtils__';
 import { PromotionsStore } from '../state/PromotionsStore';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
@@ -178,6 +179,7 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
           health: 'Degraded',
         },
       },
+      asOf: '2026-12-07T10:00:00.000Z',
     });
     expect(first.page.columns.map(c => c.environment)).toEqual([
       'dev',
@@ -497,5 +499,66 @@ describe.each(databases.eachSupportedId())('the fleet route, on %p', id => {
         entity_ref: SERVICES[0].ref,
       }),
     ).toEqual([]);
+  });
+  describe('fault: a refresh failing, shown on the fleet page', () => {
+    it('keeps a service’s versions after its repository breaks, with their age and the failed refresh', async () => {
+      const dir = createGitFixture(shopHistory);
+      const { server, refresh } = await startPromotionsBackend({
+        knex: await databases.init(id),
+        entities: [
+          component('shop', {
+            'gitops-promotions/repository': 'gitops',
+            'gitops-promotions/path': 'shop/overlays/{env}',
+          }),
+        ],
+        config: {
+          promotions: {
+            repositories: [
+              {
+                id: 'gitops',
+                provider: 'git',
+                url: dir,
+                paths: ['{entity.metadata.name}/**'],
+              },
+            ],
+          },
+        },
+      });
+      const fleet = async () => {
+        const res = await request(server).get('/api/promotions/v1/fleet');
+        expect(res.status).toBe(200);
+        return res.body as FleetPage;
+      };
+      await refresh();
+      const [known] = (await fleet()).rows;
+      expect(known.environments.prod.version).toBe('1.0.0');
+      expect(Date.parse(known.asOf!)).not.toBeNaN();
+      expect(known).not.toHaveProperty('refreshError');
+
+      fs.renameSync(dir, `${dir}-moved`);
+      await refresh();
+      const page = await fleet();
+      expect(page.total).toBe(1);
+      const [stale] = page.rows;
+      expect(stale.environments).toEqual(known.environments);
+      expect(stale.asOf).toBe(known.asOf);
+      expect(stale.refreshError).toEqual({
+        message:
+          'Repository gitops could not be read: Repository gitops does not exist or is not readable',
+        at: expect.any(String),
+      });
+      expect(Date.parse(stale.refreshError!.at)).toBeGreaterThanOrEqual(
+        Date.parse(known.asOf!),
+      );
+
+      // The next good refresh clears the marker and moves the age.
+      fs.renameSync(`${dir}-moved`, dir);
+      await refresh();
+      const [fresh] = (await fleet()).rows;
+      expect(fresh).not.toHaveProperty('refreshError');
+      expect(Date.parse(fresh.asOf!)).toBeGreaterThanOrEqual(
+        Date.parse(stale.refreshError!.at),
+      );
+    });
   });
 });

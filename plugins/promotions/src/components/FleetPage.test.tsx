@@ -10,6 +10,10 @@ import { PromotionsClient, promotionsApiRef } from '../api';
 import { driftColor } from './DriftBadge';
 import { FleetPage } from './FleetPage';
 import { fleetFigures, mockPromotionsApi } from './fixtures';
+import { absoluteTime } from './time';
+
+const minutesAgo = (minutes: number) =>
+  new Date(Date.now() - minutes * 60_000).toISOString();
 
 const row = (
   name: string,
@@ -25,6 +29,7 @@ const row = (
     dev: { version: '2.0.0', drift: [], health: null },
     prod,
   },
+  asOf: minutesAgo(5),
 });
 
 const page: FleetPageBody = {
@@ -72,8 +77,10 @@ const figures = fleetFigures({
   'group:default/team-b': { services: 2 },
 });
 
-async function render(options: { ownerFigures?: jest.Mock } = {}) {
-  const fleet = jest.fn().mockResolvedValue(page);
+async function render(
+  options: { ownerFigures?: jest.Mock; body?: FleetPageBody } = {},
+) {
+  const fleet = jest.fn().mockResolvedValue(options.body ?? page);
   const api = mockPromotionsApi({
     fleet,
     ownerFigures: options.ownerFigures ?? jest.fn(figures),
@@ -123,6 +130,63 @@ describe('FleetPage', () => {
       screen.getByText('Counts include only the services you may see.'),
     ).toBeInTheDocument();
     expect(screen.getByText(/of 120/)).toBeInTheDocument();
+  });
+
+  it('says how old the rows are, and marks a service whose last refresh failed', async () => {
+    const failedAt = minutesAgo(10);
+    const readAt = minutesAgo(180);
+    const [cart, ...others] = page.rows;
+    await render({
+      body: {
+        ...page,
+        rows: [
+          {
+            ...cart,
+            asOf: readAt,
+            refreshError: {
+              message: 'Repository gitops is gone',
+              at: failedAt,
+            },
+          },
+          ...others,
+        ],
+      },
+    });
+    const age = screen.getByLabelText('Data age');
+    expect(age).toHaveTextContent(
+      'Read between 3 hours ago and 5 minutes ago · 1 service shows its last known state: the last refresh failed',
+    );
+    expect(within(age).getByText('3 hours ago')).toHaveAttribute(
+      'title',
+      absoluteTime(readAt),
+    );
+    const [cartRow, checkoutRow] = within(
+      screen.getByRole('table', { name: 'Fleet' }),
+    )
+      .getAllByRole('row')
+      .slice(1);
+    const marker = within(cartRow).getByRole('img', {
+      name: 'Last known state, read 3 hours ago: the refresh 10 minutes ago failed',
+    });
+    fireEvent.mouseOver(marker);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(
+      /failed .*: Repository gitops is gone$/,
+    );
+    // Its versions stay.
+    expect(within(cartRow).getByText('1.0.0')).toBeInTheDocument();
+    expect(
+      within(checkoutRow).queryByRole('img', { name: /Last known state/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says the age once when every row was read alike', async () => {
+    await render();
+    expect(screen.getByLabelText('Data age')).toHaveTextContent(
+      /^Read 5 minutes ago$/,
+    );
+    expect(
+      screen.queryByRole('img', { name: /Last known state/ }),
+    ).not.toBeInTheDocument();
   });
 
   it('colours each cell by the drift that needs someone first', async () => {

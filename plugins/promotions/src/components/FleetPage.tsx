@@ -49,6 +49,7 @@ import {
   DeliveryWindowSelector,
   formatDuration,
 } from './DeliveryCard';
+import { DataAgeRange, LastKnownStateMarker } from './LastKnownState';
 import { DRIFT_LABELS, driftColor } from './DriftBadge';
 import { DriftChip } from './DriftChip';
 
@@ -90,6 +91,7 @@ const useStyles = makeStyles(theme => ({
   version: { fontFamily: 'monospace', overflowWrap: 'anywhere' },
   note: { marginTop: theme.spacing(1) },
   figures: { marginBottom: theme.spacing(2) },
+  age: { marginBottom: theme.spacing(1) },
 }));
 
 /** Owners whose figures one page of the owners table shows. */
@@ -306,6 +308,27 @@ function Cell(props: { environment: string; cell?: FleetCell }) {
   );
 }
 
+/** How old the rows shown are, and how many are the last known state of a failed refresh. */
+function FleetAge(props: { rows: FleetRow[] }) {
+  const classes = useStyles({});
+  const failed = props.rows.filter(row => row.refreshError).length;
+  if (!props.rows.length) return null;
+  return (
+    <Typography
+      variant="body2"
+      color="textSecondary"
+      className={classes.age}
+      aria-label="Data age"
+    >
+      <DataAgeRange times={props.rows.map(row => row.asOf)} />
+      {failed > 0 &&
+        ` · ${failed} ${
+          failed === 1 ? 'service shows its' : 'services show their'
+        } last known state: the last refresh failed`}
+    </Typography>
+  );
+}
+
 function Filter(props: {
   label: string;
   value: string;
@@ -477,6 +500,7 @@ export function FleetPage() {
         {!fleet && !state.error && <Progress />}
         {fleet && (
           <>
+            <FleetAge rows={fleet.rows} />
             <div className={classes.matrix}>
               <Table size="small" aria-label="Fleet">
                 <TableHead>
@@ -512,6 +536,10 @@ export function FleetPage() {
                     <TableRow key={row.entityRef}>
                       <TableCell className={classes.service}>
                         <Link to={linkOf(row)}>{row.title}</Link>
+                        <LastKnownStateMarker
+                          asOf={row.asOf}
+                          refreshError={row.refreshError}
+                        />
                       </TableCell>
                       <TableCell>
                         {row.owner ? ownerLabel(row.owner) : ''}
