@@ -101,6 +101,11 @@ export interface LeadTimeFigures {
   }>;
   /** Versions that reached production within the window without running anywhere before it. */
   direct: number;
+  /**
+   * Versions that reached production within the window but already ran elsewhere at the oldest
+   * commit read, so that when they first ran is not known: left out of the median and p90.
+   */
+  unknownStart: number;
 }
 
 /**

@@ -252,6 +252,7 @@ describe('computeDeliveryFigures', () => {
         },
       ],
       direct: 1,
+      unknownStart: 0,
     });
     // prod-eu: v1 arrived with the merge of 03-01 12:00; dev first ran it with the portal's
     // merge of 02-10 12:00 (older than its cut timeline's oldest commit, 02-20) = 19 days
@@ -338,6 +339,7 @@ describe('computeDeliveryFigures', () => {
       medianMs: 4.5 * DAY,
       p90Ms: 4.5 * DAY,
       direct: 1,
+      unknownStart: 0,
     });
     expect(prod.changeFailure).toEqual({
       promotions: 3,
@@ -346,6 +348,51 @@ describe('computeDeliveryFigures', () => {
       rate: 2 / 3,
     });
     expect(prod.restore.medianMs).toBe(4 * HOUR);
+  });
+
+  it('leaves out of the lead time a version already running upstream at the oldest commit read', () => {
+    // dev's cut timeline starts with v1 running: when v1 first ran is not known.
+    const result = figures(30, {
+      environments: [
+        {
+          name: 'dev',
+          production: false,
+          timeline: timeline(false, [
+            ['2026-03-01T12:00:00Z', 'v1'],
+            ['2026-03-05T12:00:00Z', 'v2'],
+          ]),
+        },
+        {
+          name: 'prod',
+          production: true,
+          timeline: timeline(true, [
+            ['2026-02-01T12:00:00Z', 'v0'],
+            ['2026-03-10T12:00:00Z', 'v1'],
+            ['2026-03-12T12:00:00Z', 'v2'],
+          ]),
+        },
+      ],
+      history: [],
+    });
+    // v2: dev 03-05 12:00 to prod 03-12 12:00; v1's 9 days would be a lower bound only.
+    expect(result.leadTime).toEqual([
+      {
+        environment: 'prod',
+        medianMs: 7 * DAY,
+        p90Ms: 7 * DAY,
+        versions: [
+          {
+            version: 'v2',
+            firstEnvironment: 'dev',
+            firstAt: '2026-03-05T12:00:00.000Z',
+            productionAt: '2026-03-12T12:00:00.000Z',
+            ms: 7 * DAY,
+          },
+        ],
+        direct: 0,
+        unknownStart: 1,
+      },
+    ]);
   });
 
   it('gives no lead time to a pipeline without a production environment', () => {
@@ -382,6 +429,7 @@ describe('computeDeliveryFigures', () => {
         p90Ms: null,
         versions: [],
         direct: 0,
+        unknownStart: 0,
       },
     ]);
   });

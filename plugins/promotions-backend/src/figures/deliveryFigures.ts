@@ -349,18 +349,24 @@ function leadTime(
     .map(e => ({ name: e.name, first: firstRuns(runs.get(e.name) ?? []) }));
   const versions: LeadTimeFigures['versions'] = [];
   let direct = 0;
+  let unknownStart = 0;
   for (const [version, arrived] of firstRuns(runs.get(production.name) ?? [])) {
     // Only a version seen arriving counts: the oldest commit of a cut timeline may be older.
     if (!arrived.change || arrived.at < from || arrived.at > to) continue;
-    let first: { name: string; at: number } | undefined;
+    let first: { name: string; at: number; change: boolean } | undefined;
     for (const environment of upstream) {
       const run = environment.first.get(version);
       if (run && run.at <= arrived.at && (!first || run.at < first.at)) {
-        first = { name: environment.name, at: run.at };
+        first = { name: environment.name, at: run.at, change: run.change };
       }
     }
     if (!first) {
       direct++;
+      continue;
+    }
+    // Already running at the oldest commit read: it started earlier, by an unknown time.
+    if (!first.change) {
+      unknownStart++;
       continue;
     }
     versions.push({
@@ -378,6 +384,7 @@ function leadTime(
     p90Ms: p90(sample),
     versions,
     direct,
+    unknownStart,
   };
 }
 
@@ -392,7 +399,8 @@ function leadTime(
  * and per production environment the lead time: for each version that first ran there within
  * the window, the time since any non-production environment of the pipeline first ran it
  * (normally the first environment; a version that skipped it counts from the first one it
- * reached); a version no other environment ran before production counts as `direct`.
+ * reached); a version no other environment ran before production counts as `direct`, one
+ * already running elsewhere at the oldest commit read as `unknownStart`; neither is in the median.
  */
 export function computeDeliveryFigures(input: FiguresInput): DeliveryFigures {
   if (!(DELIVERY_FIGURE_WINDOWS as readonly number[]).includes(input.days)) {

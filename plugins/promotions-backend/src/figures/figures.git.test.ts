@@ -178,6 +178,7 @@ describe.each(databases.eachSupportedId())(
           medianMs: 8 * DAY,
           p90Ms: 8 * DAY,
           direct: 0,
+          unknownStart: 0,
           versions: [
             {
               version: '1.1.0',
@@ -212,6 +213,7 @@ describe.each(databases.eachSupportedId())(
         medianMs: 4 * DAY,
         p90Ms: 8 * DAY,
         direct: 0,
+        unknownStart: 0,
       });
       expect(
         quarter.body.leadTime[0].versions.map((v: any) => [v.version, v.ms]),

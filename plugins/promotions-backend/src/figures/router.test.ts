@@ -151,6 +151,7 @@ describe.each(databases.eachSupportedId())(
           medianMs: 8 * DAY,
           p90Ms: 8 * DAY,
           direct: 0,
+          unknownStart: 0,
           versions: [
             {
               version: '1.1.0',

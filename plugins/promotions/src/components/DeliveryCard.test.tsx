@@ -92,6 +92,7 @@ const figures: DeliveryFigures = {
       medianMs: 4.5 * DAY,
       p90Ms: 5 * DAY,
       direct: 1,
+      unknownStart: 0,
       versions: [
         {
           version: 'v2',
@@ -136,6 +137,7 @@ const quietWeek: DeliveryFigures = {
       p90Ms: null,
       versions: [],
       direct: 0,
+      unknownStart: 0,
     },
   ],
 };

@@ -93,11 +93,16 @@ function leadHeadline(lead: LeadTimeFigures | undefined): string {
 function leadDetail(lead: LeadTimeFigures | undefined): string | undefined {
   if (!lead) return undefined;
   const direct = lead.direct ? `${lead.direct} straight to production` : '';
-  if (lead.p90Ms === null) return direct || undefined;
+  const unknown = lead.unknownStart
+    ? `${lead.unknownStart} started before the history read`
+    : '';
+  if (lead.p90Ms === null)
+    return [direct, unknown].filter(Boolean).join(' · ') || undefined;
   return [
     `p90 ${formatDuration(lead.p90Ms)}`,
     `${lead.versions.length} versions to ${lead.environment}`,
     direct,
+    unknown,
   ]
     .filter(Boolean)
     .join(' · ');
