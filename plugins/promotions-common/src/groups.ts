@@ -87,6 +87,16 @@ export interface SystemPromotions {
      */
     hidden: boolean;
     environments: Array<{ name: string; version: string | null }>;
+    /**
+     * When the component's repository was last read (ISO 8601): the age of its versions. Null
+     * before the first read, and when `hidden`.
+     */
+    asOf: string | null;
+    /**
+     * The last refresh of the component's repository failed, when and why: the versions are the
+     * last known ones, of age `asOf`. Absent when it succeeded, and when `hidden`.
+     */
+    refreshError?: { message: string; at: string };
   }>;
   groups: PromotionGroup[];
 }

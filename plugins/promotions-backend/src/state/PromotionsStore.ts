@@ -155,6 +155,33 @@ export class PromotionsStore {
     return row && fromEntityRow(row);
   }
 
+  /** How old each stored entity's state is and whether its last refresh failed, without bodies. */
+  async ages(
+    entityRefs: string[],
+  ): Promise<Array<Pick<StoredEntityState, 'entityRef' | 'asOf' | 'error'>>> {
+    const result = [];
+    for (let i = 0; i < entityRefs.length; i += BATCH * 5) {
+      const rows: Array<
+        Pick<EntityRow, 'entity_ref' | 'as_of' | 'error_message' | 'error_at'>
+      > = await this.db(ENTITIES)
+        .whereIn('entity_ref', entityRefs.slice(i, i + BATCH * 5))
+        .select('entity_ref', 'as_of', 'error_message', 'error_at');
+      for (const row of rows) {
+        const { entityRef, asOf, error } = fromEntityRow({
+          ...row,
+          repository_id: '',
+          revision: null,
+          fingerprint: null,
+          body: null,
+          entity: null,
+          waiting: null,
+        });
+        result.push({ entityRef, asOf, error });
+      }
+    }
+    return result;
+  }
+
   /** The keys of every stored environment of a repository, without their bulk. */
   async environmentKeys(repositoryId: string): Promise<StoredEnvironmentKey[]> {
     const rows: Array<

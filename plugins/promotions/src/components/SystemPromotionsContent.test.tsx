@@ -15,6 +15,7 @@ import {
 import { SWRConfig } from 'swr';
 import { PromotionsApi, promotionsApiRef } from '../api';
 import { mockPromotionsApi } from './fixtures';
+import { absoluteTime } from './time';
 import { SystemPromotionsContent } from './SystemPromotionsContent';
 
 const system: Entity = {
@@ -66,6 +67,9 @@ const group = (overrides: Partial<PromotionGroup> = {}): PromotionGroup => ({
   ...overrides,
 });
 
+const minutesAgo = (minutes: number) =>
+  new Date(Date.now() - minutes * 60_000).toISOString();
+
 const data = (groups: PromotionGroup[] = []): SystemPromotions => ({
   systemRef: 'system:default/checkout',
   components: [
@@ -74,12 +78,14 @@ const data = (groups: PromotionGroup[] = []): SystemPromotions => ({
       title: null,
       hidden: false,
       environments: envs('1.2.0', '1.1.0', '1.0.0'),
+      asOf: minutesAgo(5),
     },
     {
       entityRef: 'component:default/shop',
       title: 'Shop',
       hidden: false,
       environments: envs('1.3.0', '1.2.0', null as any),
+      asOf: minutesAgo(5),
     },
   ],
   groups,
@@ -131,6 +137,47 @@ describe('SystemPromotionsContent', () => {
       name: 'checkout',
     });
     expect(screen.getByText('No grouped promotions yet.')).toBeInTheDocument();
+  });
+
+  it('says how old each component’s versions are, and marks one whose last refresh failed', async () => {
+    const [cart, shop] = data().components;
+    const readAt = minutesAgo(180);
+    const systemPromotions = jest.fn().mockResolvedValue({
+      ...data(),
+      components: [
+        cart,
+        {
+          ...shop,
+          asOf: readAt,
+          refreshError: {
+            message: 'Repository gitops is gone',
+            at: minutesAgo(10),
+          },
+        },
+      ],
+    });
+    await render(mockPromotionsApi({ systemPromotions }));
+    const table = await screen.findByRole('table', {
+      name: 'Versions per environment',
+    });
+    const [, cartRow, shopRow] = within(table).getAllByRole('row');
+    // The last known versions stay.
+    expect(shopRow).toHaveTextContent('Shop1.3.01.2.0—');
+    expect(within(shopRow).getByText('Shop')).toHaveAttribute(
+      'title',
+      `Read 3 hours ago, ${absoluteTime(readAt)}`,
+    );
+    expect(
+      within(shopRow).getByRole('img', {
+        name: 'Last known state, read 3 hours ago: the refresh 10 minutes ago failed',
+      }),
+    ).toBeInTheDocument();
+    expect(
+      within(cartRow).queryByRole('img', { name: /Last known state/ }),
+    ).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Data age')).toHaveTextContent(
+      'Read between 3 hours ago and 5 minutes ago',
+    );
   });
 
   it('requests the components picked, to the environment picked, and shows each member’s refusal', async () => {
@@ -305,6 +352,7 @@ describe('SystemPromotionsContent', () => {
           title: null,
           hidden: true,
           environments: envs(null as any, null as any, null as any),
+          asOf: null,
         },
         data().components[1],
       ],

@@ -36,10 +36,12 @@ import {
 import { ReactNode, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { promotionsApiRef } from '../api';
+import { DataAgeRange, LastKnownStateMarker } from './LastKnownState';
 import { absoluteTime, relativeTime } from './time';
 
 const useStyles = makeStyles(theme => ({
   version: { fontFamily: 'monospace' },
+  age: { marginTop: theme.spacing(1) },
   group: {
     padding: theme.spacing(1, 0),
     borderBottom: `1px solid ${theme.palette.divider}`,
@@ -393,7 +395,23 @@ export function SystemPromotionsContent() {
             <TableBody>
               {data.components.map(c => (
                 <TableRow key={c.entityRef}>
-                  <TableCell>{c.title ?? componentName(c.entityRef)}</TableCell>
+                  <TableCell>
+                    <span
+                      title={
+                        c.asOf
+                          ? `Read ${relativeTime(c.asOf)}, ${absoluteTime(
+                              c.asOf,
+                            )}`
+                          : undefined
+                      }
+                    >
+                      {c.title ?? componentName(c.entityRef)}
+                    </span>
+                    <LastKnownStateMarker
+                      asOf={c.asOf}
+                      refreshError={c.refreshError}
+                    />
+                  </TableCell>
                   {c.hidden ? (
                     <TableCell colSpan={environments.length}>
                       <Typography variant="body2" color="textSecondary">
@@ -414,6 +432,17 @@ export function SystemPromotionsContent() {
           </Table>
         ) : (
           <Typography>This system has no components you may see.</Typography>
+        )}
+        {data.components.some(c => c.asOf) && (
+          <Typography
+            variant="caption"
+            color="textSecondary"
+            component="p"
+            className={classes.age}
+            aria-label="Data age"
+          >
+            <DataAgeRange times={data.components.map(c => c.asOf)} />
+          </Typography>
         )}
       </InfoCard>
       <InfoCard title="Promoted together">

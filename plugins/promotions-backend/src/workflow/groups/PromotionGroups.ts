@@ -219,9 +219,11 @@ export class PromotionGroups {
       .map(entity => ({ entity, entityRef: stringifyEntityRef(entity) }))
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
     const mayRead = await this.readable(components, credentials);
-    const stored = await this.deps.store.environments(
-      components.map(c => c.entityRef).filter(mayRead),
-    );
+    const readable = components.map(c => c.entityRef).filter(mayRead);
+    const [stored, ages] = await Promise.all([
+      this.deps.store.environments(readable),
+      this.deps.store.ages(readable),
+    ]);
     const result: SystemPromotions['components'] = [];
     for (const { entity, entityRef } of components) {
       const hidden = !mayRead(entityRef);
@@ -234,10 +236,22 @@ export class PromotionGroups {
         // Not promoted through a GitOps repository: listed, with nothing to promote.
         pipeline = [];
       }
+      const age = hidden
+        ? undefined
+        : ages.find(a => sameRef(a.entityRef, entityRef));
       result.push({
         entityRef,
         title: entity.metadata.title ?? null,
         hidden,
+        asOf: age?.asOf?.toISOString() ?? null,
+        ...(age?.error
+          ? {
+              refreshError: {
+                message: age.error.message,
+                at: age.error.at.toISOString(),
+              },
+            }
+          : {}),
         environments: pipeline.map(name => {
           const env = hidden
             ? undefined

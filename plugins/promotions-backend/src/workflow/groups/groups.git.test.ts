@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { shopOverlay } from '@internal/promotions-fixtures';
 import { GitRepository } from '@gitops-promotions/plugin-promotions-node';
@@ -82,6 +83,7 @@ describe.each(databases.eachSupportedId())(
             { name: 'staging', version: '1.1.0' },
             { name: 'prod', version: '1.0.0' },
           ],
+          asOf: expect.any(String),
         },
         {
           entityRef: 'component:default/shop',
@@ -92,6 +94,7 @@ describe.each(databases.eachSupportedId())(
             { name: 'staging', version: '1.1.0' },
             { name: 'prod', version: '1.0.0' },
           ],
+          asOf: expect.any(String),
         },
       ]);
       expect(listed.body.groups).toEqual([]);
@@ -176,6 +179,34 @@ describe.each(databases.eachSupportedId())(
       expect(after.body.groups.map((g: any) => [g.id, g.state])).toEqual([
         [group.id, 'merged'],
       ]);
+    });
+
+    describe('fault: a refresh failing, shown on the system tab', () => {
+      it('keeps each component’s versions after the repository breaks, with their age and the failed refresh', async () => {
+        const { as, dir, refresh } = await start();
+        const get = () => as('ana').get('/systems/default/checkout/promotions');
+        const known = (await get()).body.components;
+        for (const component of known) {
+          expect(Date.parse(component.asOf)).not.toBeNaN();
+          expect(component).not.toHaveProperty('refreshError');
+        }
+
+        fs.renameSync(dir, `${dir}-moved`);
+        await refresh();
+        const stale = await get();
+        expect(stale.status).toBe(200);
+        expect(stale.body.components).toEqual(
+          known.map((component: any) => ({
+            ...component,
+            refreshError: {
+              message: expect.stringContaining(
+                'Repository gitops could not be read',
+              ),
+              at: expect.any(String),
+            },
+          })),
+        );
+      });
     });
 
     it('refuses the whole group when one member cannot be requested, and closes the others', async () => {

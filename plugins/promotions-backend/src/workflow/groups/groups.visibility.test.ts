@@ -90,12 +90,15 @@ describe.each(databases.eachSupportedId())(
           title: null,
           hidden: true,
           environments: unknown,
+          // Not even how old its state is.
+          asOf: null,
         },
         {
           entityRef: 'component:default/shop',
           title: null,
           hidden: false,
           environments: versions,
+          asOf: expect.any(String),
         },
       ]);
 
