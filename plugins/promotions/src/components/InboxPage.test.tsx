@@ -79,6 +79,19 @@ describe('InboxPage', () => {
     expect(inbox).toHaveBeenCalledWith({ limit: 25 });
   });
 
+  it('says the promotions are as stored when the page was read', async () => {
+    const before = Date.now();
+    await render([{ items: [item('p1', 'prod')], nextCursor: null }]);
+    await screen.findByRole('table');
+    const age = screen.getByLabelText('Data age');
+    expect(age).toHaveTextContent(
+      /^As of .+, when the page was read: each promotion and its gates as last stored$/,
+    );
+    const readAt = Date.parse(age.querySelector('time')!.dateTime);
+    expect(readAt).toBeGreaterThanOrEqual(before);
+    expect(readAt).toBeLessThanOrEqual(Date.now());
+  });
+
   it('asks the backend for filtered pages, and pages forward and back by cursor', async () => {
     const inbox = await render([
       { items: [item('p1', 'prod')], nextCursor: 'cursor-2' },

@@ -22,6 +22,7 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import TextField from '@material-ui/core/TextField';
 import Tooltip from '@material-ui/core/Tooltip';
+import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';
 import HighlightOffIcon from '@material-ui/icons/HighlightOff';
@@ -49,6 +50,7 @@ const useStyles = makeStyles(theme => ({
   passed: { color: theme.palette.success.main },
   pending: { color: theme.palette.warning.main },
   failed: { color: theme.palette.error.main },
+  age: { marginTop: theme.spacing(1) },
   paging: {
     display: 'flex',
     justifyContent: 'flex-end',
@@ -131,7 +133,11 @@ export function InboxPage() {
     ...(cursor ? { cursor } : {}),
     limit: PAGE,
   };
-  const state = useAsync(() => api.inbox(query), [JSON.stringify(query)]);
+  const state = useAsync(async () => {
+    const result = await api.inbox(query);
+    // The inbox shows stored promotions, not a repository's state: its age is when it was read.
+    return { ...result, readAt: new Date().toISOString() };
+  }, [JSON.stringify(query)]);
   const page = state.value;
   const linkOf = (item: InboxItem) =>
     entityRoute &&
@@ -224,6 +230,22 @@ export function InboxPage() {
           />
         </div>
         {body}
+        {page && !state.loading && !state.error && (
+          <Typography
+            variant="caption"
+            color="textSecondary"
+            component="p"
+            className={classes.age}
+            aria-label="Data age"
+          >
+            As of{' '}
+            <time dateTime={page.readAt} title={absoluteTime(page.readAt)}>
+              {new Date(page.readAt).toLocaleTimeString()}
+            </time>
+            , when the page was read: each promotion and its gates as last
+            stored
+          </Typography>
+        )}
         <div className={classes.paging}>
           <Button
             disabled={cursors.length === 0 || state.loading}
