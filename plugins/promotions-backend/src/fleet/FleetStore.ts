@@ -11,6 +11,11 @@ import {
 import { Knex } from 'knex';
 import { EntityVisibility } from '../service/EntityVisibility';
 import { FLEET_CELLS, FLEET_DRIFT } from '../state/fleetIndex';
+import {
+  FleetAccessQuery,
+  fleetAccessQuery,
+  judgedInSql,
+} from './fleetAccessQuery';
 
 const ENTITIES = 'promotions_entity_state';
 /** Entity references per `where in`: well under SQLite's and PostgreSQL's parameter limits. */
@@ -43,20 +48,24 @@ export class FleetStore {
         facets: { owners: [], systems: [], lifecycles: [] },
       };
     }
-    if (scope.kind === 'all') {
+    const access =
+      scope.kind === 'all'
+        ? undefined
+        : await this.accessInSql(query, scope.decisions);
+    if (scope.kind === 'all' || access) {
       const [pageRefs, [{ total }], columns, facets] = await Promise.all([
-        this.sorted(query)
+        this.sorted(query, access)
           .offset(offset)
           .limit(limit)
           .pluck<string[]>('e.entity_ref'),
-        this.matching(query).count<Array<{ total: number | string }>>({
+        this.matching(query, access).count<Array<{ total: number | string }>>({
           total: '*',
         }),
         this.counts(
-          [this.matching(query).select('e.entity_ref')],
+          [this.matching(query, access).select('e.entity_ref')],
           new Map(),
         ).then(toColumns),
-        this.facets(),
+        this.facets(access),
       ]);
       return {
         rows: await this.rows(pageRefs),
@@ -65,7 +74,7 @@ export class FleetStore {
         facets,
       };
     }
-    // A conditional decision: every matching service is judged, then paged and counted.
+    // A rule SQL cannot judge: every matching service is judged in JS, then paged and counted.
     const candidates: Array<{
       entity_ref: string;
       entity: string | null;
@@ -103,12 +112,29 @@ export class FleetStore {
     };
   }
 
-  /** The stored services that match the filters. */
-  private matching(query: FleetQuery) {
+  /**
+   * The caller's conditional decisions as SQL, when every rule in them can be judged there and
+   * every matching service's stored entity was indexed for it; else undefined.
+   */
+  private async accessInSql(
+    query: FleetQuery,
+    decisions: Parameters<typeof fleetAccessQuery>[1],
+  ): Promise<FleetAccessQuery | undefined> {
+    const access = fleetAccessQuery(this.deps.db, decisions);
+    if (!access) return undefined;
+    const unjudged = await this.matching(query)
+      .whereNot(judgedInSql(this.deps.db))
+      .first('e.entity_ref');
+    return unjudged ? undefined : access;
+  }
+
+  /** The stored services that match the filters, among those `access` lets the caller see. */
+  private matching(query: FleetQuery, access?: FleetAccessQuery) {
     const { db } = this.deps;
     const q = db(`${ENTITIES} as e`)
       .where('e.fleet_indexed', true)
       .whereNotNull('e.body');
+    if (access) access(q);
     if (query.owner) q.where('e.owner', query.owner);
     if (query.system) q.where('e.system', query.system);
     if (query.lifecycle) q.where('e.lifecycle', query.lifecycle);
@@ -126,8 +152,8 @@ export class FleetStore {
   }
 
   /** The matching services in the order asked for, the name and reference breaking ties. */
-  private sorted(query: FleetQuery) {
-    const q = this.matching(query);
+  private sorted(query: FleetQuery, access?: FleetAccessQuery) {
+    const q = this.matching(query, access);
     const sort = query.sort ?? { by: 'name' };
     const order = query.order ?? 'asc';
     if (sort.by === 'owner') {
@@ -205,16 +231,21 @@ export class FleetStore {
     return counts;
   }
 
-  private async facets(): Promise<FleetPage['facets']> {
-    const of = (column: string) =>
-      this.deps
-        .db(ENTITIES)
-        .where('fleet_indexed', true)
-        .whereNotNull('body')
-        .whereNotNull(column)
-        .distinct(column)
-        .orderBy(column)
-        .pluck<string[]>(column);
+  private async facets(
+    access?: FleetAccessQuery,
+  ): Promise<FleetPage['facets']> {
+    const of = (column: string) => {
+      const q = this.deps
+        .db(`${ENTITIES} as e`)
+        .where('e.fleet_indexed', true)
+        .whereNotNull('e.body')
+        .whereNotNull(`e.${column}`);
+      if (access) access(q);
+      return q
+        .distinct({ facet: `e.${column}` })
+        .orderBy('facet')
+        .then((rows: Array<{ facet: string }>) => rows.map(row => row.facet));
+    };
     const [owners, systems, lifecycles] = await Promise.all([
       of('owner'),
       of('system'),

@@ -108,6 +108,8 @@ export class EntityVisibility {
     | { kind: 'none' }
     | {
         kind: 'some';
+        /** The caller's decisions for reading entities and their promotions, in that order. */
+        decisions: PolicyDecision[];
         visible: (
           entries: Array<{ entityRef: string; entity: Entity | null }>,
         ) => Promise<Set<string>>;
@@ -142,6 +144,7 @@ export class EntityVisibility {
     };
     return {
       kind: 'some',
+      decisions: [catalogRead, promotionsRead],
       visible: async entries => {
         const visible = new Set<string>();
         const ask: string[] = [];

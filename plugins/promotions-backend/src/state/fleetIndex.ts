@@ -1,4 +1,4 @@
-import { Entity } from '@backstage/catalog-model';
+import { Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
 import {
   DriftKind,
   DRIFT_KINDS,
@@ -9,6 +9,7 @@ import { Knex } from 'knex';
 
 export const FLEET_CELLS = 'promotions_fleet_cells';
 export const FLEET_DRIFT = 'promotions_fleet_drift';
+export const FLEET_ACCESS = 'promotions_fleet_access';
 const ENTITIES = 'promotions_entity_state';
 /** Rows per insert statement: well under SQLite's and PostgreSQL's parameter limits. */
 const BATCH = 100;
@@ -104,6 +105,46 @@ export function fleetRows(entityRef: string, body: EntityPromotions) {
 }
 
 /**
+ * What the fleet page's SQL judgement of permission rules asks of a stored entity: its kind,
+ * lower case, and the targets of its ownedBy relations as written, which `IS_ENTITY_OWNER`
+ * matches exactly. No rows when the catalog's rules would fail on the entity as stored, so that
+ * the fleet judges it as it did before.
+ */
+export function fleetAccessRows(entityRef: string, entity: unknown) {
+  if (typeof entity !== 'object' || entity === null) return [];
+  const { kind, relations } = entity as Partial<Entity>;
+  if (typeof kind !== 'string') return [];
+  if (
+    relations !== undefined &&
+    relations !== null &&
+    !(
+      Array.isArray(relations) &&
+      relations.every(r => r !== null && r !== undefined)
+    )
+  ) {
+    return [];
+  }
+  const owners = new Set(
+    (relations ?? [])
+      .filter(
+        r => r.type === RELATION_OWNED_BY && typeof r.targetRef === 'string',
+      )
+      .map(r => r.targetRef),
+  );
+  const values = [
+    ['kind', kind.toLowerCase()],
+    ...[...owners].map(owner => ['owner', owner]),
+  ];
+  // A value too long to store exactly is judged the way it was before.
+  if (values.some(([, value]) => value.length > 255)) return [];
+  return values.map(([fact, value]) => ({
+    entity_ref: entityRef,
+    fact,
+    value,
+  }));
+}
+
+/**
  * Brings the fleet page's columns and rows up to date with the stored bodies of a repository
  * that are not indexed yet: those a refresh just wrote, and those stored before the fleet page
  * existed.
@@ -125,8 +166,10 @@ export async function indexFleet(
     const refs = chunk.map(row => row.entity_ref);
     await trx(FLEET_CELLS).whereIn('entity_ref', refs).delete();
     await trx(FLEET_DRIFT).whereIn('entity_ref', refs).delete();
+    await trx(FLEET_ACCESS).whereIn('entity_ref', refs).delete();
     const cells = [];
     const drift = [];
+    const access = [];
     for (const row of chunk) {
       let entity: Entity | null = null;
       let body: EntityPromotions | undefined;
@@ -141,6 +184,7 @@ export async function indexFleet(
         : { cells: [], drift: [] };
       cells.push(...rowsOf.cells);
       drift.push(...rowsOf.drift);
+      access.push(...fleetAccessRows(row.entity_ref, entity));
       await trx(ENTITIES)
         .where({ entity_ref: row.entity_ref })
         .update({
@@ -154,6 +198,9 @@ export async function indexFleet(
     for (let j = 0; j < drift.length; j += BATCH) {
       await trx(FLEET_DRIFT).insert(drift.slice(j, j + BATCH));
     }
+    for (let j = 0; j < access.length; j += BATCH) {
+      await trx(FLEET_ACCESS).insert(access.slice(j, j + BATCH));
+    }
   }
 }
 
@@ -164,4 +211,5 @@ export async function forgetFleet(
 ): Promise<void> {
   await trx(FLEET_CELLS).whereIn('entity_ref', entityRefs).delete();
   await trx(FLEET_DRIFT).whereIn('entity_ref', entityRefs).delete();
+  await trx(FLEET_ACCESS).whereIn('entity_ref', entityRefs).delete();
 }
