@@ -43,7 +43,7 @@ describe('the system Promotions tab in the new frontend system', () => {
         { name: 'Versions per environment' },
         { timeout: 15_000 },
       ),
-    ).toHaveTextContent('component:default/shop1.2.0');
+    ).toHaveTextContent('shop1.2.0');
     expect(systemPromotions).toHaveBeenCalledWith({
       kind: 'System',
       namespace: 'default',
