@@ -108,12 +108,24 @@ function withFleet<C extends FleetBaseConfig>(
   };
 }
 
+/** Signs in as the guest once the fleet page answers: a plugin answers 503 until it has started. */
 async function guestToken(backend: BackendProcess): Promise<string> {
   const res = await backend.request('GET', '/api/auth/guest/refresh');
   if (res.status !== 200) {
     throw new Error(`guest sign-in failed: ${res.status} ${res.body}`);
   }
-  return JSON.parse(res.body).backstageIdentity.token;
+  const token = JSON.parse(res.body).backstageIdentity.token;
+  const started = performance.now();
+  while (
+    (await backend.request('GET', '/api/promotions/v1/fleet?limit=1', token))
+      .status === 503
+  ) {
+    if (performance.now() - started > 120_000) {
+      throw new Error(`${backend.name} did not start the promotions plugin`);
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  return token;
 }
 
 /** Waits until the catalog holds every service of the fleet; returns how long it took. */
@@ -162,12 +174,12 @@ const percentile = (sorted: number[], p: number) =>
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-async function firstPage(backend: BackendProcess, token: string) {
-  const res = await backend.request(
-    'GET',
-    '/api/promotions/v1/fleet?limit=50',
-    token,
-  );
+async function pageOf(
+  backend: BackendProcess,
+  token: string,
+  urlPath = '/api/promotions/v1/fleet?limit=50',
+) {
+  const res = await backend.request('GET', urlPath, token);
   return JSON.parse(res.body) as {
     total?: number;
     rows?: Array<{ owner: string | null }>;
@@ -254,8 +266,12 @@ export async function fleetPageScenario<C extends FleetBaseConfig>(options: {
       token,
       `/api/promotions/v1/entities/component/default/${options.referenceName}`,
     );
-    const page = await firstPage(backend, token);
+    const page = await pageOf(backend, token);
     const column = page.columns?.find(c => c.environment === prod);
+    check(
+      ((await pageOf(backend, token, filteredPath)).total ?? 0) > 0,
+      `the fleet page (${database}) found none of ${GUEST_TEAMS[1]}'s services behind in ${prod}`,
+    );
     check(
       (page.total ?? 0) >= count && page.rows?.length === 50,
       `the fleet page (${database}) did not list the ${count} refreshed services`,
@@ -285,7 +301,11 @@ export async function fleetPageScenario<C extends FleetBaseConfig>(options: {
       '/api/promotions/v1/fleet?limit=50',
     );
     ownFiltered = await timed(restricted, token, filteredPath);
-    const page = await firstPage(restricted, token);
+    const page = await pageOf(restricted, token);
+    check(
+      ((await pageOf(restricted, token, filteredPath)).total ?? 0) > 0,
+      `the fleet page (${database}) under the owners' policy found none of ${GUEST_TEAMS[1]}'s services behind in ${prod}`,
+    );
     const owned = [...repo.services, ...options.others].filter(s =>
       GUEST_TEAMS.includes(s.owner),
     ).length;
