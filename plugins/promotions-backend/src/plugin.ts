@@ -10,6 +10,7 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { Handler } from 'express';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
@@ -43,6 +44,7 @@ import { countGateFailures, PromotionsMetrics } from './metrics';
 import { followLiveStates } from './live/followLiveStates';
 import { createRouter } from './router';
 import { EntityVisibility } from './service/EntityVisibility';
+import { databaseUnavailable } from './service/databaseUnavailable';
 import { FleetStore } from './fleet/FleetStore';
 import { PromotionsService } from './service/PromotionsService';
 import { NotifyingWorkflowStore } from './notifications/NotifyingWorkflowStore';
@@ -401,6 +403,8 @@ export const promotionsPlugin = createBackendPlugin({
             }),
           }),
         );
+        // After every route, so that any of them losing the database answers 503.
+        httpRouter.use(databaseUnavailable(logger) as unknown as Handler);
         registerPromotionsActions({ actionsRegistry, service, workflow });
       },
     });

@@ -1343,15 +1343,26 @@ export class PromotionsWorkflow {
           );
         }
         const comment = (input.comment ?? '').slice(0, MAX_COMMENT);
-        const outcome = await this.deps.workflow.decide(promotion.id, {
-          by: actor.ref,
-          ownership: actor.ownership,
-          decision: input.decision,
-          comment,
-          source: 'portal',
-          commit: promotion.headCommit,
-          at: this.now().toISOString(),
-        });
+        const at = this.now().toISOString();
+        const outcome = await this.deps.workflow.decide(
+          promotion.id,
+          {
+            by: actor.ref,
+            ownership: actor.ownership,
+            decision: input.decision,
+            comment,
+            source: 'portal',
+            commit: promotion.headCommit,
+            at,
+          },
+          this.entryOn(
+            promotion,
+            input.decision === 'approve' ? 'approved' : 'rejected',
+            actor.ref,
+            comment || null,
+            at,
+          ),
+        );
         if (outcome === 'unchanged') {
           throw new ConflictError(
             `You already ${
@@ -1359,12 +1370,6 @@ export class PromotionsWorkflow {
             } this change; nothing changed`,
           );
         }
-        await this.recordOn(
-          promotion,
-          input.decision === 'approve' ? 'approved' : 'rejected',
-          actor.ref,
-          comment || null,
-        );
         if (promotion.pullRequest && repository.pullRequests) {
           // The pull request shows what was decided in the portal; the token cannot review as them.
           await repository.pullRequests
@@ -2350,23 +2355,27 @@ export class PromotionsWorkflow {
         continue;
       }
       const decision = review.state === 'approved' ? 'approve' : 'reject';
-      const outcome = await this.deps.workflow.decide(promotion.id, {
-        by: person.ref,
-        ownership: person.ownership,
-        decision,
-        comment: review.body.slice(0, MAX_COMMENT),
-        source: 'github',
-        commit: review.commit,
-        at: review.at || this.now().toISOString(),
-      });
-      if (outcome === 'unchanged') continue;
-      await this.recordOn(
-        promotion,
-        decision === 'approve' ? 'approved' : 'rejected',
-        person.ref,
-        `On GitHub${review.body ? `: ${review.body.slice(0, 500)}` : ''}`,
-        review.at || this.now().toISOString(),
+      const at = review.at || this.now().toISOString();
+      const outcome = await this.deps.workflow.decide(
+        promotion.id,
+        {
+          by: person.ref,
+          ownership: person.ownership,
+          decision,
+          comment: review.body.slice(0, MAX_COMMENT),
+          source: 'github',
+          commit: review.commit,
+          at,
+        },
+        this.entryOn(
+          promotion,
+          decision === 'approve' ? 'approved' : 'rejected',
+          person.ref,
+          `On GitHub${review.body ? `: ${review.body.slice(0, 500)}` : ''}`,
+          at,
+        ),
       );
+      if (outcome === 'unchanged') continue;
       await this.auditSync(
         decision === 'approve' ? 'promotion-approve' : 'promotion-reject',
         promotion,

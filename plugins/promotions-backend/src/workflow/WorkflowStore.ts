@@ -306,10 +306,12 @@ export class WorkflowStore {
   /**
    * Records a person's decision on the promotion's head: `recorded` when it is their first on
    * it, `replaced` when it changes their earlier one, `unchanged` when they decided so already.
+   * `entry`, its line of history, is written with the decision, in one transaction, or not at all.
    */
   async decide(
     promotionId: string,
     decision: StoredDecision,
+    entry?: Omit<HistoryEntry, 'id'>,
   ): Promise<'recorded' | 'replaced' | 'unchanged'> {
     const key = {
       request_id: promotionId,
@@ -323,20 +325,26 @@ export class WorkflowStore {
       comment: decision.comment,
       decided_at: new Date(decision.at),
     };
-    const existing = await this.db(DECISIONS).where(key).first();
-    if (existing) {
-      if (existing.decision === decision.decision) return 'unchanged';
-      await this.db(DECISIONS).where(key).update(values);
-      return 'replaced';
-    }
-    try {
-      await this.db(DECISIONS).insert({ ...key, ...values });
-      return 'recorded';
-    } catch (error) {
-      // The same person deciding twice at once: the first one stands.
-      if (isDuplicate(error)) return 'unchanged';
-      throw error;
-    }
+    return this.db.transaction(async trx => {
+      const existing = await trx(DECISIONS).where(key).first();
+      let outcome: 'recorded' | 'replaced';
+      if (existing) {
+        if (existing.decision === decision.decision) return 'unchanged';
+        await trx(DECISIONS).where(key).update(values);
+        outcome = 'replaced';
+      } else {
+        // The same person deciding twice at once: the first one stands.
+        const inserted = await trx(DECISIONS)
+          .insert({ ...key, ...values })
+          .onConflict(['request_id', 'decided_by', 'source', 'commit_sha'])
+          .ignore()
+          .returning('request_id');
+        if (inserted.length === 0) return 'unchanged';
+        outcome = 'recorded';
+      }
+      if (entry) await trx(HISTORY).insert(historyRow(entry));
+      return outcome;
+    });
   }
 
   /** Removes a person's decisions from one source: a review dismissed on GitHub. */
