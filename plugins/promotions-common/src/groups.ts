@@ -13,12 +13,19 @@ export const PROMOTION_GROUP_ROUTES = {
 } as const;
 
 /**
- * Where a group stands: `open` while its members are reviewed, `merged` once every member is,
- * `blocked` when a member failed, was closed or could not be merged, `closed` when taken back.
+ * Where a group stands: `open` while its members are reviewed, `merging` while its members are
+ * merged one after another (neither the group nor a member can be closed meanwhile; a merge a
+ * crash interrupted is resumed by the backend), `merged` once every member is, `blocked` when a
+ * member failed, was closed or could not be merged, `closed` when taken back.
  *
  * @public
  */
-export type PromotionGroupState = 'open' | 'merged' | 'blocked' | 'closed';
+export type PromotionGroupState =
+  | 'open'
+  | 'merging'
+  | 'merged'
+  | 'blocked'
+  | 'closed';
 
 /**
  * A request to promote several components of a system to one environment as one release.
@@ -37,7 +44,14 @@ export interface PromotionGroupRequest {
  */
 export interface PromotionGroupEvent {
   at: string;
-  action: 'requested' | 'merged' | 'blocked' | 'closed' | 'member-merged';
+  /** `merge-interrupted`: the backend merging the group died midway, and another resumed it. */
+  action:
+    | 'requested'
+    | 'merged'
+    | 'blocked'
+    | 'closed'
+    | 'member-merged'
+    | 'merge-interrupted';
   actor: string;
   reason: string | null;
 }

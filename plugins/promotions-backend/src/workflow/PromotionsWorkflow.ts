@@ -112,7 +112,7 @@ export interface PromotionRequest extends PlanRequest {
 export interface GroupMemberships {
   activeGroupOf(
     promotionId: string,
-  ): Promise<{ id: string; systemRef: string } | undefined>;
+  ): Promise<{ id: string; systemRef: string; state: string } | undefined>;
 }
 
 /** Whoever may merge a promotion, checked: what its merge or queueing needs. */
@@ -1334,6 +1334,9 @@ export class PromotionsWorkflow {
           promotion,
           input.decision === 'approve' ? 'approved' : 'rejected',
         );
+        if (input.decision === 'reject') {
+          await this.requireGroupNotMerging(promotion, 'rejected');
+        }
         if (
           input.decision === 'approve' &&
           sameRef(actor.ref, promotion.requestedBy)
@@ -1482,6 +1485,52 @@ export class PromotionsWorkflow {
       'merged',
       options.group,
     );
+    return this.checkMerge(authority, credentials, input);
+  }
+
+  /**
+   * The checks of a merge of a group's member, done afresh for a group merge that a crash
+   * interrupted, as whoever asked for that merge: their permission was checked when they asked;
+   * they must still be a user in the catalog, or a service the environment's policy lists.
+   */
+  async prepareResumedGroupMember(
+    id: string,
+    groupId: string,
+    by: { ref: string; service: boolean },
+  ): Promise<PreparedMerge> {
+    const promotion = await this.deps.workflow.get(id);
+    const { environment, repository, entity } = await this.environmentOf(
+      promotion,
+    );
+    this.requireOpen(promotion, 'merged');
+    await this.requireNoOtherGroup(promotion, 'merged', groupId);
+    const gone = await this.actorGone(
+      by,
+      'who merged its group',
+      promotion.environment,
+      environment,
+    );
+    if (gone) throw new NotAllowedError(gone);
+    const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const actor: Actor = {
+      ref: by.ref,
+      ownership: [],
+      service: by.service,
+      author: await this.authorOf(by.ref),
+      credentials,
+    };
+    return this.checkMerge(
+      { actor, promotion, environment, repository, entity },
+      credentials,
+      {},
+    );
+  }
+
+  private async checkMerge(
+    authority: MergeAuthority,
+    credentials: BackstageCredentials,
+    input: { override?: { reason: string } },
+  ): Promise<PreparedMerge> {
     const { actor, environment, repository, entity } = authority;
     let promotion = authority.promotion;
     const reviewed = promotion.headCommit;
@@ -1607,6 +1656,21 @@ export class PromotionsWorkflow {
     this.requireOpen(promotion, action);
     await this.requireNoOtherGroup(promotion, action, group);
     return { actor, promotion, environment, repository, entity };
+  }
+
+  /**
+   * Refuses to close or reject a member while its group merges it: the group would be released
+   * in part. The group never closes a member while it merges.
+   */
+  private async requireGroupNotMerging(
+    promotion: StoredPromotion,
+    action: string,
+  ) {
+    const active = await this.deps.groups.activeGroupOf(promotion.id);
+    if (active?.state !== 'merging') return;
+    throw new ConflictError(
+      `Promotion ${promotion.id} cannot be ${action}: its group promotion ${active.id} of ${active.systemRef} to ${promotion.environment} is being merged`,
+    );
   }
 
   /** Refuses a member of a group still to be merged or closed, unless that group merges it. */
@@ -1863,6 +1927,7 @@ export class PromotionsWorkflow {
         // Merged outside the portal meanwhile: that is what happened, and it says so.
         promotion = await this.syncOne(promotion, repository);
         this.requireOpen(promotion, 'closed');
+        await this.requireGroupNotMerging(promotion, 'closed');
         await this.closeWith(
           promotion,
           actor.ref,
@@ -2579,18 +2644,40 @@ export class PromotionsWorkflow {
     const queuer = promotion.queuedBy;
     if (!queuer)
       return 'nobody is recorded as having queued it; queue it again';
-    if (queuer.service) {
-      return environment.policy.services.includes(queuer.ref)
-        ? undefined
-        : `${queuer.ref}, who queued it, is no longer a service the policy of ${promotion.environment} lists`;
-    }
     // A catalog that cannot answer throws: the promotion stays queued for the next sync.
-    const user = await this.deps.catalog.getEntityByRef(queuer.ref, {
-      credentials: await this.deps.auth.getOwnServiceCredentials(),
-    });
+    return this.actorGone(
+      queuer,
+      'who queued it',
+      promotion.environment,
+      environment,
+    );
+  }
+
+  /**
+   * Why someone who asked for a merge earlier may no longer have it done as them: a service the
+   * environment's policy no longer lists, or a person no longer a user in the catalog.
+   */
+  private async actorGone(
+    who: { ref: string; service: boolean },
+    role: string,
+    environmentName: string,
+    environment: PipelineEnvironment,
+  ): Promise<string | undefined> {
+    if (who.service) {
+      return environment.policy.services.includes(who.ref)
+        ? undefined
+        : `${who.ref}, ${role}, is no longer a service the policy of ${environmentName} lists`;
+    }
+    const user = who.ref
+      ? await this.deps.catalog.getEntityByRef(who.ref, {
+          credentials: await this.deps.auth.getOwnServiceCredentials(),
+        })
+      : undefined;
     return user?.kind.toLocaleLowerCase('en-US') === 'user'
       ? undefined
-      : `${queuer.ref}, who queued it, is no longer a user in the catalog`;
+      : `${
+          who.ref || 'nobody recorded'
+        }, ${role}, is no longer a user in the catalog`;
   }
 
   /** Reports a change the sync saw or made, which no request of a person asked for. */

@@ -11,7 +11,7 @@ const HISTORY = 'promotions_group_history';
 /** Stored, and not yet a group: its members are still being opened. */
 export type GroupRowState = PromotionGroupState | 'opening';
 /** Groups whose members merge with them only. */
-const ACTIVE: GroupRowState[] = ['opening', 'open', 'blocked'];
+const ACTIVE: GroupRowState[] = ['opening', 'open', 'blocked', 'merging'];
 
 /** A group as stored: its members are promotion ids, read through the workflow. */
 export interface StoredGroup {
@@ -35,6 +35,18 @@ interface GroupRow {
   updated_at: string;
   state: GroupRowState;
   reason: string | null;
+  merging_since?: string | null;
+  merging_lease?: string | null;
+  merging_by?: string | null;
+  merging_by_service?: boolean | number | null;
+}
+
+/** Who holds a group being merged, and since when it last made progress. */
+export interface MergeLease {
+  lease: string;
+  since: string;
+  /** Who asked for the merge: a resumed merge is theirs. */
+  by: { ref: string; service: boolean };
 }
 
 /** Groups of promotions, their members and what happened to them. */
@@ -110,13 +122,83 @@ export class GroupStore {
   /** The group a promotion belongs to while that group is still to be merged or closed. */
   async activeGroupOf(
     promotionId: string,
-  ): Promise<{ id: string; systemRef: string } | undefined> {
+  ): Promise<
+    { id: string; systemRef: string; state: GroupRowState } | undefined
+  > {
     const row = await this.db(`${MEMBERS} as m`)
       .join(`${GROUPS} as g`, 'g.id', 'm.group_id')
       .where('m.promotion_id', promotionId)
       .whereIn('g.state', ACTIVE)
-      .first('g.id as id', 'g.system_ref as system_ref');
-    return row ? { id: row.id, systemRef: row.system_ref } : undefined;
+      .first('g.id as id', 'g.system_ref as system_ref', 'g.state as state');
+    return row
+      ? { id: row.id, systemRef: row.system_ref, state: row.state }
+      : undefined;
+  }
+
+  /**
+   * Takes a group in one of `from` for a merge, at once: false when it was in none of them (another
+   * merge took it first, or it was closed). Writes no history: a merge that merges nothing leaves
+   * none.
+   */
+  async takeMerge(
+    id: string,
+    from: GroupRowState[],
+    lease: Omit<MergeLease, 'since'>,
+    at: string,
+  ): Promise<boolean> {
+    const changed = await this.db<GroupRow>(GROUPS)
+      .where({ id })
+      .whereIn('state', from)
+      .update({
+        state: 'merging',
+        updated_at: at,
+        merging_since: at,
+        merging_lease: lease.lease,
+        merging_by: lease.by.ref,
+        merging_by_service: lease.by.service,
+      });
+    return changed > 0;
+  }
+
+  /**
+   * Renews a merge's lease, or hands it to `next` (a merge resumed); false when the merge no
+   * longer holds it.
+   */
+  async renewMerge(
+    id: string,
+    lease: string,
+    at: string,
+    next = lease,
+  ): Promise<boolean> {
+    const changed = await this.db<GroupRow>(GROUPS)
+      .where({ id, state: 'merging', merging_lease: lease })
+      .update({ merging_since: at, merging_lease: next, updated_at: at });
+    return changed > 0;
+  }
+
+  /** Groups being merged with no progress since `before`: the backend merging them died. */
+  async stuckMerging(
+    before: string,
+  ): Promise<Array<Omit<StoredGroup, 'state'> & { merging: MergeLease }>> {
+    const rows = await this.db<GroupRow>(GROUPS)
+      .where({ state: 'merging' })
+      .where('merging_since', '<', before)
+      .orderBy('requested_at', 'asc');
+    const groups = await this.withMembers(rows);
+    return groups.map(({ state: _merging, ...group }) => {
+      const row = rows.find(r => r.id === group.id)!;
+      return {
+        ...group,
+        merging: {
+          lease: row.merging_lease ?? '',
+          since: row.merging_since ?? '',
+          by: {
+            ref: row.merging_by ?? '',
+            service: Boolean(row.merging_by_service),
+          },
+        },
+      };
+    });
   }
 
   /** Groups still being opened with no progress since `before`: their request died. */
@@ -155,20 +237,36 @@ export class GroupStore {
 
   /**
    * Moves a group from one of `from` to `state`, with its history entry if any, in one write; false
-   * when it was no longer in one of `from` (someone else moved it first).
+   * when it was no longer in one of `from` (someone else moved it first), or, given a `lease`, when
+   * that merge no longer holds it. A group leaving `merging` lets go of its lease.
    */
   async transition(
     id: string,
     from: GroupRowState[],
-    to: { state: PromotionGroupState; reason: string | null },
+    to: {
+      state: Exclude<PromotionGroupState, 'merging'>;
+      reason: string | null;
+    },
     event: Omit<PromotionGroupEvent, 'at'> | null,
     at: string,
+    lease?: string,
   ): Promise<boolean> {
     return this.db.transaction(async trx => {
       const changed = await trx<GroupRow>(GROUPS)
         .where({ id })
         .whereIn('state', from)
-        .update({ state: to.state, reason: to.reason, updated_at: at });
+        .where(q => {
+          if (lease !== undefined) q.where({ merging_lease: lease });
+        })
+        .update({
+          state: to.state,
+          reason: to.reason,
+          updated_at: at,
+          merging_since: null,
+          merging_lease: null,
+          merging_by: null,
+          merging_by_service: null,
+        });
       if (!changed) return false;
       if (event) await trx(HISTORY).insert({ group_id: id, at, ...event });
       return true;

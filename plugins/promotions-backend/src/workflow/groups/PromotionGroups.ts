@@ -35,7 +35,7 @@ import {
   toApi,
 } from '../PromotionsWorkflow';
 import { WorkflowStore } from '../WorkflowStore';
-import { GroupStore, StoredGroup } from './GroupStore';
+import { GroupStore, MergeLease, StoredGroup } from './GroupStore';
 
 type AuditRequest = Parameters<AuditorService['createEvent']>[0]['request'];
 
@@ -44,6 +44,9 @@ export const MAX_MEMBERS = 50;
 
 /** How long a group may be opened without progress before its request is taken for dead. */
 const STUCK_OPENING_MS = 60_000;
+
+/** How long a group may be merged without progress before its merge is taken for dead. */
+const STUCK_MERGING_MS = 2 * 60_000;
 
 /** What a caller who may not read a member's promotions is told in its place. */
 export const HIDDEN_MEMBER = 'a member you may not read';
@@ -577,12 +580,23 @@ export class PromotionGroups {
     return refused;
   }
 
+  /** Refuses to merge a group that is merged, closed or being merged already. */
+  private static requireMergeable(group: StoredGroup) {
+    if (group.state === 'merging') {
+      throw new ConflictError('The group is already being merged');
+    }
+    if (group.state === 'merged' || group.state === 'closed') {
+      throw new ConflictError(`The group is already ${group.state}`);
+    }
+  }
+
   /**
    * Merges every member, one after another through the workflow, once every member passed the
    * workflow's checks of a merge, done afresh for each before any is merged: its branch as the
-   * repository has it and not moved since it was reviewed, its gates judged again. A member
-   * that then fails to merge blocks the group with its reason: the members merged before it
-   * stay merged, the others stay open.
+   * repository has it and not moved since it was reviewed, its gates judged again. The group is
+   * taken for the merge first, at once: a second merge asked for meanwhile is refused, and so is
+   * closing the group or a member until the merge ends. A member that then fails to merge blocks
+   * the group with its reason: the members merged before it stay merged, the others stay open.
    */
   async merge(
     id: string,
@@ -596,74 +610,151 @@ export class PromotionGroups {
       async () => {
         const actor = this.actorRef(credentials);
         const group = await this.groupFor(id, credentials);
-        if (group.state === 'merged' || group.state === 'closed') {
-          throw new ConflictError(`The group is already ${group.state}`);
-        }
+        PromotionGroups.requireMergeable(group);
         const members = await this.members(group, credentials);
         const refused = await this.refusedTo('merge', members, credentials);
         if (refused.length) {
           throw memberErrors('You may not merge this group', refused);
         }
+        const lease = randomUUID();
+        const by = {
+          ref: actor,
+          service:
+            (credentials.principal as { type?: string }).type === 'service',
+        };
+        if (
+          !(await this.deps.groups.takeMerge(
+            id,
+            [group.state],
+            { lease, by },
+            this.now(),
+          ))
+        ) {
+          const now = await this.deps.groups.get(id);
+          if (now) PromotionGroups.requireMergeable(now);
+          throw new ConflictError(
+            'The group changed while its merge was asked for; ask again',
+          );
+        }
+        // Until a member merges, a refusal gives the group back as it was, and writes no history.
+        const release = () =>
+          this.deps.groups.transition(
+            id,
+            ['merging'],
+            { state: group.state as 'open' | 'blocked', reason: group.reason },
+            null,
+            this.now(),
+            lease,
+          );
         const prepared: PreparedMerge[] = [];
         const failures: Array<{ entityRef: string; error: Error }> = [];
-        for (const member of members) {
-          if (member.state === 'merged') continue;
-          try {
-            prepared.push(
-              await this.deps.workflow.prepareMerge(
-                member.id,
-                credentials,
-                {},
-                { group: id },
-              ),
-            );
-          } catch (error) {
-            failures.push({
-              entityRef: member.entityRef,
-              error: asError(error),
-            });
+        try {
+          for (const member of members) {
+            if (member.state === 'merged') continue;
+            try {
+              prepared.push(
+                await this.deps.workflow.prepareMerge(
+                  member.id,
+                  credentials,
+                  {},
+                  { group: id },
+                ),
+              );
+            } catch (error) {
+              failures.push({
+                entityRef: member.entityRef,
+                error: asError(error),
+              });
+            }
+            await this.renew(id, lease);
           }
+        } catch (error) {
+          await release();
+          throw error;
         }
         if (failures.length) {
+          await release();
           throw memberErrors(
             'The group cannot be merged until every member passes; no member was merged',
             failures,
           );
         }
-        for (const member of prepared) {
-          const { promotion } = member;
-          try {
-            await this.deps.workflow.mergeGroupMember(member, id, auditRequest);
-          } catch (error) {
-            const reason = `${promotion.entityRef} could not be merged: ${
-              asError(error).message
-            }`.slice(0, 4000);
-            await this.deps.groups.transition(
-              id,
-              ['open', 'blocked'],
-              { state: 'blocked', reason },
-              { action: 'blocked', actor, reason },
-              this.now(),
-            );
-            throw new ConflictError(
-              `${reason}. Members merged before it stay merged; the others stay open`,
-            );
-          }
-          await this.deps.groups.record(
-            id,
-            { action: 'member-merged', actor, reason: promotion.entityRef },
-            this.now(),
-          );
-        }
-        await this.deps.groups.transition(
-          id,
-          ['open', 'blocked'],
-          { state: 'merged', reason: null },
-          { action: 'merged', actor, reason: null },
-          this.now(),
-        );
+        await this.mergeMembers(id, prepared, lease, actor, auditRequest);
         return this.get(id, credentials);
       },
+    );
+  }
+
+  /** Renews the lease of a merge after progress; refuses to go on when another merge holds it. */
+  private async renew(id: string, lease: string) {
+    if (!(await this.deps.groups.renewMerge(id, lease, this.now()))) {
+      throw new ConflictError(
+        'The merge of the group made no progress for too long and was taken over; it goes on there',
+      );
+    }
+  }
+
+  /**
+   * Merges members checked by the workflow, in order, with the group taken by `lease`; the group is
+   * then merged, or blocked by the first member that fails to merge.
+   */
+  private async mergeMembers(
+    id: string,
+    prepared: PreparedMerge[],
+    lease: string,
+    actor: string,
+    auditRequest?: AuditRequest,
+    interrupted = '',
+  ) {
+    for (const member of prepared) {
+      const { promotion } = member;
+      let error: Error | undefined;
+      try {
+        const merged = await this.deps.workflow.mergeGroupMember(
+          member,
+          id,
+          auditRequest,
+        );
+        if (merged.state !== 'merged') {
+          error = new Error(
+            merged.reason ?? `the promotion is ${merged.state}`,
+          );
+        }
+      } catch (thrown) {
+        error = asError(thrown);
+      }
+      if (error) {
+        const reason =
+          `${interrupted}${promotion.entityRef} could not be merged: ${error.message}`.slice(
+            0,
+            4000,
+          );
+        await this.deps.groups.transition(
+          id,
+          ['merging'],
+          { state: 'blocked', reason },
+          { action: 'blocked', actor, reason },
+          this.now(),
+          lease,
+        );
+        throw new ConflictError(
+          `${reason}. Members merged before it stay merged; the others stay open`,
+        );
+      }
+      await this.deps.groups.record(
+        id,
+        { action: 'member-merged', actor, reason: promotion.entityRef },
+        this.now(),
+      );
+      await this.renew(id, lease);
+    }
+    await this.deps.groups.transition(
+      id,
+      ['merging'],
+      { state: 'merged', reason: null },
+      { action: 'merged', actor, reason: null },
+      this.now(),
+      lease,
     );
   }
 
@@ -681,6 +772,11 @@ export class PromotionGroups {
       async () => {
         const actor = this.actorRef(credentials);
         const group = await this.groupFor(id, credentials);
+        if (group.state === 'merging') {
+          throw new ConflictError(
+            'The group is being merged: it cannot be closed until its merge ends',
+          );
+        }
         if (group.state === 'merged' || group.state === 'closed') {
           throw new ConflictError(`The group is already ${group.state}`);
         }
@@ -712,13 +808,22 @@ export class PromotionGroups {
             auditRequest,
           );
         }
-        await this.deps.groups.transition(
-          id,
-          ['open', 'blocked'],
-          { state: 'closed', reason: reason ?? `Closed by ${actor}` },
-          { action: 'closed', actor, reason },
-          this.now(),
-        );
+        if (
+          !(await this.deps.groups.transition(
+            id,
+            ['open', 'blocked'],
+            { state: 'closed', reason: reason ?? `Closed by ${actor}` },
+            { action: 'closed', actor, reason },
+            this.now(),
+          ))
+        ) {
+          const now = await this.deps.groups.get(id);
+          throw new ConflictError(
+            `The group was ${
+              now?.state === 'merging' ? 'being merged' : now?.state ?? 'gone'
+            } meanwhile; it was not closed`,
+          );
+        }
         return this.get(id, credentials);
       },
     );
@@ -727,11 +832,124 @@ export class PromotionGroups {
   // ---------------------------------------------------------------- recovery
 
   /**
-   * Finishes what a request that died while opening a group left behind: each member's promotion
-   * closed and the group closed, saying why. A member still being opened is waited for (the
-   * workflow's sync opens or fails it); one never stored is dropped. Run by the scheduled sync.
+   * Finishes what a backend that died left behind, run by the scheduled sync: a request that died
+   * while opening a group has each member's promotion closed and the group closed, saying why (a
+   * member still being opened is waited for, as the workflow's sync opens or fails it; one never
+   * stored is dropped); a merge that died midway is resumed.
    */
   async recover(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.recoverOpening(options);
+    const before = new Date(
+      Date.parse(this.now()) - STUCK_MERGING_MS,
+    ).toISOString();
+    for (const group of await this.deps.groups.stuckMerging(before)) {
+      options.signal?.throwIfAborted();
+      try {
+        await this.resume(group);
+      } catch (error) {
+        this.deps.logger.warn(
+          `Could not resume the merge of the group promotion ${group.id}, which was interrupted: ${error}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Resumes a group's merge that a backend dying midway left `merging`, as whoever asked for it:
+   * each member not merged yet is checked afresh, and merged only when every one of them passes;
+   * otherwise the group is blocked, naming the members merged and the one at fault. A member whose
+   * own merge was interrupted is waited for: the workflow's sync finds out whether it landed.
+   */
+  private async resume(
+    group: Omit<StoredGroup, 'state'> & { merging: MergeLease },
+  ) {
+    const members = await Promise.all(
+      group.members.map(m =>
+        this.deps.promotions.get(m.promotionId).catch(() => undefined),
+      ),
+    );
+    if (members.some(m => m?.state === 'merging')) return;
+    const lease = randomUUID();
+    // Another replica's sync may have resumed it first.
+    if (
+      !(await this.deps.groups.renewMerge(
+        group.id,
+        group.merging.lease,
+        this.now(),
+        lease,
+      ))
+    ) {
+      return;
+    }
+    const by = group.merging.by;
+    const merged = members.flatMap(m =>
+      m?.state === 'merged' ? [m.entityRef] : [],
+    );
+    const interrupted = `The merge by ${by.ref} was interrupted ${
+      merged.length
+        ? `after ${merged.join(', ')} merged`
+        : 'before any member merged'
+    }`;
+    await this.deps.groups.record(
+      group.id,
+      { action: 'merge-interrupted', actor: 'promotions', reason: interrupted },
+      this.now(),
+    );
+    const prepared: PreparedMerge[] = [];
+    const failures: Array<{ entityRef: string; error: Error }> = [];
+    for (const [index, member] of group.members.entries()) {
+      if (members[index]?.state === 'merged') continue;
+      try {
+        prepared.push(
+          await this.deps.workflow.prepareResumedGroupMember(
+            member.promotionId,
+            group.id,
+            by,
+          ),
+        );
+      } catch (error) {
+        failures.push({ entityRef: member.entityRef, error: asError(error) });
+      }
+      await this.renew(group.id, lease);
+    }
+    const event = await this.deps.auditor.createEvent({
+      eventId: 'promotion-group-merge',
+      severityLevel: 'medium',
+      meta: { groupId: group.id, by: 'sync', resumedFor: by.ref },
+    });
+    if (failures.length) {
+      const reason =
+        `${interrupted}; the others were not merged, since ${failures
+          .map(f => `${f.entityRef}: ${f.error.message}`)
+          .join('; ')}`.slice(0, 4000);
+      await this.deps.groups.transition(
+        group.id,
+        ['merging'],
+        { state: 'blocked', reason },
+        { action: 'blocked', actor: 'promotions', reason },
+        this.now(),
+        lease,
+      );
+      await event.fail({ error: new ConflictError(reason) });
+      return;
+    }
+    try {
+      await this.mergeMembers(
+        group.id,
+        prepared,
+        lease,
+        by.ref,
+        undefined,
+        `${interrupted}; then `,
+      );
+      await event.success();
+    } catch (error) {
+      await event.fail({ error: asError(error) });
+    }
+  }
+
+  /** Closes the groups whose request died while their members were opened. */
+  private async recoverOpening(options: { signal?: AbortSignal }) {
     const before = new Date(
       Date.parse(this.now()) - STUCK_OPENING_MS,
     ).toISOString();

@@ -1,9 +1,12 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { shopOverlay } from '@internal/promotions-fixtures';
 import {
+  abortHanging,
   bareRepository,
+  dieIn,
   git,
   pushToBranch,
+  sendAndDie,
   startGithubSimulator,
   startWorkflowBackend,
   stopGithubSimulators,
@@ -13,6 +16,7 @@ import {
   checkoutMembers as members,
   twoServices,
 } from '../../__testUtils__/checkoutSystem';
+import { GroupStore } from './GroupStore';
 
 jest.setTimeout(90_000);
 
@@ -21,6 +25,8 @@ const BOT = 'bot-token-0123456789';
 
 // Every request the plugin made and every answer given matched GitHub's description.
 afterEach(stopGithubSimulators);
+afterEach(abortHanging);
+afterEach(() => jest.restoreAllMocks());
 
 async function start() {
   const dir = bareRepository(twoServices);
@@ -32,9 +38,9 @@ async function start() {
     defaultBranch: 'main',
     firstPullRequestNumber: 41,
   });
-  const backend = await startWorkflowBackend({
+  const options = {
     databases,
-    databaseId: 'SQLITE_3',
+    databaseId: 'SQLITE_3' as const,
     repositories: [
       {
         id: 'gitops',
@@ -53,9 +59,24 @@ async function start() {
       ],
     },
     entities: checkoutEntities(),
-  });
+  };
+  const backend = await startWorkflowBackend(options);
   await backend.ready();
-  return { ...backend, simulator, dir };
+  /** A new backend over the same database, as after a crash, a few minutes on, synced. */
+  const restart = async () => {
+    const next = await startWorkflowBackend({ ...options, knex: backend.knex });
+    const minutesAgo = new Date(Date.now() - 5 * 60_000).toISOString();
+    await backend
+      .knex('promotions_groups')
+      .whereNotNull('merging_since')
+      .update({ merging_since: minutesAgo });
+    await backend.knex('promotions_requests').update({
+      updated_at: new Date(Date.now() - 5 * 60_000),
+    });
+    await next.sync();
+    return next;
+  };
+  return { ...backend, simulator, dir, restart };
 }
 
 const overlay = (dir: string, name: string) =>
@@ -170,5 +191,83 @@ describe('promoting a system together on GitHub', () => {
     expect(simulator.pullRequests().map((pr: any) => pr.state)).toEqual([
       'closed',
     ]);
+  });
+
+  describe('fault: merges of a group interrupted or asked for twice', () => {
+    async function approved() {
+      const world = await start();
+      const created = await world
+        .as('ana')
+        .post('/systems/default/checkout/promotions', {
+          to: 'staging',
+          members,
+        });
+      expect(created.status).toBe(201);
+      for (const member of created.body.members) {
+        expect((await world.as('ben').act(member.id, 'approve')).status).toBe(
+          200,
+        );
+      }
+      return { ...world, group: created.body };
+    }
+
+    it('merges each pull request once when two people merge the group at once', async () => {
+      const { as, simulator, group } = await approved();
+      const answers = await Promise.all([
+        as('ana').post(`/promotion-groups/${group.id}/merge`),
+        as('rita').post(`/promotion-groups/${group.id}/merge`),
+      ]);
+      expect(answers.map(a => a.status).sort()).toEqual([200, 409]);
+      expect(simulator.count('pulls/merge')).toBe(2);
+      const after = await as('ana').get(`/promotion-groups/${group.id}`);
+      expect(after.body.state).toBe('merged');
+      expect(after.body.history.map((e: any) => e.action)).toEqual([
+        'requested',
+        'member-merged',
+        'member-merged',
+        'merged',
+      ]);
+    });
+
+    it('resumes after a restart a merge that died after the first pull request merged', async () => {
+      const world = await approved();
+      const crash = dieIn(
+        GroupStore.prototype,
+        'record',
+        (_id, event) => event.action === 'member-merged',
+        true,
+      );
+      sendAndDie(
+        world.as('rita').post(`/promotion-groups/${world.group.id}/merge`),
+      );
+      await crash.reached;
+      expect(
+        world.simulator.pullRequests().map((pr: any) => [pr.number, pr.merged]),
+      ).toEqual([
+        [41, true],
+        [42, false],
+      ]);
+
+      const next = await world.restart();
+      const group = await next
+        .as('ana')
+        .get(`/promotion-groups/${world.group.id}`);
+      expect(group.body.state).toBe('merged');
+      expect(group.body.history.map((e: any) => e.action)).toEqual([
+        'requested',
+        'member-merged',
+        'merge-interrupted',
+        'member-merged',
+        'merged',
+      ]);
+      expect(
+        world.simulator.pullRequests().map((pr: any) => [pr.number, pr.merged]),
+      ).toEqual([
+        [41, true],
+        [42, true],
+      ]);
+      expect(world.simulator.count('pulls/merge')).toBe(2);
+      expect(overlay(world.dir, 'cart')).toContain('newTag: "1.2.0"');
+    });
   });
 });
