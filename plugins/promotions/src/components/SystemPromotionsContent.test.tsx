@@ -255,6 +255,24 @@ describe('SystemPromotionsContent', () => {
     ).toBeDisabled();
   });
 
+  it('shows a group being merged as such, with neither Merge all nor Close', async () => {
+    const [shop, cart] = group().members;
+    const merging = group({
+      state: 'merging',
+      members: [{ ...shop, state: 'merged' }, cart],
+    });
+    await render(
+      mockPromotionsApi({
+        systemPromotions: jest.fn().mockResolvedValue(data([merging])),
+      }),
+    );
+    const item = await screen.findByRole('listitem', {
+      name: 'Group to staging',
+    });
+    expect(item).toHaveTextContent('To staging being merged requested by');
+    expect(within(item).queryByRole('button')).not.toBeInTheDocument();
+  });
+
   it('merges a ready group and shows the refusal when a member fails to merge', async () => {
     const mergePromotionGroup = jest
       .fn()

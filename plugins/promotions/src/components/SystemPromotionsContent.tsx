@@ -246,7 +246,11 @@ function GroupRow(props: { group: PromotionGroup; onChanged: () => void }) {
   return (
     <li className={classes.group} aria-label={`Group to ${group.environment}`}>
       <Typography variant="subtitle2">
-        To {group.environment} <Chip size="small" label={group.state} />{' '}
+        To {group.environment}{' '}
+        <Chip
+          size="small"
+          label={group.state === 'merging' ? 'being merged' : group.state}
+        />{' '}
         requested by {group.requestedBy}
       </Typography>
       <ul className={classes.list} aria-label="Members">
