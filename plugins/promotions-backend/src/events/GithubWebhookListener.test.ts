@@ -45,6 +45,7 @@ function listener(
     requestRefresh?: (id: string) => void;
     sync?: (id: string) => Promise<void>;
     unfinished?: () => Promise<FollowedPromotion[]>;
+    takeDelivery?: (deliveryId: string) => Promise<boolean>;
   } = {},
 ) {
   const logger = mockServices.logger.mock();
@@ -60,6 +61,7 @@ function listener(
       (async id => {
         synced.push(id);
       }),
+    takeDelivery: options.takeDelivery,
   });
   return { webhooks, logger, refreshed, synced };
 }
@@ -218,5 +220,35 @@ describe('GithubWebhookListener', () => {
     expect(logger.debug).toHaveBeenCalledWith(
       'Ignored GitHub webhook github.push (delivery d-1): repository acme/unknown is not configured',
     );
+  });
+
+  it('acts on a delivery only when it takes it, and acts anyway when taking it cannot be recorded', async () => {
+    const taken = new Set<string>();
+    const { webhooks, refreshed, logger } = listener({
+      unfinished: async () => [],
+      takeDelivery: async id => {
+        if (id === 'd-broken') throw new Error('the database is away');
+        if (taken.has(id)) return false;
+        taken.add(id);
+        return true;
+      },
+    });
+    await webhooks.onEvent(push('main'));
+    await webhooks.onEvent(push('main'));
+    expect(refreshed).toEqual(['gitops']);
+    expect(logger.debug).toHaveBeenCalledWith(
+      'Ignored GitHub webhook github.push (delivery d-1): it was handled already',
+    );
+    await webhooks.onEvent({
+      ...push('main'),
+      metadata: { 'x-github-event': 'push', 'x-github-delivery': 'd-broken' },
+    });
+    expect(refreshed).toEqual(['gitops', 'gitops']);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'Could not record GitHub webhook github.push (delivery d-broken) as handled, handling it anyway: Error: the database is away',
+    );
+    // A delivery without an id cannot be told from another: it is acted on.
+    await webhooks.onEvent({ ...push('main'), metadata: {} });
+    expect(refreshed).toEqual(['gitops', 'gitops', 'gitops']);
   });
 });
