@@ -25,11 +25,11 @@ export const DRIFT_LABELS: Record<DriftKind, string> = {
 export const driftColor = (theme: Theme, kind: DriftKind): string =>
   ({
     behind: theme.palette.warning.main,
-    ahead: theme.palette.info.main,
+    ahead: theme.palette.info.dark,
     differs: teal[700],
     config: purple[500],
-    'out-of-sync': theme.palette.error.main,
-    'live-mismatch': theme.palette.error.main,
+    'out-of-sync': theme.palette.error.dark,
+    'live-mismatch': theme.palette.error.dark,
     'waiting-for-sync': theme.palette.info.dark,
     'stale-promotion': theme.palette.grey[600],
   }[kind] ?? theme.palette.grey[600]);

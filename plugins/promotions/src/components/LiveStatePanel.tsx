@@ -17,17 +17,17 @@ export const healthColor = (
 ) =>
   ({
     Healthy: theme.palette.success.main,
-    Progressing: theme.palette.info.main,
+    Progressing: theme.palette.info.dark,
     Suspended: theme.palette.info.dark,
-    Degraded: theme.palette.error.main,
-    Missing: theme.palette.error.main,
+    Degraded: theme.palette.error.dark,
+    Missing: theme.palette.error.dark,
     Unknown: theme.palette.grey[600],
   }[health] ?? theme.palette.grey[600]);
 
 const syncColor = (theme: Theme, sync: LiveApplication['syncStatus']) =>
   ({
     Synced: theme.palette.success.main,
-    OutOfSync: theme.palette.error.main,
+    OutOfSync: theme.palette.error.dark,
     Unknown: theme.palette.grey[600],
   }[sync] ?? theme.palette.grey[600]);
 
