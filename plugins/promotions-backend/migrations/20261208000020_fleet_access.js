@@ -11,7 +11,7 @@ exports.up = async function up(knex) {
       .string('fact', 16)
       .notNullable()
       .comment(
-        'kind: the lower-case kind, one row when rules can judge it; owner: an ownedBy target',
+        'kind: the lower-case kind; owner: an ownedBy target; unjudged: an entity the rules cannot judge here',
       );
     table.string('value', 255).notNullable();
     table.primary(['entity_ref', 'fact', 'value']);

@@ -12,9 +12,9 @@ import { Knex } from 'knex';
 import { EntityVisibility } from '../service/EntityVisibility';
 import { FLEET_CELLS, FLEET_DRIFT } from '../state/fleetIndex';
 import {
+  anyUnjudged,
   FleetAccessQuery,
   fleetAccessQuery,
-  judgedInSql,
 } from './fleetAccessQuery';
 
 const ENTITIES = 'promotions_entity_state';
@@ -51,7 +51,7 @@ export class FleetStore {
     const access =
       scope.kind === 'all'
         ? undefined
-        : await this.accessInSql(query, scope.decisions);
+        : await this.accessInSql(scope.decisions);
     if (scope.kind === 'all' || access) {
       const [pageRefs, [{ total }], columns, facets] = await Promise.all([
         this.sorted(query, access)
@@ -114,18 +114,14 @@ export class FleetStore {
 
   /**
    * The caller's conditional decisions as SQL, when every rule in them can be judged there and
-   * every matching service's stored entity was indexed for it; else undefined.
+   * every stored service's entity was indexed for it; else undefined.
    */
   private async accessInSql(
-    query: FleetQuery,
     decisions: Parameters<typeof fleetAccessQuery>[1],
   ): Promise<FleetAccessQuery | undefined> {
     const access = fleetAccessQuery(this.deps.db, decisions);
-    if (!access) return undefined;
-    const unjudged = await this.matching(query)
-      .whereNot(judgedInSql(this.deps.db))
-      .first('e.entity_ref');
-    return unjudged ? undefined : access;
+    if (!access || (await anyUnjudged(this.deps.db))) return undefined;
+    return access;
   }
 
   /** The stored services that match the filters, among those `access` lets the caller see. */

@@ -271,6 +271,37 @@ describe.each(databases.eachSupportedId())(
       expect(page.total).toBe(owned.length);
     });
 
+    it.each([
+      [
+        'parameters the framework refuses',
+        conditional({
+          rule: 'IS_ENTITY_OWNER',
+          resourceType: 'catalog-entity',
+          params: { claims: OWNERS[0] } as any,
+        }),
+      ],
+      [
+        'a rule SQL does not judge, deep in the tree',
+        conditional({
+          allOf: [
+            owner(OWNERS[0]),
+            {
+              not: {
+                rule: 'HAS_LABEL',
+                resourceType: 'catalog-entity',
+                params: { label: 'tier' },
+              },
+            },
+          ],
+        }),
+      ],
+    ])('judges in JS a decision with %s', async (_, decision) => {
+      const using = await setup(await databases.init(id));
+      const { fleet, judged } = using([decision, allow]);
+      await fleet.page({}, mockCredentials.user());
+      expect(judged.inJs).toBe(1);
+    });
+
     it('judges in JS a fleet holding a service whose stored entity the rules would fail on', async () => {
       const knex = await databases.init(id);
       const using = await setup(knex);

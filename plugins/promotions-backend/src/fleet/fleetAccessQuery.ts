@@ -1,15 +1,22 @@
 import {
   AuthorizeResult,
+  PermissionCondition,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { Knex } from 'knex';
 import { catalogRuleset } from '../service/catalogRules';
 import { FLEET_ACCESS } from '../state/fleetIndex';
 
+const ENTITIES = 'promotions_entity_state';
 /** Limits `promotions_entity_state as e` to the services a caller may see. */
 export type FleetAccessQuery = (q: Knex.QueryBuilder) => void;
 
 type Clause = (q: Knex.QueryBuilder) => void;
+
+const authorize = createConditionAuthorizer(catalogRuleset);
+/** An entity both rules judge without failing, to check a leaf's parameters against. */
+const PROBE = { apiVersion: 'v1', kind: 'probe', metadata: { name: 'probe' } };
 
 /** Deeper trees than any policy writes are judged in JS rather than nested in SQL. */
 const MAX_DEPTH = 16;
@@ -27,9 +34,14 @@ export function fleetAccessQuery(
   decisions: PolicyDecision[],
 ): FleetAccessQuery | undefined {
   const clauses: Clause[] = [];
+  const seen = new Set<string>();
   for (const decision of decisions) {
     if (decision.result === AuthorizeResult.ALLOW) continue;
     if (decision.result !== AuthorizeResult.CONDITIONAL) return undefined;
+    // An owner-based policy answers both permissions alike: one clause does.
+    const key = JSON.stringify(decision.conditions);
+    if (seen.has(key)) continue;
+    seen.add(key);
     const clause = criteriaClause(db, decision.conditions, 0);
     if (!clause) return undefined;
     clauses.push(clause);
@@ -78,34 +90,52 @@ function ruleClause(
   if (leaf.rule !== 'IS_ENTITY_OWNER' && leaf.rule !== 'IS_ENTITY_KIND') {
     return undefined;
   }
-  const rule = catalogRuleset.getRuleByName(leaf.rule);
-  // Parameters the framework would refuse make the JS judgement fail; it decides them.
-  if (!rule.paramsSchema?.safeParse(leaf.params).success) return undefined;
+  try {
+    // Parameters the framework refuses make the JS judgement fail; it decides them.
+    authorize(
+      {
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'catalog',
+        resourceType: 'catalog-entity',
+        conditions: leaf as unknown as PermissionCondition,
+      },
+      PROBE,
+    );
+  } catch {
+    return undefined;
+  }
   const params = leaf.params as { claims?: string[]; kinds?: string[] };
   const [fact, values] =
     leaf.rule === 'IS_ENTITY_OWNER'
       ? ['owner', params.claims!]
       : ['kind', params.kinds!.map(kind => kind.toLowerCase())];
   if (values.length > MAX_VALUES) return undefined;
+  // A set the database builds once from the value index, rather than a lookup per service.
   return q => {
-    q.whereExists(function hasAccess() {
-      this.select(db.raw('1'))
-        .from(`${FLEET_ACCESS} as a`)
-        .whereRaw('a.entity_ref = e.entity_ref')
-        .where('a.fact', fact)
-        .whereIn('a.value', values);
-    });
+    q.whereIn(
+      'e.entity_ref',
+      db(FLEET_ACCESS)
+        .where('fact', fact)
+        .whereIn('value', values)
+        .select('entity_ref'),
+    );
   };
 }
 
-/** Limits `promotions_entity_state as e` to the services whose stored entity the rows judge. */
-export function judgedInSql(db: Knex): FleetAccessQuery {
-  return q => {
-    q.whereExists(function hasKind() {
+/**
+ * Whether a stored service is one whose entity the access rows cannot judge as the catalog's
+ * rules would (none stored, or one they would fail on): then the fleet judges every one in JS.
+ */
+export async function anyUnjudged(db: Knex): Promise<boolean> {
+  const row = await db(`${FLEET_ACCESS} as a`)
+    .where('a.fact', 'unjudged')
+    .whereExists(function isShown() {
       this.select(db.raw('1'))
-        .from(`${FLEET_ACCESS} as a`)
-        .whereRaw('a.entity_ref = e.entity_ref')
-        .where('a.fact', 'kind');
-    });
-  };
+        .from(`${ENTITIES} as e`)
+        .whereRaw('e.entity_ref = a.entity_ref')
+        .where('e.fleet_indexed', true)
+        .whereNotNull('e.body');
+    })
+    .first('a.entity_ref');
+  return row !== undefined;
 }

@@ -107,13 +107,14 @@ export function fleetRows(entityRef: string, body: EntityPromotions) {
 /**
  * What the fleet page's SQL judgement of permission rules asks of a stored entity: its kind,
  * lower case, and the targets of its ownedBy relations as written, which `IS_ENTITY_OWNER`
- * matches exactly. No rows when the catalog's rules would fail on the entity as stored, so that
- * the fleet judges it as it did before.
+ * matches exactly; or one `unjudged` row when none is stored or the catalog's rules would fail
+ * on it, so that the fleet judges it as it did before.
  */
 export function fleetAccessRows(entityRef: string, entity: unknown) {
-  if (typeof entity !== 'object' || entity === null) return [];
+  const unjudged = [{ entity_ref: entityRef, fact: 'unjudged', value: '' }];
+  if (typeof entity !== 'object' || entity === null) return unjudged;
   const { kind, relations } = entity as Partial<Entity>;
-  if (typeof kind !== 'string') return [];
+  if (typeof kind !== 'string') return unjudged;
   if (
     relations !== undefined &&
     relations !== null &&
@@ -122,7 +123,7 @@ export function fleetAccessRows(entityRef: string, entity: unknown) {
       relations.every(r => r !== null && r !== undefined)
     )
   ) {
-    return [];
+    return unjudged;
   }
   const owners = new Set(
     (relations ?? [])
@@ -136,7 +137,7 @@ export function fleetAccessRows(entityRef: string, entity: unknown) {
     ...[...owners].map(owner => ['owner', owner]),
   ];
   // A value too long to store exactly is judged the way it was before.
-  if (values.some(([, value]) => value.length > 255)) return [];
+  if (values.some(([, value]) => value.length > 255)) return unjudged;
   return values.map(([fact, value]) => ({
     entity_ref: entityRef,
     fact,
