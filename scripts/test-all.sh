@@ -5,7 +5,8 @@
 #   the tests of the scripts and of the install test's own checks (node --test),
 #   yarn bench --small (the backend at a small scale, every step of the benchmark),
 #   the install test (the packed plugins in a fresh Backstage app, as the README says),
-#   the browser test (Playwright with the system's Chromium, against `yarn start`),
+#   the browser test (Playwright with the system's Chromium, against `yarn start`), and its
+#   journey again with the backend on PostgreSQL (playwright.postgres.config.ts),
 #   and docs/reliability.md written again from those results, checked against the committed one.
 # A failing step does not stop the others; each counts in the closing line.
 set -uo pipefail
@@ -65,6 +66,9 @@ if [ "${SKIP_BROWSER_TESTS:-}" != "1" ]; then
   echo
   echo "=== browser test"
   playwright test || status=1
+  echo
+  echo "=== browser journey with the backend on PostgreSQL"
+  playwright test --config playwright.postgres.config.ts || status=1
 fi
 # docs/reliability.md: every hostile input and fault the tests above tried, from their results.
 step checks "reliability table" node scripts/reliability.mjs --check

@@ -75,20 +75,27 @@ function junit(file, label) {
 junit('test-results/node-test.xml', 'node');
 junit('test-results/install-test.xml', 'install');
 
-const browser = read('test-results/playwright.json');
-if (browser) {
-  const { stats } = JSON.parse(browser);
+/** Counts a Playwright JSON report. */
+function playwright(file, label) {
+  const report = read(file);
+  if (!report) {
+    if (process.env.SKIP_BROWSER_TESTS !== '1') missing(label);
+    return;
+  }
+  const { stats } = JSON.parse(report);
   passed += stats.expected + (stats.flaky ?? 0);
   failed += stats.unexpected;
   skipped += stats.skipped;
   parts.push(
-    `browser ${stats.expected + (stats.flaky ?? 0)}/${
+    `${label} ${stats.expected + (stats.flaky ?? 0)}/${
       stats.expected + stats.unexpected + (stats.flaky ?? 0) + stats.skipped
     }`,
   );
-} else if (process.env.SKIP_BROWSER_TESTS !== '1') {
-  missing('browser');
+  if (stats.unexpected > 0) failures.push(label);
 }
+playwright('test-results/playwright.json', 'browser');
+// The browser journey again, with the backend on PostgreSQL (playwright.postgres.config.ts).
+playwright('test-results/playwright-postgres.json', 'browser on PostgreSQL');
 
 if (failures.length > 0) console.log(`\nfailed: ${failures.join('; ')}`);
 console.log(`\n(${parts.join(', ')})`);

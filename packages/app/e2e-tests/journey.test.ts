@@ -3,7 +3,8 @@ import { Browser, expect, Page, test } from '@playwright/test';
 
 /**
  * One promotion's whole journey through the example portal, with a screenshot of each step in
- * test-results/journey/ and an accessibility scan of each screen it passes through.
+ * test-results/journey/ (or the folder the config's metadata names as `screenshots`) and an
+ * accessibility scan of each screen it passes through.
  *
  * The service is catalog-api, whose staging runs one version behind dev on a fresh example
  * repository. Its pipeline (app-config.yaml, `maintenance-window`) lets production change only
@@ -57,10 +58,13 @@ let shot = 0;
 /** A numbered screenshot of the step, away from the sidebar that opens under the pointer. */
 async function screenshot(page: Page, step: string) {
   shot += 1;
+  const folder =
+    (test.info().config.metadata.screenshots as string | undefined) ??
+    'test-results/journey';
   await page.mouse.move(1000, 950);
   await page.waitForTimeout(500);
   await page.screenshot({
-    path: `test-results/journey/${String(shot).padStart(2, '0')}-${step}.png`,
+    path: `${folder}/${String(shot).padStart(2, '0')}-${step}.png`,
     fullPage: true,
   });
 }
