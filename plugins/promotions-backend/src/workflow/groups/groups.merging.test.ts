@@ -317,6 +317,47 @@ describe.each(databases.eachSupportedId())(
         expect(mergesOf(world.dir, world.cart.id)).toBe(1);
       });
 
+      it('finishes after a restart a merge that died inside a member’s own merge, merging it once', async () => {
+        const world = await start();
+        // The repository merged cart; the backend died before it recorded so.
+        const crash = dieIn(
+          GitRepository.prototype,
+          'merge',
+          input => input.source === world.cart.branch,
+          true,
+        );
+        sendAndDie(
+          world.as('rita').post(`/promotion-groups/${world.group.id}/merge`),
+        );
+        await crash.reached;
+        const cartRow = await world
+          .knex('promotions_requests')
+          .where({ id: world.cart.id })
+          .first();
+        expect(cartRow.state).toBe('merging');
+
+        const next = await world.restart();
+        const group = await next
+          .as('ana')
+          .get(`/promotion-groups/${world.group.id}`);
+        expect(group.body.state).toBe('merged');
+        expect(group.body.members.map((m: any) => m.state)).toEqual([
+          'merged',
+          'merged',
+        ]);
+        expect(group.body.history.map((e: any) => e.action)).toEqual([
+          'requested',
+          'member-merged',
+          'merge-interrupted',
+          'merged',
+        ]);
+        expect(group.body.history[2].reason).toBe(
+          'The merge by user:default/rita was interrupted after component:default/shop, component:default/cart merged',
+        );
+        expect(mergesOf(world.dir, world.shop.id)).toBe(1);
+        expect(mergesOf(world.dir, world.cart.id)).toBe(1);
+      });
+
       it('blocks the group after a restart when a remaining member no longer passes, naming what merged', async () => {
         const world = await start();
         await dieAfterFirstMember(world);
