@@ -2,7 +2,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BackendFeature } from '@backstage/backend-plugin-api';
-import { TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import eventsPlugin from '@backstage/plugin-events-backend';
 import { eventsServiceFactory } from '@backstage/plugin-events-node';
 import { shopHistory, shopOverlay } from '@internal/promotions-fixtures';
@@ -67,7 +67,7 @@ async function startRecorder() {
 }
 
 /** Two replicas of the promotions backend sharing one database, each with its own events backend. */
-async function startReplicas(databaseId: 'SQLITE_3' | 'POSTGRES_15') {
+async function startReplicas(databaseId: TestDatabaseId) {
   const simulator = await startGithubSimulator({
     repoDir: bareRepository(shopHistory),
     owner: 'acme',
