@@ -69,10 +69,7 @@ async function screenshot(page: Page, step: string) {
   });
 }
 
-/**
- * Backstage's own shell, outside this suite's code. Its sidebar's collapsed items are links
- * named only by a hidden tooltip, and its support button has no name: neither is ours to fix.
- */
+/** Backstage's own sidebar, outside this suite's code: its findings are not ours to fix. */
 const SHELL = ['nav[aria-label="sidebar nav"]'];
 
 /**
