@@ -590,9 +590,7 @@ describe('the promotion workflow on GitHub', () => {
       });
       expect(simulator.count('pulls/create')).toBe(1);
     });
-  });
 
-  describe('fault: the backend dying mid-promotion', () => {
     it('finishes a merge a crash left unrecorded, and reopens one that never happened', async () => {
       const { as, simulator, knex, sync } = await start();
       const created = await as('ana').promote({ to: 'staging' });

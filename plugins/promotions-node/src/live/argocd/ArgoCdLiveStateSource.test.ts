@@ -286,9 +286,7 @@ describe('ArgoCdLiveStateSource', () => {
         .map(r => r.receivedAt);
       expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(90);
     });
-  });
 
-  describe("fault: Argo CD's stream dropping", () => {
     it('reconnects a stream whose instance took the connection and never answered, once it answers again', async () => {
       const argocd = source([instance('east', east, { timeoutMs: 300 })]);
       stops.push(argocd.watch(() => {}));
